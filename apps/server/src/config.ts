@@ -1,0 +1,93 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+const port = z.number().int().min(0).max(65535);
+
+/**
+ * The configuration file, with the spec's defaults. Only the keys that this
+ * version acts on are accepted: an unknown key is an error, never ignored.
+ */
+export const ConfigSchema = z
+  .object({
+    sftpd: z
+      .object({
+        bind_port: port.default(2022),
+        bind_address: z.string().default(''),
+        banner: z.string().default(''),
+        keys: z.array(z.object({ private_key: z.string().min(1) }).strict()).default([]),
+      })
+      .strict()
+      .prefault({}),
+    data_provider: z
+      .object({
+        driver: z
+          .literal('sqlite', { error: 'only the "sqlite" driver is available' })
+          .default('sqlite'),
+        name: z.string().min(1).default('sftpgo.db'),
+      })
+      .strict()
+      .prefault({}),
+    httpd: z
+      .object({
+        bind_port: port.default(8080),
+        bind_address: z.string().default('127.0.0.1'),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type Config = z.output<typeof ConfigSchema>;
+
+/** A configuration that cannot be used; the message names the file and each bad key. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const at = issue.path.map(String).join('.');
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((k) => `unknown key "${at ? `${at}.` : ''}${k}"`).join('; ');
+  }
+  return `"${at}": ${issue.message}`;
+}
+
+/** Validates parsed configuration data; `source` names it in errors. */
+export function parseConfig(data: unknown, source: string): Config {
+  const result = ConfigSchema.safeParse(data);
+  if (!result.success) {
+    throw new ConfigError(`${source}: ${result.error.issues.map(describeIssue).join('; ')}`);
+  }
+  return result.data;
+}
+
+/**
+ * Reads `<configFile>.json` from `configDir`. A missing file means the
+ * defaults; `file` is undefined then.
+ */
+export async function loadConfig(
+  configDir: string,
+  configFile: string,
+): Promise<{ config: Config; file?: string }> {
+  if (/[/\\]/.test(configFile) || configFile.includes('.')) {
+    throw new ConfigError(
+      `--config-file ${JSON.stringify(configFile)}: give a file name without directory or extension`,
+    );
+  }
+  const file = join(configDir, `${configFile}.json`);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { config: parseConfig({}, file) };
+    throw new ConfigError(`${file}: ${(err as Error).message}`, { cause: err });
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`${file}: invalid JSON: ${(err as Error).message}`, { cause: err });
+  }
+  return { config: parseConfig(data, file), file };
+}

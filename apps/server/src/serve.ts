@@ -1,0 +1,106 @@
+import { createServer, type Server as HttpServer } from 'node:http';
+import { isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createApi } from '@sftpgo/api';
+import { openSqliteProvider } from '@sftpgo/provider';
+import { type Logger, loadHostKeys, SftpServer } from '@sftpgo/sftpd';
+import { loadConfig } from './config.js';
+import { versionInfo } from './version.js';
+
+/** The schema migration scripts, one folder per database driver. */
+const SQL_DIR = fileURLToPath(new URL('../../../sql/', import.meta.url));
+
+export interface ServeOptions {
+  readonly configDir: string;
+  readonly configFile: string;
+  readonly logger: Logger;
+}
+
+/** A running server; `stop` ends it cleanly. */
+export interface RunningServer {
+  stop(): Promise<void>;
+}
+
+function listenHttp(app: ReturnType<typeof createApi>, port: number, host: string) {
+  return new Promise<HttpServer>((resolvePromise, reject) => {
+    const server = createServer(app);
+    server.once('error', reject);
+    server.listen({ port, host: host || undefined }, () => {
+      server.off('error', reject);
+      resolvePromise(server);
+    });
+  });
+}
+
+/** Starts the SFTP service and the REST API as the configuration says. */
+export async function serve(options: ServeOptions): Promise<RunningServer> {
+  const { logger } = options;
+  const configDir = resolve(options.configDir);
+  const { config, file } = await loadConfig(configDir, options.configFile);
+  logger.log({
+    level: 'info',
+    sender: 'config',
+    message: file
+      ? `configuration loaded from ${file}`
+      : 'no configuration file found, using defaults',
+  });
+
+  const dbPath = isAbsolute(config.data_provider.name)
+    ? config.data_provider.name
+    : join(configDir, config.data_provider.name);
+  const provider = await openSqliteProvider({
+    path: dbPath,
+    migrationsDir: join(SQL_DIR, 'sqlite'),
+  });
+  const closers: (() => Promise<void>)[] = [() => provider.close()];
+  const stop = async () => {
+    for (const close of closers.reverse()) await close();
+  };
+
+  try {
+    const hostKeys = await loadHostKeys(
+      configDir,
+      config.sftpd.keys.map((k) => k.private_key),
+    );
+    const sftp = new SftpServer({
+      hostKeys,
+      provider,
+      ident: config.sftpd.banner || `SFTPGo_${versionInfo.version}`,
+      logger,
+    });
+    const sshAddress = await sftp.listen(config.sftpd.bind_port, config.sftpd.bind_address);
+    closers.push(() => sftp.close());
+    logger.log({
+      level: 'info',
+      sender: 'sftpd',
+      message: `SFTP server listening on ${sshAddress.address}:${sshAddress.port}`,
+    });
+
+    if (config.httpd.bind_port !== 0) {
+      const api = createApi({
+        provider,
+        version: versionInfo,
+        onInternalError: (err) =>
+          logger.log({ level: 'error', sender: 'httpd', message: (err as Error).message }),
+      });
+      const http = await listenHttp(api, config.httpd.bind_port, config.httpd.bind_address);
+      closers.push(
+        () =>
+          new Promise<void>((done) => {
+            http.close(() => done());
+            http.closeAllConnections();
+          }),
+      );
+      const address = http.address();
+      logger.log({
+        level: 'info',
+        sender: 'httpd',
+        message: `HTTP server listening on ${typeof address === 'string' ? address : `${address?.address}:${address?.port}`}`,
+      });
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { stop };
+}

@@ -1,0 +1,28 @@
+import { readFileSync } from 'node:fs';
+
+interface BuildInfo {
+  readonly commit_hash: string;
+  readonly build_date: string;
+}
+
+function readJson<T>(url: URL): T | undefined {
+  try {
+    return JSON.parse(readFileSync(url, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+const pkg = readJson<{ version: string }>(new URL('../package.json', import.meta.url));
+// Written next to the compiled files by scripts/write-build-info.mjs; absent
+// when running from the TypeScript sources.
+const build = readJson<BuildInfo>(new URL('./build-info.json', import.meta.url));
+
+export const versionInfo = {
+  version: pkg?.version ?? '0.0.0',
+  commit_hash: build?.commit_hash ?? 'dev',
+  build_date: build?.build_date ?? 'unbuilt',
+} as const;
+
+/** `<semver>-<git commit>-<build date>`, as `sftpgo -v` prints it. */
+export const fullVersion = `${versionInfo.version}-${versionInfo.commit_hash}-${versionInfo.build_date}`;

@@ -1,0 +1,61 @@
+import type { DataProvider } from '@sftpgo/provider';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { HttpError, sendApiResponse } from './api-response.js';
+import { userRoutes } from './user-routes.js';
+
+/** The `/api/v1/version` body. */
+export interface VersionInfo {
+  readonly version: string;
+  readonly build_date: string;
+  readonly commit_hash: string;
+}
+
+export interface ApiOptions {
+  readonly provider: DataProvider;
+  readonly version: VersionInfo;
+  /** Called with errors answered with 500, whose details the client is not shown. */
+  readonly onInternalError?: (err: unknown) => void;
+}
+
+/** The reference server's request body limit. */
+const MAX_REQUEST_SIZE = '1mb';
+
+/**
+ * The REST API as an express application, to mount or to listen on.
+ *
+ * @example
+ * createApi({ provider, version }).listen(8080, '127.0.0.1');
+ */
+export function createApi(options: ApiOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(express.json({ limit: MAX_REQUEST_SIZE }));
+
+  const v1 = express.Router();
+  v1.get('/version', (_req, res) => {
+    res.json(options.version);
+  });
+  v1.get('/providerstatus', async (_req, res) => {
+    await options.provider.checkAvailability();
+    sendApiResponse(res, 200, 'Alive');
+  });
+  v1.use(userRoutes(options.provider));
+  app.use('/api/v1', v1);
+
+  app.use((_req: Request, res: Response) => sendApiResponse(res, 404, 'Not Found'));
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (err instanceof HttpError) {
+      sendApiResponse(res, err.status, err.publicMessage, err.message);
+      return;
+    }
+    const status = (err as { status?: number; type?: string }).status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      // body-parser: malformed JSON, body too large, bad encoding
+      sendApiResponse(res, status, '', `Invalid request body: ${(err as Error).message}`);
+      return;
+    }
+    options.onInternalError?.(err);
+    sendApiResponse(res, 500, '', 'Internal server error');
+  });
+  return app;
+}

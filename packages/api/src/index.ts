@@ -1,0 +1,2 @@
+export { HttpError, sendApiResponse } from './api-response.js';
+export { type ApiOptions, createApi, type VersionInfo } from './create-api.js';

@@ -1,0 +1,1 @@
+export { hashPassword, isHashedPassword, verifyPassword } from './password.js';

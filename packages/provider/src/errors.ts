@@ -1,0 +1,23 @@
+export type ProviderErrorCode = 'validation' | 'conflict' | 'unavailable';
+
+/** An error of the data provider, with a message that can be shown to an administrator. */
+export class ProviderError extends Error {
+  override readonly name: string = 'ProviderError';
+  readonly code: ProviderErrorCode;
+
+  constructor(code: ProviderErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** A user that breaks the rules of the user schema; `problems` names each one. */
+export class ValidationError extends ProviderError {
+  override readonly name = 'ValidationError';
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super('validation', problems.join('; '));
+    this.problems = problems;
+  }
+}

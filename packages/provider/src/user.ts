@@ -1,0 +1,144 @@
+import { isIP } from 'node:net';
+import { posix } from 'node:path';
+import { z } from 'zod';
+import { PERMISSIONS, type Permission } from './permissions.js';
+
+function isCidr(value: string): boolean {
+  const [address, prefix, extra] = value.split('/');
+  if (address === undefined || prefix === undefined || extra !== undefined) return false;
+  const family = isIP(address);
+  const bits = /^\d{1,3}$/.test(prefix) ? Number(prefix) : -1;
+  return family !== 0 && bits >= 0 && bits <= (family === 4 ? 32 : 128);
+}
+
+const count = z.number().int().nonnegative();
+const absolutePath = z
+  .string()
+  .refine((p) => posix.isAbsolute(p), { message: 'must be an absolute path' });
+const cidrList = z.array(
+  z.string().refine(isCidr, { message: 'must be an IP/mask in CIDR notation' }),
+);
+
+const permissionList = z
+  .array(z.enum(PERMISSIONS))
+  .min(1, { message: 'grant at least one permission' })
+  .transform((list): Permission[] => (list.includes('*') ? ['*'] : [...new Set(list)]));
+
+const permissions = z
+  .record(z.string(), permissionList)
+  .superRefine((perms, ctx) => {
+    if (!('/' in perms)) {
+      ctx.addIssue({ code: 'custom', message: 'permissions for the root dir "/" must be set' });
+    }
+    for (const dir of Object.keys(perms)) {
+      if (!posix.isAbsolute(dir)) {
+        ctx.addIssue({ code: 'custom', path: [dir], message: 'must be an absolute path' });
+      }
+    }
+  })
+  .transform((perms) => {
+    const cleaned: Record<string, Permission[]> = {};
+    for (const [dir, list] of Object.entries(perms)) cleaned[posix.resolve(dir)] = list;
+    return cleaned;
+  });
+
+/**
+ * A user as the REST API and the data provider receive it. Server-maintained
+ * fields may be sent (a dump holds them) and are ignored on creation.
+ */
+export const UserInputSchema = z
+  .object({
+    id: z.number().int().optional(),
+    status: z.union([z.literal(0), z.literal(1)]).default(1),
+    username: z
+      .string()
+      .min(1, { message: 'is required' })
+      .max(255)
+      .regex(/^[\w.@~-]+$/, {
+        message: 'may contain only letters, digits and the characters . _ - @ ~',
+      }),
+    expiration_date: count.default(0),
+    password: z.string().optional(),
+    public_keys: z.array(z.string()).default([]),
+    home_dir: absolutePath,
+    uid: count.max(65535).default(0),
+    gid: count.max(65535).default(0),
+    max_sessions: count.default(0),
+    quota_size: count.default(0),
+    quota_files: count.default(0),
+    permissions,
+    used_quota_size: count.optional(),
+    used_quota_files: count.optional(),
+    last_quota_update: count.optional(),
+    upload_bandwidth: count.default(0),
+    download_bandwidth: count.default(0),
+    last_login: count.optional(),
+    filters: z
+      .object({ allowed_ip: cidrList.default([]), denied_ip: cidrList.default([]) })
+      .strict()
+      .default({ allowed_ip: [], denied_ip: [] }),
+    filesystem: z
+      .object({ provider: z.literal(0) })
+      .strict()
+      .default({ provider: 0 }),
+  })
+  .strict()
+  .refine((u) => Boolean(u.password) || u.public_keys.length > 0, {
+    message: 'please set a password or at least a public_key',
+  });
+
+export type UserInput = z.input<typeof UserInputSchema>;
+type ValidUserInput = z.output<typeof UserInputSchema>;
+
+/** A stored user. `password` is the stored hash; it never leaves the server. */
+export interface User {
+  readonly id: number;
+  readonly status: 0 | 1;
+  readonly username: string;
+  readonly expiration_date: number;
+  readonly password: string;
+  readonly public_keys: readonly string[];
+  readonly home_dir: string;
+  readonly uid: number;
+  readonly gid: number;
+  readonly max_sessions: number;
+  readonly quota_size: number;
+  readonly quota_files: number;
+  readonly permissions: Readonly<Record<string, readonly Permission[]>>;
+  readonly used_quota_size: number;
+  readonly used_quota_files: number;
+  readonly last_quota_update: number;
+  readonly upload_bandwidth: number;
+  readonly download_bandwidth: number;
+  readonly last_login: number;
+  readonly filters: {
+    readonly allowed_ip: readonly string[];
+    readonly denied_ip: readonly string[];
+  };
+  readonly filesystem: { readonly provider: 0 };
+}
+
+/** A user as it may be shown: everything but the password hash. */
+export type PublicUser = Omit<User, 'password'>;
+
+export function toPublicUser(user: User): PublicUser {
+  const { password: _secret, ...rest } = user;
+  return rest;
+}
+
+/** Every problem of `input`, each as `field: message`, or the validated user. */
+export function parseUserInput(
+  input: unknown,
+): { ok: true; user: ValidUserInput } | { ok: false; problems: string[] } {
+  const result = UserInputSchema.safeParse(input);
+  if (result.success) return { ok: true, user: result.data };
+  return {
+    ok: false,
+    problems: result.error.issues.map((issue) => {
+      const where = issue.path.map(String).join('.');
+      return where ? `${where}: ${issue.message}` : issue.message;
+    }),
+  };
+}
+
+export type { ValidUserInput };

@@ -1,0 +1,50 @@
+import type { Attrs } from './attrs.js';
+
+/** An open file, as the engine sees it. */
+export interface SftpFile {
+  /** Reads up to `length` bytes at `position` into `into` at `offset`; 0 means end of file. */
+  read(position: number, length: number, into: Buffer, offset: number): Promise<number>;
+  write(position: number, data: Buffer): Promise<void>;
+  stat(): Promise<Attrs>;
+  /** FSETSTAT; absent means SSH_FX_OP_UNSUPPORTED. */
+  setstat?(attrs: Attrs): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** One directory entry; the engine derives the `ls -l` long name from it. */
+export interface SftpDirEntry {
+  readonly filename: string;
+  readonly attrs: Attrs;
+}
+
+/** An open directory, read page after page. */
+export interface SftpDirectory {
+  /** The next page, or `null` when the listing is done. */
+  read(): Promise<SftpDirEntry[] | null>;
+  close(): Promise<void>;
+}
+
+/**
+ * What the engine calls to serve requests. Paths are passed as the client
+ * sent them (decoded as UTF-8): resolving them is the handler's job.
+ * A method may throw {@link SftpStatusError} to choose the status code sent
+ * back; any other error is answered with SSH_FX_FAILURE. Optional methods
+ * that are absent are answered with SSH_FX_OP_UNSUPPORTED.
+ */
+export interface SftpHandler {
+  /** `pflags` are the SSH_FXF_* bits of the request. */
+  open(path: string, pflags: number, attrs: Attrs): Promise<SftpFile>;
+  opendir(path: string): Promise<SftpDirectory>;
+  stat(path: string): Promise<Attrs>;
+  lstat(path: string): Promise<Attrs>;
+  setstat?(path: string, attrs: Attrs): Promise<void>;
+  remove(path: string): Promise<void>;
+  mkdir(path: string, attrs: Attrs): Promise<void>;
+  rmdir(path: string): Promise<void>;
+  /** The canonical absolute form of `path`. */
+  realpath(path: string): Promise<string>;
+  /** RENAME refuses an existing target; `posix-rename@openssh.com` replaces it. */
+  rename(from: string, to: string, options: { overwrite: boolean }): Promise<void>;
+  readlink?(path: string): Promise<string>;
+  symlink?(linkPath: string, targetPath: string): Promise<void>;
+}

@@ -1,0 +1,409 @@
+import type { Duplex } from 'node:stream';
+import {
+  MAX_PACKET_LENGTH,
+  SFTP_VERSION,
+  SSH_FX_EOF,
+  SSH_FX_FAILURE,
+  SSH_FX_OP_UNSUPPORTED,
+  SSH_FXP_CLOSE,
+  SSH_FXP_DATA,
+  SSH_FXP_EXTENDED,
+  SSH_FXP_FSETSTAT,
+  SSH_FXP_FSTAT,
+  SSH_FXP_INIT,
+  SSH_FXP_LSTAT,
+  SSH_FXP_MKDIR,
+  SSH_FXP_OPEN,
+  SSH_FXP_OPENDIR,
+  SSH_FXP_READ,
+  SSH_FXP_READDIR,
+  SSH_FXP_READLINK,
+  SSH_FXP_REALPATH,
+  SSH_FXP_REMOVE,
+  SSH_FXP_RENAME,
+  SSH_FXP_RMDIR,
+  SSH_FXP_SETSTAT,
+  SSH_FXP_STAT,
+  SSH_FXP_SYMLINK,
+  SSH_FXP_WRITE,
+} from './constants.js';
+import { SftpProtocolError, SftpStatusError } from './errors.js';
+import type { SftpDirectory, SftpFile, SftpHandler } from './handler.js';
+import { longname } from './longname.js';
+import { PacketReader } from './packet-reader.js';
+import {
+  attrsReply,
+  handleReply,
+  nameReply,
+  okReply,
+  statusReply,
+  versionReply,
+} from './replies.js';
+
+/** Largest READ served, leaving room for the DATA header within a packet. */
+const MAX_READ_LENGTH = MAX_PACKET_LENGTH - 1024;
+/** Bytes before the payload of a DATA reply: length, type, id, data length. */
+const DATA_HEADER = 13;
+
+const EXTENSIONS: Readonly<Record<string, string>> = {
+  'posix-rename@openssh.com': '1',
+};
+
+export interface SftpSessionOptions {
+  /** Requests served concurrently before the engine stops reading (default 64). */
+  readonly maxInFlight?: number;
+  /** Handles one session may hold open (default 512). */
+  readonly maxHandles?: number;
+  /** Called with errors that are not {@link SftpStatusError}, for logging. */
+  readonly onUnexpectedError?: (err: unknown) => void;
+}
+
+/** Why a session ended. */
+export type SftpSessionEnd =
+  | { readonly reason: 'eof' }
+  | { readonly reason: 'protocol-error'; readonly error: SftpProtocolError };
+
+type HandleTarget = { kind: 'file'; file: SftpFile } | { kind: 'dir'; dir: SftpDirectory };
+type OpenHandle = HandleTarget & { pending: Set<Promise<unknown>> };
+
+/**
+ * Serves SFTP version 3 on a Duplex stream (an SSH channel, a pipe, stdio),
+ * calling `handler` for every request. Requests are served concurrently and
+ * answered as they complete; reading stops while too many are in flight or
+ * while the stream's writable side is full.
+ *
+ * @example
+ * channel.on('ready', () => {
+ *   const session = new SftpSession(channel, handler);
+ *   session.ended.then(() => channel.end());
+ * });
+ */
+export class SftpSession {
+  /** Settles once the client has gone and every handle is closed. */
+  readonly ended: Promise<SftpSessionEnd>;
+
+  readonly #stream: Duplex;
+  readonly #handler: SftpHandler;
+  readonly #maxInFlight: number;
+  readonly #maxHandles: number;
+  readonly #onUnexpectedError: (err: unknown) => void;
+  readonly #handles = new Map<number, OpenHandle>();
+  readonly #inFlight = new Set<Promise<void>>();
+  #nextHandle = 1;
+  #chunks: Buffer[] = [];
+  #buffered = 0;
+  #initialized = false;
+  #writeBlocked = false;
+  #stopped = false;
+  #resolveEnded!: (end: SftpSessionEnd) => void;
+
+  constructor(stream: Duplex, handler: SftpHandler, options: SftpSessionOptions = {}) {
+    this.#stream = stream;
+    this.#handler = handler;
+    this.#maxInFlight = options.maxInFlight ?? 64;
+    this.#maxHandles = options.maxHandles ?? 512;
+    this.#onUnexpectedError = options.onUnexpectedError ?? (() => {});
+    this.ended = new Promise((resolve) => {
+      this.#resolveEnded = resolve;
+    });
+    stream.on('data', (chunk: Buffer) => {
+      this.#chunks.push(chunk);
+      this.#buffered += chunk.length;
+      this.#parse();
+    });
+    stream.on('end', () => void this.#stop({ reason: 'eof' }));
+    stream.on('close', () => void this.#stop({ reason: 'eof' }));
+    stream.on('error', () => void this.#stop({ reason: 'eof' }));
+    stream.on('drain', () => {
+      this.#writeBlocked = false;
+      this.#parse();
+    });
+  }
+
+  #canServe(): boolean {
+    return !this.#stopped && !this.#writeBlocked && this.#inFlight.size < this.#maxInFlight;
+  }
+
+  /** Takes every complete packet out of the buffered chunks, as flow control allows. */
+  #parse(): void {
+    while (this.#canServe() && this.#buffered >= 4) {
+      if (this.#chunks[0]!.length < 4) this.#merge();
+      const length = this.#chunks[0]!.readUInt32BE(0);
+      if (length === 0 || length > MAX_PACKET_LENGTH) {
+        void this.#stop({
+          reason: 'protocol-error',
+          error: new SftpProtocolError(`packet length ${length} out of range`),
+        });
+        return;
+      }
+      if (this.#buffered < 4 + length) break;
+      if (this.#chunks[0]!.length < 4 + length) this.#merge();
+      const chunk = this.#chunks[0]!;
+      const packet = chunk.subarray(4, 4 + length);
+      if (chunk.length === 4 + length) this.#chunks.shift();
+      else this.#chunks[0] = chunk.subarray(4 + length);
+      this.#buffered -= 4 + length;
+      this.#dispatch(packet);
+    }
+    if (this.#canServe()) this.#stream.resume();
+    else if (!this.#stopped) this.#stream.pause();
+  }
+
+  #merge(): void {
+    this.#chunks = [Buffer.concat(this.#chunks, this.#buffered)];
+  }
+
+  #send(packet: Buffer): void {
+    if (this.#stream.writable && !this.#stream.write(packet)) this.#writeBlocked = true;
+  }
+
+  #dispatch(packet: Buffer): void {
+    const type = packet[0]!;
+    if (!this.#initialized) {
+      if (type !== SSH_FXP_INIT) {
+        void this.#stop({
+          reason: 'protocol-error',
+          error: new SftpProtocolError(`packet type ${type} received before SSH_FXP_INIT`),
+        });
+        return;
+      }
+      // INIT: uint32 version. Every client speaks at least 3; we answer 3.
+      this.#initialized = true;
+      this.#send(versionReply(SFTP_VERSION, EXTENSIONS));
+      return;
+    }
+    if (packet.length < 5) {
+      void this.#stop({
+        reason: 'protocol-error',
+        error: new SftpProtocolError(`packet type ${type} has no request id`),
+      });
+      return;
+    }
+    const reader = new PacketReader(packet, 1);
+    const id = reader.uint32();
+    const work = this.#serve(type, id, reader)
+      .then(
+        (reply) => this.#send(reply),
+        (err) => this.#send(this.#errorReply(id, err)),
+      )
+      .finally(() => {
+        this.#inFlight.delete(work);
+        this.#parse();
+      });
+    this.#inFlight.add(work);
+  }
+
+  #errorReply(id: number, err: unknown): Buffer {
+    if (err instanceof SftpStatusError) return statusReply(id, err.status, err.message);
+    this.#onUnexpectedError(err);
+    return statusReply(id, SSH_FX_FAILURE);
+  }
+
+  async #serve(type: number, id: number, r: PacketReader): Promise<Buffer> {
+    const h = this.#handler;
+    switch (type) {
+      case SSH_FXP_OPEN: {
+        // uint32 id / string filename / uint32 pflags / ATTRS attrs
+        const path = r.string();
+        const pflags = r.uint32();
+        const attrs = r.attrs();
+        this.#checkHandleRoom();
+        return this.#newHandle(id, { kind: 'file', file: await h.open(path, pflags, attrs) });
+      }
+      case SSH_FXP_OPENDIR: {
+        // uint32 id / string path
+        const path = r.string();
+        this.#checkHandleRoom();
+        return this.#newHandle(id, { kind: 'dir', dir: await h.opendir(path) });
+      }
+      case SSH_FXP_CLOSE:
+        // uint32 id / string handle
+        await this.#closeHandle(r.bytes());
+        return okReply(id);
+      case SSH_FXP_READ: {
+        // uint32 id / string handle / uint64 offset / uint32 len
+        const handle = this.#file(r.bytes());
+        const offset = r.uint64();
+        const len = Math.min(r.uint32(), MAX_READ_LENGTH);
+        return this.#track(handle, this.#read(id, handle.file, offset, len));
+      }
+      case SSH_FXP_WRITE: {
+        // uint32 id / string handle / uint64 offset / string data
+        const handle = this.#file(r.bytes());
+        const offset = r.uint64();
+        const data = r.bytes();
+        await this.#track(handle, handle.file.write(offset, data));
+        return okReply(id);
+      }
+      case SSH_FXP_FSTAT: {
+        // uint32 id / string handle
+        const handle = this.#file(r.bytes());
+        return attrsReply(id, await this.#track(handle, handle.file.stat()));
+      }
+      case SSH_FXP_FSETSTAT: {
+        // uint32 id / string handle / ATTRS attrs
+        const handle = this.#file(r.bytes());
+        const attrs = r.attrs();
+        if (!handle.file.setstat) throw unsupported('fsetstat');
+        await this.#track(handle, handle.file.setstat(attrs));
+        return okReply(id);
+      }
+      case SSH_FXP_READDIR: {
+        // uint32 id / string handle
+        const handle = this.#dir(r.bytes());
+        const entries = await this.#track(handle, handle.dir.read());
+        if (entries === null) return statusReply(id, SSH_FX_EOF);
+        const now = Date.now() / 1000;
+        return nameReply(
+          id,
+          entries.map((e) => ({ ...e, longname: longname(e.filename, e.attrs, now) })),
+        );
+      }
+      case SSH_FXP_STAT:
+        return attrsReply(id, await h.stat(r.string()));
+      case SSH_FXP_LSTAT:
+        return attrsReply(id, await h.lstat(r.string()));
+      case SSH_FXP_SETSTAT: {
+        // uint32 id / string path / ATTRS attrs
+        const path = r.string();
+        const attrs = r.attrs();
+        if (!h.setstat) throw unsupported('setstat');
+        await h.setstat(path, attrs);
+        return okReply(id);
+      }
+      case SSH_FXP_REMOVE:
+        await h.remove(r.string());
+        return okReply(id);
+      case SSH_FXP_MKDIR: {
+        // uint32 id / string path / ATTRS attrs
+        const path = r.string();
+        await h.mkdir(path, r.attrs());
+        return okReply(id);
+      }
+      case SSH_FXP_RMDIR:
+        await h.rmdir(r.string());
+        return okReply(id);
+      case SSH_FXP_REALPATH: {
+        const path = await h.realpath(r.string());
+        return nameReply(id, [{ filename: path, longname: path, attrs: {} }]);
+      }
+      case SSH_FXP_RENAME: {
+        // uint32 id / string oldpath / string newpath
+        const from = r.string();
+        await h.rename(from, r.string(), { overwrite: false });
+        return okReply(id);
+      }
+      case SSH_FXP_READLINK: {
+        const path = r.string();
+        if (!h.readlink) throw unsupported('readlink');
+        const target = await h.readlink(path);
+        return nameReply(id, [{ filename: target, longname: target, attrs: {} }]);
+      }
+      case SSH_FXP_SYMLINK: {
+        // OpenSSH sends (targetpath, linkpath), the reverse of the draft; every
+        // client in use follows OpenSSH.
+        const target = r.string();
+        const link = r.string();
+        if (!h.symlink) throw unsupported('symlink');
+        await h.symlink(link, target);
+        return okReply(id);
+      }
+      case SSH_FXP_EXTENDED:
+        return this.#extended(id, r);
+      default:
+        throw unsupported(`packet type ${type}`);
+    }
+  }
+
+  async #extended(id: number, r: PacketReader): Promise<Buffer> {
+    // uint32 id / string extended-request / request-specific data
+    const name = r.string();
+    switch (name) {
+      case 'posix-rename@openssh.com': {
+        const from = r.string();
+        await this.#handler.rename(from, r.string(), { overwrite: true });
+        return okReply(id);
+      }
+      default:
+        throw unsupported(`extension ${JSON.stringify(name)}`);
+    }
+  }
+
+  async #read(id: number, file: SftpFile, offset: number, len: number): Promise<Buffer> {
+    const reply = Buffer.allocUnsafe(DATA_HEADER + len);
+    const n = await file.read(offset, len, reply, DATA_HEADER);
+    if (n === 0) return statusReply(id, SSH_FX_EOF);
+    reply.writeUInt32BE(9 + n, 0);
+    reply[4] = SSH_FXP_DATA;
+    reply.writeUInt32BE(id, 5);
+    reply.writeUInt32BE(n, 9);
+    return reply.subarray(0, DATA_HEADER + n);
+  }
+
+  #checkHandleRoom(): void {
+    if (this.#handles.size >= this.#maxHandles) {
+      throw new SftpStatusError(SSH_FX_FAILURE, `too many open handles (${this.#maxHandles})`);
+    }
+  }
+
+  #newHandle(id: number, target: HandleTarget): Buffer {
+    const n = this.#nextHandle++;
+    this.#handles.set(n, { ...target, pending: new Set() });
+    const handle = Buffer.allocUnsafe(4);
+    handle.writeUInt32BE(n >>> 0);
+    return handleReply(id, handle);
+  }
+
+  #lookup(handle: Buffer): OpenHandle {
+    const entry = handle.length === 4 ? this.#handles.get(handle.readUInt32BE(0)) : undefined;
+    if (!entry) throw new SftpStatusError(SSH_FX_FAILURE, 'invalid handle');
+    return entry;
+  }
+
+  #file(handle: Buffer): Extract<OpenHandle, { kind: 'file' }> {
+    const entry = this.#lookup(handle);
+    if (entry.kind !== 'file') throw new SftpStatusError(SSH_FX_FAILURE, 'not a file handle');
+    return entry;
+  }
+
+  #dir(handle: Buffer): Extract<OpenHandle, { kind: 'dir' }> {
+    const entry = this.#lookup(handle);
+    if (entry.kind !== 'dir') throw new SftpStatusError(SSH_FX_FAILURE, 'not a directory handle');
+    return entry;
+  }
+
+  /** Records an operation on a handle, so that closing it waits for the operation. */
+  #track<T>(entry: OpenHandle, op: Promise<T>): Promise<T> {
+    entry.pending.add(op);
+    const done = () => entry.pending.delete(op);
+    op.then(done, done);
+    return op;
+  }
+
+  async #closeHandle(handle: Buffer): Promise<void> {
+    const entry = this.#lookup(handle);
+    this.#handles.delete(handle.readUInt32BE(0));
+    await closeEntry(entry);
+  }
+
+  async #stop(end: SftpSessionEnd): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    if (end.reason === 'protocol-error') this.#stream.pause();
+    await Promise.allSettled(this.#inFlight);
+    const entries = [...this.#handles.values()];
+    this.#handles.clear();
+    await Promise.allSettled(entries.map(closeEntry));
+    this.#resolveEnded(end);
+  }
+}
+
+async function closeEntry(entry: OpenHandle): Promise<void> {
+  await Promise.allSettled(entry.pending);
+  if (entry.kind === 'file') await entry.file.close();
+  else await entry.dir.close();
+}
+
+function unsupported(what: string): SftpStatusError {
+  return new SftpStatusError(SSH_FX_OP_UNSUPPORTED, `${what} is not supported`);
+}

@@ -1,0 +1,185 @@
+import { randomBytes } from 'node:crypto';
+import { type AddressInfo, createServer, type Server as NetServer, type Socket } from 'node:net';
+import type { DataProvider, User } from '@sftpgo/provider';
+import { SftpSession } from '@sftpgo/sftp-protocol';
+import { OsFs } from '@sftpgo/vfs';
+import ssh2 from 'ssh2';
+import { type Logger, silentLogger } from './logger.js';
+import { LoginError, passwordLogin } from './password-login.js';
+import { VfsSftpHandler } from './vfs-sftp-handler.js';
+
+export interface SftpServerOptions {
+  /** Host private keys, in any format ssh2 reads (PEM, OpenSSH). */
+  readonly hostKeys: readonly Buffer[];
+  readonly provider: DataProvider;
+  /** The software version of the SSH identification string, `SSH-2.0-<ident>`. */
+  readonly ident?: string;
+  readonly logger?: Logger;
+}
+
+/** One live SSH connection. */
+interface Connection {
+  readonly id: string;
+  readonly client: ssh2.Connection;
+  readonly sessions: Set<Promise<unknown>>;
+  readonly closed: Promise<void>;
+}
+
+/**
+ * The SSH service: authenticates users against the data provider and serves
+ * each one SFTP on their home directory.
+ *
+ * @example
+ * const server = new SftpServer({ hostKeys, provider });
+ * const address = await server.listen(2022, '0.0.0.0');
+ */
+export class SftpServer {
+  readonly #ssh: ssh2.Server;
+  readonly #tcp: NetServer;
+  readonly #provider: DataProvider;
+  readonly #logger: Logger;
+  readonly #connections = new Map<string, Connection>();
+
+  constructor(options: SftpServerOptions) {
+    this.#provider = options.provider;
+    this.#logger = options.logger ?? silentLogger;
+    this.#ssh = new ssh2.Server({
+      hostKeys: [...options.hostKeys],
+      ...(options.ident ? { ident: options.ident } : {}),
+    });
+    this.#ssh.on('connection', (client, info) => this.#accept(client, info.ip));
+    this.#tcp = createServer((socket: Socket) => {
+      // ssh2 writes each SSH packet separately: without this, Nagle holds back
+      // the small replies that acknowledge each write and uploads crawl.
+      socket.setNoDelay(true);
+      this.#ssh.injectSocket(socket);
+    });
+  }
+
+  /** Starts accepting connections; resolves with the bound address. */
+  listen(port: number, host: string): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.#tcp.once('error', reject);
+      this.#tcp.listen(port, host || undefined, () => {
+        this.#tcp.off('error', reject);
+        resolve(this.#tcp.address() as AddressInfo);
+      });
+    });
+  }
+
+  /** Stops accepting, ends every connection and waits for their files to be closed. */
+  async close(): Promise<void> {
+    const stopped = new Promise<void>((resolve) => this.#tcp.close(() => resolve()));
+    const connections = [...this.#connections.values()];
+    for (const c of connections) c.client.end();
+    await Promise.all(connections.map((c) => c.closed));
+    await stopped;
+  }
+
+  #accept(client: ssh2.Connection, clientIp: string): void {
+    const id = randomBytes(8).toString('hex');
+    let user: User | undefined;
+    const sessions = new Set<Promise<unknown>>();
+    const closed = new Promise<void>((resolve) => {
+      client.on('close', () => {
+        this.#connections.delete(id);
+        void Promise.allSettled(sessions).then(() => resolve());
+      });
+    });
+    this.#connections.set(id, { id, client, sessions, closed });
+
+    client.on('error', (err) => {
+      this.#logger.log({
+        level: 'debug',
+        sender: 'sftpd',
+        message: `connection ${id}: ${err.message}`,
+      });
+    });
+    client.on('authentication', (ctx) => {
+      if (ctx.method !== 'password') {
+        ctx.reject(['password']);
+        return;
+      }
+      passwordLogin(this.#provider, ctx.username, ctx.password).then(
+        (found) => {
+          user = found;
+          this.#logger.log({
+            level: 'info',
+            sender: 'sftpd',
+            message: 'login',
+            username: found.username,
+            client_ip: clientIp,
+            login_type: 'password',
+            connection_id: id,
+          });
+          ctx.accept();
+        },
+        (err: unknown) => {
+          this.#logger.log({
+            level: 'warn',
+            sender: 'connection_failed',
+            username: ctx.username,
+            client_ip: clientIp,
+            login_type: 'password',
+            error:
+              err instanceof LoginError ? err.message : `login failed: ${(err as Error).message}`,
+          });
+          ctx.reject(['password']);
+        },
+      );
+    });
+    client.on('ready', () => {
+      client.on('session', (acceptSession) => {
+        const session = acceptSession();
+        session.on('subsystem', (accept, reject, info) => {
+          if (info.name !== 'sftp' || !user) {
+            reject();
+            return;
+          }
+          const channel = accept();
+          sessions.add(this.#serveSftp(channel, user, id));
+        });
+      });
+    });
+  }
+
+  async #serveSftp(channel: ssh2.ServerChannel, user: User, connectionId: string): Promise<void> {
+    let fs: OsFs;
+    try {
+      fs = await OsFs.create(user.home_dir);
+    } catch (err) {
+      this.#logger.log({
+        level: 'error',
+        sender: 'sftpd',
+        message: `cannot open the home directory of ${user.username}: ${(err as Error).message}`,
+        connection_id: connectionId,
+      });
+      channel.exit(1);
+      channel.end();
+      return;
+    }
+    const session = new SftpSession(channel, new VfsSftpHandler(fs), {
+      onUnexpectedError: (err) =>
+        this.#logger.log({
+          level: 'error',
+          sender: 'sftpd',
+          message: `SFTP request failed: ${(err as Error).message}`,
+          connection_id: connectionId,
+        }),
+    });
+    const end = await session.ended;
+    if (end.reason === 'protocol-error') {
+      this.#logger.log({
+        level: 'warn',
+        sender: 'sftpd',
+        message: `SFTP session closed: ${end.error.message}`,
+        connection_id: connectionId,
+      });
+    }
+    // Without an exit status, `sftp -b` waits forever and scp reports -1.
+    if (channel.writable) {
+      channel.exit(end.reason === 'eof' ? 0 : 1);
+      channel.end();
+    }
+  }
+}

@@ -1,0 +1,190 @@
+import {
+  type Attrs,
+  type SftpDirectory,
+  type SftpFile,
+  type SftpHandler,
+  SftpStatusError,
+  SSH_FX_FAILURE,
+  SSH_FX_NO_SUCH_FILE,
+  SSH_FX_OP_UNSUPPORTED,
+  SSH_FX_PERMISSION_DENIED,
+  SSH_FXF_APPEND,
+  SSH_FXF_CREAT,
+  SSH_FXF_EXCL,
+  SSH_FXF_READ,
+  SSH_FXF_TRUNC,
+  SSH_FXF_WRITE,
+} from '@sftpgo/sftp-protocol';
+import {
+  cleanVirtualPath,
+  type DirHandle,
+  type FileHandle,
+  type FileStat,
+  type Fs,
+  VfsError,
+} from '@sftpgo/vfs';
+
+const STATUS_OF: Record<VfsError['code'], number> = {
+  'not-found': SSH_FX_NO_SUCH_FILE,
+  permission: SSH_FX_PERMISSION_DENIED,
+  unsupported: SSH_FX_OP_UNSUPPORTED,
+  exists: SSH_FX_FAILURE,
+  'not-a-directory': SSH_FX_FAILURE,
+  'is-a-directory': SSH_FX_FAILURE,
+  'not-empty': SSH_FX_FAILURE,
+  'invalid-path': SSH_FX_FAILURE,
+  failure: SSH_FX_FAILURE,
+};
+
+/** The SFTP status, and the message, that answer a filesystem error. */
+export function toSftpError(err: unknown): unknown {
+  if (err instanceof VfsError)
+    return new SftpStatusError(STATUS_OF[err.code], err.message, { cause: err });
+  return err;
+}
+
+async function mapErrors<T>(op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (err) {
+    throw toSftpError(err);
+  }
+}
+
+export function toAttrs(st: FileStat): Attrs {
+  return {
+    size: st.size,
+    uid: st.uid,
+    gid: st.gid,
+    mode: st.mode,
+    atime: Math.floor(st.atimeMs / 1000),
+    mtime: Math.floor(st.mtimeMs / 1000),
+  };
+}
+
+class VfsSftpFile implements SftpFile {
+  readonly #handle: FileHandle;
+
+  constructor(handle: FileHandle) {
+    this.#handle = handle;
+  }
+
+  read(position: number, length: number, into: Buffer, offset: number): Promise<number> {
+    return mapErrors(() => this.#handle.read(into, offset, length, position));
+  }
+
+  write(position: number, data: Buffer): Promise<void> {
+    return mapErrors(async () => {
+      let done = 0;
+      while (done < data.length) {
+        done += await this.#handle.write(data, done, data.length - done, position + done);
+      }
+    });
+  }
+
+  stat(): Promise<Attrs> {
+    return mapErrors(async () => toAttrs(await this.#handle.stat()));
+  }
+
+  close(): Promise<void> {
+    return mapErrors(() => this.#handle.close());
+  }
+}
+
+class VfsSftpDirectory implements SftpDirectory {
+  readonly #dir: DirHandle;
+
+  constructor(dir: DirHandle) {
+    this.#dir = dir;
+  }
+
+  read() {
+    return mapErrors(async () => {
+      const page = await this.#dir.read();
+      return page?.map((e) => ({ filename: e.name, attrs: toAttrs(e.stat) })) ?? null;
+    });
+  }
+
+  close(): Promise<void> {
+    return this.#dir.close();
+  }
+}
+
+/** Serves SFTP requests from an {@link Fs}: the user's view of their storage. */
+export class VfsSftpHandler implements SftpHandler {
+  readonly #fs: Fs;
+
+  constructor(fs: Fs) {
+    this.#fs = fs;
+  }
+
+  open(path: string, pflags: number, attrs: Attrs): Promise<SftpFile> {
+    return mapErrors(async () => {
+      const handle = await this.#fs.open(
+        cleanVirtualPath(path),
+        {
+          read: (pflags & SSH_FXF_READ) !== 0,
+          write: (pflags & SSH_FXF_WRITE) !== 0,
+          append: (pflags & SSH_FXF_APPEND) !== 0,
+          create: (pflags & SSH_FXF_CREAT) !== 0,
+          truncate: (pflags & SSH_FXF_TRUNC) !== 0,
+          exclusive: (pflags & SSH_FXF_EXCL) !== 0,
+        },
+        attrs.mode === undefined ? 0o666 : attrs.mode & 0o777,
+      );
+      return new VfsSftpFile(handle);
+    });
+  }
+
+  opendir(path: string): Promise<SftpDirectory> {
+    return mapErrors(
+      async () => new VfsSftpDirectory(await this.#fs.opendir(cleanVirtualPath(path))),
+    );
+  }
+
+  stat(path: string): Promise<Attrs> {
+    return mapErrors(async () => toAttrs(await this.#fs.stat(cleanVirtualPath(path))));
+  }
+
+  lstat(path: string): Promise<Attrs> {
+    return mapErrors(async () => toAttrs(await this.#fs.lstat(cleanVirtualPath(path))));
+  }
+
+  remove(path: string): Promise<void> {
+    return mapErrors(() => this.#fs.remove(cleanVirtualPath(path)));
+  }
+
+  mkdir(path: string, attrs: Attrs): Promise<void> {
+    const mode = attrs.mode === undefined ? 0o777 : attrs.mode & 0o777;
+    return mapErrors(() => this.#fs.mkdir(cleanVirtualPath(path), mode));
+  }
+
+  rmdir(path: string): Promise<void> {
+    return mapErrors(() => this.#fs.rmdir(cleanVirtualPath(path)));
+  }
+
+  async realpath(path: string): Promise<string> {
+    return mapErrors(async () => cleanVirtualPath(path));
+  }
+
+  rename(from: string, to: string, options: { overwrite: boolean }): Promise<void> {
+    return mapErrors(async () => {
+      const source = cleanVirtualPath(from);
+      const target = cleanVirtualPath(to);
+      if (!options.overwrite && (await this.#exists(target))) {
+        throw new SftpStatusError(SSH_FX_FAILURE, `rename ${JSON.stringify(to)}: target exists`);
+      }
+      await this.#fs.rename(source, target);
+    });
+  }
+
+  async #exists(path: string): Promise<boolean> {
+    try {
+      await this.#fs.lstat(path);
+      return true;
+    } catch (err) {
+      if (err instanceof VfsError && err.code === 'not-found') return false;
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,50 @@
+/** What went wrong, independent of the storage backend and of the protocol. */
+export type VfsErrorCode =
+  | 'not-found'
+  | 'permission'
+  | 'exists'
+  | 'not-a-directory'
+  | 'is-a-directory'
+  | 'not-empty'
+  | 'invalid-path'
+  | 'unsupported'
+  | 'failure';
+
+/**
+ * An error from a filesystem operation. The message names the virtual path,
+ * never the host path, so that it can be shown to the user as is.
+ */
+export class VfsError extends Error {
+  override readonly name = 'VfsError';
+  readonly code: VfsErrorCode;
+  readonly path: string;
+
+  constructor(code: VfsErrorCode, message: string, path: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.path = path;
+  }
+}
+
+const ERRNO_CODES: Record<string, [VfsErrorCode, string]> = {
+  ENOENT: ['not-found', 'no such file or directory'],
+  EACCES: ['permission', 'permission denied'],
+  EPERM: ['permission', 'operation not permitted'],
+  EEXIST: ['exists', 'file already exists'],
+  ENOTDIR: ['not-a-directory', 'not a directory'],
+  EISDIR: ['is-a-directory', 'is a directory'],
+  ENOTEMPTY: ['not-empty', 'directory not empty'],
+  ELOOP: ['invalid-path', 'too many levels of symbolic links'],
+  ENAMETOOLONG: ['invalid-path', 'file name too long'],
+  EXDEV: ['unsupported', 'cross-device link'],
+  ENOSYS: ['unsupported', 'operation not supported'],
+  ENOTSUP: ['unsupported', 'operation not supported'],
+};
+
+/** Turns an error of Node's `fs` into a {@link VfsError} about `path`. */
+export function fromNodeError(err: unknown, op: string, path: string): VfsError {
+  if (err instanceof VfsError) return err;
+  const errno = (err as NodeJS.ErrnoException | undefined)?.code;
+  const [code, text] = (errno && ERRNO_CODES[errno]) || ['failure', 'operation failed'];
+  return new VfsError(code, `${op} ${JSON.stringify(path)}: ${text}`, path, { cause: err });
+}

@@ -1,0 +1,74 @@
+/** File type bits of {@link FileStat.mode}, as in POSIX `st_mode`. */
+export const S_IFMT = 0o170000;
+export const S_IFDIR = 0o040000;
+export const S_IFREG = 0o100000;
+export const S_IFLNK = 0o120000;
+
+/** What a stat call tells about a file. Times are in milliseconds since the epoch. */
+export interface FileStat {
+  readonly size: number;
+  /** Permission bits and file type bits, as in POSIX `st_mode`. */
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+  readonly nlink: number;
+  readonly atimeMs: number;
+  readonly mtimeMs: number;
+}
+
+/** How a file is opened. */
+export interface OpenFlags {
+  readonly read?: boolean;
+  readonly write?: boolean;
+  readonly append?: boolean;
+  readonly create?: boolean;
+  readonly truncate?: boolean;
+  /** With `create`: fail if the file exists. */
+  readonly exclusive?: boolean;
+}
+
+/** An open file. Reads and writes are positional, so several may be in flight. */
+export interface FileHandle {
+  /** Reads up to `length` bytes at `position` into `buffer`; 0 means end of file. */
+  read(buffer: Buffer, offset: number, length: number, position: number): Promise<number>;
+  write(buffer: Buffer, offset: number, length: number, position: number): Promise<number>;
+  stat(): Promise<FileStat>;
+  close(): Promise<void>;
+}
+
+/** One entry of a directory listing. */
+export interface DirEntry {
+  readonly name: string;
+  readonly stat: FileStat;
+}
+
+/** An open directory, read in pages so that huge directories stream. */
+export interface DirHandle {
+  /** The next page of entries, or `null` once the listing is exhausted. */
+  read(): Promise<DirEntry[] | null>;
+  close(): Promise<void>;
+}
+
+/**
+ * The filesystem a user sees. Every path is an absolute virtual POSIX path
+ * (see {@link cleanVirtualPath}); `/` is the user's root.
+ */
+export interface Fs {
+  stat(path: string): Promise<FileStat>;
+  lstat(path: string): Promise<FileStat>;
+  open(path: string, flags: OpenFlags, mode?: number): Promise<FileHandle>;
+  opendir(path: string): Promise<DirHandle>;
+  mkdir(path: string, mode?: number): Promise<void>;
+  rmdir(path: string): Promise<void>;
+  remove(path: string): Promise<void>;
+  /** Renames `from` to `to`, replacing `to` if it is a file. */
+  rename(from: string, to: string): Promise<void>;
+}
+
+export function isDirectory(stat: FileStat): boolean {
+  return (stat.mode & S_IFMT) === S_IFDIR;
+}
+
+export function isSymbolicLink(stat: FileStat): boolean {
+  return (stat.mode & S_IFMT) === S_IFLNK;
+}

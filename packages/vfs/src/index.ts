@@ -1,0 +1,17 @@
+export { fromNodeError, VfsError, type VfsErrorCode } from './errors.js';
+export {
+  type DirEntry,
+  type DirHandle,
+  type FileHandle,
+  type FileStat,
+  type Fs,
+  isDirectory,
+  isSymbolicLink,
+  type OpenFlags,
+  S_IFDIR,
+  S_IFLNK,
+  S_IFMT,
+  S_IFREG,
+} from './fs.js';
+export { OsFs } from './os-fs.js';
+export { cleanVirtualPath, MAX_PATH_BYTES } from './virtual-path.js';

@@ -1,0 +1,273 @@
+import { constants, type Dir, type Stats } from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import { basename, dirname, join, resolve, sep } from 'node:path';
+import { fromNodeError, VfsError } from './errors.js';
+import type { DirEntry, DirHandle, FileHandle, FileStat, Fs, OpenFlags } from './fs.js';
+
+/** Entries returned by one {@link DirHandle.read} call. */
+const DIR_PAGE_SIZE = 256;
+/** Symbolic links followed while resolving one path, as Linux's MAXSYMLINKS. */
+const MAX_SYMLINK_DEPTH = 40;
+
+function toFileStat(st: Stats): FileStat {
+  return {
+    size: st.size,
+    mode: st.mode,
+    uid: st.uid,
+    gid: st.gid,
+    nlink: st.nlink,
+    atimeMs: st.atimeMs,
+    mtimeMs: st.mtimeMs,
+  };
+}
+
+function openFlagsToNumber(flags: OpenFlags): number {
+  let n = 0;
+  if (flags.read && (flags.write || flags.append)) n |= constants.O_RDWR;
+  else if (flags.write || flags.append) n |= constants.O_WRONLY;
+  else n |= constants.O_RDONLY;
+  if (flags.append) n |= constants.O_APPEND;
+  if (flags.create) n |= constants.O_CREAT;
+  if (flags.truncate) n |= constants.O_TRUNC;
+  if (flags.create && flags.exclusive) n |= constants.O_EXCL;
+  return n;
+}
+
+function isMissing(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+class OsFileHandle implements FileHandle {
+  readonly #handle: fsp.FileHandle;
+  readonly #path: string;
+
+  constructor(handle: fsp.FileHandle, path: string) {
+    this.#handle = handle;
+    this.#path = path;
+  }
+
+  async read(buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
+    try {
+      return (await this.#handle.read(buffer, offset, length, position)).bytesRead;
+    } catch (err) {
+      throw fromNodeError(err, 'read', this.#path);
+    }
+  }
+
+  async write(buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
+    try {
+      return (await this.#handle.write(buffer, offset, length, position)).bytesWritten;
+    } catch (err) {
+      throw fromNodeError(err, 'write', this.#path);
+    }
+  }
+
+  async stat(): Promise<FileStat> {
+    try {
+      return toFileStat(await this.#handle.stat());
+    } catch (err) {
+      throw fromNodeError(err, 'stat', this.#path);
+    }
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.#handle.close();
+    } catch (err) {
+      throw fromNodeError(err, 'close', this.#path);
+    }
+  }
+}
+
+class OsDirHandle implements DirHandle {
+  readonly #dir: Dir;
+  readonly #hostPath: string;
+  readonly #path: string;
+
+  constructor(dir: Dir, hostPath: string, path: string) {
+    this.#dir = dir;
+    this.#hostPath = hostPath;
+    this.#path = path;
+  }
+
+  async read(): Promise<DirEntry[] | null> {
+    const names: string[] = [];
+    try {
+      while (names.length < DIR_PAGE_SIZE) {
+        const dirent = await this.#dir.read();
+        if (!dirent) break;
+        names.push(dirent.name);
+      }
+    } catch (err) {
+      throw fromNodeError(err, 'readdir', this.#path);
+    }
+    if (names.length === 0) return null;
+    const entries = await Promise.all(
+      names.map(async (name) => {
+        try {
+          return { name, stat: toFileStat(await fsp.lstat(join(this.#hostPath, name))) };
+        } catch {
+          return undefined; // removed while listing
+        }
+      }),
+    );
+    return entries.filter((e): e is DirEntry => e !== undefined);
+  }
+
+  async close(): Promise<void> {
+    await this.#dir.close().catch(() => {});
+  }
+}
+
+/**
+ * The local disk, rooted at a directory. Every path is resolved through its
+ * symbolic links and refused if it lands outside the root.
+ *
+ * @example
+ * const fs = await OsFs.create('/srv/sftp/alice');
+ * const st = await fs.stat('/reports/2026.csv');
+ */
+export class OsFs implements Fs {
+  readonly #root: string;
+
+  private constructor(realRoot: string) {
+    this.#root = realRoot;
+  }
+
+  /** Opens `root`, creating it (and its parents) when missing. */
+  static async create(root: string): Promise<OsFs> {
+    await fsp.mkdir(root, { recursive: true });
+    return new OsFs(await fsp.realpath(root));
+  }
+
+  #inside(hostPath: string): boolean {
+    return hostPath === this.#root || hostPath.startsWith(this.#root + sep);
+  }
+
+  /**
+   * Resolves a host path through every symbolic link it crosses, even a
+   * dangling one, so that a link pointing out of the root is caught whether
+   * or not its target exists.
+   */
+  async #resolveHost(hostPath: string, vpath: string, depth: number): Promise<string> {
+    if (depth > MAX_SYMLINK_DEPTH) {
+      throw new VfsError(
+        'invalid-path',
+        `${JSON.stringify(vpath)}: too many symbolic links`,
+        vpath,
+      );
+    }
+    let existing = hostPath;
+    const missing: string[] = [];
+    for (;;) {
+      try {
+        existing = await fsp.realpath(existing);
+        break;
+      } catch (err) {
+        if (!isMissing(err) || existing === dirname(existing))
+          throw fromNodeError(err, 'stat', vpath);
+        missing.unshift(basename(existing));
+        existing = dirname(existing);
+      }
+    }
+    if (!this.#inside(existing)) throw outsideRoot(vpath);
+    const [first, ...rest] = missing;
+    if (first === undefined) return existing;
+    const child = join(existing, first);
+    let link: string;
+    try {
+      link = await fsp.readlink(child);
+    } catch {
+      return join(child, ...rest); // simply does not exist yet
+    }
+    return this.#resolveHost(join(resolve(existing, link), ...rest), vpath, depth + 1);
+  }
+
+  /** The host path of `vpath`, following a final symbolic link or not. */
+  async #hostPath(vpath: string, followLast: boolean): Promise<string> {
+    const lexical = vpath === '/' ? this.#root : join(this.#root, vpath);
+    if (followLast || lexical === this.#root) return this.#resolveHost(lexical, vpath, 0);
+    const parent = await this.#resolveHost(dirname(lexical), vpath, 0);
+    return join(parent, basename(lexical));
+  }
+
+  async stat(path: string): Promise<FileStat> {
+    const host = await this.#hostPath(path, true);
+    try {
+      return toFileStat(await fsp.stat(host));
+    } catch (err) {
+      throw fromNodeError(err, 'stat', path);
+    }
+  }
+
+  async lstat(path: string): Promise<FileStat> {
+    const host = await this.#hostPath(path, false);
+    try {
+      return toFileStat(await fsp.lstat(host));
+    } catch (err) {
+      throw fromNodeError(err, 'lstat', path);
+    }
+  }
+
+  async open(path: string, flags: OpenFlags, mode = 0o666): Promise<FileHandle> {
+    const host = await this.#hostPath(path, true);
+    try {
+      return new OsFileHandle(await fsp.open(host, openFlagsToNumber(flags), mode), path);
+    } catch (err) {
+      throw fromNodeError(err, 'open', path);
+    }
+  }
+
+  async opendir(path: string): Promise<DirHandle> {
+    const host = await this.#hostPath(path, true);
+    try {
+      return new OsDirHandle(await fsp.opendir(host, { bufferSize: DIR_PAGE_SIZE }), host, path);
+    } catch (err) {
+      throw fromNodeError(err, 'opendir', path);
+    }
+  }
+
+  async mkdir(path: string, mode = 0o777): Promise<void> {
+    const host = await this.#hostPath(path, false);
+    try {
+      await fsp.mkdir(host, { mode });
+    } catch (err) {
+      throw fromNodeError(err, 'mkdir', path);
+    }
+  }
+
+  async rmdir(path: string): Promise<void> {
+    const host = await this.#hostPath(path, false);
+    try {
+      await fsp.rmdir(host);
+    } catch (err) {
+      throw fromNodeError(err, 'rmdir', path);
+    }
+  }
+
+  async remove(path: string): Promise<void> {
+    const host = await this.#hostPath(path, false);
+    try {
+      await fsp.unlink(host);
+    } catch (err) {
+      throw fromNodeError(err, 'remove', path);
+    }
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    const [hostFrom, hostTo] = await Promise.all([
+      this.#hostPath(from, false),
+      this.#hostPath(to, false),
+    ]);
+    try {
+      await fsp.rename(hostFrom, hostTo);
+    } catch (err) {
+      throw fromNodeError(err, 'rename', from);
+    }
+  }
+}
+
+function outsideRoot(vpath: string): VfsError {
+  return new VfsError('permission', `${JSON.stringify(vpath)}: outside the user's root`, vpath);
+}
