@@ -5,7 +5,7 @@ import { createApi } from '@sftpgo/api';
 import { openSqliteProvider } from '@sftpgo/provider';
 import { type Logger, loadHostKeys, SftpServer } from '@sftpgo/sftpd';
 import { loadConfig } from './config.js';
-import { versionInfo } from './version.js';
+import { fullVersion, versionInfo } from './version.js';
 
 /** The schema migration scripts, one folder per database driver. */
 const SQL_DIR = fileURLToPath(new URL('../../../sql/', import.meta.url));
@@ -102,5 +102,6 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     await stop();
     throw err;
   }
+  logger.log({ level: 'info', sender: 'service', message: `SFTPGo ${fullVersion} started` });
   return { stop };
 }

@@ -1,0 +1,70 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { makeTempDir } from '@sftpgo/test-utils';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+let tmp: Awaited<ReturnType<typeof makeTempDir>>;
+beforeEach(async () => {
+  tmp = await makeTempDir();
+});
+afterEach(() => tmp.remove());
+
+const SPEC_DEFAULTS = {
+  sftpd: { bind_port: 2022, bind_address: '', banner: '', keys: [] },
+  data_provider: { driver: 'sqlite', name: 'sftpgo.db' },
+  httpd: { bind_port: 8080, bind_address: '127.0.0.1' },
+};
+
+describe('loadConfig', () => {
+  it("gives the spec's defaults when there is no configuration file", async () => {
+    const { config, file } = await loadConfig(tmp.path, 'sftpgo');
+    expect(file).toBeUndefined();
+    expect(config).toEqual(SPEC_DEFAULTS);
+  });
+
+  it('fills the keys a file leaves out with their defaults', async () => {
+    await writeFile(join(tmp.path, 'custom.json'), JSON.stringify({ sftpd: { bind_port: 2200 } }));
+    const { config, file } = await loadConfig(tmp.path, 'custom');
+    expect(file).toBe(join(tmp.path, 'custom.json'));
+    expect(config.sftpd).toEqual({ ...SPEC_DEFAULTS.sftpd, bind_port: 2200 });
+    expect(config.httpd).toEqual(SPEC_DEFAULTS.httpd);
+  });
+
+  it('refuses an unknown key, naming it and the file', async () => {
+    await writeFile(
+      join(tmp.path, 'sftpgo.json'),
+      JSON.stringify({ sftpd: { bind_prot: 22 }, extra: {} }),
+    );
+    const err = await loadConfig(tmp.path, 'sftpgo').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toContain(join(tmp.path, 'sftpgo.json'));
+    expect((err as Error).message).toContain('unknown key "sftpd.bind_prot"');
+    expect((err as Error).message).toContain('unknown key "extra"');
+  });
+
+  it('refuses values of the wrong type or out of range', async () => {
+    await writeFile(
+      join(tmp.path, 'sftpgo.json'),
+      JSON.stringify({ sftpd: { bind_port: 70000 }, httpd: { bind_address: 1 } }),
+    );
+    await expect(loadConfig(tmp.path, 'sftpgo')).rejects.toThrow(
+      /"sftpd\.bind_port": .*65535.*"httpd\.bind_address"/,
+    );
+  });
+
+  it('says which drivers exist', async () => {
+    await writeFile(join(tmp.path, 'sftpgo.json'), '{"data_provider": {"driver": "mysql"}}');
+    await expect(loadConfig(tmp.path, 'sftpgo')).rejects.toThrow(/only the "sqlite" driver/);
+  });
+
+  it('reports malformed JSON with the file name', async () => {
+    await writeFile(join(tmp.path, 'sftpgo.json'), '{"sftpd": ');
+    await expect(loadConfig(tmp.path, 'sftpgo')).rejects.toThrow(/sftpgo\.json: invalid JSON/);
+  });
+
+  it('refuses a config file name with a directory or an extension', async () => {
+    await expect(loadConfig(tmp.path, '../etc/sftpgo')).rejects.toThrow(/without directory/);
+    await expect(loadConfig(tmp.path, 'sftpgo.json')).rejects.toThrow(/without directory/);
+  });
+});

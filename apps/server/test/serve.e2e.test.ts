@@ -1,0 +1,206 @@
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { freePort, hasCommand, makeTempDir } from '@sftpgo/test-utils';
+import ssh2 from 'ssh2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { killAllServers, runSftpgo, type ServerProcess, startServer } from './server-process.js';
+
+const haveClients = hasCommand('sftp') && hasCommand('sshpass');
+
+/** Runs OpenSSH's sftp in batch mode with a password given through sshpass. */
+function sftpBatch(
+  port: number,
+  user: string,
+  password: string,
+  batch: string,
+  cwd: string,
+): Promise<{ code: number | null; output: string }> {
+  const child = spawn(
+    'sshpass',
+    [
+      '-e',
+      'sftp',
+      '-F',
+      '/dev/null',
+      '-oBatchMode=no',
+      '-oStrictHostKeyChecking=no',
+      '-oUserKnownHostsFile=/dev/null',
+      '-oPreferredAuthentications=password',
+      '-oNumberOfPasswordPrompts=1',
+      '-P',
+      String(port),
+      '-b',
+      '-',
+      `${user}@127.0.0.1`,
+    ],
+    { cwd, env: { ...process.env, SSHPASS: password }, stdio: ['pipe', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  child.stdout.on('data', (d) => {
+    output += d;
+  });
+  child.stderr.on('data', (d) => {
+    output += d;
+  });
+  child.stdin.end(batch);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  return new Promise((resolve) =>
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    }),
+  );
+}
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+describe('sftpgo --version', () => {
+  it('prints the version, the commit and the build date', async () => {
+    for (const flag of ['--version', '-v']) {
+      const { code, stdout } = await runSftpgo([flag]);
+      expect(code).toBe(0);
+      expect(stdout.trim()).toMatch(/^SFTPGo version: \d+\.\d+\.\d+-\S+-\S+$/);
+    }
+  });
+});
+
+describe('sftpgo serve with a bad configuration', () => {
+  it('exits non-zero naming the unknown key', async () => {
+    const tmp = await makeTempDir();
+    try {
+      await writeFile(join(tmp.path, 'sftpgo.json'), '{"sftpd": {"bind_port": 0, "nope": 1}}');
+      const { code, stderr } = await runSftpgo(['serve', '--config-dir', tmp.path]);
+      expect(code).toBe(1);
+      expect(stderr).toContain('unknown key "sftpd.nope"');
+    } finally {
+      await tmp.remove();
+    }
+  });
+});
+
+describe.runIf(haveClients)('sftpgo serve with the OpenSSH client', () => {
+  let tmp: Awaited<ReturnType<typeof makeTempDir>>;
+  let server: ServerProcess;
+  let api: string;
+  let home: string;
+
+  beforeAll(async () => {
+    tmp = await makeTempDir();
+    home = join(tmp.path, 'homes', 'erin');
+    const httpPort = await freePort();
+    api = `http://127.0.0.1:${httpPort}/api/v1`;
+    await writeFile(
+      join(tmp.path, 'sftpgo.json'),
+      JSON.stringify({
+        sftpd: { bind_port: 0, bind_address: '127.0.0.1' },
+        httpd: { bind_port: httpPort, bind_address: '127.0.0.1' },
+      }),
+    );
+    server = await startServer(tmp.path);
+  });
+
+  afterAll(async () => {
+    await server?.stop('SIGKILL');
+    killAllServers();
+    await tmp?.remove();
+  });
+
+  it('creates the SQLite database and a private host key in the config dir', async () => {
+    expect((await stat(join(tmp.path, 'sftpgo.db'))).isFile()).toBe(true);
+    expect((await stat(join(tmp.path, 'id_rsa'))).mode & 0o777).toBe(0o600);
+  });
+
+  it('adds a user over the REST API', async () => {
+    const res = await fetch(`${api}/user`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        username: 'erin',
+        password: 'erin-password',
+        home_dir: home,
+        permissions: { '/': ['*'] },
+      }),
+    });
+    expect(res.status).toBe(200);
+    const user = (await res.json()) as { id: number };
+    expect(user).toMatchObject({ username: 'erin', home_dir: home });
+    expect(user).not.toHaveProperty('password');
+    const again = await (await fetch(`${api}/user/${user.id}`)).json();
+    expect(again).toEqual(user);
+  });
+
+  it('uploads, lists, renames, downloads and deletes with sftp', async () => {
+    const local = join(tmp.path, 'random.bin');
+    const content = randomBytes(5 * 1024 * 1024);
+    await writeFile(local, content);
+    const batch = [
+      'mkdir incoming',
+      'put random.bin incoming/random.bin',
+      'ls -l incoming',
+      'rename incoming/random.bin incoming/moved.bin',
+      'get incoming/moved.bin downloaded.bin',
+      'ls incoming',
+      'rm incoming/moved.bin',
+      'rmdir incoming',
+      'ls',
+    ].join('\n');
+    const { code, output } = await sftpBatch(
+      server.sshPort,
+      'erin',
+      'erin-password',
+      batch,
+      tmp.path,
+    );
+    expect(output).not.toMatch(/Couldn't|not found|failure/i);
+    expect(code).toBe(0);
+    expect(output).toMatch(/-rw-\S+ +1 +\d+ +\d+ +5242880 .* random\.bin/);
+    expect(output).toMatch(/sftp> ls incoming\s+incoming\/moved\.bin/);
+    expect(sha256(await readFile(join(tmp.path, 'downloaded.bin')))).toBe(sha256(content));
+    await expect(stat(join(home, 'incoming'))).rejects.toThrow(/ENOENT/);
+  });
+
+  it('refuses a wrong password and logs the failure', async () => {
+    const { code, output } = await sftpBatch(server.sshPort, 'erin', 'wrong', 'ls', tmp.path);
+    expect(code).not.toBe(0);
+    expect(output).toContain('Permission denied');
+    expect(server.logs).toContainEqual(
+      expect.objectContaining({
+        sender: 'connection_failed',
+        username: 'erin',
+        login_type: 'password',
+      }),
+    );
+  });
+
+  it('stops cleanly on SIGTERM, closing open transfers', async () => {
+    const client = new ssh2.Client();
+    await new Promise<void>((resolve, reject) => {
+      client.once('ready', () => resolve()).once('error', reject);
+      client.connect({
+        host: '127.0.0.1',
+        port: server.sshPort,
+        username: 'erin',
+        password: 'erin-password',
+      });
+    });
+    const sftp = await new Promise<ssh2.SFTPWrapper>((resolve, reject) =>
+      client.sftp((err, s) => (err ? reject(err) : resolve(s))),
+    );
+    const handle = await new Promise<Buffer>((resolve, reject) =>
+      sftp.open('/partial.bin', 'w', (err, h) => (err ? reject(err) : resolve(h))),
+    );
+    await new Promise<void>((resolve, reject) =>
+      sftp.write(handle, Buffer.alloc(1024, 1), 0, 1024, 0, (err) =>
+        err ? reject(err) : resolve(),
+      ),
+    );
+    const clientClosed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+
+    expect(await server.stop('SIGTERM')).toBe(0);
+    await clientClosed;
+    expect(server.logs.at(-1)).toMatchObject({ sender: 'service', message: 'stopped' });
+    expect((await stat(join(home, 'partial.bin'))).size).toBe(1024);
+  });
+});

@@ -1,0 +1,110 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/**
+ * The `sftpgo` command run from its TypeScript sources, as a real process:
+ * workspace packages resolve to their `src` through the source condition.
+ */
+export function spawnSftpgo(args: readonly string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  return spawn(process.execPath, ['--conditions=@sftpgo/source', '--import', 'tsx', CLI, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** Runs `sftpgo` to completion. */
+export async function runSftpgo(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawnSftpgo(args, env);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr?.on('data', (d) => {
+    stderr += d;
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  return { code, stdout, stderr };
+}
+
+/** A running `sftpgo serve`, with the ports it reported and its log lines. */
+export interface ServerProcess {
+  readonly pid: number;
+  readonly sshPort: number;
+  readonly logs: Record<string, unknown>[];
+  /** Sends `signal`, waits for the exit; SIGKILL after 15 s. Resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+const running = new Set<ChildProcess>();
+
+/** Kills, by PID, every server a test started and did not stop. */
+export function killAllServers(): void {
+  for (const child of running) {
+    if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
+  }
+  running.clear();
+}
+
+/** Starts `sftpgo serve --config-dir <configDir>` and waits until SSH listens. */
+export function startServer(configDir: string): Promise<ServerProcess> {
+  const child = spawnSftpgo(['serve', '--config-dir', configDir]);
+  running.add(child);
+  const logs: Record<string, unknown>[] = [];
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  exited.then(() => running.delete(child));
+  let pendingLine = '';
+  let stderrText = '';
+  let sshPort = 0;
+
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => fail(new Error('the server did not start in 30 s')), 30_000);
+    const fail = (err: Error) => {
+      clearTimeout(timer);
+      if (child.exitCode === null) child.kill('SIGKILL');
+      reject(new Error(`${err.message}\n${stderrText}`));
+    };
+    const onEarlyExit = (code: number | null) =>
+      fail(new Error(`the server exited with ${code} while starting`));
+    child.on('close', onEarlyExit);
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderrText += chunk;
+      const lines = (pendingLine + chunk.toString()).split('\n');
+      pendingLine = lines.pop() ?? '';
+      for (const line of lines) {
+        try {
+          logs.push(JSON.parse(line));
+        } catch {
+          continue;
+        }
+        const message = String(logs.at(-1)?.message);
+        const listening = /^SFTP server listening on .*:(\d+)$/.exec(message);
+        if (listening) sshPort = Number(listening[1]);
+        if (/^SFTPGo \S+ started$/.test(message)) {
+          clearTimeout(timer);
+          child.off('close', onEarlyExit);
+          resolve({
+            pid: child.pid!,
+            sshPort,
+            logs,
+            async stop(signal = 'SIGTERM') {
+              if (child.exitCode !== null) return child.exitCode;
+              child.kill(signal);
+              const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+              const code = await exited;
+              clearTimeout(killer);
+              return code;
+            },
+          });
+        }
+      }
+    });
+  });
+}

@@ -1,0 +1,178 @@
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { connect as connectTcp } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type DataProvider, openSqliteProvider } from '@sftpgo/provider';
+import { type LogEntry, SftpServer } from '@sftpgo/sftpd';
+import { makeTempDir } from '@sftpgo/test-utils';
+import ssh2 from 'ssh2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const migrationsDir = fileURLToPath(new URL('../../../sql/sqlite/', import.meta.url));
+// ssh2 reads PKCS#1 PEM RSA keys, not PKCS#8.
+const hostKey = generateKeyPairSync('rsa', {
+  modulusLength: 2048,
+  privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+  publicKeyEncoding: { type: 'pkcs1', format: 'pem' },
+}).privateKey;
+
+let tmp: Awaited<ReturnType<typeof makeTempDir>>;
+let provider: DataProvider;
+let server: SftpServer;
+let port: number;
+let home: string;
+const logs: LogEntry[] = [];
+
+beforeAll(async () => {
+  tmp = await makeTempDir();
+  home = join(tmp.path, 'homes/dave');
+  provider = await openSqliteProvider({ path: join(tmp.path, 'db.sqlite'), migrationsDir });
+  await provider.addUser({
+    username: 'dave',
+    password: 'dave-pass',
+    home_dir: home,
+    permissions: { '/': ['*'] },
+  });
+  await provider.addUser({
+    username: 'disabled',
+    password: 'pass',
+    status: 0,
+    home_dir: join(tmp.path, 'homes/disabled'),
+    permissions: { '/': ['*'] },
+  });
+  server = new SftpServer({
+    hostKeys: [Buffer.from(hostKey)],
+    provider,
+    ident: 'SFTPGo_test',
+    logger: { log: (e) => logs.push(e) },
+  });
+  port = (await server.listen(0, '127.0.0.1')).port;
+});
+
+afterAll(async () => {
+  await server?.close();
+  await provider?.close();
+  await tmp.remove();
+});
+
+function connect(username: string, password: string): Promise<ssh2.Client> {
+  return new Promise((resolve, reject) => {
+    const client = new ssh2.Client();
+    client.once('ready', () => resolve(client));
+    client.once('error', reject);
+    client.connect({ host: '127.0.0.1', port, username, password, readyTimeout: 10_000 });
+  });
+}
+
+function sftpOf(client: ssh2.Client): Promise<ssh2.SFTPWrapper> {
+  return new Promise((resolve, reject) =>
+    client.sftp((err, sftp) => (err ? reject(err) : resolve(sftp))),
+  );
+}
+
+function call<T>(fn: (cb: (err: Error | null | undefined, v: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => fn((err, v) => (err ? reject(err) : resolve(v))));
+}
+
+describe('SftpServer', () => {
+  it('identifies itself with the configured banner', async () => {
+    const socket = connectTcp(port, '127.0.0.1');
+    const [line] = (await once(socket, 'data')) as [Buffer];
+    socket.destroy();
+    expect(line.toString()).toBe('SSH-2.0-SFTPGo_test\r\n');
+  });
+
+  it('serves SFTP on the home directory to a user logging in with a password', async () => {
+    const client = await connect('dave', 'dave-pass');
+    try {
+      const sftp = await sftpOf(client);
+      const local = join(tmp.path, 'upload.bin');
+      const content = randomBytes(3 * 1024 * 1024 + 17);
+      await writeFile(local, content);
+      await call<void>((cb) => sftp.mkdir('/in', (e) => cb(e, undefined)));
+      await call<void>((cb) => sftp.fastPut(local, '/in/data.bin', (e) => cb(e, undefined)));
+      expect((await readFile(join(home, 'in/data.bin'))).equals(content)).toBe(true);
+
+      const names = await call<ssh2.FileEntry[]>((cb) => sftp.readdir('/in', cb));
+      expect(names.map((n) => n.filename)).toEqual(['data.bin']);
+      expect(names[0]?.attrs.size).toBe(content.length);
+
+      await call<void>((cb) =>
+        sftp.rename('/in/data.bin', '/in/renamed.bin', (e) => cb(e, undefined)),
+      );
+      const back = join(tmp.path, 'download.bin');
+      await call<void>((cb) => sftp.fastGet('/in/renamed.bin', back, (e) => cb(e, undefined)));
+      const digest = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+      expect(digest(await readFile(back))).toBe(digest(content));
+
+      await call<void>((cb) => sftp.unlink('/in/renamed.bin', (e) => cb(e, undefined)));
+      await call<void>((cb) => sftp.rmdir('/in', (e) => cb(e, undefined)));
+      const root = await call<ssh2.FileEntry[]>((cb) => sftp.readdir('/', cb));
+      expect(root).toEqual([]);
+    } finally {
+      client.end();
+    }
+  });
+
+  it('answers "no such file" and keeps the session usable', async () => {
+    const client = await connect('dave', 'dave-pass');
+    try {
+      const sftp = await sftpOf(client);
+      const err = await call((cb) => sftp.stat('/missing', cb)).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 2 });
+      expect(await call<string>((cb) => sftp.realpath('../..', cb))).toBe('/');
+    } finally {
+      client.end();
+    }
+  });
+
+  it('keeps the user inside the home directory', async () => {
+    const outside = join(tmp.path, 'outside');
+    await mkdir(outside, { recursive: true });
+    await writeFile(join(outside, 'secret'), 'secret');
+    await symlink(outside, join(home, 'escape'));
+    const client = await connect('dave', 'dave-pass');
+    try {
+      const sftp = await sftpOf(client);
+      const viaLink = await call((cb) => sftp.readdir('/escape', cb)).catch((e: unknown) => e);
+      expect(viaLink).toMatchObject({ code: 3 });
+      const viaDots = await call((cb) => sftp.stat('/../outside/secret', cb)).catch(
+        (e: unknown) => e,
+      );
+      expect(viaDots).toMatchObject({ code: 2 });
+    } finally {
+      client.end();
+    }
+  });
+
+  it('refuses a wrong password, an unknown user and a disabled user, and logs why', async () => {
+    for (const [user, pass, why] of [
+      ['dave', 'wrong', 'invalid credentials'],
+      ['nobody', 'x', 'does not exist'],
+      ['disabled', 'pass', 'user is disabled'],
+    ] as const) {
+      await expect(connect(user, pass)).rejects.toThrow(/authentication methods failed/);
+      expect(logs).toContainEqual(
+        expect.objectContaining({
+          sender: 'connection_failed',
+          username: user,
+          client_ip: '127.0.0.1',
+          login_type: 'password',
+          error: expect.stringContaining(why),
+        }),
+      );
+    }
+  });
+
+  it('refuses shell and exec requests', async () => {
+    const client = await connect('dave', 'dave-pass');
+    try {
+      const err = await call((cb) => client.exec('id', cb)).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(Error);
+    } finally {
+      client.end();
+    }
+  });
+});

@@ -1,0 +1,146 @@
+import { mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { makeTempDir } from '@sftpgo/test-utils';
+import { isDirectory, OsFs, VfsError } from '@sftpgo/vfs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+let tmp: Awaited<ReturnType<typeof makeTempDir>>;
+let home: string;
+let outside: string;
+let fs: OsFs;
+
+beforeEach(async () => {
+  tmp = await makeTempDir();
+  home = join(tmp.path, 'user1');
+  outside = join(tmp.path, 'user10');
+  await mkdir(outside);
+  await writeFile(join(outside, 'secret.txt'), 'secret');
+  fs = await OsFs.create(home);
+});
+
+afterEach(() => tmp.remove());
+
+async function errorOf(op: Promise<unknown>): Promise<VfsError> {
+  const err = await op.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(VfsError);
+  return err as VfsError;
+}
+
+describe('OsFs', () => {
+  it('creates a missing root', async () => {
+    expect((await stat(home)).isDirectory()).toBe(true);
+  });
+
+  it('writes, reads, lists, renames and removes inside the root', async () => {
+    await fs.mkdir('/docs');
+    const fh = await fs.open('/docs/a.txt', { write: true, create: true, truncate: true });
+    await fh.write(Buffer.from('hello'), 0, 5, 0);
+    await fh.close();
+    expect(await readFile(join(home, 'docs/a.txt'), 'utf8')).toBe('hello');
+
+    const rh = await fs.open('/docs/a.txt', { read: true });
+    const buf = Buffer.alloc(16);
+    expect(await rh.read(buf, 0, 16, 1)).toBe(4);
+    expect(await rh.read(buf, 0, 16, 5)).toBe(0);
+    await rh.close();
+
+    const dir = await fs.opendir('/docs');
+    const page = await dir.read();
+    expect(page?.map((e) => e.name)).toEqual(['a.txt']);
+    expect(await dir.read()).toBeNull();
+    await dir.close();
+
+    await fs.rename('/docs/a.txt', '/docs/b.txt');
+    expect((await fs.stat('/docs/b.txt')).size).toBe(5);
+    await fs.remove('/docs/b.txt');
+    await fs.rmdir('/docs');
+    expect(isDirectory(await fs.stat('/'))).toBe(true);
+    expect((await errorOf(fs.stat('/docs'))).code).toBe('not-found');
+  });
+
+  it('lists a directory in pages', async () => {
+    await Promise.all(Array.from({ length: 600 }, (_, i) => writeFile(join(home, `f${i}`), '')));
+    const dir = await fs.opendir('/');
+    const sizes: number[] = [];
+    for (let page = await dir.read(); page; page = await dir.read()) sizes.push(page.length);
+    await dir.close();
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(600);
+    expect(Math.max(...sizes)).toBeLessThan(600);
+  });
+
+  it('names the virtual path, never the host path, in errors', async () => {
+    const err = await errorOf(fs.stat('/missing/file'));
+    expect(err.code).toBe('not-found');
+    expect(err.message).toContain('/missing/file');
+    expect(err.message).not.toContain(tmp.path);
+  });
+
+  describe('symbolic links out of the root', () => {
+    it('refuses an absolute link to a file outside', async () => {
+      await symlink(join(outside, 'secret.txt'), join(home, 'abs'));
+      expect((await errorOf(fs.open('/abs', { read: true }))).code).toBe('permission');
+      expect((await errorOf(fs.stat('/abs'))).code).toBe('permission');
+    });
+
+    it('refuses a relative link climbing out', async () => {
+      await symlink('../user10/secret.txt', join(home, 'rel'));
+      expect((await errorOf(fs.open('/rel', { read: true }))).code).toBe('permission');
+    });
+
+    it('refuses a sibling that shares the root as a name prefix', async () => {
+      // /tmp/x/user10 starts with the string /tmp/x/user1
+      await symlink(outside, join(home, 'prefix'));
+      expect((await errorOf(fs.opendir('/prefix'))).code).toBe('permission');
+    });
+
+    it('refuses to go through a symlinked parent directory', async () => {
+      await symlink(outside, join(home, 'linkdir'));
+      expect((await errorOf(fs.stat('/linkdir/secret.txt'))).code).toBe('permission');
+      expect((await errorOf(fs.open('/linkdir/new.txt', { write: true, create: true }))).code).toBe(
+        'permission',
+      );
+      expect((await errorOf(fs.mkdir('/linkdir/d'))).code).toBe('permission');
+      expect((await errorOf(fs.remove('/linkdir/secret.txt'))).code).toBe('permission');
+      expect((await errorOf(fs.rename('/linkdir/secret.txt', '/stolen'))).code).toBe('permission');
+      expect(await readFile(join(outside, 'secret.txt'), 'utf8')).toBe('secret');
+    });
+
+    it('refuses to create a file through a dangling link pointing outside', async () => {
+      await symlink(join(outside, 'planted.txt'), join(home, 'dangling'));
+      const err = await errorOf(fs.open('/dangling', { write: true, create: true }));
+      expect(err.code).toBe('permission');
+      await expect(stat(join(outside, 'planted.txt'))).rejects.toThrow(/ENOENT/);
+    });
+
+    it('answers the same for existing and missing targets outside', async () => {
+      await symlink(outside, join(home, 'out'));
+      const existing = await errorOf(fs.stat('/out/secret.txt'));
+      const missing = await errorOf(fs.stat('/out/nothing-here'));
+      expect(missing.code).toBe(existing.code);
+    });
+
+    it('follows links that stay inside the root', async () => {
+      await mkdir(join(home, 'real'));
+      await writeFile(join(home, 'real/f.txt'), 'inside');
+      await symlink('real', join(home, 'alias'));
+      expect((await fs.stat('/alias/f.txt')).size).toBe(6);
+      expect(isDirectory(await fs.stat('/alias'))).toBe(true);
+    });
+
+    it('lstat and remove act on the link itself', async () => {
+      await symlink(join(outside, 'secret.txt'), join(home, 'abs'));
+      expect((await fs.lstat('/abs')).mode & 0o170000).toBe(0o120000);
+      await fs.remove('/abs');
+      expect(await readFile(join(outside, 'secret.txt'), 'utf8')).toBe('secret');
+    });
+
+    it('stops on link loops', async () => {
+      await symlink('loop2', join(home, 'loop1'));
+      await symlink('loop1', join(home, 'loop2'));
+      expect((await errorOf(fs.stat('/loop1'))).code).toBe('invalid-path');
+    });
+  });
+});
