@@ -1,5 +1,6 @@
 import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
+import { SummaryReporter } from './packages/test-utils/src/summary-reporter.js';
 
 // Workspace packages export their TypeScript sources under this condition, so
 // tests run against `src` and never need a prior build.
@@ -12,6 +13,6 @@ export default defineConfig({
     include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    reporters: ['default'],
+    reporters: ['default', new SummaryReporter()],
   },
 });

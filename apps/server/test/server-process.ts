@@ -44,6 +44,8 @@ export interface ServerProcess {
 }
 
 const running = new Set<ChildProcess>();
+// A worker that dies mid-test still takes its servers down with it.
+process.once('exit', () => killAllServers());
 
 /** Kills, by PID, every server a test started and did not stop. */
 export function killAllServers(): void {
