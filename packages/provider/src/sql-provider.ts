@@ -65,23 +65,19 @@ export class SqlProvider implements DataProvider {
     }
   }
 
-  async getUserById(id: number): Promise<User | undefined> {
-    const row = await this.#db
-      .selectFrom('users')
-      .selectAll()
-      .where('id', '=', id)
-      .executeTakeFirst()
-      .catch((err: unknown) => {
-        throw unavailable(err);
-      });
-    return row && rowToUser(row);
+  getUserById(id: number): Promise<User | undefined> {
+    return this.#findUser('id', id);
   }
 
-  async getUserByUsername(username: string): Promise<User | undefined> {
+  getUserByUsername(username: string): Promise<User | undefined> {
+    return this.#findUser('username', username);
+  }
+
+  async #findUser(column: 'id' | 'username', value: number | string): Promise<User | undefined> {
     const row = await this.#db
       .selectFrom('users')
       .selectAll()
-      .where('username', '=', username)
+      .where(column, '=', value)
       .executeTakeFirst()
       .catch((err: unknown) => {
         throw unavailable(err);

@@ -33,6 +33,15 @@ function openFlagsToNumber(flags: OpenFlags): number {
   return n;
 }
 
+/** Runs a call of Node's `fs`, turning its error into a {@link VfsError} about `path`. */
+async function nodeCall<T>(op: string, path: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw fromNodeError(err, op, path);
+  }
+}
+
 function isMissing(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException).code;
   return code === 'ENOENT' || code === 'ENOTDIR';
@@ -48,35 +57,25 @@ class OsFileHandle implements FileHandle {
   }
 
   async read(buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
-    try {
-      return (await this.#handle.read(buffer, offset, length, position)).bytesRead;
-    } catch (err) {
-      throw fromNodeError(err, 'read', this.#path);
-    }
+    const { bytesRead } = await nodeCall('read', this.#path, () =>
+      this.#handle.read(buffer, offset, length, position),
+    );
+    return bytesRead;
   }
 
   async write(buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
-    try {
-      return (await this.#handle.write(buffer, offset, length, position)).bytesWritten;
-    } catch (err) {
-      throw fromNodeError(err, 'write', this.#path);
-    }
+    const { bytesWritten } = await nodeCall('write', this.#path, () =>
+      this.#handle.write(buffer, offset, length, position),
+    );
+    return bytesWritten;
   }
 
   async stat(): Promise<FileStat> {
-    try {
-      return toFileStat(await this.#handle.stat());
-    } catch (err) {
-      throw fromNodeError(err, 'stat', this.#path);
-    }
+    return toFileStat(await nodeCall('stat', this.#path, () => this.#handle.stat()));
   }
 
-  async close(): Promise<void> {
-    try {
-      await this.#handle.close();
-    } catch (err) {
-      throw fromNodeError(err, 'close', this.#path);
-    }
+  close(): Promise<void> {
+    return nodeCall('close', this.#path, () => this.#handle.close());
   }
 }
 
@@ -194,65 +193,43 @@ export class OsFs implements Fs {
 
   async stat(path: string): Promise<FileStat> {
     const host = await this.#hostPath(path, true);
-    try {
-      return toFileStat(await fsp.stat(host));
-    } catch (err) {
-      throw fromNodeError(err, 'stat', path);
-    }
+    return toFileStat(await nodeCall('stat', path, () => fsp.stat(host)));
   }
 
   async lstat(path: string): Promise<FileStat> {
     const host = await this.#hostPath(path, false);
-    try {
-      return toFileStat(await fsp.lstat(host));
-    } catch (err) {
-      throw fromNodeError(err, 'lstat', path);
-    }
+    return toFileStat(await nodeCall('lstat', path, () => fsp.lstat(host)));
   }
 
   async open(path: string, flags: OpenFlags, mode = 0o666): Promise<FileHandle> {
     const host = await this.#hostPath(path, true);
-    try {
-      return new OsFileHandle(await fsp.open(host, openFlagsToNumber(flags), mode), path);
-    } catch (err) {
-      throw fromNodeError(err, 'open', path);
-    }
+    const handle = await nodeCall('open', path, () =>
+      fsp.open(host, openFlagsToNumber(flags), mode),
+    );
+    return new OsFileHandle(handle, path);
   }
 
   async opendir(path: string): Promise<DirHandle> {
     const host = await this.#hostPath(path, true);
-    try {
-      return new OsDirHandle(await fsp.opendir(host, { bufferSize: DIR_PAGE_SIZE }), host, path);
-    } catch (err) {
-      throw fromNodeError(err, 'opendir', path);
-    }
+    const dir = await nodeCall('opendir', path, () =>
+      fsp.opendir(host, { bufferSize: DIR_PAGE_SIZE }),
+    );
+    return new OsDirHandle(dir, host, path);
   }
 
   async mkdir(path: string, mode = 0o777): Promise<void> {
     const host = await this.#hostPath(path, false);
-    try {
-      await fsp.mkdir(host, { mode });
-    } catch (err) {
-      throw fromNodeError(err, 'mkdir', path);
-    }
+    await nodeCall('mkdir', path, () => fsp.mkdir(host, { mode }));
   }
 
   async rmdir(path: string): Promise<void> {
     const host = await this.#hostPath(path, false);
-    try {
-      await fsp.rmdir(host);
-    } catch (err) {
-      throw fromNodeError(err, 'rmdir', path);
-    }
+    await nodeCall('rmdir', path, () => fsp.rmdir(host));
   }
 
   async remove(path: string): Promise<void> {
     const host = await this.#hostPath(path, false);
-    try {
-      await fsp.unlink(host);
-    } catch (err) {
-      throw fromNodeError(err, 'remove', path);
-    }
+    await nodeCall('remove', path, () => fsp.unlink(host));
   }
 
   async rename(from: string, to: string): Promise<void> {
@@ -260,11 +237,7 @@ export class OsFs implements Fs {
       this.#hostPath(from, false),
       this.#hostPath(to, false),
     ]);
-    try {
-      await fsp.rename(hostFrom, hostTo);
-    } catch (err) {
-      throw fromNodeError(err, 'rename', from);
-    }
+    await nodeCall('rename', from, () => fsp.rename(hostFrom, hostTo));
   }
 }
 
