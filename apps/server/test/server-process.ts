@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+const STDIO_SERVER = fileURLToPath(new URL('../src/sftp-server-stdio.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 /**
@@ -14,6 +15,25 @@ export function spawnSftpgo(args: readonly string[], env: NodeJS.ProcessEnv = {}
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+}
+
+/**
+ * The command line of `sftpgo-sftp-server` run from its sources, serving
+ * `dir`, for OpenSSH's `sftp -D`.
+ */
+export function stdioServerCommand(dir: string): string {
+  const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
+  return [
+    process.execPath,
+    '--conditions=@sftpgo/source',
+    '--import',
+    'tsx',
+    STDIO_SERVER,
+    '-d',
+    dir,
+  ]
+    .map(quote)
+    .join(' ');
 }
 
 /** Runs `sftpgo` to completion. */

@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+// Serves one local directory over SFTP on stdin/stdout, as OpenSSH's
+// sftp-server does, so that a client can talk to the engine directly:
+//   sftp -D "sftpgo-sftp-server -d /srv/share"
+import { fstatSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { Duplex } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { SftpSession } from '@sftpgo/sftp-protocol';
+import { VfsSftpHandler } from '@sftpgo/sftpd';
+import { OsFs } from '@sftpgo/vfs';
+
+const USAGE =
+  'usage: sftpgo-sftp-server [-d DIR]\n  -d DIR  the directory served as / (default: the current directory)\n';
+
+function parse(): string {
+  try {
+    const { values } = parseArgs({
+      options: { dir: { type: 'string', short: 'd' }, help: { type: 'boolean', short: 'h' } },
+    });
+    if (values.help) {
+      process.stdout.write(USAGE);
+      process.exit(0);
+    }
+    return values.dir ?? process.cwd();
+  } catch (err) {
+    process.stderr.write(`sftpgo-sftp-server: ${(err as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+/** stdio as one Duplex; pipes and sockets get non-blocking handles of their own. */
+function stdioStream(): Duplex {
+  const isStream = (fd: number) => {
+    const st = fstatSync(fd);
+    return st.isFIFO() || st.isSocket();
+  };
+  // process.stdout writes synchronously to pipes on Linux, which would stall
+  // every request while the client is slow to read.
+  const input = isStream(0)
+    ? new Socket({ fd: 0, readable: true, writable: false })
+    : process.stdin;
+  const output = isStream(1)
+    ? new Socket({ fd: 1, readable: false, writable: true })
+    : process.stdout;
+  return Duplex.from({ readable: input, writable: output });
+}
+
+const root = parse();
+let fs: OsFs;
+try {
+  fs = await OsFs.create(root);
+} catch (err) {
+  process.stderr.write(`sftpgo-sftp-server: cannot serve ${root}: ${(err as Error).message}\n`);
+  process.exit(1);
+}
+const stream = stdioStream();
+const session = new SftpSession(stream, new VfsSftpHandler(fs), {
+  onUnexpectedError: (err) =>
+    process.stderr.write(`sftpgo-sftp-server: ${(err as Error).message}\n`),
+});
+const end = await session.ended;
+if (end.reason === 'protocol-error')
+  process.stderr.write(`sftpgo-sftp-server: ${end.error.message}\n`);
+stream.end(() => process.exit(end.reason === 'eof' ? 0 : 1));
