@@ -8,7 +8,24 @@ export interface SftpFile {
   stat(): Promise<Attrs>;
   /** FSETSTAT; absent means SSH_FX_OP_UNSUPPORTED. */
   setstat?(attrs: Attrs): Promise<void>;
+  /** `fsync@openssh.com`: flushes the file to stable storage. */
+  sync?(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The reply of `statvfs@openssh.com`, the fields of `statvfs(3)`. */
+export interface SftpStatVfs {
+  readonly bsize: number;
+  readonly frsize: number;
+  readonly blocks: number;
+  readonly bfree: number;
+  readonly bavail: number;
+  readonly files: number;
+  readonly ffree: number;
+  readonly favail: number;
+  readonly fsid: number;
+  readonly flag: number;
+  readonly namemax: number;
 }
 
 /** One directory entry; the engine derives the `ls -l` long name from it. */
@@ -37,7 +54,11 @@ export interface SftpHandler {
   opendir(path: string): Promise<SftpDirectory>;
   stat(path: string): Promise<Attrs>;
   lstat(path: string): Promise<Attrs>;
-  setstat?(path: string, attrs: Attrs): Promise<void>;
+  /**
+   * SETSTAT follows a final symbolic link; `lsetstat@openssh.com` does not
+   * (`followLinks: false`).
+   */
+  setstat?(path: string, attrs: Attrs, options: { followLinks: boolean }): Promise<void>;
   remove(path: string): Promise<void>;
   mkdir(path: string, attrs: Attrs): Promise<void>;
   rmdir(path: string): Promise<void>;
@@ -47,4 +68,13 @@ export interface SftpHandler {
   rename(from: string, to: string, options: { overwrite: boolean }): Promise<void>;
   readlink?(path: string): Promise<string>;
   symlink?(linkPath: string, targetPath: string): Promise<void>;
+  /** `hardlink@openssh.com` */
+  link?(existingPath: string, newPath: string): Promise<void>;
+  /** `statvfs@openssh.com` and, with the path the handle was opened with, `fstatvfs@openssh.com`. */
+  statvfs?(path: string): Promise<SftpStatVfs>;
+  /**
+   * The home directory of `username`, or of the session's user when it is
+   * empty: for `home-directory` and for `~` in `expand-path@openssh.com`.
+   */
+  homeDirectory?(username: string): Promise<string>;
 }

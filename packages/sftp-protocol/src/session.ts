@@ -28,7 +28,9 @@ import {
   SSH_FXP_WRITE,
 } from './constants.js';
 import { SftpProtocolError, SftpStatusError } from './errors.js';
-import type { SftpDirectory, SftpFile, SftpHandler } from './handler.js';
+import { advertisedExtensions, MAX_READ_LENGTH, serveExtended } from './extensions.js';
+import { HandleTable } from './handle-table.js';
+import type { SftpFile, SftpHandler } from './handler.js';
 import { longname } from './longname.js';
 import { PacketReader } from './packet-reader.js';
 import {
@@ -40,14 +42,8 @@ import {
   versionReply,
 } from './replies.js';
 
-/** Largest READ served, leaving room for the DATA header within a packet. */
-const MAX_READ_LENGTH = MAX_PACKET_LENGTH - 1024;
 /** Bytes before the payload of a DATA reply: length, type, id, data length. */
 const DATA_HEADER = 13;
-
-const EXTENSIONS: Readonly<Record<string, string>> = {
-  'posix-rename@openssh.com': '1',
-};
 
 export interface SftpSessionOptions {
   /** Requests served concurrently before the engine stops reading (default 64). */
@@ -62,9 +58,6 @@ export interface SftpSessionOptions {
 export type SftpSessionEnd =
   | { readonly reason: 'eof' }
   | { readonly reason: 'protocol-error'; readonly error: SftpProtocolError };
-
-type HandleTarget = { kind: 'file'; file: SftpFile } | { kind: 'dir'; dir: SftpDirectory };
-type OpenHandle = HandleTarget & { pending: Set<Promise<unknown>> };
 
 /**
  * Serves SFTP version 3 on a Duplex stream (an SSH channel, a pipe, stdio),
@@ -85,11 +78,9 @@ export class SftpSession {
   readonly #stream: Duplex;
   readonly #handler: SftpHandler;
   readonly #maxInFlight: number;
-  readonly #maxHandles: number;
   readonly #onUnexpectedError: (err: unknown) => void;
-  readonly #handles = new Map<number, OpenHandle>();
+  readonly #handles: HandleTable;
   readonly #inFlight = new Set<Promise<void>>();
-  #nextHandle = 1;
   #chunks: Buffer[] = [];
   #buffered = 0;
   #initialized = false;
@@ -101,7 +92,7 @@ export class SftpSession {
     this.#stream = stream;
     this.#handler = handler;
     this.#maxInFlight = options.maxInFlight ?? 64;
-    this.#maxHandles = options.maxHandles ?? 512;
+    this.#handles = new HandleTable(options.maxHandles ?? 512);
     this.#onUnexpectedError = options.onUnexpectedError ?? (() => {});
     this.ended = new Promise((resolve) => {
       this.#resolveEnded = resolve;
@@ -169,7 +160,7 @@ export class SftpSession {
       }
       // INIT: uint32 version. Every client speaks at least 3; we answer 3.
       this.#initialized = true;
-      this.#send(versionReply(SFTP_VERSION, EXTENSIONS));
+      this.#send(versionReply(SFTP_VERSION, advertisedExtensions(this.#handler)));
       return;
     }
     if (packet.length < 5) {
@@ -207,51 +198,53 @@ export class SftpSession {
         const path = r.string();
         const pflags = r.uint32();
         const attrs = r.attrs();
-        this.#checkHandleRoom();
-        return this.#newHandle(id, { kind: 'file', file: await h.open(path, pflags, attrs) });
+        this.#handles.checkRoom();
+        const file = await h.open(path, pflags, attrs);
+        return handleReply(id, this.#handles.add({ kind: 'file', file, path }));
       }
       case SSH_FXP_OPENDIR: {
         // uint32 id / string path
         const path = r.string();
-        this.#checkHandleRoom();
-        return this.#newHandle(id, { kind: 'dir', dir: await h.opendir(path) });
+        this.#handles.checkRoom();
+        const dir = await h.opendir(path);
+        return handleReply(id, this.#handles.add({ kind: 'dir', dir, path }));
       }
       case SSH_FXP_CLOSE:
         // uint32 id / string handle
-        await this.#closeHandle(r.bytes());
+        await this.#handles.close(r.bytes());
         return okReply(id);
       case SSH_FXP_READ: {
         // uint32 id / string handle / uint64 offset / uint32 len
-        const handle = this.#file(r.bytes());
+        const handle = this.#handles.file(r.bytes());
         const offset = r.uint64();
         const len = Math.min(r.uint32(), MAX_READ_LENGTH);
-        return this.#track(handle, this.#read(id, handle.file, offset, len));
+        return this.#handles.track(handle, this.#read(id, handle.file, offset, len));
       }
       case SSH_FXP_WRITE: {
         // uint32 id / string handle / uint64 offset / string data
-        const handle = this.#file(r.bytes());
+        const handle = this.#handles.file(r.bytes());
         const offset = r.uint64();
         const data = r.bytes();
-        await this.#track(handle, handle.file.write(offset, data));
+        await this.#handles.track(handle, handle.file.write(offset, data));
         return okReply(id);
       }
       case SSH_FXP_FSTAT: {
         // uint32 id / string handle
-        const handle = this.#file(r.bytes());
-        return attrsReply(id, await this.#track(handle, handle.file.stat()));
+        const handle = this.#handles.file(r.bytes());
+        return attrsReply(id, await this.#handles.track(handle, handle.file.stat()));
       }
       case SSH_FXP_FSETSTAT: {
         // uint32 id / string handle / ATTRS attrs
-        const handle = this.#file(r.bytes());
+        const handle = this.#handles.file(r.bytes());
         const attrs = r.attrs();
         if (!handle.file.setstat) throw unsupported('fsetstat');
-        await this.#track(handle, handle.file.setstat(attrs));
+        await this.#handles.track(handle, handle.file.setstat(attrs));
         return okReply(id);
       }
       case SSH_FXP_READDIR: {
         // uint32 id / string handle
-        const handle = this.#dir(r.bytes());
-        const entries = await this.#track(handle, handle.dir.read());
+        const handle = this.#handles.dir(r.bytes());
+        const entries = await this.#handles.track(handle, handle.dir.read());
         if (entries === null) return statusReply(id, SSH_FX_EOF);
         const now = Date.now() / 1000;
         return nameReply(
@@ -268,7 +261,7 @@ export class SftpSession {
         const path = r.string();
         const attrs = r.attrs();
         if (!h.setstat) throw unsupported('setstat');
-        await h.setstat(path, attrs);
+        await h.setstat(path, attrs, { followLinks: true });
         return okReply(id);
       }
       case SSH_FXP_REMOVE:
@@ -309,23 +302,9 @@ export class SftpSession {
         return okReply(id);
       }
       case SSH_FXP_EXTENDED:
-        return this.#extended(id, r);
+        return serveExtended(id, r, { handler: h, handles: this.#handles });
       default:
         throw unsupported(`packet type ${type}`);
-    }
-  }
-
-  async #extended(id: number, r: PacketReader): Promise<Buffer> {
-    // uint32 id / string extended-request / request-specific data
-    const name = r.string();
-    switch (name) {
-      case 'posix-rename@openssh.com': {
-        const from = r.string();
-        await this.#handler.rename(from, r.string(), { overwrite: true });
-        return okReply(id);
-      }
-      default:
-        throw unsupported(`extension ${JSON.stringify(name)}`);
     }
   }
 
@@ -340,68 +319,14 @@ export class SftpSession {
     return reply.subarray(0, DATA_HEADER + n);
   }
 
-  #checkHandleRoom(): void {
-    if (this.#handles.size >= this.#maxHandles) {
-      throw new SftpStatusError(SSH_FX_FAILURE, `too many open handles (${this.#maxHandles})`);
-    }
-  }
-
-  #newHandle(id: number, target: HandleTarget): Buffer {
-    const n = this.#nextHandle++;
-    this.#handles.set(n, { ...target, pending: new Set() });
-    const handle = Buffer.allocUnsafe(4);
-    handle.writeUInt32BE(n >>> 0);
-    return handleReply(id, handle);
-  }
-
-  #lookup(handle: Buffer): OpenHandle {
-    const entry = handle.length === 4 ? this.#handles.get(handle.readUInt32BE(0)) : undefined;
-    if (!entry) throw new SftpStatusError(SSH_FX_FAILURE, 'invalid handle');
-    return entry;
-  }
-
-  #file(handle: Buffer): Extract<OpenHandle, { kind: 'file' }> {
-    const entry = this.#lookup(handle);
-    if (entry.kind !== 'file') throw new SftpStatusError(SSH_FX_FAILURE, 'not a file handle');
-    return entry;
-  }
-
-  #dir(handle: Buffer): Extract<OpenHandle, { kind: 'dir' }> {
-    const entry = this.#lookup(handle);
-    if (entry.kind !== 'dir') throw new SftpStatusError(SSH_FX_FAILURE, 'not a directory handle');
-    return entry;
-  }
-
-  /** Records an operation on a handle, so that closing it waits for the operation. */
-  #track<T>(entry: OpenHandle, op: Promise<T>): Promise<T> {
-    entry.pending.add(op);
-    const done = () => entry.pending.delete(op);
-    op.then(done, done);
-    return op;
-  }
-
-  async #closeHandle(handle: Buffer): Promise<void> {
-    const entry = this.#lookup(handle);
-    this.#handles.delete(handle.readUInt32BE(0));
-    await closeEntry(entry);
-  }
-
   async #stop(end: SftpSessionEnd): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
     if (end.reason === 'protocol-error') this.#stream.pause();
     await Promise.allSettled(this.#inFlight);
-    const entries = [...this.#handles.values()];
-    this.#handles.clear();
-    await Promise.allSettled(entries.map(closeEntry));
+    await this.#handles.closeAll();
     this.#resolveEnded(end);
   }
-}
-
-async function closeEntry(entry: OpenHandle): Promise<void> {
-  await Promise.allSettled(entry.pending);
-  if (entry.kind === 'file') await entry.file.close();
-  else await entry.dir.close();
 }
 
 function unsupported(what: string): SftpStatusError {

@@ -2,4 +2,10 @@ export { DEFAULT_HOST_KEY, loadHostKeys } from './host-keys.js';
 export { type LogEntry, type Logger, silentLogger } from './logger.js';
 export { LoginError, passwordLogin } from './password-login.js';
 export { SftpServer, type SftpServerOptions } from './sftp-server.js';
-export { toAttrs, toSftpError, VfsSftpHandler } from './vfs-sftp-handler.js';
+export {
+  toAttrs,
+  toSetStat,
+  toSftpError,
+  VfsSftpHandler,
+  type VfsSftpHandlerOptions,
+} from './vfs-sftp-handler.js';

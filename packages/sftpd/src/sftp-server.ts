@@ -158,7 +158,7 @@ export class SftpServer {
       channel.end();
       return;
     }
-    const session = new SftpSession(channel, new VfsSftpHandler(fs), {
+    const session = new SftpSession(channel, new VfsSftpHandler(fs, { username: user.username }), {
       onUnexpectedError: (err) =>
         this.#logger.log({
           level: 'error',

@@ -4,6 +4,7 @@ import {
   type SftpFile,
   type SftpHandler,
   SftpStatusError,
+  type SftpStatVfs,
   SSH_FX_FAILURE,
   SSH_FX_NO_SUCH_FILE,
   SSH_FX_OP_UNSUPPORTED,
@@ -21,6 +22,7 @@ import {
   type FileHandle,
   type FileStat,
   type Fs,
+  type SetStat,
   VfsError,
 } from '@sftpgo/vfs';
 
@@ -62,6 +64,18 @@ export function toAttrs(st: FileStat): Attrs {
   };
 }
 
+/** SFTP attributes to change, as the filesystem takes them. */
+export function toSetStat(attrs: Attrs): SetStat {
+  return {
+    ...(attrs.size !== undefined && { size: attrs.size }),
+    ...(attrs.mode !== undefined && { mode: attrs.mode & 0o7777 }),
+    ...(attrs.uid !== undefined && { uid: attrs.uid }),
+    ...(attrs.gid !== undefined && { gid: attrs.gid }),
+    ...(attrs.atime !== undefined && { atimeMs: attrs.atime * 1000 }),
+    ...(attrs.mtime !== undefined && { mtimeMs: attrs.mtime * 1000 }),
+  };
+}
+
 class VfsSftpFile implements SftpFile {
   readonly #handle: FileHandle;
 
@@ -84,6 +98,14 @@ class VfsSftpFile implements SftpFile {
 
   stat(): Promise<Attrs> {
     return mapErrors(async () => toAttrs(await this.#handle.stat()));
+  }
+
+  setstat(attrs: Attrs): Promise<void> {
+    return mapErrors(() => this.#handle.setstat(toSetStat(attrs)));
+  }
+
+  sync(): Promise<void> {
+    return mapErrors(() => this.#handle.sync());
   }
 
   close(): Promise<void> {
@@ -110,12 +132,19 @@ class VfsSftpDirectory implements SftpDirectory {
   }
 }
 
+export interface VfsSftpHandlerOptions {
+  /** The user served: `home-directory` and `~user` answer for this name only. */
+  readonly username?: string;
+}
+
 /** Serves SFTP requests from an {@link Fs}: the user's view of their storage. */
 export class VfsSftpHandler implements SftpHandler {
   readonly #fs: Fs;
+  readonly #username: string;
 
-  constructor(fs: Fs) {
+  constructor(fs: Fs, options: VfsSftpHandlerOptions = {}) {
     this.#fs = fs;
+    this.#username = options.username ?? '';
   }
 
   open(path: string, pflags: number, attrs: Attrs): Promise<SftpFile> {
@@ -176,6 +205,37 @@ export class VfsSftpHandler implements SftpHandler {
       }
       await this.#fs.rename(source, target);
     });
+  }
+
+  setstat(path: string, attrs: Attrs, options: { followLinks: boolean }): Promise<void> {
+    return mapErrors(() => this.#fs.setstat(cleanVirtualPath(path), toSetStat(attrs), options));
+  }
+
+  readlink(path: string): Promise<string> {
+    return mapErrors(() => this.#fs.readlink(cleanVirtualPath(path)));
+  }
+
+  symlink(linkPath: string, targetPath: string): Promise<void> {
+    return mapErrors(() => this.#fs.symlink(targetPath, cleanVirtualPath(linkPath)));
+  }
+
+  link(existingPath: string, newPath: string): Promise<void> {
+    return mapErrors(() =>
+      this.#fs.link(cleanVirtualPath(existingPath), cleanVirtualPath(newPath)),
+    );
+  }
+
+  statvfs(path: string): Promise<SftpStatVfs> {
+    return mapErrors(() => this.#fs.statvfs(cleanVirtualPath(path)));
+  }
+
+  /** Every user sees their own home as `/`; other users' homes are not disclosed. */
+  async homeDirectory(username: string): Promise<string> {
+    if (username === '' || username === this.#username) return '/';
+    throw new SftpStatusError(
+      SSH_FX_NO_SUCH_FILE,
+      `no home directory for ${JSON.stringify(username)}`,
+    );
   }
 
   async #exists(path: string): Promise<boolean> {

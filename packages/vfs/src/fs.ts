@@ -27,12 +27,42 @@ export interface OpenFlags {
   readonly exclusive?: boolean;
 }
 
+/** Attributes to change; each one that is absent is left as it is. Times in milliseconds. */
+export interface SetStat {
+  /** Truncates or extends the file to this size. */
+  readonly size?: number;
+  /** Permission bits. */
+  readonly mode?: number;
+  readonly uid?: number;
+  readonly gid?: number;
+  readonly atimeMs?: number;
+  readonly mtimeMs?: number;
+}
+
+/** What `statvfs(3)` tells about the filesystem holding a path. */
+export interface StatVfs {
+  readonly bsize: number;
+  readonly frsize: number;
+  readonly blocks: number;
+  readonly bfree: number;
+  readonly bavail: number;
+  readonly files: number;
+  readonly ffree: number;
+  readonly favail: number;
+  readonly fsid: number;
+  readonly flag: number;
+  readonly namemax: number;
+}
+
 /** An open file. Reads and writes are positional, so several may be in flight. */
 export interface FileHandle {
   /** Reads up to `length` bytes at `position` into `buffer`; 0 means end of file. */
   read(buffer: Buffer, offset: number, length: number, position: number): Promise<number>;
   write(buffer: Buffer, offset: number, length: number, position: number): Promise<number>;
   stat(): Promise<FileStat>;
+  setstat(attrs: SetStat): Promise<void>;
+  /** Flushes the file's data to stable storage. */
+  sync(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -63,6 +93,22 @@ export interface Fs {
   remove(path: string): Promise<void>;
   /** Renames `from` to `to`, replacing `to` if it is a file. */
   rename(from: string, to: string): Promise<void>;
+  /**
+   * Changes attributes of `path`; with `followLinks: false`, of a final
+   * symbolic link itself.
+   */
+  setstat(path: string, attrs: SetStat, options: { followLinks: boolean }): Promise<void>;
+  /**
+   * Creates a symbolic link at `path` pointing to `target`: an absolute
+   * virtual path, or a path relative to the link's directory. A target that
+   * would resolve outside the root is refused.
+   */
+  symlink(target: string, path: string): Promise<void>;
+  /** The target of a symbolic link, as a virtual path or as a relative path. */
+  readlink(path: string): Promise<string>;
+  /** Creates a hard link `path` to the existing file `existing`. */
+  link(existing: string, path: string): Promise<void>;
+  statvfs(path: string): Promise<StatVfs>;
 }
 
 export function isDirectory(stat: FileStat): boolean {

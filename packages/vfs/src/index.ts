@@ -12,6 +12,8 @@ export {
   S_IFLNK,
   S_IFMT,
   S_IFREG,
+  type SetStat,
+  type StatVfs,
 } from './fs.js';
 export { OsFs } from './os-fs.js';
 export { cleanVirtualPath, MAX_PATH_BYTES } from './virtual-path.js';

@@ -1,8 +1,18 @@
 import { constants, type Dir, type Stats } from 'node:fs';
 import * as fsp from 'node:fs/promises';
-import { basename, dirname, join, resolve, sep } from 'node:path';
+import { basename, dirname, join, posix, relative, resolve, sep } from 'node:path';
 import { fromNodeError, VfsError } from './errors.js';
-import type { DirEntry, DirHandle, FileHandle, FileStat, Fs, OpenFlags } from './fs.js';
+import type {
+  DirEntry,
+  DirHandle,
+  FileHandle,
+  FileStat,
+  Fs,
+  OpenFlags,
+  SetStat,
+  StatVfs,
+} from './fs.js';
+import { cleanVirtualPath } from './virtual-path.js';
 
 /** Entries returned by one {@link DirHandle.read} call. */
 const DIR_PAGE_SIZE = 256;
@@ -72,6 +82,25 @@ class OsFileHandle implements FileHandle {
 
   async stat(): Promise<FileStat> {
     return toFileStat(await nodeCall('stat', this.#path, () => this.#handle.stat()));
+  }
+
+  setstat(attrs: SetStat): Promise<void> {
+    const fh = this.#handle;
+    return nodeCall('setstat', this.#path, async () => {
+      if (attrs.size !== undefined) await fh.truncate(attrs.size);
+      if (attrs.mode !== undefined) await fh.chmod(attrs.mode & 0o7777);
+      if (attrs.uid !== undefined || attrs.gid !== undefined) {
+        await fh.chown(attrs.uid ?? -1, attrs.gid ?? -1);
+      }
+      if (attrs.atimeMs !== undefined || attrs.mtimeMs !== undefined) {
+        const st = await fh.stat();
+        await fh.utimes((attrs.atimeMs ?? st.atimeMs) / 1000, (attrs.mtimeMs ?? st.mtimeMs) / 1000);
+      }
+    });
+  }
+
+  sync(): Promise<void> {
+    return nodeCall('fsync', this.#path, () => this.#handle.sync());
   }
 
   close(): Promise<void> {
@@ -239,6 +268,91 @@ export class OsFs implements Fs {
     ]);
     await nodeCall('rename', from, () => fsp.rename(hostFrom, hostTo));
   }
+
+  async setstat(path: string, attrs: SetStat, options: { followLinks: boolean }): Promise<void> {
+    const follow = options.followLinks;
+    const host = await this.#hostPath(path, follow);
+    await nodeCall('setstat', path, async () => {
+      // Linux cannot change the mode or the size of a link itself.
+      if (!follow && (attrs.size !== undefined || attrs.mode !== undefined)) {
+        if ((await fsp.lstat(host)).isSymbolicLink()) {
+          throw new VfsError('unsupported', `${JSON.stringify(path)}: is a symbolic link`, path);
+        }
+      }
+      if (attrs.size !== undefined) await fsp.truncate(host, attrs.size);
+      if (attrs.mode !== undefined) await fsp.chmod(host, attrs.mode & 0o7777);
+      if (attrs.uid !== undefined || attrs.gid !== undefined) {
+        await (follow ? fsp.chown : fsp.lchown)(host, attrs.uid ?? -1, attrs.gid ?? -1);
+      }
+      if (attrs.atimeMs !== undefined || attrs.mtimeMs !== undefined) {
+        const st = await (follow ? fsp.stat : fsp.lstat)(host);
+        await (follow ? fsp.utimes : fsp.lutimes)(
+          host,
+          (attrs.atimeMs ?? st.atimeMs) / 1000,
+          (attrs.mtimeMs ?? st.mtimeMs) / 1000,
+        );
+      }
+    });
+  }
+
+  async symlink(target: string, path: string): Promise<void> {
+    let stored: string;
+    if (posix.isAbsolute(target)) {
+      stored = join(this.#root, cleanVirtualPath(target));
+    } else {
+      if (target === '' || target.includes('\0') || climbsAboveRoot(posix.dirname(path), target)) {
+        throw outsideRoot(target);
+      }
+      stored = target;
+    }
+    const host = await this.#hostPath(path, false);
+    await nodeCall('symlink', path, () => fsp.symlink(stored, host));
+  }
+
+  async readlink(path: string): Promise<string> {
+    const host = await this.#hostPath(path, false);
+    const target = await nodeCall('readlink', path, () => fsp.readlink(host));
+    if (!posix.isAbsolute(target)) return target;
+    if (!this.#inside(target)) throw outsideRoot(path);
+    return `/${relative(this.#root, target).split(sep).join('/')}`.replace(/\/+$/, '') || '/';
+  }
+
+  async link(existing: string, path: string): Promise<void> {
+    const [hostExisting, host] = await Promise.all([
+      this.#hostPath(existing, false),
+      this.#hostPath(path, false),
+    ]);
+    await nodeCall('link', path, () => fsp.link(hostExisting, host));
+  }
+
+  async statvfs(path: string): Promise<StatVfs> {
+    const host = await this.#hostPath(path, true);
+    const st = await nodeCall('statvfs', path, () => fsp.statfs(host));
+    return {
+      bsize: st.bsize,
+      frsize: st.bsize,
+      blocks: st.blocks,
+      bfree: st.bfree,
+      bavail: st.bavail,
+      files: st.files,
+      ffree: st.ffree,
+      favail: st.ffree,
+      fsid: 0,
+      flag: 0,
+      namemax: 255,
+    };
+  }
+}
+
+/** Whether `target`, relative to the virtual directory `dir`, climbs above `/`. */
+function climbsAboveRoot(dir: string, target: string): boolean {
+  let depth = dir.split('/').filter(Boolean).length;
+  for (const part of target.split('/')) {
+    if (part === '..') depth--;
+    else if (part !== '' && part !== '.') depth++;
+    if (depth < 0) return true;
+  }
+  return false;
 }
 
 function outsideRoot(vpath: string): VfsError {
