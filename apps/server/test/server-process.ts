@@ -1,16 +1,21 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 const STDIO_SERVER = fileURLToPath(new URL('../src/sftp-server-stdio.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+// Absolute, so that the processes may run in any working directory.
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+/** Node's arguments to run a TypeScript entry point with workspace packages from `src`. */
+const RUN_TS = ['--conditions=@sftpgo/source', '--import', TSX];
 
 /**
  * The `sftpgo` command run from its TypeScript sources, as a real process:
  * workspace packages resolve to their `src` through the source condition.
  */
 export function spawnSftpgo(args: readonly string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  return spawn(process.execPath, ['--conditions=@sftpgo/source', '--import', 'tsx', CLI, ...args], {
+  return spawn(process.execPath, [...RUN_TS, CLI, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -23,17 +28,7 @@ export function spawnSftpgo(args: readonly string[], env: NodeJS.ProcessEnv = {}
  */
 export function stdioServerCommand(dir: string): string {
   const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
-  return [
-    process.execPath,
-    '--conditions=@sftpgo/source',
-    '--import',
-    'tsx',
-    STDIO_SERVER,
-    '-d',
-    dir,
-  ]
-    .map(quote)
-    .join(' ');
+  return [process.execPath, ...RUN_TS, STDIO_SERVER, '-d', dir].map(quote).join(' ');
 }
 
 /** Runs `sftpgo` to completion. */
