@@ -1,11 +1,6 @@
 import {
-  type Attrs,
   PacketReader,
   PacketWriter,
-  type SftpFile,
-  type SftpHandler,
-  SftpSession,
-  SftpStatusError,
   SSH_FX_BAD_MESSAGE,
   SSH_FX_EOF,
   SSH_FX_FAILURE,
@@ -16,8 +11,6 @@ import {
   SSH_FXP_CLOSE,
   SSH_FXP_DATA,
   SSH_FXP_EXTENDED,
-  SSH_FXP_HANDLE,
-  SSH_FXP_INIT,
   SSH_FXP_OPEN,
   SSH_FXP_OPENDIR,
   SSH_FXP_READ,
@@ -25,134 +18,11 @@ import {
   SSH_FXP_REALPATH,
   SSH_FXP_RENAME,
   SSH_FXP_STAT,
-  SSH_FXP_STATUS,
   SSH_FXP_VERSION,
   SSH_FXP_WRITE,
 } from '@sftpgo/sftp-protocol';
-import { duplexPair } from '@sftpgo/test-utils';
 import { describe, expect, it } from 'vitest';
-
-/** A handler over one in-memory file, `/file`, and one directory, `/dir`. */
-function memoryHandler(content: Buffer): SftpHandler & { closed: number; renames: unknown[] } {
-  const fileAttrs = (): Attrs => ({ size: content.length, mode: 0o100644, mtime: 0, atime: 0 });
-  const state = { closed: 0, renames: [] as unknown[] };
-  const file: SftpFile = {
-    async read(position, length, into, offset) {
-      return content.copy(into, offset, position, Math.min(position + length, content.length));
-    },
-    async write(position, data) {
-      const next = Buffer.alloc(Math.max(content.length, position + data.length));
-      content.copy(next);
-      data.copy(next, position);
-      content = next;
-    },
-    async stat() {
-      return fileAttrs();
-    },
-    async close() {
-      state.closed++;
-    },
-  };
-  const missing = (path: string) =>
-    new SftpStatusError(SSH_FX_NO_SUCH_FILE, `${path}: no such file`);
-  return Object.assign(state, {
-    async open(path: string) {
-      if (path !== '/file') throw missing(path);
-      return file;
-    },
-    async opendir(path: string) {
-      if (path !== '/dir') throw missing(path);
-      let done = false;
-      return {
-        async read() {
-          if (done) return null;
-          done = true;
-          return [{ filename: 'file', attrs: fileAttrs() }];
-        },
-        async close() {
-          state.closed++;
-        },
-      };
-    },
-    async stat(path: string) {
-      if (path !== '/file') throw missing(path);
-      return fileAttrs();
-    },
-    async lstat(path: string) {
-      return this.stat(path);
-    },
-    async remove() {},
-    async mkdir() {},
-    async rmdir() {},
-    async realpath(path: string) {
-      return path === '.' ? '/' : path;
-    },
-    async rename(from: string, to: string, options: { overwrite: boolean }) {
-      state.renames.push([from, to, options]);
-    },
-  });
-}
-
-/** A client side that sends raw packets and reads replies one at a time. */
-class RawClient {
-  readonly #replies: Buffer[] = [];
-  readonly #waiters: ((b: Buffer) => void)[] = [];
-  #pending = Buffer.alloc(0);
-  ended = false;
-
-  constructor(readonly stream: import('node:stream').Duplex) {
-    stream.on('data', (chunk: Buffer) => {
-      this.#pending = Buffer.concat([this.#pending, chunk]);
-      while (this.#pending.length >= 4) {
-        const len = this.#pending.readUInt32BE(0);
-        if (this.#pending.length < 4 + len) break;
-        const packet = this.#pending.subarray(4, 4 + len);
-        this.#pending = this.#pending.subarray(4 + len);
-        const waiter = this.#waiters.shift();
-        if (waiter) waiter(packet);
-        else this.#replies.push(packet);
-      }
-    });
-    stream.on('end', () => {
-      this.ended = true;
-    });
-  }
-
-  send(packet: Buffer): void {
-    this.stream.write(packet);
-  }
-
-  next(): Promise<Buffer> {
-    const ready = this.#replies.shift();
-    if (ready) return Promise.resolve(ready);
-    return new Promise((resolve) => this.#waiters.push(resolve));
-  }
-
-  async init(): Promise<Buffer> {
-    this.send(Buffer.from([0, 0, 0, 5, SSH_FXP_INIT, 0, 0, 0, 3]));
-    return this.next();
-  }
-
-  async status(): Promise<{ id: number; code: number; message: string }> {
-    const reply = await this.next();
-    expect(reply[0]).toBe(SSH_FXP_STATUS);
-    const r = new PacketReader(reply, 1);
-    return { id: r.uint32(), code: r.uint32(), message: r.string() };
-  }
-
-  async handle(): Promise<Buffer> {
-    const reply = await this.next();
-    expect(reply[0]).toBe(SSH_FXP_HANDLE);
-    const r = new PacketReader(reply, 5);
-    return Buffer.from(r.bytes());
-  }
-}
-
-function start(handler: SftpHandler) {
-  const [serverSide, clientSide] = duplexPair();
-  const session = new SftpSession(serverSide, handler);
-  return { session, client: new RawClient(clientSide) };
-}
+import { memoryHandler, startSession as start } from './memory-session.js';
 
 describe('SftpSession', () => {
   it('answers INIT with version 3 and its extensions', async () => {
