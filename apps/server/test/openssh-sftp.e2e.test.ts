@@ -115,6 +115,7 @@ describe.runIf(hasCommand('sftp'))('OpenSSH sftp against the engine', () => {
     expect((await stat(join(root, 'hard'))).ino).toBe((await stat(join(root, 'target.txt'))).ino);
     expect((await stat(join(root, 'target.txt'))).mode & 0o777).toBe(0o640);
     expect(run.stdout).toMatch(/lrwx\S+ .* soft/);
+    expect(run.stdout).toMatch(/-rw-r----- +2 .* target\.txt/);
   });
 
   it('cp, through copy-data', async () => {

@@ -32,6 +32,8 @@ export interface SftpStatVfs {
 export interface SftpDirEntry {
   readonly filename: string;
   readonly attrs: Attrs;
+  /** The number of hard links, shown in the long name; 1 when absent. */
+  readonly nlink?: number;
 }
 
 /** An open directory, read page after page. */

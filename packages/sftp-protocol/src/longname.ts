@@ -56,10 +56,15 @@ function dateString(mtime: number, now: number): string {
  * The `longname` of a READDIR entry, in the `ls -l` layout that OpenSSH's
  * server sends and its client shows for `ls -l`.
  */
-export function longname(filename: string, attrs: Attrs, nowSeconds = Date.now() / 1000): string {
+export function longname(
+  filename: string,
+  attrs: Attrs,
+  nowSeconds = Date.now() / 1000,
+  nlink = 1,
+): string {
   const mode = modeString(attrs.mode ?? 0);
   const owner = String(attrs.uid ?? 0).padEnd(8);
   const group = String(attrs.gid ?? 0).padEnd(8);
   const size = String(attrs.size ?? 0).padStart(8);
-  return `${mode}    1 ${owner} ${group} ${size} ${dateString(attrs.mtime ?? 0, nowSeconds)} ${filename}`;
+  return `${mode} ${String(nlink).padStart(4)} ${owner} ${group} ${size} ${dateString(attrs.mtime ?? 0, nowSeconds)} ${filename}`;
 }

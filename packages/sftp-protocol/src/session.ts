@@ -249,7 +249,11 @@ export class SftpSession {
         const now = Date.now() / 1000;
         return nameReply(
           id,
-          entries.map((e) => ({ ...e, longname: longname(e.filename, e.attrs, now) })),
+          entries.map((e) => ({
+            filename: e.filename,
+            attrs: e.attrs,
+            longname: longname(e.filename, e.attrs, now, e.nlink),
+          })),
         );
       }
       case SSH_FXP_STAT:

@@ -18,4 +18,8 @@ describe('longname', () => {
     const old = longname('b', { mode: 0o100600, size: 0, mtime: now - 400 * 86400 }, now);
     expect(old).toMatch(/ 2025 b$/);
   });
+
+  it('shows the number of hard links', () => {
+    expect(longname('h', { mode: 0o100644 }, 0, 3)).toMatch(/^-rw-r--r-- +3 /);
+  });
 });

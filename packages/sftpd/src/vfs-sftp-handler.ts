@@ -123,7 +123,10 @@ class VfsSftpDirectory implements SftpDirectory {
   read() {
     return mapErrors(async () => {
       const page = await this.#dir.read();
-      return page?.map((e) => ({ filename: e.name, attrs: toAttrs(e.stat) })) ?? null;
+      return (
+        page?.map((e) => ({ filename: e.name, attrs: toAttrs(e.stat), nlink: e.stat.nlink })) ??
+        null
+      );
     });
   }
 
