@@ -52,6 +52,12 @@ export interface SftpSessionOptions {
   readonly maxHandles?: number;
   /** Called with errors that are not {@link SftpStatusError}, for logging. */
   readonly onUnexpectedError?: (err: unknown) => void;
+  /**
+   * The client sends SYMLINK as the draft says, link path first. OpenSSH and
+   * most clients send the target first; the ssh2 npm client does so only
+   * with servers that call themselves OpenSSH.
+   */
+  readonly draftSymlinkOrder?: boolean;
 }
 
 /** Why a session ended. */
@@ -79,6 +85,7 @@ export class SftpSession {
   readonly #handler: SftpHandler;
   readonly #maxInFlight: number;
   readonly #onUnexpectedError: (err: unknown) => void;
+  readonly #draftSymlinkOrder: boolean;
   readonly #handles: HandleTable;
   readonly #inFlight = new Set<Promise<void>>();
   #chunks: Buffer[] = [];
@@ -94,6 +101,7 @@ export class SftpSession {
     this.#maxInFlight = options.maxInFlight ?? 64;
     this.#handles = new HandleTable(options.maxHandles ?? 512);
     this.#onUnexpectedError = options.onUnexpectedError ?? (() => {});
+    this.#draftSymlinkOrder = options.draftSymlinkOrder ?? false;
     this.ended = new Promise((resolve) => {
       this.#resolveEnded = resolve;
     });
@@ -297,10 +305,11 @@ export class SftpSession {
         return nameReply(id, [{ filename: target, longname: target, attrs: {} }]);
       }
       case SSH_FXP_SYMLINK: {
-        // OpenSSH sends (targetpath, linkpath), the reverse of the draft; every
-        // client in use follows OpenSSH.
-        const target = r.string();
-        const link = r.string();
+        // OpenSSH sends (targetpath, linkpath), the reverse of the draft, and
+        // most clients follow it; see SftpSessionOptions.draftSymlinkOrder.
+        const first = r.string();
+        const second = r.string();
+        const [target, link] = this.#draftSymlinkOrder ? [second, first] : [first, second];
         if (!h.symlink) throw unsupported('symlink');
         await h.symlink(link, target);
         return okReply(id);

@@ -17,6 +17,9 @@ export interface SftpServerOptions {
   readonly logger?: Logger;
 }
 
+/** The ssh2 npm client, which sends SYMLINK in the draft's order to servers other than OpenSSH. */
+const SSH2_CLIENT = /^ssh2js/;
+
 /** One live SSH connection. */
 interface Connection {
   readonly id: string;
@@ -47,7 +50,9 @@ export class SftpServer {
       hostKeys: [...options.hostKeys],
       ...(options.ident ? { ident: options.ident } : {}),
     });
-    this.#ssh.on('connection', (client, info) => this.#accept(client, info.ip));
+    this.#ssh.on('connection', (client, info) =>
+      this.#accept(client, info.ip, info.header.versions.software),
+    );
     this.#tcp = createServer((socket: Socket) => {
       // ssh2 writes each SSH packet separately: without this, Nagle holds back
       // the small replies that acknowledge each write and uploads crawl.
@@ -76,7 +81,7 @@ export class SftpServer {
     await stopped;
   }
 
-  #accept(client: ssh2.Connection, clientIp: string): void {
+  #accept(client: ssh2.Connection, clientIp: string, clientSoftware: string): void {
     const id = randomBytes(8).toString('hex');
     let user: User | undefined;
     const sessions = new Set<Promise<unknown>>();
@@ -137,13 +142,18 @@ export class SftpServer {
             return;
           }
           const channel = accept();
-          sessions.add(this.#serveSftp(channel, user, id));
+          sessions.add(this.#serveSftp(channel, user, id, clientSoftware));
         });
       });
     });
   }
 
-  async #serveSftp(channel: ssh2.ServerChannel, user: User, connectionId: string): Promise<void> {
+  async #serveSftp(
+    channel: ssh2.ServerChannel,
+    user: User,
+    connectionId: string,
+    clientSoftware: string,
+  ): Promise<void> {
     let fs: OsFs;
     try {
       fs = await OsFs.create(user.home_dir);
@@ -159,6 +169,7 @@ export class SftpServer {
       return;
     }
     const session = new SftpSession(channel, new VfsSftpHandler(fs, { username: user.username }), {
+      draftSymlinkOrder: SSH2_CLIENT.test(clientSoftware),
       onUnexpectedError: (err) =>
         this.#logger.log({
           level: 'error',

@@ -1,6 +1,6 @@
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
 import { connect as connectTcp } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -111,6 +111,19 @@ describe('SftpServer', () => {
       await call<void>((cb) => sftp.rmdir('/in', (e) => cb(e, undefined)));
       const root = await call<ssh2.FileEntry[]>((cb) => sftp.readdir('/', cb));
       expect(root).toEqual([]);
+    } finally {
+      client.end();
+    }
+  });
+
+  it('creates symbolic links the way the ssh2 client means them', async () => {
+    await writeFile(join(home, 'target.txt'), 'T');
+    const client = await connect('dave', 'dave-pass');
+    try {
+      const sftp = await sftpOf(client);
+      await call<void>((cb) => sftp.symlink('target.txt', '/link', (e) => cb(e, undefined)));
+      expect(await readlink(join(home, 'link'))).toBe('target.txt');
+      expect(await call<string>((cb) => sftp.readlink('/link', cb))).toBe('target.txt');
     } finally {
       client.end();
     }
