@@ -7,7 +7,8 @@ import { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { SftpSession } from '@sftpgo/sftp-protocol';
-import { VfsSftpHandler } from '@sftpgo/sftpd';
+// The handler alone: the whole SSH service would cost its start-up time.
+import { VfsSftpHandler } from '@sftpgo/sftpd/vfs-sftp-handler';
 import { OsFs } from '@sftpgo/vfs';
 
 const USAGE =
