@@ -4,9 +4,8 @@
 //   sftp -D "sftpgo-sftp-server -d /srv/share"
 import { fstatSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { Duplex } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { SftpSession } from '@sftpgo/sftp-protocol';
+import { SftpSession, type SftpStreams } from '@sftpgo/sftp-protocol';
 // The handler alone: the whole SSH service would cost its start-up time.
 import { VfsSftpHandler } from '@sftpgo/sftpd/vfs-sftp-handler';
 import { OsFs } from '@sftpgo/vfs';
@@ -30,8 +29,8 @@ function parse(): string {
   }
 }
 
-/** stdio as one Duplex; pipes and sockets get non-blocking handles of their own. */
-function stdioStream(): Duplex {
+/** stdin and stdout; pipes and sockets get non-blocking handles of their own. */
+function stdioStreams(): SftpStreams {
   const isStream = (fd: number) => {
     const st = fstatSync(fd);
     return st.isFIFO() || st.isSocket();
@@ -44,7 +43,7 @@ function stdioStream(): Duplex {
   const output = isStream(1)
     ? new Socket({ fd: 1, readable: false, writable: true })
     : process.stdout;
-  return Duplex.from({ readable: input, writable: output });
+  return { input, output };
 }
 
 const root = parse();
@@ -55,12 +54,12 @@ try {
   process.stderr.write(`sftpgo-sftp-server: cannot serve ${root}: ${(err as Error).message}\n`);
   process.exit(1);
 }
-const stream = stdioStream();
-const session = new SftpSession(stream, new VfsSftpHandler(fs), {
+const streams = stdioStreams();
+const session = new SftpSession(streams, new VfsSftpHandler(fs), {
   onUnexpectedError: (err) =>
     process.stderr.write(`sftpgo-sftp-server: ${(err as Error).message}\n`),
 });
 const end = await session.ended;
 if (end.reason === 'protocol-error')
   process.stderr.write(`sftpgo-sftp-server: ${end.error.message}\n`);
-stream.end(() => process.exit(end.reason === 'eof' ? 0 : 1));
+streams.output.end(() => process.exit(end.reason === 'eof' ? 0 : 1));

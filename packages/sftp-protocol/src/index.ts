@@ -11,4 +11,9 @@ export type {
 export { longname, modeString } from './longname.js';
 export { PacketReader } from './packet-reader.js';
 export { PacketWriter } from './packet-writer.js';
-export { SftpSession, type SftpSessionEnd, type SftpSessionOptions } from './session.js';
+export {
+  SftpSession,
+  type SftpSessionEnd,
+  type SftpSessionOptions,
+  type SftpStreams,
+} from './session.js';

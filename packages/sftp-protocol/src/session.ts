@@ -1,4 +1,4 @@
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable, Writable } from 'node:stream';
 import {
   MAX_PACKET_LENGTH,
   SFTP_VERSION,
@@ -60,13 +60,20 @@ export interface SftpSessionOptions {
   readonly draftSymlinkOrder?: boolean;
 }
 
+/** A session's two directions, when they are separate streams (stdin and stdout). */
+export interface SftpStreams {
+  readonly input: Readable;
+  readonly output: Writable;
+}
+
 /** Why a session ended. */
 export type SftpSessionEnd =
   | { readonly reason: 'eof' }
   | { readonly reason: 'protocol-error'; readonly error: SftpProtocolError };
 
 /**
- * Serves SFTP version 3 on a Duplex stream (an SSH channel, a pipe, stdio),
+ * Serves SFTP version 3 on a Duplex stream (an SSH channel, a socket) or a
+ * pair of streams (stdin and stdout),
  * calling `handler` for every request. Requests are served concurrently and
  * answered as they complete; reading stops while too many are in flight or
  * while the stream's writable side is full.
@@ -81,7 +88,8 @@ export class SftpSession {
   /** Settles once the client has gone and every handle is closed. */
   readonly ended: Promise<SftpSessionEnd>;
 
-  readonly #stream: Duplex;
+  readonly #input: Readable;
+  readonly #output: Writable;
   readonly #handler: SftpHandler;
   readonly #maxInFlight: number;
   readonly #onUnexpectedError: (err: unknown) => void;
@@ -92,11 +100,18 @@ export class SftpSession {
   #buffered = 0;
   #initialized = false;
   #writeBlocked = false;
+  #corked = false;
   #stopped = false;
   #resolveEnded!: (end: SftpSessionEnd) => void;
 
-  constructor(stream: Duplex, handler: SftpHandler, options: SftpSessionOptions = {}) {
-    this.#stream = stream;
+  constructor(
+    stream: Duplex | SftpStreams,
+    handler: SftpHandler,
+    options: SftpSessionOptions = {},
+  ) {
+    const { input, output } = 'input' in stream ? stream : { input: stream, output: stream };
+    this.#input = input;
+    this.#output = output;
     this.#handler = handler;
     this.#maxInFlight = options.maxInFlight ?? 64;
     this.#handles = new HandleTable(options.maxHandles ?? 512);
@@ -105,15 +120,18 @@ export class SftpSession {
     this.ended = new Promise((resolve) => {
       this.#resolveEnded = resolve;
     });
-    stream.on('data', (chunk: Buffer) => {
+    input.on('data', (chunk: Buffer) => {
       this.#chunks.push(chunk);
       this.#buffered += chunk.length;
       this.#parse();
     });
-    stream.on('end', () => void this.#stop({ reason: 'eof' }));
-    stream.on('close', () => void this.#stop({ reason: 'eof' }));
-    stream.on('error', () => void this.#stop({ reason: 'eof' }));
-    stream.on('drain', () => {
+    const gone = () => void this.#stop({ reason: 'eof' });
+    input.on('end', gone);
+    for (const s of new Set<Readable | Writable>([input, output])) {
+      s.on('close', gone);
+      s.on('error', gone);
+    }
+    output.on('drain', () => {
       this.#writeBlocked = false;
       this.#parse();
     });
@@ -144,8 +162,8 @@ export class SftpSession {
       this.#buffered -= 4 + length;
       this.#dispatch(packet);
     }
-    if (this.#canServe()) this.#stream.resume();
-    else if (!this.#stopped) this.#stream.pause();
+    if (this.#canServe()) this.#input.resume();
+    else if (!this.#stopped) this.#input.pause();
   }
 
   #merge(): void {
@@ -153,7 +171,18 @@ export class SftpSession {
   }
 
   #send(packet: Buffer): void {
-    if (this.#stream.writable && !this.#stream.write(packet)) this.#writeBlocked = true;
+    const out = this.#output;
+    if (!out.writable) return;
+    // Replies written in the same tick leave in one system call.
+    if (!this.#corked) {
+      this.#corked = true;
+      out.cork();
+      process.nextTick(() => {
+        this.#corked = false;
+        out.uncork();
+      });
+    }
+    if (!out.write(packet)) this.#writeBlocked = true;
   }
 
   #dispatch(packet: Buffer): void {
@@ -335,7 +364,7 @@ export class SftpSession {
   async #stop(end: SftpSessionEnd): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    if (end.reason === 'protocol-error') this.#stream.pause();
+    if (end.reason === 'protocol-error') this.#input.pause();
     await Promise.allSettled(this.#inFlight);
     await this.#handles.closeAll();
     this.#resolveEnded(end);

@@ -1,6 +1,9 @@
+import * as fs from 'node:fs';
 import { constants, type Dir, type Stats } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { basename, dirname, join, posix, relative, resolve, sep } from 'node:path';
+import { promisify } from 'node:util';
+import * as cbfs from './callback-fs.js';
 import { fromNodeError, VfsError } from './errors.js';
 import type {
   DirEntry,
@@ -57,54 +60,64 @@ function isMissing(err: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
+const fileOps = {
+  ftruncate: promisify(fs.ftruncate),
+  fchmod: promisify(fs.fchmod),
+  fchown: promisify(fs.fchown),
+  futimes: promisify(fs.futimes),
+  fsync: promisify(fs.fsync),
+};
+
 class OsFileHandle implements FileHandle {
-  readonly #handle: fsp.FileHandle;
+  readonly #fd: number;
   readonly #path: string;
 
-  constructor(handle: fsp.FileHandle, path: string) {
-    this.#handle = handle;
+  constructor(fd: number, path: string) {
+    this.#fd = fd;
     this.#path = path;
   }
 
-  async read(buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
-    const { bytesRead } = await nodeCall('read', this.#path, () =>
-      this.#handle.read(buffer, offset, length, position),
+  read(buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
+    return nodeCall('read', this.#path, () =>
+      cbfs.read(this.#fd, buffer, offset, length, position),
     );
-    return bytesRead;
   }
 
-  async write(buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
-    const { bytesWritten } = await nodeCall('write', this.#path, () =>
-      this.#handle.write(buffer, offset, length, position),
+  write(buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
+    return nodeCall('write', this.#path, () =>
+      cbfs.write(this.#fd, buffer, offset, length, position),
     );
-    return bytesWritten;
   }
 
   async stat(): Promise<FileStat> {
-    return toFileStat(await nodeCall('stat', this.#path, () => this.#handle.stat()));
+    return toFileStat(await nodeCall('stat', this.#path, () => cbfs.fstat(this.#fd)));
   }
 
   setstat(attrs: SetStat): Promise<void> {
-    const fh = this.#handle;
+    const fd = this.#fd;
     return nodeCall('setstat', this.#path, async () => {
-      if (attrs.size !== undefined) await fh.truncate(attrs.size);
-      if (attrs.mode !== undefined) await fh.chmod(attrs.mode & 0o7777);
+      if (attrs.size !== undefined) await fileOps.ftruncate(fd, attrs.size);
+      if (attrs.mode !== undefined) await fileOps.fchmod(fd, attrs.mode & 0o7777);
       if (attrs.uid !== undefined || attrs.gid !== undefined) {
-        await fh.chown(attrs.uid ?? -1, attrs.gid ?? -1);
+        await fileOps.fchown(fd, attrs.uid ?? -1, attrs.gid ?? -1);
       }
       if (attrs.atimeMs !== undefined || attrs.mtimeMs !== undefined) {
-        const st = await fh.stat();
-        await fh.utimes((attrs.atimeMs ?? st.atimeMs) / 1000, (attrs.mtimeMs ?? st.mtimeMs) / 1000);
+        const st = await cbfs.fstat(fd);
+        await fileOps.futimes(
+          fd,
+          (attrs.atimeMs ?? st.atimeMs) / 1000,
+          (attrs.mtimeMs ?? st.mtimeMs) / 1000,
+        );
       }
     });
   }
 
   sync(): Promise<void> {
-    return nodeCall('fsync', this.#path, () => this.#handle.sync());
+    return nodeCall('fsync', this.#path, () => fileOps.fsync(this.#fd));
   }
 
   close(): Promise<void> {
-    return nodeCall('close', this.#path, () => this.#handle.close());
+    return nodeCall('close', this.#path, () => cbfs.close(this.#fd));
   }
 }
 
@@ -134,7 +147,7 @@ class OsDirHandle implements DirHandle {
     const entries = await Promise.all(
       names.map(async (name) => {
         try {
-          return { name, stat: toFileStat(await fsp.lstat(join(this.#hostPath, name))) };
+          return { name, stat: toFileStat(await cbfs.lstat(join(this.#hostPath, name))) };
         } catch {
           return undefined; // removed while listing
         }
@@ -222,20 +235,18 @@ export class OsFs implements Fs {
 
   async stat(path: string): Promise<FileStat> {
     const host = await this.#hostPath(path, true);
-    return toFileStat(await nodeCall('stat', path, () => fsp.stat(host)));
+    return toFileStat(await nodeCall('stat', path, () => cbfs.stat(host)));
   }
 
   async lstat(path: string): Promise<FileStat> {
     const host = await this.#hostPath(path, false);
-    return toFileStat(await nodeCall('lstat', path, () => fsp.lstat(host)));
+    return toFileStat(await nodeCall('lstat', path, () => cbfs.lstat(host)));
   }
 
   async open(path: string, flags: OpenFlags, mode = 0o666): Promise<FileHandle> {
     const host = await this.#hostPath(path, true);
-    const handle = await nodeCall('open', path, () =>
-      fsp.open(host, openFlagsToNumber(flags), mode),
-    );
-    return new OsFileHandle(handle, path);
+    const fd = await nodeCall('open', path, () => cbfs.open(host, openFlagsToNumber(flags), mode));
+    return new OsFileHandle(fd, path);
   }
 
   async opendir(path: string): Promise<DirHandle> {
