@@ -71,12 +71,17 @@ function overlaps(a: number, b: number, length: number): boolean {
   return a < b + length && b < a + length;
 }
 
+/**
+ * Copies `length` bytes, or up to the end of the source as it is now when
+ * `length` is 0: a copy onto the same file through another handle would
+ * otherwise chase its own end forever.
+ */
 async function copyData(src: OpenFile, from: number, length: number, dst: OpenFile, to: number) {
-  const buf = Buffer.allocUnsafe(COPY_CHUNK);
+  const total = length === 0 ? Math.max(0, ((await src.file.stat()).size ?? 0) - from) : length;
+  const buf = Buffer.allocUnsafe(Math.min(COPY_CHUNK, total));
   let done = 0;
-  while (length === 0 || done < length) {
-    const want = length === 0 ? COPY_CHUNK : Math.min(COPY_CHUNK, length - done);
-    const n = await src.file.read(from + done, want, buf, 0);
+  while (done < total) {
+    const n = await src.file.read(from + done, Math.min(COPY_CHUNK, total - done), buf, 0);
     if (n === 0) break;
     await dst.file.write(to + done, buf.subarray(0, n));
     done += n;

@@ -10,9 +10,13 @@ import {
 import { STATUS_MESSAGES } from './errors.js';
 import { PacketWriter } from './packet-writer.js';
 
+/** Longest status message sent; longer ones (a message naming a huge path) are cut. */
+const MAX_MESSAGE_LENGTH = 1024;
+
 /** uint32 id / uint32 error code / string error message / string language tag */
 export function statusReply(id: number, code: number, message?: string): Buffer {
-  const text = message ?? STATUS_MESSAGES[code] ?? 'Failure';
+  const full = message ?? STATUS_MESSAGES[code] ?? 'Failure';
+  const text = full.length > MAX_MESSAGE_LENGTH ? `${full.slice(0, MAX_MESSAGE_LENGTH)}…` : full;
   return new PacketWriter(SSH_FXP_STATUS, 32 + text.length)
     .uint32(id)
     .uint32(code)

@@ -42,6 +42,8 @@ import {
   versionReply,
 } from './replies.js';
 
+/** Replies queued for the client beyond which no new request is read. */
+const MAX_QUEUED_OUTPUT = 1024 * 1024;
 /** Bytes before the payload of a DATA reply: length, type, id, data length. */
 const DATA_HEADER = 13;
 
@@ -99,10 +101,12 @@ export class SftpSession {
   #chunks: Buffer[] = [];
   #buffered = 0;
   #initialized = false;
-  #writeBlocked = false;
+  #waitingForOutput = false;
+  #inputEnded = false;
   #corked = false;
   #stopped = false;
   #resolveEnded!: (end: SftpSessionEnd) => void;
+  readonly #onFlushed: () => void;
 
   constructor(
     stream: Duplex | SftpStreams,
@@ -125,20 +129,30 @@ export class SftpSession {
       this.#buffered += chunk.length;
       this.#parse();
     });
+    // The client's EOF: requests it sent before are still answered.
+    input.on('end', () => {
+      this.#inputEnded = true;
+      this.#parse();
+    });
     const gone = () => void this.#stop({ reason: 'eof' });
-    input.on('end', gone);
     for (const s of new Set<Readable | Writable>([input, output])) {
       s.on('close', gone);
       s.on('error', gone);
     }
-    output.on('drain', () => {
-      this.#writeBlocked = false;
-      this.#parse();
-    });
+    this.#onFlushed = () => {
+      if (this.#waitingForOutput && this.#output.writableLength < MAX_QUEUED_OUTPUT) {
+        this.#waitingForOutput = false;
+        this.#parse();
+      }
+    };
   }
 
   #canServe(): boolean {
-    return !this.#stopped && !this.#writeBlocked && this.#inFlight.size < this.#maxInFlight;
+    if (this.#stopped || this.#inFlight.size >= this.#maxInFlight) return false;
+    // Not 'drain', which waits for the queue to empty: the client would then
+    // find the pipe idle while the next requests are read from disk.
+    this.#waitingForOutput = this.#output.writableLength >= MAX_QUEUED_OUTPUT;
+    return !this.#waitingForOutput;
   }
 
   /** Takes every complete packet out of the buffered chunks, as flow control allows. */
@@ -162,7 +176,10 @@ export class SftpSession {
       this.#buffered -= 4 + length;
       this.#dispatch(packet);
     }
-    if (this.#canServe()) this.#input.resume();
+    if (this.#inputEnded) {
+      // What is left can no longer become a whole packet.
+      if (this.#buffered < 4 || this.#canServe()) void this.#stop({ reason: 'eof' });
+    } else if (this.#canServe()) this.#input.resume();
     else if (!this.#stopped) this.#input.pause();
   }
 
@@ -182,7 +199,7 @@ export class SftpSession {
         out.uncork();
       });
     }
-    if (!out.write(packet)) this.#writeBlocked = true;
+    out.write(packet, this.#onFlushed);
   }
 
   #dispatch(packet: Buffer): void {
@@ -211,7 +228,7 @@ export class SftpSession {
     const id = reader.uint32();
     const work = this.#serve(type, id, reader)
       .then(
-        (reply) => this.#send(reply),
+        (reply) => this.#send(fitReply(id, reply)),
         (err) => this.#send(this.#errorReply(id, err)),
       )
       .finally(() => {
@@ -366,9 +383,19 @@ export class SftpSession {
     this.#stopped = true;
     if (end.reason === 'protocol-error') this.#input.pause();
     await Promise.allSettled(this.#inFlight);
+    if (this.#corked) {
+      this.#corked = false;
+      this.#output.uncork();
+    }
     await this.#handles.closeAll();
     this.#resolveEnded(end);
   }
+}
+
+/** A reply too large for a client to accept becomes a failure status. */
+function fitReply(id: number, reply: Buffer): Buffer {
+  if (reply.length - 4 <= MAX_PACKET_LENGTH) return reply;
+  return statusReply(id, SSH_FX_FAILURE, 'reply too large');
 }
 
 function unsupported(what: string): SftpStatusError {

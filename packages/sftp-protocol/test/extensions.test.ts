@@ -181,6 +181,19 @@ describe('extensions', () => {
     expect(await client.status()).toMatchObject({ id: 4, code: SSH_FX_FAILURE });
   });
 
+  it('copy-data to the end of file onto the same file through another handle stops', async () => {
+    const handler = fullHandler(Buffer.from('0123456789'));
+    const { client } = startSession(handler);
+    await client.init();
+    const src = await openFile(client, 1, SSH_FXF_READ);
+    const dst = await openFile(client, 2, SSH_FXF_READ | SSH_FXF_WRITE);
+    client.send(
+      extended(3, 'copy-data').string(src).uint64(0).uint64(0).string(dst).uint64(10).finish(),
+    );
+    expect(await client.status()).toMatchObject({ id: 3, code: SSH_FX_OK });
+    expect((await handler.stat('/file')).size).toBe(20);
+  });
+
   it('fsync@openssh.com answers OP_UNSUPPORTED for a file that cannot sync', async () => {
     const { client } = startSession(fullHandler());
     await client.init();

@@ -177,6 +177,35 @@ describe('SftpSession', () => {
     expect((await client.next())[0]).toBe(105);
   });
 
+  it('answers every request sent before the client ends its side', async () => {
+    const { session, client } = start(memoryHandler(Buffer.alloc(0)));
+    await client.init();
+    const requests = Array.from({ length: 200 }, (_, i) =>
+      new PacketWriter(SSH_FXP_STAT).uint32(i).string('/file').finish(),
+    );
+    client.stream.end(Buffer.concat(requests));
+    const ids = new Set<number>();
+    for (let i = 0; i < 200; i++) ids.add(new PacketReader(await client.next(), 1).uint32());
+    expect(ids.size).toBe(200);
+    expect((await session.ended).reason).toBe('eof');
+  });
+
+  it('answers FAILURE rather than send a reply larger than a client accepts', async () => {
+    const { client } = start(memoryHandler(Buffer.alloc(0)));
+    await client.init();
+    client.send(
+      new PacketWriter(SSH_FXP_REALPATH)
+        .uint32(1)
+        .string(`/${'a'.repeat(200_000)}`)
+        .finish(),
+    );
+    expect(await client.status()).toMatchObject({
+      id: 1,
+      code: SSH_FX_FAILURE,
+      message: 'reply too large',
+    });
+  });
+
   it('ends the session on a packet longer than the limit', async () => {
     const { session, client } = start(memoryHandler(Buffer.alloc(0)));
     await client.init();
