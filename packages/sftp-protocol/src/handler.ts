@@ -4,6 +4,10 @@ import type { Attrs } from './attrs.js';
 export interface SftpFile {
   /** Reads up to `length` bytes at `position` into `into` at `offset`; 0 means end of file. */
   read(position: number, length: number, into: Buffer, offset: number): Promise<number>;
+  /**
+   * Writes all of `data` at `position`. `data` is a view of a buffer that the
+   * engine reuses once the promise settles: copy what must outlive it.
+   */
   write(position: number, data: Buffer): Promise<void>;
   stat(): Promise<Attrs>;
   /** FSETSTAT; absent means SSH_FX_OP_UNSUPPORTED. */

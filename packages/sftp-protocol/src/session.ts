@@ -1,4 +1,5 @@
 import type { Duplex, Readable, Writable } from 'node:stream';
+import { BufferPool } from './buffer-pool.js';
 import {
   MAX_PACKET_LENGTH,
   SFTP_VERSION,
@@ -44,6 +45,8 @@ import {
 
 /** Replies queued for the client beyond which no new request is read. */
 const MAX_QUEUED_OUTPUT = 1024 * 1024;
+/** Packets from this size on use pooled buffers; smaller ones come from Node's own pool. */
+const POOLED_FROM = 64 * 1024;
 /** Bytes before the payload of a DATA reply: length, type, id, data length. */
 const DATA_HEADER = 13;
 
@@ -98,6 +101,7 @@ export class SftpSession {
   readonly #draftSymlinkOrder: boolean;
   readonly #handles: HandleTable;
   readonly #inFlight = new Set<Promise<void>>();
+  readonly #pool: BufferPool;
   #chunks: Buffer[] = [];
   #buffered = 0;
   #initialized = false;
@@ -119,6 +123,7 @@ export class SftpSession {
     this.#handler = handler;
     this.#maxInFlight = options.maxInFlight ?? 64;
     this.#handles = new HandleTable(options.maxHandles ?? 512);
+    this.#pool = new BufferPool(4 + MAX_PACKET_LENGTH, this.#maxInFlight);
     this.#onUnexpectedError = options.onUnexpectedError ?? (() => {});
     this.#draftSymlinkOrder = options.draftSymlinkOrder ?? false;
     this.ended = new Promise((resolve) => {
@@ -168,13 +173,7 @@ export class SftpSession {
         return;
       }
       if (this.#buffered < 4 + length) break;
-      if (this.#chunks[0]!.length < 4 + length) this.#merge();
-      const chunk = this.#chunks[0]!;
-      const packet = chunk.subarray(4, 4 + length);
-      if (chunk.length === 4 + length) this.#chunks.shift();
-      else this.#chunks[0] = chunk.subarray(4 + length);
-      this.#buffered -= 4 + length;
-      this.#dispatch(packet);
+      this.#dispatch(this.#takePacket(4 + length).subarray(4));
     }
     if (this.#inputEnded) {
       // What is left can no longer become a whole packet.
@@ -187,9 +186,37 @@ export class SftpSession {
     this.#chunks = [Buffer.concat(this.#chunks, this.#buffered)];
   }
 
+  /**
+   * The next `size` buffered bytes: a view of the chunk that holds them all,
+   * or a copy gathered from several chunks.
+   */
+  #takePacket(size: number): Buffer {
+    this.#buffered -= size;
+    const first = this.#chunks[0]!;
+    if (first.length >= size) {
+      if (first.length === size) this.#chunks.shift();
+      else this.#chunks[0] = first.subarray(size);
+      return first.subarray(0, size);
+    }
+    const packet = size >= POOLED_FROM ? this.#pool.take() : Buffer.allocUnsafe(size);
+    let filled = 0;
+    while (filled < size) {
+      const chunk = this.#chunks[0]!;
+      const n = Math.min(chunk.length, size - filled);
+      chunk.copy(packet, filled, 0, n);
+      filled += n;
+      if (n === chunk.length) this.#chunks.shift();
+      else this.#chunks[0] = chunk.subarray(n);
+    }
+    return packet.subarray(0, size);
+  }
+
   #send(packet: Buffer): void {
     const out = this.#output;
-    if (!out.writable) return;
+    if (!out.writable) {
+      this.#pool.give(packet);
+      return;
+    }
     // Replies written in the same tick leave in one system call.
     if (!this.#corked) {
       this.#corked = true;
@@ -199,7 +226,10 @@ export class SftpSession {
         out.uncork();
       });
     }
-    out.write(packet, this.#onFlushed);
+    out.write(packet, () => {
+      this.#pool.give(packet);
+      this.#onFlushed();
+    });
   }
 
   #dispatch(packet: Buffer): void {
@@ -232,6 +262,7 @@ export class SftpSession {
         (err) => this.#send(this.#errorReply(id, err)),
       )
       .finally(() => {
+        this.#pool.give(packet);
         this.#inFlight.delete(work);
         this.#parse();
       });
@@ -368,9 +399,19 @@ export class SftpSession {
   }
 
   async #read(id: number, file: SftpFile, offset: number, len: number): Promise<Buffer> {
-    const reply = Buffer.allocUnsafe(DATA_HEADER + len);
-    const n = await file.read(offset, len, reply, DATA_HEADER);
-    if (n === 0) return statusReply(id, SSH_FX_EOF);
+    const pooled = DATA_HEADER + len >= POOLED_FROM;
+    const reply = pooled ? this.#pool.take() : Buffer.allocUnsafe(DATA_HEADER + len);
+    let n: number;
+    try {
+      n = await file.read(offset, len, reply, DATA_HEADER);
+    } catch (err) {
+      this.#pool.give(reply);
+      throw err;
+    }
+    if (n === 0) {
+      this.#pool.give(reply);
+      return statusReply(id, SSH_FX_EOF);
+    }
     reply.writeUInt32BE(9 + n, 0);
     reply[4] = SSH_FXP_DATA;
     reply.writeUInt32BE(id, 5);
