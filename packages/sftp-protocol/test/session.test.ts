@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import {
   PacketReader,
   PacketWriter,
@@ -101,6 +102,34 @@ describe('SftpSession', () => {
     client.send(new PacketWriter(SSH_FXP_STAT).uint32(7).string('/file').finish());
     const attrs = await client.next();
     expect(new PacketReader(attrs, 5).attrs().size).toBe(100_000);
+  });
+
+  it('keeps large writes intact when their packets arrive in small pieces', async () => {
+    const handler = memoryHandler(Buffer.alloc(0));
+    const { client } = start(handler);
+    await client.init();
+    client.send(
+      new PacketWriter(SSH_FXP_OPEN).uint32(1).string('/file').uint32(2).attrs({}).finish(),
+    );
+    const handle = await client.handle();
+    const expected = randomBytes(40 * 100_000);
+    const stream = Buffer.concat(
+      Array.from({ length: 40 }, (_, i) =>
+        new PacketWriter(SSH_FXP_WRITE, 100_100)
+          .uint32(10 + i)
+          .string(handle)
+          .uint64(i * 100_000)
+          .string(expected.subarray(i * 100_000, (i + 1) * 100_000))
+          .finish(),
+      ),
+    );
+    for (let at = 0; at < stream.length; at += 1000) client.send(stream.subarray(at, at + 1000));
+    for (let i = 0; i < 40; i++) expect((await client.status()).code).toBe(SSH_FX_OK);
+    client.send(
+      new PacketWriter(SSH_FXP_READ).uint32(99).string(handle).uint64(0).uint32(200_000).finish(),
+    );
+    const data = new PacketReader(await client.next(), 5).bytes();
+    expect(data.equals(expected.subarray(0, 200_000))).toBe(true);
   });
 
   it('lists a directory and then answers EOF', async () => {
