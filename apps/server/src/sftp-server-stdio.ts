@@ -49,7 +49,8 @@ function stdioStreams(): SftpStreams {
 const root = parse();
 let fs: OsFs;
 try {
-  fs = await OsFs.create(root);
+  // One client per process: blocking calls, as OpenSSH's sftp-server makes.
+  fs = await OsFs.create(root, { blocking: true });
 } catch (err) {
   process.stderr.write(`sftpgo-sftp-server: cannot serve ${root}: ${(err as Error).message}\n`);
   process.exit(1);

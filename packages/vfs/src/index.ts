@@ -15,5 +15,5 @@ export {
   type SetStat,
   type StatVfs,
 } from './fs.js';
-export { OsFs } from './os-fs.js';
+export { OsFs, type OsFsOptions } from './os-fs.js';
 export { cleanVirtualPath, MAX_PATH_BYTES } from './virtual-path.js';

@@ -3,7 +3,6 @@ import { constants, type Dir, type Stats } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { basename, dirname, join, posix, relative, resolve, sep } from 'node:path';
 import { promisify } from 'node:util';
-import * as cbfs from './callback-fs.js';
 import { fromNodeError, VfsError } from './errors.js';
 import type {
   DirEntry,
@@ -15,6 +14,7 @@ import type {
   SetStat,
   StatVfs,
 } from './fs.js';
+import { blockingIo, type FsIo, threadPoolIo } from './fs-io.js';
 import { cleanVirtualPath } from './virtual-path.js';
 
 /** Entries returned by one {@link DirHandle.read} call. */
@@ -69,28 +69,30 @@ const fileOps = {
 };
 
 class OsFileHandle implements FileHandle {
+  readonly #io: FsIo;
   readonly #fd: number;
   readonly #path: string;
 
-  constructor(fd: number, path: string) {
+  constructor(io: FsIo, fd: number, path: string) {
+    this.#io = io;
     this.#fd = fd;
     this.#path = path;
   }
 
   read(buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
     return nodeCall('read', this.#path, () =>
-      cbfs.read(this.#fd, buffer, offset, length, position),
+      this.#io.read(this.#fd, buffer, offset, length, position),
     );
   }
 
   write(buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
     return nodeCall('write', this.#path, () =>
-      cbfs.write(this.#fd, buffer, offset, length, position),
+      this.#io.write(this.#fd, buffer, offset, length, position),
     );
   }
 
   async stat(): Promise<FileStat> {
-    return toFileStat(await nodeCall('stat', this.#path, () => cbfs.fstat(this.#fd)));
+    return toFileStat(await nodeCall('stat', this.#path, () => this.#io.fstat(this.#fd)));
   }
 
   setstat(attrs: SetStat): Promise<void> {
@@ -102,7 +104,7 @@ class OsFileHandle implements FileHandle {
         await fileOps.fchown(fd, attrs.uid ?? -1, attrs.gid ?? -1);
       }
       if (attrs.atimeMs !== undefined || attrs.mtimeMs !== undefined) {
-        const st = await cbfs.fstat(fd);
+        const st = await this.#io.fstat(fd);
         await fileOps.futimes(
           fd,
           (attrs.atimeMs ?? st.atimeMs) / 1000,
@@ -117,16 +119,18 @@ class OsFileHandle implements FileHandle {
   }
 
   close(): Promise<void> {
-    return nodeCall('close', this.#path, () => cbfs.close(this.#fd));
+    return nodeCall('close', this.#path, () => this.#io.close(this.#fd));
   }
 }
 
 class OsDirHandle implements DirHandle {
+  readonly #io: FsIo;
   readonly #dir: Dir;
   readonly #hostPath: string;
   readonly #path: string;
 
-  constructor(dir: Dir, hostPath: string, path: string) {
+  constructor(io: FsIo, dir: Dir, hostPath: string, path: string) {
+    this.#io = io;
     this.#dir = dir;
     this.#hostPath = hostPath;
     this.#path = path;
@@ -147,7 +151,7 @@ class OsDirHandle implements DirHandle {
     const entries = await Promise.all(
       names.map(async (name) => {
         try {
-          return { name, stat: toFileStat(await cbfs.lstat(join(this.#hostPath, name))) };
+          return { name, stat: toFileStat(await this.#io.lstat(join(this.#hostPath, name))) };
         } catch {
           return undefined; // removed while listing
         }
@@ -161,6 +165,15 @@ class OsDirHandle implements DirHandle {
   }
 }
 
+export interface OsFsOptions {
+  /**
+   * Make the calls of reads, writes, stats and path resolution block the
+   * event loop, as OpenSSH's `sftp-server` does: faster for a process that
+   * serves a single client, and wrong for a server of many.
+   */
+  readonly blocking?: boolean;
+}
+
 /**
  * The local disk, rooted at a directory. Every path is resolved through its
  * symbolic links and refused if it lands outside the root.
@@ -171,15 +184,18 @@ class OsDirHandle implements DirHandle {
  */
 export class OsFs implements Fs {
   readonly #root: string;
+  readonly #io: FsIo;
 
-  private constructor(realRoot: string) {
+  private constructor(realRoot: string, io: FsIo) {
     this.#root = realRoot;
+    this.#io = io;
   }
 
   /** Opens `root`, creating it (and its parents) when missing. */
-  static async create(root: string): Promise<OsFs> {
+  static async create(root: string, options: OsFsOptions = {}): Promise<OsFs> {
     await fsp.mkdir(root, { recursive: true });
-    return new OsFs(await fsp.realpath(root));
+    const io = options.blocking ? blockingIo : threadPoolIo;
+    return new OsFs(await fsp.realpath(root), io);
   }
 
   #inside(hostPath: string): boolean {
@@ -203,7 +219,7 @@ export class OsFs implements Fs {
     const missing: string[] = [];
     for (;;) {
       try {
-        existing = await fsp.realpath(existing);
+        existing = await this.#io.realpath(existing);
         break;
       } catch (err) {
         if (!isMissing(err) || existing === dirname(existing))
@@ -218,7 +234,7 @@ export class OsFs implements Fs {
     const child = join(existing, first);
     let link: string;
     try {
-      link = await fsp.readlink(child);
+      link = await this.#io.readlink(child);
     } catch {
       return join(child, ...rest); // simply does not exist yet
     }
@@ -235,18 +251,20 @@ export class OsFs implements Fs {
 
   async stat(path: string): Promise<FileStat> {
     const host = await this.#hostPath(path, true);
-    return toFileStat(await nodeCall('stat', path, () => cbfs.stat(host)));
+    return toFileStat(await nodeCall('stat', path, () => this.#io.stat(host)));
   }
 
   async lstat(path: string): Promise<FileStat> {
     const host = await this.#hostPath(path, false);
-    return toFileStat(await nodeCall('lstat', path, () => cbfs.lstat(host)));
+    return toFileStat(await nodeCall('lstat', path, () => this.#io.lstat(host)));
   }
 
   async open(path: string, flags: OpenFlags, mode = 0o666): Promise<FileHandle> {
     const host = await this.#hostPath(path, true);
-    const fd = await nodeCall('open', path, () => cbfs.open(host, openFlagsToNumber(flags), mode));
-    return new OsFileHandle(fd, path);
+    const fd = await nodeCall('open', path, () =>
+      this.#io.open(host, openFlagsToNumber(flags), mode),
+    );
+    return new OsFileHandle(this.#io, fd, path);
   }
 
   async opendir(path: string): Promise<DirHandle> {
@@ -254,7 +272,7 @@ export class OsFs implements Fs {
     const dir = await nodeCall('opendir', path, () =>
       fsp.opendir(host, { bufferSize: DIR_PAGE_SIZE }),
     );
-    return new OsDirHandle(dir, host, path);
+    return new OsDirHandle(this.#io, dir, host, path);
   }
 
   async mkdir(path: string, mode = 0o777): Promise<void> {

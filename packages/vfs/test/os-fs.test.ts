@@ -29,7 +29,11 @@ async function errorOf(op: Promise<unknown>): Promise<VfsError> {
   return err as VfsError;
 }
 
-describe('OsFs', () => {
+describe.each([{ blocking: false }, { blocking: true }])('OsFs %o', (options) => {
+  beforeEach(async () => {
+    fs = await OsFs.create(home, options);
+  });
+
   it('creates a missing root', async () => {
     expect((await stat(home)).isDirectory()).toBe(true);
   });
