@@ -32,6 +32,8 @@ export interface RunInfo {
   readonly load: readonly [number, number];
   /** `git describe --always --dirty` of the code measured. */
   readonly commit: string;
+  /** Where the files lived: `os.tmpdir()`. */
+  readonly workDir: string;
 }
 
 export function median(values: readonly number[]): number {
@@ -151,7 +153,7 @@ From CPU profiles (\`pnpm bench --profile DIR\`) and \`strace -f -c\` of the run
   libuv's thread pool: each one costs a hand-off to a worker and a wake-up of
   the event loop (4 to 6 futex calls, 10 to 20 µs), where a cached \`stat\` in
   the kernel takes 2 to 4 µs. The stdio server serves one client and blocks
-  instead, as OpenSSH does, which more than halves the small-file gap. What
+  instead, as OpenSSH does, which narrows the small-file gap. What
   remains is confinement: every path is resolved through its symbolic links
   (\`realpath\`, and \`readlink\` of a name about to be created) so that no
   link can lead out of the user's root, where OpenSSH relies on \`chroot\`.
@@ -197,7 +199,7 @@ rather than editing the figures by hand.
 ## This run
 
 - Date: ${info.date}; code: \`${info.commit}\` (\`git describe --dirty\`).
-- Machine: ${info.machine}.
+- Machine: ${info.machine}; files under \`${info.workDir}\`.
 - Node ${info.node}; ${info.openssh}.
 - One-minute load average: ${info.load[0].toFixed(2)} before the run, ${info.load[1].toFixed(2)} after it.
   Other work on the machine shows up as noise.

@@ -114,6 +114,7 @@ function runInfo(o: Options, loadBefore: number): RunInfo {
     node: process.version,
     openssh: `${ssh || 'OpenSSH'} (openssh-sftp-server ${pkg})`,
     commit,
+    workDir: tmpdir(),
     load: [loadBefore, loadavg()[0]!],
     machine: `${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${gib} GiB RAM, Linux ${release()}`,
   };
