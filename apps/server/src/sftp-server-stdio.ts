@@ -57,6 +57,7 @@ try {
 }
 const streams = stdioStreams();
 const session = new SftpSession(streams, new VfsSftpHandler(fs), {
+  outputCopies: true,
   onUnexpectedError: (err) =>
     process.stderr.write(`sftpgo-sftp-server: ${(err as Error).message}\n`),
 });

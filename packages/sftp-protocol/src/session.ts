@@ -63,6 +63,13 @@ export interface SftpSessionOptions {
    * with servers that call themselves OpenSSH.
    */
   readonly draftSymlinkOrder?: boolean;
+  /**
+   * The output has copied each chunk, or handed it to the kernel, by the time
+   * it calls back: sockets, SSH channels and files do. Large READ replies then
+   * reuse their buffers. Leave it unset for in-memory streams such as a
+   * PassThrough, which hand the very buffer on to their reader.
+   */
+  readonly outputCopies?: boolean;
 }
 
 /** A session's two directions, when they are separate streams (stdin and stdout). */
@@ -102,6 +109,7 @@ export class SftpSession {
   readonly #handles: HandleTable;
   readonly #inFlight = new Set<Promise<void>>();
   readonly #pool: BufferPool;
+  readonly #outputCopies: boolean;
   #chunks: Buffer[] = [];
   #buffered = 0;
   #initialized = false;
@@ -126,6 +134,7 @@ export class SftpSession {
     this.#pool = new BufferPool(4 + MAX_PACKET_LENGTH, this.#maxInFlight);
     this.#onUnexpectedError = options.onUnexpectedError ?? (() => {});
     this.#draftSymlinkOrder = options.draftSymlinkOrder ?? false;
+    this.#outputCopies = options.outputCopies ?? false;
     this.ended = new Promise((resolve) => {
       this.#resolveEnded = resolve;
     });
@@ -399,7 +408,7 @@ export class SftpSession {
   }
 
   async #read(id: number, file: SftpFile, offset: number, len: number): Promise<Buffer> {
-    const pooled = DATA_HEADER + len >= POOLED_FROM;
+    const pooled = this.#outputCopies && DATA_HEADER + len >= POOLED_FROM;
     const reply = pooled ? this.#pool.take() : Buffer.allocUnsafe(DATA_HEADER + len);
     let n: number;
     try {

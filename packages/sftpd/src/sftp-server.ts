@@ -170,6 +170,8 @@ export class SftpServer {
     }
     const session = new SftpSession(channel, new VfsSftpHandler(fs, { username: user.username }), {
       draftSymlinkOrder: SSH2_CLIENT.test(clientSoftware),
+      // ssh2 copies each chunk into an SSH packet before calling back.
+      outputCopies: true,
       onUnexpectedError: (err) =>
         this.#logger.log({
           level: 'error',
