@@ -1,6 +1,8 @@
+export { DirectoryPermissions } from './directory-permissions.js';
 export { DEFAULT_HOST_KEY, loadHostKeys } from './host-keys.js';
 export { type LogEntry, type Logger, silentLogger } from './logger.js';
 export { LoginError, passwordLogin } from './password-login.js';
+export { PolicyFs } from './policy-fs.js';
 export { SftpServer, type SftpServerOptions } from './sftp-server.js';
 export {
   toAttrs,

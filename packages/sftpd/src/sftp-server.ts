@@ -4,8 +4,10 @@ import type { DataProvider, User } from '@sftpgo/provider';
 import { SftpSession } from '@sftpgo/sftp-protocol';
 import { OsFs } from '@sftpgo/vfs';
 import ssh2 from 'ssh2';
+import { DirectoryPermissions } from './directory-permissions.js';
 import { type Logger, silentLogger } from './logger.js';
 import { LoginError, passwordLogin } from './password-login.js';
+import { PolicyFs } from './policy-fs.js';
 import { VfsSftpHandler } from './vfs-sftp-handler.js';
 
 export interface SftpServerOptions {
@@ -154,9 +156,10 @@ export class SftpServer {
     connectionId: string,
     clientSoftware: string,
   ): Promise<void> {
-    let fs: OsFs;
+    let fs: PolicyFs;
     try {
-      fs = await OsFs.create(user.home_dir);
+      const storage = await OsFs.create(user.home_dir);
+      fs = new PolicyFs(storage, new DirectoryPermissions(user.permissions));
     } catch (err) {
       this.#logger.log({
         level: 'error',

@@ -1,0 +1,80 @@
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { freePort, hasCommand, makeTempDir } from '@sftpgo/test-utils';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sftpBatch } from './openssh-client.js';
+import { killAllServers, type ServerProcess, startServer } from './server-process.js';
+
+describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('per-directory permissions', () => {
+  let tmp: Awaited<ReturnType<typeof makeTempDir>>;
+  let server: ServerProcess;
+  let home: string;
+  let local: string;
+
+  beforeAll(async () => {
+    tmp = await makeTempDir();
+    home = join(tmp.path, 'homes', 'pat');
+    local = join(tmp.path, 'local');
+    await mkdir(join(home, 'uploads'), { recursive: true });
+    await mkdir(local);
+    await writeFile(join(home, 'readme.txt'), 'read me');
+    await writeFile(join(local, 'up.txt'), 'uploaded');
+    const httpPort = await freePort();
+    await writeFile(
+      join(tmp.path, 'sftpgo.json'),
+      JSON.stringify({
+        sftpd: { bind_port: 0, bind_address: '127.0.0.1' },
+        httpd: { bind_port: httpPort, bind_address: '127.0.0.1' },
+      }),
+    );
+    server = await startServer(tmp.path);
+    const res = await fetch(`http://127.0.0.1:${httpPort}/api/v1/user`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        username: 'pat',
+        password: 'pat-password',
+        home_dir: home,
+        permissions: { '/': ['list', 'download'], '/uploads': ['list', 'upload'] },
+      }),
+    });
+    expect(res.status).toBe(200);
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    killAllServers();
+    await tmp?.remove();
+  });
+
+  it('allows what is granted and refuses the rest, directory by directory', async () => {
+    const batch = [
+      'get readme.txt back.txt',
+      'put up.txt uploads/up.txt',
+      '-put up.txt denied.txt',
+      '-put up.txt uploads/up.txt',
+      '-rm readme.txt',
+      '-mkdir newdir',
+      '-rename readme.txt moved.txt',
+      '-chmod 600 readme.txt',
+      'ls uploads',
+    ].join('\n');
+    const { code, output } = await sftpBatch(server.sshPort, 'pat', 'pat-password', batch, local);
+    expect(code).toBe(0);
+    expect(await readFile(join(local, 'back.txt'), 'utf8')).toBe('read me');
+    expect(await readFile(join(home, 'uploads/up.txt'), 'utf8')).toBe('uploaded');
+    await expect(stat(join(home, 'denied.txt'))).rejects.toThrow(/ENOENT/);
+    await expect(stat(join(home, 'newdir'))).rejects.toThrow(/ENOENT/);
+    expect(await readFile(join(home, 'readme.txt'), 'utf8')).toBe('read me');
+    expect((await stat(join(home, 'readme.txt'))).mode & 0o777).not.toBe(0o600);
+    const denials = output.match(/Permission denied/g) ?? [];
+    expect(denials.length).toBeGreaterThanOrEqual(6);
+    expect(output).toMatch(/sftp> ls uploads\s+uploads\/up\.txt/);
+  });
+
+  it('goes on serving after the refusals', async () => {
+    const { code, output } = await sftpBatch(server.sshPort, 'pat', 'pat-password', 'ls', local);
+    expect(code).toBe(0);
+    expect(output).toContain('readme.txt');
+  });
+});
