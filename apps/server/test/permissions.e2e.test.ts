@@ -1,9 +1,14 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { freePort, hasCommand, makeTempDir } from '@sftpgo/test-utils';
+import { hasCommand, makeTempDir } from '@sftpgo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sftpBatch } from './openssh-client.js';
-import { killAllServers, type ServerProcess, startServer } from './server-process.js';
+import {
+  addUser,
+  killAllServers,
+  type ServerProcess,
+  startLoopbackServer,
+} from './server-process.js';
 
 describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('per-directory permissions', () => {
   let tmp: Awaited<ReturnType<typeof makeTempDir>>;
@@ -19,26 +24,14 @@ describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('per-directory permi
     await mkdir(local);
     await writeFile(join(home, 'readme.txt'), 'read me');
     await writeFile(join(local, 'up.txt'), 'uploaded');
-    const httpPort = await freePort();
-    await writeFile(
-      join(tmp.path, 'sftpgo.json'),
-      JSON.stringify({
-        sftpd: { bind_port: 0, bind_address: '127.0.0.1' },
-        httpd: { bind_port: httpPort, bind_address: '127.0.0.1' },
-      }),
-    );
-    server = await startServer(tmp.path);
-    const res = await fetch(`http://127.0.0.1:${httpPort}/api/v1/user`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        username: 'pat',
-        password: 'pat-password',
-        home_dir: home,
-        permissions: { '/': ['list', 'download'], '/uploads': ['list', 'upload'] },
-      }),
+    const started = await startLoopbackServer(tmp.path);
+    server = started.server;
+    await addUser(started.api, {
+      username: 'pat',
+      password: 'pat-password',
+      home_dir: home,
+      permissions: { '/': ['list', 'download'], '/uploads': ['list', 'upload'] },
     });
-    expect(res.status).toBe(200);
   });
 
   afterAll(async () => {

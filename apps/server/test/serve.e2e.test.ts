@@ -1,11 +1,16 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { freePort, hasCommand, makeTempDir } from '@sftpgo/test-utils';
+import { hasCommand, makeTempDir } from '@sftpgo/test-utils';
 import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sftpBatch } from './openssh-client.js';
-import { killAllServers, runSftpgo, type ServerProcess, startServer } from './server-process.js';
+import {
+  killAllServers,
+  runSftpgo,
+  type ServerProcess,
+  startLoopbackServer,
+} from './server-process.js';
 
 const haveClients = hasCommand('sftp') && hasCommand('sshpass');
 
@@ -44,16 +49,7 @@ describe.runIf(haveClients)('sftpgo serve with the OpenSSH client', () => {
   beforeAll(async () => {
     tmp = await makeTempDir();
     home = join(tmp.path, 'homes', 'erin');
-    const httpPort = await freePort();
-    api = `http://127.0.0.1:${httpPort}/api/v1`;
-    await writeFile(
-      join(tmp.path, 'sftpgo.json'),
-      JSON.stringify({
-        sftpd: { bind_port: 0, bind_address: '127.0.0.1' },
-        httpd: { bind_port: httpPort, bind_address: '127.0.0.1' },
-      }),
-    );
-    server = await startServer(tmp.path);
+    ({ server, api } = await startLoopbackServer(tmp.path));
   });
 
   afterAll(async () => {

@@ -1,6 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { freePort } from '@sftpgo/test-utils';
 
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 const STDIO_SERVER = fileURLToPath(new URL('../src/sftp-server-stdio.ts', import.meta.url));
@@ -124,4 +127,32 @@ export function startServer(configDir: string): Promise<ServerProcess> {
       }
     });
   });
+}
+
+/**
+ * Writes a configuration with SSH on a free port and the REST API on another,
+ * both on 127.0.0.1, into `configDir`, and starts the server there.
+ */
+export async function startLoopbackServer(
+  configDir: string,
+): Promise<{ server: ServerProcess; api: string }> {
+  const httpPort = await freePort();
+  await writeFile(
+    join(configDir, 'sftpgo.json'),
+    JSON.stringify({
+      sftpd: { bind_port: 0, bind_address: '127.0.0.1' },
+      httpd: { bind_port: httpPort, bind_address: '127.0.0.1' },
+    }),
+  );
+  return { server: await startServer(configDir), api: `http://127.0.0.1:${httpPort}/api/v1` };
+}
+
+/** Adds a user through the REST API; throws unless the API accepts it. */
+export async function addUser(api: string, user: Record<string, unknown>): Promise<void> {
+  const res = await fetch(`${api}/user`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(user),
+  });
+  if (res.status !== 200) throw new Error(`adding a user: ${res.status} ${await res.text()}`);
 }

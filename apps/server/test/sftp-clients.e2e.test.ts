@@ -11,10 +11,15 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { join } from 'node:path';
-import { freePort, hasCommand, makeTempDir } from '@sftpgo/test-utils';
+import { hasCommand, makeTempDir } from '@sftpgo/test-utils';
 import ssh2 from 'ssh2';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { killAllServers, type ServerProcess, startServer } from './server-process.js';
+import {
+  addUser,
+  killAllServers,
+  type ServerProcess,
+  startLoopbackServer,
+} from './server-process.js';
 
 // SFTP clients other than OpenSSH's, each against one running `sftpgo serve`.
 const USER = 'casey';
@@ -42,26 +47,14 @@ beforeAll(async () => {
   await mkdir(clientHome);
   await writeFile(join(local, 'random.bin'), CONTENT);
   await utimes(join(local, 'random.bin'), OLD_MTIME, OLD_MTIME);
-  const httpPort = await freePort();
-  await writeFile(
-    join(tmp.path, 'sftpgo.json'),
-    JSON.stringify({
-      sftpd: { bind_port: 0, bind_address: '127.0.0.1' },
-      httpd: { bind_port: httpPort, bind_address: '127.0.0.1' },
-    }),
-  );
-  server = await startServer(tmp.path);
-  const res = await fetch(`http://127.0.0.1:${httpPort}/api/v1/user`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      username: USER,
-      password: PASSWORD,
-      home_dir: home,
-      permissions: { '/': ['*'] },
-    }),
+  const started = await startLoopbackServer(tmp.path);
+  server = started.server;
+  await addUser(started.api, {
+    username: USER,
+    password: PASSWORD,
+    home_dir: home,
+    permissions: { '/': ['*'] },
   });
-  expect(res.status).toBe(200);
 });
 
 afterAll(async () => {

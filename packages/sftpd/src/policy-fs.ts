@@ -2,6 +2,7 @@ import { posix } from 'node:path';
 import type { Permission } from '@sftpgo/provider';
 import {
   type DirHandle,
+  exists,
   type FileHandle,
   type FileStat,
   type Fs,
@@ -78,16 +79,6 @@ export class PolicyFs implements Fs {
     this.#require(permission, posix.dirname(path), op, path);
   }
 
-  async #exists(path: string): Promise<boolean> {
-    try {
-      await this.#fs.lstat(path);
-      return true;
-    } catch (err) {
-      if (err instanceof VfsError && err.code === 'not-found') return false;
-      throw err;
-    }
-  }
-
   async stat(path: string): Promise<FileStat> {
     this.#requireIn('list', path, 'stat');
     return this.#fs.stat(path);
@@ -103,7 +94,7 @@ export class PolicyFs implements Fs {
     if (flags.write || flags.append || flags.create || flags.truncate) {
       this.#requireIn('upload', path, 'open');
       const mustBeNew = flags.create && flags.exclusive;
-      if (!mustBeNew && (await this.#exists(path))) this.#requireIn('overwrite', path, 'open');
+      if (!mustBeNew && (await exists(this.#fs, path))) this.#requireIn('overwrite', path, 'open');
     }
     const handle = await this.#fs.open(path, flags, mode);
     return new PolicyFileHandle(handle, (attrs) => this.#checkSetStat(path, attrs));

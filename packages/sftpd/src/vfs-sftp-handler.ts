@@ -19,6 +19,7 @@ import {
 import {
   cleanVirtualPath,
   type DirHandle,
+  exists,
   type FileHandle,
   type FileStat,
   type Fs,
@@ -203,7 +204,7 @@ export class VfsSftpHandler implements SftpHandler {
     return mapErrors(async () => {
       const source = cleanVirtualPath(from);
       const target = cleanVirtualPath(to);
-      if (!options.overwrite && (await this.#exists(target))) {
+      if (!options.overwrite && (await exists(this.#fs, target))) {
         throw new SftpStatusError(SSH_FX_FAILURE, `rename ${JSON.stringify(to)}: target exists`);
       }
       await this.#fs.rename(source, target);
@@ -239,15 +240,5 @@ export class VfsSftpHandler implements SftpHandler {
       SSH_FX_NO_SUCH_FILE,
       `no home directory for ${JSON.stringify(username)}`,
     );
-  }
-
-  async #exists(path: string): Promise<boolean> {
-    try {
-      await this.#fs.lstat(path);
-      return true;
-    } catch (err) {
-      if (err instanceof VfsError && err.code === 'not-found') return false;
-      throw err;
-    }
   }
 }

@@ -1,3 +1,5 @@
+import { VfsError } from './errors.js';
+
 /** File type bits of {@link FileStat.mode}, as in POSIX `st_mode`. */
 export const S_IFMT = 0o170000;
 export const S_IFDIR = 0o040000;
@@ -117,4 +119,15 @@ export function isDirectory(stat: FileStat): boolean {
 
 export function isSymbolicLink(stat: FileStat): boolean {
   return (stat.mode & S_IFMT) === S_IFLNK;
+}
+
+/** Whether `path` exists as an entry, a dangling symbolic link included. */
+export async function exists(fs: Fs, path: string): Promise<boolean> {
+  try {
+    await fs.lstat(path);
+    return true;
+  } catch (err) {
+    if (err instanceof VfsError && err.code === 'not-found') return false;
+    throw err;
+  }
 }

@@ -2,6 +2,7 @@ export { fromNodeError, VfsError, type VfsErrorCode } from './errors.js';
 export {
   type DirEntry,
   type DirHandle,
+  exists,
   type FileHandle,
   type FileStat,
   type Fs,
