@@ -66,6 +66,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       hostKeys,
       provider,
       ident: config.sftpd.banner || `SFTPGo_${versionInfo.version}`,
+      uploadMode: config.sftpd.upload_mode,
       logger,
     });
     const sshAddress = await sftp.listen(config.sftpd.bind_port, config.sftpd.bind_address);

@@ -76,15 +76,17 @@ export class HandleTable {
     await closeEntry(entry);
   }
 
+  /** Closes what the client left open when its session ended: files are aborted. */
   async closeAll(): Promise<void> {
     const entries = [...this.#entries.values()];
     this.#entries.clear();
-    await Promise.allSettled(entries.map(closeEntry));
+    await Promise.allSettled(entries.map((e) => closeEntry(e, true)));
   }
 }
 
-async function closeEntry(entry: OpenHandle): Promise<void> {
+async function closeEntry(entry: OpenHandle, aborted = false): Promise<void> {
   await Promise.allSettled(entry.pending);
-  if (entry.kind === 'file') await entry.file.close();
-  else await entry.dir.close();
+  if (entry.kind === 'dir') await entry.dir.close();
+  else if (aborted && entry.file.abort) await entry.file.abort();
+  else await entry.file.close();
 }

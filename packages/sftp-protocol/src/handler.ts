@@ -14,7 +14,10 @@ export interface SftpFile {
   setstat?(attrs: Attrs): Promise<void>;
   /** `fsync@openssh.com`: flushes the file to stable storage. */
   sync?(): Promise<void>;
+  /** CLOSE: the client is done with the file. */
   close(): Promise<void>;
+  /** The session ended with the file still open, as when a transfer is cut; `close` if absent. */
+  abort?(): Promise<void>;
 }
 
 /** The reply of `statvfs@openssh.com`, the fields of `statvfs(3)`. */

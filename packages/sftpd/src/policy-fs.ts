@@ -47,6 +47,10 @@ class PolicyFileHandle implements FileHandle {
   close(): Promise<void> {
     return this.#handle.close();
   }
+
+  abort(): Promise<void> {
+    return (this.#handle.abort ?? this.#handle.close).call(this.#handle);
+  }
 }
 
 /**

@@ -4,6 +4,7 @@ import type { DataProvider, User } from '@sftpgo/provider';
 import { SftpSession } from '@sftpgo/sftp-protocol';
 import { OsFs } from '@sftpgo/vfs';
 import ssh2 from 'ssh2';
+import { AtomicUploadFs, type UploadMode } from './atomic-upload-fs.js';
 import { DirectoryPermissions } from './directory-permissions.js';
 import { type Logger, silentLogger } from './logger.js';
 import { LoginError, passwordLogin } from './password-login.js';
@@ -17,6 +18,8 @@ export interface SftpServerOptions {
   /** The software version of the SSH identification string, `SSH-2.0-<ident>`. */
   readonly ident?: string;
   readonly logger?: Logger;
+  /** The spec's `upload_mode`: 0 in place (default), 1 atomic, 2 atomic with resume. */
+  readonly uploadMode?: UploadMode;
 }
 
 /** The ssh2 npm client, which sends SYMLINK in the draft's order to servers other than OpenSSH. */
@@ -43,11 +46,13 @@ export class SftpServer {
   readonly #tcp: NetServer;
   readonly #provider: DataProvider;
   readonly #logger: Logger;
+  readonly #uploadMode: UploadMode;
   readonly #connections = new Map<string, Connection>();
 
   constructor(options: SftpServerOptions) {
     this.#provider = options.provider;
     this.#logger = options.logger ?? silentLogger;
+    this.#uploadMode = options.uploadMode ?? 0;
     this.#ssh = new ssh2.Server({
       hostKeys: [...options.hostKeys],
       ...(options.ident ? { ident: options.ident } : {}),
@@ -159,7 +164,10 @@ export class SftpServer {
     let fs: PolicyFs;
     try {
       const storage = await OsFs.create(user.home_dir);
-      fs = new PolicyFs(storage, new DirectoryPermissions(user.permissions));
+      fs = new PolicyFs(
+        new AtomicUploadFs(storage, this.#uploadMode),
+        new DirectoryPermissions(user.permissions),
+      );
     } catch (err) {
       this.#logger.log({
         level: 'error',

@@ -112,6 +112,10 @@ class VfsSftpFile implements SftpFile {
   close(): Promise<void> {
     return mapErrors(() => this.#handle.close());
   }
+
+  abort(): Promise<void> {
+    return mapErrors(() => (this.#handle.abort ?? this.#handle.close).call(this.#handle));
+  }
 }
 
 class VfsSftpDirectory implements SftpDirectory {

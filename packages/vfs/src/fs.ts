@@ -66,6 +66,11 @@ export interface FileHandle {
   /** Flushes the file's data to stable storage. */
   sync(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Closes a file whose transfer did not complete (the client went away);
+   * `close` if absent.
+   */
+  abort?(): Promise<void>;
 }
 
 /** One entry of a directory listing. */

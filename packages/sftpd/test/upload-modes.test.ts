@@ -1,0 +1,108 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type DataProvider, openSqliteProvider } from '@sftpgo/provider';
+import { SftpServer, type UploadMode } from '@sftpgo/sftpd';
+import { makeTempDir } from '@sftpgo/test-utils';
+import ssh2 from 'ssh2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const migrationsDir = fileURLToPath(new URL('../../../sql/sqlite/', import.meta.url));
+const hostKey = generateKeyPairSync('rsa', {
+  modulusLength: 2048,
+  privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+  publicKeyEncoding: { type: 'pkcs1', format: 'pem' },
+}).privateKey;
+
+let tmp: Awaited<ReturnType<typeof makeTempDir>>;
+let provider: DataProvider;
+const servers: SftpServer[] = [];
+
+beforeAll(async () => {
+  tmp = await makeTempDir();
+  provider = await openSqliteProvider({ path: join(tmp.path, 'db.sqlite'), migrationsDir });
+});
+
+afterAll(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+  await provider?.close();
+  await tmp.remove();
+});
+
+async function serverWithMode(mode: UploadMode): Promise<{ port: number; home: string }> {
+  const home = join(tmp.path, `home-${mode}`);
+  await provider.addUser({
+    username: `mode${mode}`,
+    password: 'pass',
+    home_dir: home,
+    permissions: { '/': ['*'] },
+  });
+  const server = new SftpServer({ hostKeys: [Buffer.from(hostKey)], provider, uploadMode: mode });
+  servers.push(server);
+  return { port: (await server.listen(0, '127.0.0.1')).port, home };
+}
+
+async function connect(port: number, username: string) {
+  const client = new ssh2.Client();
+  await new Promise<void>((resolve, reject) => {
+    client.once('ready', () => resolve()).once('error', reject);
+    client.connect({ host: '127.0.0.1', port, username, password: 'pass' });
+  });
+  const sftp = await new Promise<ssh2.SFTPWrapper>((resolve, reject) =>
+    client.sftp((err, s) => (err ? reject(err) : resolve(s))),
+  );
+  return { client, sftp };
+}
+
+/** Opens `/cut.bin`, writes some data, and drops the connection with the file open. */
+async function cutUpload(port: number, username: string): Promise<void> {
+  const { client, sftp } = await connect(port, username);
+  const handle = await new Promise<Buffer>((resolve, reject) =>
+    sftp.open('/cut.bin', 'w', (err, h) => (err ? reject(err) : resolve(h))),
+  );
+  await new Promise<void>((resolve, reject) =>
+    sftp.write(handle, Buffer.from('cut short'), 0, 9, 0, (err) => (err ? reject(err) : resolve())),
+  );
+  const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+  client.destroy();
+  await closed;
+}
+
+async function eventually(check: () => Promise<void>): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      return await check();
+    } catch (err) {
+      if (i >= 50) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+describe('upload modes over SFTP', () => {
+  it('mode 1: a complete upload lands whole; a cut one leaves nothing', async () => {
+    const { port, home } = await serverWithMode(1);
+    const local = join(tmp.path, 'whole.bin');
+    const content = randomBytes(1024 * 1024);
+    await writeFile(local, content);
+    const { client, sftp } = await connect(port, 'mode1');
+    await new Promise<void>((resolve, reject) =>
+      sftp.fastPut(local, '/whole.bin', (err) => (err ? reject(err) : resolve())),
+    );
+    client.end();
+    expect((await readFile(join(home, 'whole.bin'))).equals(content)).toBe(true);
+
+    await cutUpload(port, 'mode1');
+    await eventually(async () => expect((await readdir(home)).sort()).toEqual(['whole.bin']));
+  });
+
+  it('mode 2: a cut upload stays at its path, to be resumed', async () => {
+    const { port, home } = await serverWithMode(2);
+    await cutUpload(port, 'mode2');
+    await eventually(async () => {
+      expect(await readdir(home)).toEqual(['cut.bin']);
+      expect(await readFile(join(home, 'cut.bin'), 'utf8')).toBe('cut short');
+    });
+  });
+});
