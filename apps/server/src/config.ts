@@ -14,6 +14,7 @@ export const ConfigSchema = z
       .object({
         bind_port: port.default(2022),
         bind_address: z.string().default(''),
+        idle_timeout: z.number().int().nonnegative().default(15),
         banner: z.string().default(''),
         upload_mode: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(0),
         keys: z.array(z.object({ private_key: z.string().min(1) }).strict()).default([]),

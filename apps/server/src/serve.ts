@@ -67,6 +67,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       provider,
       ident: config.sftpd.banner || `SFTPGo_${versionInfo.version}`,
       uploadMode: config.sftpd.upload_mode,
+      idleTimeoutMs: config.sftpd.idle_timeout * 60_000,
       logger,
     });
     const sshAddress = await sftp.listen(config.sftpd.bind_port, config.sftpd.bind_address);

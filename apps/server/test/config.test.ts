@@ -11,7 +11,14 @@ beforeEach(async () => {
 afterEach(() => tmp.remove());
 
 const SPEC_DEFAULTS = {
-  sftpd: { bind_port: 2022, bind_address: '', banner: '', upload_mode: 0, keys: [] },
+  sftpd: {
+    bind_port: 2022,
+    bind_address: '',
+    idle_timeout: 15,
+    banner: '',
+    upload_mode: 0,
+    keys: [],
+  },
   data_provider: { driver: 'sqlite', name: 'sftpgo.db' },
   httpd: { bind_port: 8080, bind_address: '127.0.0.1' },
 };

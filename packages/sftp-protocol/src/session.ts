@@ -70,6 +70,8 @@ export interface SftpSessionOptions {
    * PassThrough, which hand the very buffer on to their reader.
    */
   readonly outputCopies?: boolean;
+  /** Called for each request read, to track the session's activity. */
+  readonly onRequest?: () => void;
 }
 
 /** A session's two directions, when they are separate streams (stdin and stdout). */
@@ -110,6 +112,7 @@ export class SftpSession {
   readonly #inFlight = new Set<Promise<void>>();
   readonly #pool: BufferPool;
   readonly #outputCopies: boolean;
+  readonly #onRequest: () => void;
   #chunks: Buffer[] = [];
   #buffered = 0;
   #initialized = false;
@@ -135,6 +138,7 @@ export class SftpSession {
     this.#onUnexpectedError = options.onUnexpectedError ?? (() => {});
     this.#draftSymlinkOrder = options.draftSymlinkOrder ?? false;
     this.#outputCopies = options.outputCopies ?? false;
+    this.#onRequest = options.onRequest ?? (() => {});
     this.ended = new Promise((resolve) => {
       this.#resolveEnded = resolve;
     });
@@ -242,6 +246,7 @@ export class SftpSession {
   }
 
   #dispatch(packet: Buffer): void {
+    this.#onRequest();
     const type = packet[0]!;
     if (!this.#initialized) {
       if (type !== SSH_FXP_INIT) {

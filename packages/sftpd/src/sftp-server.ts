@@ -20,6 +20,8 @@ export interface SftpServerOptions {
   readonly logger?: Logger;
   /** The spec's `upload_mode`: 0 in place (default), 1 atomic, 2 atomic with resume. */
   readonly uploadMode?: UploadMode;
+  /** A connection that sends nothing for this long is closed; 0 (default) never. */
+  readonly idleTimeoutMs?: number;
 }
 
 /** The ssh2 npm client, which sends SYMLINK in the draft's order to servers other than OpenSSH. */
@@ -47,12 +49,16 @@ export class SftpServer {
   readonly #provider: DataProvider;
   readonly #logger: Logger;
   readonly #uploadMode: UploadMode;
+  readonly #idleTimeoutMs: number;
   readonly #connections = new Map<string, Connection>();
+  /** Logged-in connections of each user, for `max_sessions`. */
+  readonly #sessionsOf = new Map<string, number>();
 
   constructor(options: SftpServerOptions) {
     this.#provider = options.provider;
     this.#logger = options.logger ?? silentLogger;
     this.#uploadMode = options.uploadMode ?? 0;
+    this.#idleTimeoutMs = options.idleTimeoutMs ?? 0;
     this.#ssh = new ssh2.Server({
       hostKeys: [...options.hostKeys],
       ...(options.ident ? { ident: options.ident } : {}),
@@ -92,9 +98,12 @@ export class SftpServer {
     const id = randomBytes(8).toString('hex');
     let user: User | undefined;
     const sessions = new Set<Promise<unknown>>();
+    const idle = this.#idleTimeoutMs > 0 ? this.#watchIdle(client, id, clientIp) : undefined;
     const closed = new Promise<void>((resolve) => {
       client.on('close', () => {
         this.#connections.delete(id);
+        clearTimeout(idle);
+        if (user) this.#countSession(user.username, -1);
         void Promise.allSettled(sessions).then(() => resolve());
       });
     });
@@ -112,33 +121,38 @@ export class SftpServer {
         ctx.reject(['password']);
         return;
       }
-      passwordLogin(this.#provider, ctx.username, ctx.password).then(
-        (found) => {
-          user = found;
-          this.#logger.log({
-            level: 'info',
-            sender: 'sftpd',
-            message: 'login',
-            username: found.username,
-            client_ip: clientIp,
-            login_type: 'password',
-            connection_id: id,
-          });
-          ctx.accept();
-        },
-        (err: unknown) => {
-          this.#logger.log({
-            level: 'warn',
-            sender: 'connection_failed',
-            username: ctx.username,
-            client_ip: clientIp,
-            login_type: 'password',
-            error:
-              err instanceof LoginError ? err.message : `login failed: ${(err as Error).message}`,
-          });
-          ctx.reject(['password']);
-        },
-      );
+      passwordLogin(this.#provider, ctx.username, ctx.password)
+        .then((found) => {
+          this.#admitSession(found);
+          return found;
+        })
+        .then(
+          (found) => {
+            user = found;
+            this.#logger.log({
+              level: 'info',
+              sender: 'sftpd',
+              message: 'login',
+              username: found.username,
+              client_ip: clientIp,
+              login_type: 'password',
+              connection_id: id,
+            });
+            ctx.accept();
+          },
+          (err: unknown) => {
+            this.#logger.log({
+              level: 'warn',
+              sender: 'connection_failed',
+              username: ctx.username,
+              client_ip: clientIp,
+              login_type: 'password',
+              error:
+                err instanceof LoginError ? err.message : `login failed: ${(err as Error).message}`,
+            });
+            ctx.reject(['password']);
+          },
+        );
     });
     client.on('ready', () => {
       client.on('session', (acceptSession) => {
@@ -149,10 +163,41 @@ export class SftpServer {
             return;
           }
           const channel = accept();
-          sessions.add(this.#serveSftp(channel, user, id, clientSoftware));
+          sessions.add(this.#serveSftp(channel, user, id, clientSoftware, () => idle?.refresh()));
         });
       });
     });
+  }
+
+  #countSession(username: string, delta: number): number {
+    const count = (this.#sessionsOf.get(username) ?? 0) + delta;
+    if (count > 0) this.#sessionsOf.set(username, count);
+    else this.#sessionsOf.delete(username);
+    return count;
+  }
+
+  /** Counts a login of `user`, or refuses it past the user's `max_sessions`. */
+  #admitSession(user: User): void {
+    const open = this.#sessionsOf.get(user.username) ?? 0;
+    if (user.max_sessions > 0 && open >= user.max_sessions) {
+      throw new LoginError(`too many open sessions: ${open}/${user.max_sessions}`);
+    }
+    this.#countSession(user.username, 1);
+  }
+
+  /** A timer that closes the connection once it has been idle for the timeout. */
+  #watchIdle(client: ssh2.Connection, id: string, clientIp: string): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      this.#logger.log({
+        level: 'info',
+        sender: 'sftpd',
+        message: `closing connection ${id} from ${clientIp}: idle for ${this.#idleTimeoutMs / 1000} s`,
+        connection_id: id,
+      });
+      client.end();
+    }, this.#idleTimeoutMs);
+    timer.unref();
+    return timer;
   }
 
   async #serveSftp(
@@ -160,6 +205,7 @@ export class SftpServer {
     user: User,
     connectionId: string,
     clientSoftware: string,
+    onRequest: () => void,
   ): Promise<void> {
     let fs: PolicyFs;
     try {
@@ -181,6 +227,7 @@ export class SftpServer {
     }
     const session = new SftpSession(channel, new VfsSftpHandler(fs, { username: user.username }), {
       draftSymlinkOrder: SSH2_CLIENT.test(clientSoftware),
+      onRequest,
       // ssh2 copies each chunk into an SSH packet before calling back.
       outputCopies: true,
       onUnexpectedError: (err) =>

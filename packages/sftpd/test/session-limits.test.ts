@@ -1,0 +1,113 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type DataProvider, openSqliteProvider } from '@sftpgo/provider';
+import { type LogEntry, SftpServer } from '@sftpgo/sftpd';
+import { makeTempDir } from '@sftpgo/test-utils';
+import ssh2 from 'ssh2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const migrationsDir = fileURLToPath(new URL('../../../sql/sqlite/', import.meta.url));
+const hostKey = generateKeyPairSync('rsa', {
+  modulusLength: 2048,
+  privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+  publicKeyEncoding: { type: 'pkcs1', format: 'pem' },
+}).privateKey;
+
+let tmp: Awaited<ReturnType<typeof makeTempDir>>;
+let provider: DataProvider;
+let server: SftpServer;
+let port: number;
+const logs: LogEntry[] = [];
+const IDLE_MS = 1500;
+
+beforeAll(async () => {
+  tmp = await makeTempDir();
+  provider = await openSqliteProvider({ path: join(tmp.path, 'db.sqlite'), migrationsDir });
+  for (const [username, max] of [
+    ['solo', 1],
+    ['many', 0],
+  ] as const) {
+    await provider.addUser({
+      username,
+      password: 'pass',
+      max_sessions: max,
+      home_dir: join(tmp.path, username),
+      permissions: { '/': ['*'] },
+    });
+  }
+  server = new SftpServer({
+    hostKeys: [Buffer.from(hostKey)],
+    provider,
+    idleTimeoutMs: IDLE_MS,
+    logger: { log: (e) => logs.push(e) },
+  });
+  port = (await server.listen(0, '127.0.0.1')).port;
+});
+
+afterAll(async () => {
+  await server?.close();
+  await provider?.close();
+  await tmp.remove();
+});
+
+function connect(username: string): Promise<ssh2.Client> {
+  return new Promise((resolve, reject) => {
+    const client = new ssh2.Client();
+    client.once('ready', () => resolve(client)).once('error', reject);
+    client.connect({ host: '127.0.0.1', port, username, password: 'pass' });
+  });
+}
+
+const closedOf = (c: ssh2.Client) =>
+  new Promise<void>((resolve) => c.once('close', () => resolve()));
+
+describe('session limits', () => {
+  it('refuses a login past max_sessions, and admits it again once a session ends', async () => {
+    const first = await connect('solo');
+    await expect(connect('solo')).rejects.toThrow(/authentication methods failed/);
+    expect(logs).toContainEqual(
+      expect.objectContaining({
+        sender: 'connection_failed',
+        username: 'solo',
+        error: 'too many open sessions: 1/1',
+      }),
+    );
+    const closed = closedOf(first);
+    first.end();
+    await closed;
+    const again = await connect('solo');
+    again.end();
+  });
+
+  it('does not limit a user whose max_sessions is 0', async () => {
+    const clients = await Promise.all([connect('many'), connect('many'), connect('many')]);
+    for (const c of clients) c.end();
+  });
+
+  it('closes a connection that stays idle, and keeps a busy one', async () => {
+    const idle = await connect('many');
+    const busy = await connect('many');
+    const sftp = await new Promise<ssh2.SFTPWrapper>((resolve, reject) =>
+      busy.sftp((err, s) => (err ? reject(err) : resolve(s))),
+    );
+    let busyClosed = false;
+    busy.once('close', () => {
+      busyClosed = true;
+    });
+    const started = Date.now();
+    const idleClosed = closedOf(idle);
+    // keep the busy one talking past the timeout
+    while (Date.now() - started < IDLE_MS * 1.6) {
+      await new Promise<void>((resolve, reject) =>
+        sftp.realpath('.', (err) => (err ? reject(err) : resolve())),
+      );
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await idleClosed;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(IDLE_MS - 100);
+    expect(busyClosed).toBe(false);
+    expect(logs.some((l) => /idle for 1\.5 s/.test(String(l.message)))).toBe(true);
+    busy.end();
+  });
+});
