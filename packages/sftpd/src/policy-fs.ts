@@ -5,51 +5,27 @@ import {
   exists,
   type FileHandle,
   type FileStat,
+  ForwardingFileHandle,
+  ForwardingFs,
   type Fs,
   type OpenFlags,
   type SetStat,
-  type StatVfs,
   VfsError,
 } from '@sftpgo/vfs';
 import type { DirectoryPermissions } from './directory-permissions.js';
 
 /** An open file whose attribute changes go through the same checks as paths'. */
-class PolicyFileHandle implements FileHandle {
-  readonly #handle: FileHandle;
+class PolicyFileHandle extends ForwardingFileHandle {
   readonly #checkSetStat: (attrs: SetStat) => void;
 
   constructor(handle: FileHandle, checkSetStat: (attrs: SetStat) => void) {
-    this.#handle = handle;
+    super(handle);
     this.#checkSetStat = checkSetStat;
   }
 
-  read(buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
-    return this.#handle.read(buffer, offset, length, position);
-  }
-
-  write(buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
-    return this.#handle.write(buffer, offset, length, position);
-  }
-
-  stat(): Promise<FileStat> {
-    return this.#handle.stat();
-  }
-
-  async setstat(attrs: SetStat): Promise<void> {
+  override async setstat(attrs: SetStat): Promise<void> {
     this.#checkSetStat(attrs);
-    await this.#handle.setstat(attrs);
-  }
-
-  sync(): Promise<void> {
-    return this.#handle.sync();
-  }
-
-  close(): Promise<void> {
-    return this.#handle.close();
-  }
-
-  abort(): Promise<void> {
-    return (this.#handle.abort ?? this.#handle.close).call(this.#handle);
+    await this.inner.setstat(attrs);
   }
 }
 
@@ -59,12 +35,11 @@ class PolicyFileHandle implements FileHandle {
  * Permissions are those of the directory that holds the entry acted on; a
  * listing needs `list` on the directory listed.
  */
-export class PolicyFs implements Fs {
-  readonly #fs: Fs;
+export class PolicyFs extends ForwardingFs {
   readonly #permissions: DirectoryPermissions;
 
   constructor(fs: Fs, permissions: DirectoryPermissions) {
-    this.#fs = fs;
+    super(fs);
     this.#permissions = permissions;
   }
 
@@ -83,59 +58,64 @@ export class PolicyFs implements Fs {
     this.#require(permission, posix.dirname(path), op, path);
   }
 
-  async stat(path: string): Promise<FileStat> {
+  override async stat(path: string): Promise<FileStat> {
     this.#requireIn('list', path, 'stat');
-    return this.#fs.stat(path);
+    return this.inner.stat(path);
   }
 
-  async lstat(path: string): Promise<FileStat> {
+  override async lstat(path: string): Promise<FileStat> {
     this.#requireIn('list', path, 'lstat');
-    return this.#fs.lstat(path);
+    return this.inner.lstat(path);
   }
 
-  async open(path: string, flags: OpenFlags, mode?: number): Promise<FileHandle> {
+  override async open(path: string, flags: OpenFlags, mode?: number): Promise<FileHandle> {
     if (flags.read) this.#requireIn('download', path, 'open');
     if (flags.write || flags.append || flags.create || flags.truncate) {
       this.#requireIn('upload', path, 'open');
       const mustBeNew = flags.create && flags.exclusive;
-      if (!mustBeNew && (await exists(this.#fs, path))) this.#requireIn('overwrite', path, 'open');
+      if (!mustBeNew && (await exists(this.inner, path)))
+        this.#requireIn('overwrite', path, 'open');
     }
-    const handle = await this.#fs.open(path, flags, mode);
+    const handle = await this.inner.open(path, flags, mode);
     return new PolicyFileHandle(handle, (attrs) => this.#checkSetStat(path, attrs));
   }
 
-  async opendir(path: string): Promise<DirHandle> {
+  override async opendir(path: string): Promise<DirHandle> {
     this.#require('list', path, 'opendir', path);
-    return this.#fs.opendir(path);
+    return this.inner.opendir(path);
   }
 
-  async mkdir(path: string, mode?: number): Promise<void> {
+  override async mkdir(path: string, mode?: number): Promise<void> {
     this.#requireIn('create_dirs', path, 'mkdir');
-    return this.#fs.mkdir(path, mode);
+    return this.inner.mkdir(path, mode);
   }
 
-  async rmdir(path: string): Promise<void> {
+  override async rmdir(path: string): Promise<void> {
     this.#requireIn('delete', path, 'rmdir');
-    return this.#fs.rmdir(path);
+    return this.inner.rmdir(path);
   }
 
-  async remove(path: string): Promise<void> {
+  override async remove(path: string): Promise<void> {
     this.#requireIn('delete', path, 'remove');
-    return this.#fs.remove(path);
+    return this.inner.remove(path);
   }
 
-  async rename(from: string, to: string): Promise<void> {
+  override async rename(from: string, to: string): Promise<void> {
     if (from === '/' || to === '/') {
       throw new VfsError('permission', 'rename: the root directory cannot be renamed', from);
     }
     this.#requireIn('rename', from, 'rename');
     this.#requireIn('rename', to, 'rename');
-    return this.#fs.rename(from, to);
+    return this.inner.rename(from, to);
   }
 
-  async setstat(path: string, attrs: SetStat, options: { followLinks: boolean }): Promise<void> {
+  override async setstat(
+    path: string,
+    attrs: SetStat,
+    options: { followLinks: boolean },
+  ): Promise<void> {
     this.#checkSetStat(path, attrs);
-    return this.#fs.setstat(path, attrs, options);
+    return this.inner.setstat(path, attrs, options);
   }
 
   /** The permissions that each kind of attribute change needs. */
@@ -148,26 +128,22 @@ export class PolicyFs implements Fs {
     }
   }
 
-  async symlink(target: string, path: string): Promise<void> {
+  override async symlink(target: string, path: string): Promise<void> {
     this.#requireIn('create_symlinks', path, 'symlink');
     // A link into a directory is a way into it: the target's directory must
     // allow links as well.
     this.#requireIn('create_symlinks', posix.resolve(posix.dirname(path), target), 'symlink');
-    return this.#fs.symlink(target, path);
+    return this.inner.symlink(target, path);
   }
 
-  async readlink(path: string): Promise<string> {
+  override async readlink(path: string): Promise<string> {
     this.#requireIn('list', path, 'readlink');
-    return this.#fs.readlink(path);
+    return this.inner.readlink(path);
   }
 
-  async link(existing: string, path: string): Promise<void> {
+  override async link(existing: string, path: string): Promise<void> {
     this.#requireIn('create_symlinks', path, 'link');
     this.#requireIn('download', existing, 'link');
-    return this.#fs.link(existing, path);
-  }
-
-  async statvfs(path: string): Promise<StatVfs> {
-    return this.#fs.statvfs(path);
+    return this.inner.link(existing, path);
   }
 }

@@ -1,4 +1,5 @@
 export { fromNodeError, VfsError, type VfsErrorCode } from './errors.js';
+export { ForwardingFileHandle, ForwardingFs } from './forwarding-fs.js';
 export {
   type DirEntry,
   type DirHandle,
