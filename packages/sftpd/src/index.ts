@@ -4,7 +4,9 @@ export { DEFAULT_HOST_KEY, loadHostKeys } from './host-keys.js';
 export { type LogEntry, type Logger, silentLogger } from './logger.js';
 export { LoginError, passwordLogin } from './password-login.js';
 export { PolicyFs } from './policy-fs.js';
+export { RateLimiter } from './rate-limiter.js';
 export { SftpServer, type SftpServerOptions } from './sftp-server.js';
+export { type Bandwidth, ThrottledFs } from './throttled-fs.js';
 export {
   toAttrs,
   toSetStat,

@@ -9,6 +9,7 @@ import { DirectoryPermissions } from './directory-permissions.js';
 import { type Logger, silentLogger } from './logger.js';
 import { LoginError, passwordLogin } from './password-login.js';
 import { PolicyFs } from './policy-fs.js';
+import { ThrottledFs } from './throttled-fs.js';
 import { VfsSftpHandler } from './vfs-sftp-handler.js';
 
 export interface SftpServerOptions {
@@ -210,10 +211,11 @@ export class SftpServer {
     let fs: PolicyFs;
     try {
       const storage = await OsFs.create(user.home_dir);
-      fs = new PolicyFs(
-        new AtomicUploadFs(storage, this.#uploadMode),
-        new DirectoryPermissions(user.permissions),
-      );
+      const throttled = new ThrottledFs(new AtomicUploadFs(storage, this.#uploadMode), {
+        upload: user.upload_bandwidth,
+        download: user.download_bandwidth,
+      });
+      fs = new PolicyFs(throttled, new DirectoryPermissions(user.permissions));
     } catch (err) {
       this.#logger.log({
         level: 'error',
