@@ -1,4 +1,8 @@
-export type ProviderErrorCode = 'validation' | 'conflict' | 'unavailable';
+/**
+ * What went wrong: `validation` (bad input), `conflict` (a username taken),
+ * `not-found` (no user of that name), `unavailable` (the database failed).
+ */
+export type ProviderErrorCode = 'validation' | 'conflict' | 'not-found' | 'unavailable';
 
 /** An error of the data provider, with a message that can be shown to an administrator. */
 export class ProviderError extends Error {
@@ -11,7 +15,7 @@ export class ProviderError extends Error {
   }
 }
 
-/** A user that breaks the rules of the user schema; `problems` names each one. */
+/** An input (a user, a quota change) that breaks the rules; `problems` names each one. */
 export class ValidationError extends ProviderError {
   override readonly name = 'ValidationError';
   readonly problems: readonly string[];

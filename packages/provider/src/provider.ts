@@ -1,3 +1,4 @@
+import type { QuotaChange } from './quota-change.js';
 import type { User, UserInput } from './user.js';
 
 /**
@@ -12,6 +13,26 @@ export interface DataProvider {
   addUser(input: UserInput): Promise<User>;
   getUserById(id: number): Promise<User | undefined>;
   getUserByUsername(username: string): Promise<User | undefined>;
+  /**
+   * Changes `used_quota_size` and `used_quota_files` and sets
+   * `last_quota_update` to now; nothing else of the user changes. Deltas
+   * (negative for a removal) are applied atomically by the store, so
+   * concurrent updates, from this process or another, are never lost.
+   * `reset` stores absolute values, as found by a quota scan.
+   * @throws {ValidationError} when a value is not an integer, or a reset value is negative
+   * @throws {ProviderError} with code `not-found` when no user has that name
+   * @example
+   * await provider.updateQuota('alice', { sizeDelta: 1024, filesDelta: 1 }); // an upload
+   * await provider.updateQuota('alice', { reset: { size: 5_000_000, files: 42 } }); // a scan
+   */
+  updateQuota(username: string, change: QuotaChange): Promise<void>;
+  /**
+   * Sets `last_login` to `when` (milliseconds since the epoch, now by
+   * default); nothing else of the user changes.
+   * @throws {ValidationError} when `when` is not a non-negative integer
+   * @throws {ProviderError} with code `not-found` when no user has that name
+   */
+  updateLastLogin(username: string, when?: number): Promise<void>;
   /** Resolves when the backing store answers; rejects with the reason otherwise. */
   checkAvailability(): Promise<void>;
   close(): Promise<void>;

@@ -1,13 +1,16 @@
 import { hashPassword, isHashedPassword } from '@sftpgo/auth';
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, sql, type UpdateResult } from 'kysely';
 import { ProviderError, ValidationError } from './errors.js';
 import type { DataProvider } from './provider.js';
+import { type QuotaChange, quotaChangeProblems } from './quota-change.js';
 import { type Database, rowToUser, userToRow } from './sql-rows.js';
 import { parseUserInput, type User, type UserInput } from './user.js';
 
 /**
  * A data provider over any SQL database that kysely speaks. The dialect
  * specifics (opening, migrating, naming a unique violation) are the caller's.
+ * An UPDATE must report the rows it matched, not only those it changed (for
+ * MySQL, the `FOUND_ROWS` client flag): a user is unknown when it matched none.
  */
 export class SqlProvider implements DataProvider {
   readonly #db: Kysely<Database>;
@@ -83,6 +86,50 @@ export class SqlProvider implements DataProvider {
         throw unavailable(err);
       });
     return row && rowToUser(row);
+  }
+
+  async updateQuota(username: string, change: QuotaChange): Promise<void> {
+    const problems = quotaChangeProblems(change);
+    if (problems.length > 0) throw new ValidationError(problems);
+    const now = Date.now();
+    // One statement computing from the stored values, never read-then-write:
+    // another connection's update in between would otherwise be lost.
+    const query =
+      'reset' in change
+        ? this.#db.updateTable('users').set({
+            used_quota_size: change.reset.size,
+            used_quota_files: change.reset.files,
+            last_quota_update: now,
+          })
+        : this.#db.updateTable('users').set((eb) => ({
+            used_quota_size: eb('used_quota_size', '+', change.sizeDelta),
+            used_quota_files: eb('used_quota_files', '+', change.filesDelta),
+            last_quota_update: now,
+          }));
+    await this.#updateOne(query.where('username', '=', username), username);
+  }
+
+  async updateLastLogin(username: string, when: number = Date.now()): Promise<void> {
+    if (!Number.isSafeInteger(when) || when < 0) {
+      throw new ValidationError(['last_login: must be a non-negative integer']);
+    }
+    const query = this.#db
+      .updateTable('users')
+      .set({ last_login: when })
+      .where('username', '=', username);
+    await this.#updateOne(query, username);
+  }
+
+  async #updateOne(
+    query: { executeTakeFirst(): Promise<UpdateResult> },
+    username: string,
+  ): Promise<void> {
+    const result = await query.executeTakeFirst().catch((err: unknown) => {
+      throw unavailable(err);
+    });
+    if (result.numUpdatedRows === 0n) {
+      throw new ProviderError('not-found', `user ${JSON.stringify(username)} does not exist`);
+    }
   }
 
   async checkAvailability(): Promise<void> {
