@@ -17,6 +17,11 @@ export const ConfigSchema = z
         idle_timeout: z.number().int().nonnegative().default(15),
         banner: z.string().default(''),
         upload_mode: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(0),
+        umask: z
+          .string()
+          .regex(/^0?[0-7]{3}$/, { message: 'must be an octal mode such as "0022"' })
+          .default('0022'),
+        setstat_mode: z.union([z.literal(0), z.literal(1)]).default(0),
         keys: z.array(z.object({ private_key: z.string().min(1) }).strict()).default([]),
       })
       .strict()

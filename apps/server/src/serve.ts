@@ -57,6 +57,8 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     for (const close of closers.reverse()) await close();
   };
 
+  // New files and directories: what the spec's umask lets through.
+  process.umask(Number.parseInt(config.sftpd.umask, 8));
   try {
     const hostKeys = await loadHostKeys(
       configDir,
@@ -67,6 +69,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       provider,
       ident: config.sftpd.banner || `SFTPGo_${versionInfo.version}`,
       uploadMode: config.sftpd.upload_mode,
+      setstatMode: config.sftpd.setstat_mode,
       idleTimeoutMs: config.sftpd.idle_timeout * 60_000,
       logger,
     });

@@ -17,6 +17,8 @@ const SPEC_DEFAULTS = {
     idle_timeout: 15,
     banner: '',
     upload_mode: 0,
+    umask: '0022',
+    setstat_mode: 0,
     keys: [],
   },
   data_provider: { driver: 'sqlite', name: 'sftpgo.db' },
@@ -57,6 +59,13 @@ describe('loadConfig', () => {
     );
     await expect(loadConfig(tmp.path, 'sftpgo')).rejects.toThrow(
       /"sftpd\.bind_port": .*65535.*"httpd\.bind_address"/,
+    );
+  });
+
+  it('refuses a umask that is not an octal mode', async () => {
+    await writeFile(join(tmp.path, 'sftpgo.json'), '{"sftpd": {"umask": "777x"}}');
+    await expect(loadConfig(tmp.path, 'sftpgo')).rejects.toThrow(
+      /"sftpd\.umask": must be an octal/,
     );
   });
 

@@ -49,7 +49,7 @@ describe.runIf(haveClients)('sftpgo serve with the OpenSSH client', () => {
   beforeAll(async () => {
     tmp = await makeTempDir();
     home = join(tmp.path, 'homes', 'erin');
-    ({ server, api } = await startLoopbackServer(tmp.path));
+    ({ server, api } = await startLoopbackServer(tmp.path, { umask: '0077' }));
   });
 
   afterAll(async () => {
@@ -109,6 +109,8 @@ describe.runIf(haveClients)('sftpgo serve with the OpenSSH client', () => {
     expect(output).toMatch(/-rw-\S+ +1 +\d+ +\d+ +5242880 .* random\.bin/);
     expect(output).toMatch(/sftp> ls incoming\s+incoming\/moved\.bin/);
     expect(sha256(await readFile(join(tmp.path, 'downloaded.bin')))).toBe(sha256(content));
+    // the file was created under umask 0077, whatever mode the client asked for
+    expect(output).toMatch(/-rw------- +1 .* random\.bin/);
     await expect(stat(join(home, 'incoming'))).rejects.toThrow(/ENOENT/);
   });
 

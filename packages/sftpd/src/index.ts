@@ -2,9 +2,12 @@ export { AtomicUploadFs, type UploadMode } from './atomic-upload-fs.js';
 export { DirectoryPermissions } from './directory-permissions.js';
 export { DEFAULT_HOST_KEY, loadHostKeys } from './host-keys.js';
 export { type LogEntry, type Logger, silentLogger } from './logger.js';
+export { type Ownership, OwnershipFs } from './ownership-fs.js';
 export { LoginError, passwordLogin } from './password-login.js';
 export { PolicyFs } from './policy-fs.js';
 export { RateLimiter } from './rate-limiter.js';
+export { type SessionFsOptions, sessionFs } from './session-fs.js';
+export { IgnoreSetStatFs, type SetStatMode } from './setstat-mode-fs.js';
 export { SftpServer, type SftpServerOptions } from './sftp-server.js';
 export { type Bandwidth, ThrottledFs } from './throttled-fs.js';
 export {

@@ -2,14 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { type AddressInfo, createServer, type Server as NetServer, type Socket } from 'node:net';
 import type { DataProvider, User } from '@sftpgo/provider';
 import { SftpSession } from '@sftpgo/sftp-protocol';
-import { OsFs } from '@sftpgo/vfs';
+import { type Fs, OsFs } from '@sftpgo/vfs';
 import ssh2 from 'ssh2';
-import { AtomicUploadFs, type UploadMode } from './atomic-upload-fs.js';
-import { DirectoryPermissions } from './directory-permissions.js';
+import type { UploadMode } from './atomic-upload-fs.js';
 import { type Logger, silentLogger } from './logger.js';
 import { LoginError, passwordLogin } from './password-login.js';
-import { PolicyFs } from './policy-fs.js';
-import { ThrottledFs } from './throttled-fs.js';
+import { type SessionFsOptions, sessionFs } from './session-fs.js';
+import type { SetStatMode } from './setstat-mode-fs.js';
 import { VfsSftpHandler } from './vfs-sftp-handler.js';
 
 export interface SftpServerOptions {
@@ -21,6 +20,8 @@ export interface SftpServerOptions {
   readonly logger?: Logger;
   /** The spec's `upload_mode`: 0 in place (default), 1 atomic, 2 atomic with resume. */
   readonly uploadMode?: UploadMode;
+  /** The spec's `setstat_mode`: 0 applies attribute changes (default), 1 ignores them. */
+  readonly setstatMode?: SetStatMode;
   /** A connection that sends nothing for this long is closed; 0 (default) never. */
   readonly idleTimeoutMs?: number;
 }
@@ -49,7 +50,7 @@ export class SftpServer {
   readonly #tcp: NetServer;
   readonly #provider: DataProvider;
   readonly #logger: Logger;
-  readonly #uploadMode: UploadMode;
+  readonly #fsOptions: SessionFsOptions;
   readonly #idleTimeoutMs: number;
   readonly #connections = new Map<string, Connection>();
   /** Logged-in connections of each user, for `max_sessions`. */
@@ -58,7 +59,10 @@ export class SftpServer {
   constructor(options: SftpServerOptions) {
     this.#provider = options.provider;
     this.#logger = options.logger ?? silentLogger;
-    this.#uploadMode = options.uploadMode ?? 0;
+    this.#fsOptions = {
+      uploadMode: options.uploadMode ?? 0,
+      setstatMode: options.setstatMode ?? 0,
+    };
     this.#idleTimeoutMs = options.idleTimeoutMs ?? 0;
     this.#ssh = new ssh2.Server({
       hostKeys: [...options.hostKeys],
@@ -130,6 +134,13 @@ export class SftpServer {
         .then(
           (found) => {
             user = found;
+            this.#provider.updateLastLogin(found.username).catch((err: unknown) =>
+              this.#logger.log({
+                level: 'warn',
+                sender: 'sftpd',
+                message: `cannot record the last login of ${found.username}: ${(err as Error).message}`,
+              }),
+            );
             this.#logger.log({
               level: 'info',
               sender: 'sftpd',
@@ -208,14 +219,9 @@ export class SftpServer {
     clientSoftware: string,
     onRequest: () => void,
   ): Promise<void> {
-    let fs: PolicyFs;
+    let fs: Fs;
     try {
-      const storage = await OsFs.create(user.home_dir);
-      const throttled = new ThrottledFs(new AtomicUploadFs(storage, this.#uploadMode), {
-        upload: user.upload_bandwidth,
-        download: user.download_bandwidth,
-      });
-      fs = new PolicyFs(throttled, new DirectoryPermissions(user.permissions));
+      fs = sessionFs(await OsFs.create(user.home_dir), user, this.#fsOptions);
     } catch (err) {
       this.#logger.log({
         level: 'error',

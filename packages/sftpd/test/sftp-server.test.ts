@@ -111,6 +111,7 @@ describe('SftpServer', () => {
       await call<void>((cb) => sftp.rmdir('/in', (e) => cb(e, undefined)));
       const root = await call<ssh2.FileEntry[]>((cb) => sftp.readdir('/', cb));
       expect(root).toEqual([]);
+      expect((await provider.getUserByUsername('dave'))?.last_login).toBeGreaterThan(0);
     } finally {
       client.end();
     }

@@ -1,0 +1,29 @@
+import type { User } from '@sftpgo/provider';
+import type { Fs } from '@sftpgo/vfs';
+import { AtomicUploadFs, type UploadMode } from './atomic-upload-fs.js';
+import { DirectoryPermissions } from './directory-permissions.js';
+import { OwnershipFs } from './ownership-fs.js';
+import { PolicyFs } from './policy-fs.js';
+import { IgnoreSetStatFs, type SetStatMode } from './setstat-mode-fs.js';
+import { ThrottledFs } from './throttled-fs.js';
+
+/** The server-wide settings that shape every user's filesystem. */
+export interface SessionFsOptions {
+  readonly uploadMode: UploadMode;
+  readonly setstatMode: SetStatMode;
+}
+
+/**
+ * A user's storage as one of their sessions sees it, through the layers of
+ * the session policy, from the outside in: permissions, ignored attribute
+ * changes (`setstat_mode` 1), bandwidth, ownership of what is created (when
+ * running as root), and the upload mode. SFTP, SCP and SSH commands all go
+ * through it.
+ */
+export function sessionFs(storage: Fs, user: User, options: SessionFsOptions): Fs {
+  let fs: Fs = new AtomicUploadFs(storage, options.uploadMode);
+  if (OwnershipFs.applies(user)) fs = new OwnershipFs(fs, { uid: user.uid, gid: user.gid });
+  fs = new ThrottledFs(fs, { upload: user.upload_bandwidth, download: user.download_bandwidth });
+  if (options.setstatMode === 1) fs = new IgnoreSetStatFs(fs);
+  return new PolicyFs(fs, new DirectoryPermissions(user.permissions));
+}
