@@ -32,6 +32,7 @@ export const ConfigSchema = z
           .literal('sqlite', { error: 'only the "sqlite" driver is available' })
           .default('sqlite'),
         name: z.string().min(1).default('sftpgo.db'),
+        track_quota: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(2),
       })
       .strict()
       .prefault({}),

@@ -70,6 +70,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       ident: config.sftpd.banner || `SFTPGo_${versionInfo.version}`,
       uploadMode: config.sftpd.upload_mode,
       setstatMode: config.sftpd.setstat_mode,
+      quotaTracking: config.data_provider.track_quota,
       idleTimeoutMs: config.sftpd.idle_timeout * 60_000,
       logger,
     });

@@ -21,7 +21,7 @@ const SPEC_DEFAULTS = {
     setstat_mode: 0,
     keys: [],
   },
-  data_provider: { driver: 'sqlite', name: 'sftpgo.db' },
+  data_provider: { driver: 'sqlite', name: 'sftpgo.db', track_quota: 2 },
   httpd: { bind_port: 8080, bind_address: '127.0.0.1' },
 };
 

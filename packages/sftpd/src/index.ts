@@ -5,6 +5,7 @@ export { type LogEntry, type Logger, silentLogger } from './logger.js';
 export { type Ownership, OwnershipFs } from './ownership-fs.js';
 export { LoginError, passwordLogin } from './password-login.js';
 export { PolicyFs } from './policy-fs.js';
+export { QuotaFs, type QuotaStore, type QuotaTracking } from './quota-fs.js';
 export { RateLimiter } from './rate-limiter.js';
 export { type SessionFsOptions, sessionFs } from './session-fs.js';
 export { IgnoreSetStatFs, type SetStatMode } from './setstat-mode-fs.js';

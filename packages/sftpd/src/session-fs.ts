@@ -4,6 +4,7 @@ import { AtomicUploadFs, type UploadMode } from './atomic-upload-fs.js';
 import { DirectoryPermissions } from './directory-permissions.js';
 import { OwnershipFs } from './ownership-fs.js';
 import { PolicyFs } from './policy-fs.js';
+import { QuotaFs, type QuotaStore, type QuotaTracking } from './quota-fs.js';
 import { IgnoreSetStatFs, type SetStatMode } from './setstat-mode-fs.js';
 import { ThrottledFs } from './throttled-fs.js';
 
@@ -11,19 +12,26 @@ import { ThrottledFs } from './throttled-fs.js';
 export interface SessionFsOptions {
   readonly uploadMode: UploadMode;
   readonly setstatMode: SetStatMode;
+  readonly quotaTracking: QuotaTracking;
 }
 
 /**
  * A user's storage as one of their sessions sees it, through the layers of
  * the session policy, from the outside in: permissions, ignored attribute
- * changes (`setstat_mode` 1), bandwidth, ownership of what is created (when
- * running as root), and the upload mode. SFTP, SCP and SSH commands all go
- * through it.
+ * changes (`setstat_mode` 1), quota, bandwidth, ownership of what is created
+ * (when running as root), and the upload mode. SFTP, SCP and SSH commands
+ * all go through it.
  */
-export function sessionFs(storage: Fs, user: User, options: SessionFsOptions): Fs {
+export function sessionFs(
+  storage: Fs,
+  user: User,
+  options: SessionFsOptions,
+  quotaStore: QuotaStore,
+): Fs {
   let fs: Fs = new AtomicUploadFs(storage, options.uploadMode);
   if (OwnershipFs.applies(user)) fs = new OwnershipFs(fs, { uid: user.uid, gid: user.gid });
   fs = new ThrottledFs(fs, { upload: user.upload_bandwidth, download: user.download_bandwidth });
+  if (QuotaFs.applies(options.quotaTracking, user)) fs = new QuotaFs(fs, quotaStore, user);
   if (options.setstatMode === 1) fs = new IgnoreSetStatFs(fs);
   return new PolicyFs(fs, new DirectoryPermissions(user.permissions));
 }

@@ -7,6 +7,7 @@ import ssh2 from 'ssh2';
 import type { UploadMode } from './atomic-upload-fs.js';
 import { type Logger, silentLogger } from './logger.js';
 import { LoginError, passwordLogin } from './password-login.js';
+import type { QuotaTracking } from './quota-fs.js';
 import { type SessionFsOptions, sessionFs } from './session-fs.js';
 import type { SetStatMode } from './setstat-mode-fs.js';
 import { VfsSftpHandler } from './vfs-sftp-handler.js';
@@ -22,6 +23,8 @@ export interface SftpServerOptions {
   readonly uploadMode?: UploadMode;
   /** The spec's `setstat_mode`: 0 applies attribute changes (default), 1 ignores them. */
   readonly setstatMode?: SetStatMode;
+  /** The spec's `track_quota`: 0 off, 1 for every user, 2 (default) for users with a quota. */
+  readonly quotaTracking?: QuotaTracking;
   /** A connection that sends nothing for this long is closed; 0 (default) never. */
   readonly idleTimeoutMs?: number;
 }
@@ -62,6 +65,7 @@ export class SftpServer {
     this.#fsOptions = {
       uploadMode: options.uploadMode ?? 0,
       setstatMode: options.setstatMode ?? 0,
+      quotaTracking: options.quotaTracking ?? 2,
     };
     this.#idleTimeoutMs = options.idleTimeoutMs ?? 0;
     this.#ssh = new ssh2.Server({
@@ -221,7 +225,7 @@ export class SftpServer {
   ): Promise<void> {
     let fs: Fs;
     try {
-      fs = sessionFs(await OsFs.create(user.home_dir), user, this.#fsOptions);
+      fs = sessionFs(await OsFs.create(user.home_dir), user, this.#fsOptions, this.#provider);
     } catch (err) {
       this.#logger.log({
         level: 'error',

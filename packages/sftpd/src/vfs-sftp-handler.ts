@@ -36,6 +36,7 @@ const STATUS_OF: Record<VfsError['code'], number> = {
   'is-a-directory': SSH_FX_FAILURE,
   'not-empty': SSH_FX_FAILURE,
   'invalid-path': SSH_FX_FAILURE,
+  'quota-exceeded': SSH_FX_FAILURE,
   failure: SSH_FX_FAILURE,
 };
 

@@ -8,6 +8,7 @@ export type VfsErrorCode =
   | 'not-empty'
   | 'invalid-path'
   | 'unsupported'
+  | 'quota-exceeded'
   | 'failure';
 
 /**
