@@ -43,8 +43,13 @@ function openFlagsToNumber(flags: OpenFlags): number {
   if (flags.create) n |= constants.O_CREAT;
   if (flags.truncate) n |= constants.O_TRUNC;
   if (flags.create && flags.exclusive) n |= constants.O_EXCL;
-  return n;
+  // The path opened is already resolved: a final link there appeared since,
+  // planted between the check and the open.
+  return n | (constants.O_NOFOLLOW ?? 0);
 }
+
+/** Where Linux shows what a descriptor really opened. */
+const PROC_FD = '/proc/self/fd';
 
 /** Runs a call of Node's `fs`, turning its error into a {@link VfsError} about `path`. */
 async function nodeCall<T>(op: string, path: string, call: () => Promise<T>): Promise<T> {
@@ -264,7 +269,25 @@ export class OsFs implements Fs {
     const fd = await nodeCall('open', path, () =>
       this.#io.open(host, openFlagsToNumber(flags), mode),
     );
+    await this.#checkOpened(fd, path);
     return new OsFileHandle(this.#io, fd, path);
+  }
+
+  /**
+   * Closes the race where a directory on the path is swapped for a link
+   * between resolution and open: what the descriptor actually opened must lie
+   * inside the root. Where `/proc` is missing, the resolution stands alone.
+   */
+  async #checkOpened(fd: number, path: string): Promise<void> {
+    let opened: string;
+    try {
+      opened = await this.#io.readlink(`${PROC_FD}/${fd}`);
+    } catch {
+      return;
+    }
+    if (this.#inside(opened)) return;
+    await this.#io.close(fd).catch(() => {});
+    throw outsideRoot(path);
   }
 
   async opendir(path: string): Promise<DirHandle> {
