@@ -1,0 +1,112 @@
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { hasCommand, makeTempDir } from '@sftpgo/test-utils';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sftpBatch } from './openssh-client.js';
+import {
+  addUser,
+  killAllServers,
+  type ServerProcess,
+  startLoopbackServer,
+} from './server-process.js';
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+// Larger than what can be in flight when the client dies (64 requests of
+// 255 KiB and the SSH window), so that the cut is real.
+const CONTENT = randomBytes(40_000_000);
+
+/** Starts an upload with OpenSSH's sftp and kills the client after `afterMs`. */
+async function killedUpload(port: number, user: string, cwd: string, afterMs: number) {
+  const child = spawn(
+    'sshpass',
+    [
+      '-e',
+      'sftp',
+      '-F',
+      '/dev/null',
+      '-oBatchMode=no',
+      '-oStrictHostKeyChecking=no',
+      '-oUserKnownHostsFile=/dev/null',
+      '-P',
+      String(port),
+      '-b',
+      '-',
+      `${user}@127.0.0.1`,
+    ],
+    { cwd, env: { ...process.env, SSHPASS: 'mode-pass' }, stdio: ['pipe', 'ignore', 'ignore'] },
+  );
+  child.stdin.end('put data.bin\n');
+  await new Promise((r) => setTimeout(r, afterMs));
+  // sshpass and sftp and ssh: the whole group goes, as a killed client would
+  child.kill('SIGKILL');
+  await new Promise((resolve) => child.once('close', resolve));
+}
+
+async function eventually(check: () => Promise<void>): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      return await check();
+    } catch (err) {
+      if (i >= 50) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('upload modes', () => {
+  let tmp: Awaited<ReturnType<typeof makeTempDir>>;
+  const servers: ServerProcess[] = [];
+  const local = () => join(tmp.path, 'local');
+
+  beforeAll(async () => {
+    tmp = await makeTempDir();
+    await mkdir(local());
+    await writeFile(join(local(), 'data.bin'), CONTENT);
+  });
+
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+    killAllServers();
+    await tmp?.remove();
+  });
+
+  /** A server with `upload_mode` = mode and a user uploading at 10 MB/s. */
+  async function serverWithMode(mode: number): Promise<{ port: number; home: string }> {
+    const configDir = join(tmp.path, `mode${mode}`);
+    await mkdir(configDir);
+    const { server, api } = await startLoopbackServer(configDir, { upload_mode: mode });
+    servers.push(server);
+    const home = join(configDir, 'home');
+    await addUser(api, {
+      username: 'uploader',
+      password: 'mode-pass',
+      home_dir: home,
+      upload_bandwidth: 10_000,
+      permissions: { '/': ['*'] },
+    });
+    return { port: server.sshPort, home };
+  }
+
+  it('mode 1: a killed upload leaves nothing at the path', async () => {
+    const { port, home } = await serverWithMode(1);
+    await killedUpload(port, 'uploader', local(), 1000);
+    await eventually(async () => expect(await readdir(home)).toEqual([]));
+  });
+
+  it('mode 2: a killed upload is kept and completed with reput', async () => {
+    const { port, home } = await serverWithMode(2);
+    await killedUpload(port, 'uploader', local(), 1000);
+    await eventually(async () => {
+      const names = await readdir(home);
+      expect(names).toEqual(['data.bin']);
+      const partial = await readFile(join(home, 'data.bin'));
+      expect(partial.length).toBeGreaterThan(0);
+      expect(partial.length).toBeLessThan(CONTENT.length);
+    });
+    const { code } = await sftpBatch(port, 'uploader', 'mode-pass', 'reput data.bin', local());
+    expect(code).toBe(0);
+    expect(sha256(await readFile(join(home, 'data.bin')))).toBe(sha256(CONTENT));
+  });
+});
