@@ -5,6 +5,7 @@ import { createApi } from '@sftpgo/api';
 import { openSqliteProvider } from '@sftpgo/provider';
 import { type Logger, loadHostKeys, SftpServer } from '@sftpgo/sftpd';
 import { loadConfig } from './config.js';
+import { logSessionEvent } from './event-log.js';
 import { fullVersion, versionInfo } from './version.js';
 
 /** The schema migration scripts, one folder per database driver. */
@@ -72,6 +73,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       setstatMode: config.sftpd.setstat_mode,
       quotaTracking: config.data_provider.track_quota,
       idleTimeoutMs: config.sftpd.idle_timeout * 60_000,
+      onEvent: (event) => logSessionEvent(logger, event),
       logger,
     });
     const sshAddress = await sftp.listen(config.sftpd.bind_port, config.sftpd.bind_address);
@@ -85,6 +87,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     if (config.httpd.bind_port !== 0) {
       const api = createApi({
         provider,
+        connections: sftp,
         version: versionInfo,
         onInternalError: (err) =>
           logger.log({ level: 'error', sender: 'httpd', message: (err as Error).message }),

@@ -112,6 +112,35 @@ describe.runIf(haveClients)('sftpgo serve with the OpenSSH client', () => {
     // the file was created under umask 0077, whatever mode the client asked for
     expect(output).toMatch(/-rw------- +1 .* random\.bin/);
     await expect(stat(join(home, 'incoming'))).rejects.toThrow(/ENOENT/);
+    // the spec's transfer and command log lines, field for field
+    const fields = (sender: string) => server.logs.find((l) => l.sender === sender);
+    expect(fields('Upload')).toEqual({
+      level: 'info',
+      time: expect.stringMatching(/\.\d{3}Z$/),
+      sender: 'Upload',
+      elapsed_ms: expect.any(Number),
+      size_bytes: 5 * 1024 * 1024,
+      username: 'erin',
+      file_path: '/incoming/random.bin',
+      connection_id: expect.stringMatching(/^[0-9a-f]{16}$/),
+      protocol: 'SFTP',
+    });
+    expect(fields('Download')).toMatchObject({
+      size_bytes: 5 * 1024 * 1024,
+      file_path: '/incoming/moved.bin',
+    });
+    expect(fields('Rename')).toMatchObject({
+      file_path: '/incoming/random.bin',
+      target_path: '/incoming/moved.bin',
+      filemode: '',
+      uid: -1,
+      gid: -1,
+      access_time: '',
+      modification_time: '',
+      ssh_command: '',
+      protocol: 'SFTP',
+    });
+    for (const sender of ['Mkdir', 'Remove', 'Rmdir']) expect(fields(sender)).toBeDefined();
   });
 
   it('refuses a wrong password and logs the failure', async () => {
@@ -125,6 +154,42 @@ describe.runIf(haveClients)('sftpgo serve with the OpenSSH client', () => {
         login_type: 'password',
       }),
     );
+  });
+
+  it('lists a live connection with its transfer, and closes it on request', async () => {
+    const client = new ssh2.Client();
+    await new Promise<void>((resolve, reject) => {
+      client.once('ready', () => resolve()).once('error', reject);
+      client.connect({
+        host: '127.0.0.1',
+        port: server.sshPort,
+        username: 'erin',
+        password: 'erin-password',
+      });
+    });
+    const sftp = await new Promise<ssh2.SFTPWrapper>((resolve, reject) =>
+      client.sftp((err, s) => (err ? reject(err) : resolve(s))),
+    );
+    const handle = await new Promise<Buffer>((resolve, reject) =>
+      sftp.open('/live.bin', 'w', (err, h) => (err ? reject(err) : resolve(h))),
+    );
+    await new Promise<void>((resolve, reject) =>
+      sftp.write(handle, Buffer.alloc(2048), 0, 2048, 0, (err) => (err ? reject(err) : resolve())),
+    );
+    const list = (await (await fetch(`${api}/connection`)).json()) as Record<string, unknown>[];
+    const mine = list.find((c) => c.username === 'erin');
+    expect(mine).toMatchObject({
+      protocol: 'SFTP',
+      remote_address: '127.0.0.1',
+      client_version: expect.stringMatching(/^ssh2js/),
+      active_transfers: [{ operation_type: 'upload', path: '/live.bin', size: 2048 }],
+    });
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+    const res = await fetch(`${api}/connection/${mine?.connection_id}`, { method: 'DELETE' });
+    expect(await res.json()).toEqual({ error: '', message: 'Connection closed', status: 200 });
+    await closed;
+    const missing = await fetch(`${api}/connection/nope`, { method: 'DELETE' });
+    expect(missing.status).toBe(404);
   });
 
   it('stops cleanly on SIGTERM, closing open transfers', async () => {

@@ -1,6 +1,7 @@
 import type { DataProvider } from '@sftpgo/provider';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { HttpError, sendApiResponse } from './api-response.js';
+import { type ConnectionRegistry, connectionRoutes } from './connection-routes.js';
 import { userRoutes } from './user-routes.js';
 
 /** The `/api/v1/version` body. */
@@ -13,6 +14,8 @@ export interface VersionInfo {
 export interface ApiOptions {
   readonly provider: DataProvider;
   readonly version: VersionInfo;
+  /** The live connections; without it, the connection routes answer 404. */
+  readonly connections?: ConnectionRegistry;
   /** Called with errors answered with 500, whose details the client is not shown. */
   readonly onInternalError?: (err: unknown) => void;
 }
@@ -40,6 +43,7 @@ export function createApi(options: ApiOptions): Express {
     sendApiResponse(res, 200, 'Alive');
   });
   v1.use(userRoutes(options.provider));
+  if (options.connections) v1.use(connectionRoutes(options.connections));
   app.use('/api/v1', v1);
 
   app.use((_req: Request, res: Response) => sendApiResponse(res, 404, 'Not Found'));

@@ -7,10 +7,20 @@ export { LoginError, passwordLogin } from './password-login.js';
 export { PolicyFs } from './policy-fs.js';
 export { QuotaFs, type QuotaStore, type QuotaTracking } from './quota-fs.js';
 export { RateLimiter } from './rate-limiter.js';
+export type {
+  ActiveTransfer,
+  CommandEvent,
+  CommandName,
+  Protocol,
+  SessionContext,
+  SessionEvent,
+  TransferEvent,
+} from './session-events.js';
 export { type SessionFsOptions, sessionFs } from './session-fs.js';
 export { IgnoreSetStatFs, type SetStatMode } from './setstat-mode-fs.js';
 export { SftpServer, type SftpServerOptions } from './sftp-server.js';
 export { type Bandwidth, ThrottledFs } from './throttled-fs.js';
+export { TransferFs } from './transfer-fs.js';
 export {
   toAttrs,
   toSetStat,

@@ -5,8 +5,10 @@ import { DirectoryPermissions } from './directory-permissions.js';
 import { OwnershipFs } from './ownership-fs.js';
 import { PolicyFs } from './policy-fs.js';
 import { QuotaFs, type QuotaStore, type QuotaTracking } from './quota-fs.js';
+import type { ActiveTransfer, SessionContext, SessionEvent } from './session-events.js';
 import { IgnoreSetStatFs, type SetStatMode } from './setstat-mode-fs.js';
 import { ThrottledFs } from './throttled-fs.js';
+import { TransferFs } from './transfer-fs.js';
 
 /** The server-wide settings that shape every user's filesystem. */
 export interface SessionFsOptions {
@@ -18,20 +20,30 @@ export interface SessionFsOptions {
 /**
  * A user's storage as one of their sessions sees it, through the layers of
  * the session policy, from the outside in: permissions, ignored attribute
- * changes (`setstat_mode` 1), quota, bandwidth, ownership of what is created
- * (when running as root), and the upload mode. SFTP, SCP and SSH commands
- * all go through it.
+ * changes (`setstat_mode` 1), events and live transfers, quota, bandwidth,
+ * ownership of what is created (when running as root), and the upload mode.
+ * SFTP, SCP and SSH commands all go through it.
  */
 export function sessionFs(
   storage: Fs,
   user: User,
   options: SessionFsOptions,
-  quotaStore: QuotaStore,
-): Fs {
+  services: {
+    readonly quotaStore: QuotaStore;
+    readonly context: SessionContext;
+    readonly emit: (event: SessionEvent) => void;
+  },
+): { fs: Fs; transfers: ReadonlySet<ActiveTransfer> } {
   let fs: Fs = new AtomicUploadFs(storage, options.uploadMode);
   if (OwnershipFs.applies(user)) fs = new OwnershipFs(fs, { uid: user.uid, gid: user.gid });
   fs = new ThrottledFs(fs, { upload: user.upload_bandwidth, download: user.download_bandwidth });
-  if (QuotaFs.applies(options.quotaTracking, user)) fs = new QuotaFs(fs, quotaStore, user);
-  if (options.setstatMode === 1) fs = new IgnoreSetStatFs(fs);
-  return new PolicyFs(fs, new DirectoryPermissions(user.permissions));
+  if (QuotaFs.applies(options.quotaTracking, user)) {
+    fs = new QuotaFs(fs, services.quotaStore, user);
+  }
+  const events = new TransferFs(fs, services.context, services.emit);
+  fs = options.setstatMode === 1 ? new IgnoreSetStatFs(events) : events;
+  return {
+    fs: new PolicyFs(fs, new DirectoryPermissions(user.permissions)),
+    transfers: events.active,
+  };
 }

@@ -5,9 +5,11 @@ import { SftpSession } from '@sftpgo/sftp-protocol';
 import { type Fs, OsFs } from '@sftpgo/vfs';
 import ssh2 from 'ssh2';
 import type { UploadMode } from './atomic-upload-fs.js';
+import { type ConnectionStatus, LiveConnection } from './live-connection.js';
 import { type Logger, silentLogger } from './logger.js';
 import { LoginError, passwordLogin } from './password-login.js';
 import type { QuotaTracking } from './quota-fs.js';
+import type { ActiveTransfer, SessionEvent } from './session-events.js';
 import { type SessionFsOptions, sessionFs } from './session-fs.js';
 import type { SetStatMode } from './setstat-mode-fs.js';
 import { VfsSftpHandler } from './vfs-sftp-handler.js';
@@ -27,18 +29,12 @@ export interface SftpServerOptions {
   readonly quotaTracking?: QuotaTracking;
   /** A connection that sends nothing for this long is closed; 0 (default) never. */
   readonly idleTimeoutMs?: number;
+  /** Every finished transfer and successful command, for logs and actions. */
+  readonly onEvent?: (event: SessionEvent) => void;
 }
 
 /** The ssh2 npm client, which sends SYMLINK in the draft's order to servers other than OpenSSH. */
 const SSH2_CLIENT = /^ssh2js/;
-
-/** One live SSH connection. */
-interface Connection {
-  readonly id: string;
-  readonly client: ssh2.Connection;
-  readonly sessions: Set<Promise<unknown>>;
-  readonly closed: Promise<void>;
-}
 
 /**
  * The SSH service: authenticates users against the data provider and serves
@@ -55,7 +51,8 @@ export class SftpServer {
   readonly #logger: Logger;
   readonly #fsOptions: SessionFsOptions;
   readonly #idleTimeoutMs: number;
-  readonly #connections = new Map<string, Connection>();
+  readonly #onEvent: (event: SessionEvent) => void;
+  readonly #connections = new Map<string, LiveConnection>();
   /** Logged-in connections of each user, for `max_sessions`. */
   readonly #sessionsOf = new Map<string, number>();
 
@@ -68,6 +65,7 @@ export class SftpServer {
       quotaTracking: options.quotaTracking ?? 2,
     };
     this.#idleTimeoutMs = options.idleTimeoutMs ?? 0;
+    this.#onEvent = options.onEvent ?? (() => {});
     this.#ssh = new ssh2.Server({
       hostKeys: [...options.hostKeys],
       ...(options.ident ? { ident: options.ident } : {}),
@@ -94,6 +92,18 @@ export class SftpServer {
     });
   }
 
+  /** The logged-in connections, as the REST API lists them. */
+  listConnections(): ConnectionStatus[] {
+    return [...this.#connections.values()].filter((c) => c.username).map((c) => c.status());
+  }
+
+  /** Ends a connection; false when no connection has that id. */
+  closeConnection(id: string): boolean {
+    const connection = this.#connections.get(id);
+    connection?.client.end();
+    return connection !== undefined;
+  }
+
   /** Stops accepting, ends every connection and waits for their files to be closed. */
   async close(): Promise<void> {
     const stopped = new Promise<void>((resolve) => this.#tcp.close(() => resolve()));
@@ -106,17 +116,13 @@ export class SftpServer {
   #accept(client: ssh2.Connection, clientIp: string, clientSoftware: string): void {
     const id = randomBytes(8).toString('hex');
     let user: User | undefined;
-    const sessions = new Set<Promise<unknown>>();
     const idle = this.#idleTimeoutMs > 0 ? this.#watchIdle(client, id, clientIp) : undefined;
-    const closed = new Promise<void>((resolve) => {
-      client.on('close', () => {
-        this.#connections.delete(id);
-        clearTimeout(idle);
-        if (user) this.#countSession(user.username, -1);
-        void Promise.allSettled(sessions).then(() => resolve());
-      });
+    const connection = new LiveConnection(id, client, clientIp, clientSoftware, () => {
+      this.#connections.delete(id);
+      clearTimeout(idle);
+      if (user) this.#countSession(user.username, -1);
     });
-    this.#connections.set(id, { id, client, sessions, closed });
+    this.#connections.set(id, connection);
 
     client.on('error', (err) => {
       this.#logger.log({
@@ -138,6 +144,7 @@ export class SftpServer {
         .then(
           (found) => {
             user = found;
+            connection.username = found.username;
             this.#provider.updateLastLogin(found.username).catch((err: unknown) =>
               this.#logger.log({
                 level: 'warn',
@@ -179,7 +186,12 @@ export class SftpServer {
             return;
           }
           const channel = accept();
-          sessions.add(this.#serveSftp(channel, user, id, clientSoftware, () => idle?.refresh()));
+          connection.sessions.add(
+            this.#serveSftp(channel, user, connection, () => {
+              idle?.refresh();
+              connection.touch();
+            }),
+          );
         });
       });
     });
@@ -219,13 +231,18 @@ export class SftpServer {
   async #serveSftp(
     channel: ssh2.ServerChannel,
     user: User,
-    connectionId: string,
-    clientSoftware: string,
+    connection: LiveConnection,
     onRequest: () => void,
   ): Promise<void> {
+    const connectionId = connection.id;
     let fs: Fs;
+    let transfers: ReadonlySet<ActiveTransfer>;
     try {
-      fs = sessionFs(await OsFs.create(user.home_dir), user, this.#fsOptions, this.#provider);
+      ({ fs, transfers } = sessionFs(await OsFs.create(user.home_dir), user, this.#fsOptions, {
+        quotaStore: this.#provider,
+        context: { username: user.username, connectionId, protocol: 'SFTP' },
+        emit: this.#onEvent,
+      }));
     } catch (err) {
       this.#logger.log({
         level: 'error',
@@ -238,7 +255,7 @@ export class SftpServer {
       return;
     }
     const session = new SftpSession(channel, new VfsSftpHandler(fs, { username: user.username }), {
-      draftSymlinkOrder: SSH2_CLIENT.test(clientSoftware),
+      draftSymlinkOrder: SSH2_CLIENT.test(connection.clientVersion),
       onRequest,
       // ssh2 copies each chunk into an SSH packet before calling back.
       outputCopies: true,
@@ -250,7 +267,9 @@ export class SftpServer {
           connection_id: connectionId,
         }),
     });
+    connection.transfers.add(transfers);
     const end = await session.ended;
+    connection.transfers.delete(transfers);
     if (end.reason === 'protocol-error') {
       this.#logger.log({
         level: 'warn',

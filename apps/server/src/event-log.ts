@@ -1,0 +1,42 @@
+import { modeString } from '@sftpgo/sftp-protocol';
+import type { Logger, SessionEvent } from '@sftpgo/sftpd';
+
+/** `YYYY-MM-DDTHH:MM:SS`, the spec's format for the times of a Chtimes line. */
+function logTime(ms: number | undefined): string {
+  return ms === undefined ? '' : new Date(ms).toISOString().slice(0, 19);
+}
+
+/**
+ * Writes a session event as the spec's transfer or command log line, with
+ * exactly its fields, so that existing log parsers keep working.
+ */
+export function logSessionEvent(logger: Logger, event: SessionEvent): void {
+  if (event.type === 'transfer') {
+    logger.log({
+      level: event.completed ? 'info' : 'warn',
+      sender: event.operation === 'upload' ? 'Upload' : 'Download',
+      elapsed_ms: event.elapsedMs,
+      size_bytes: event.bytes,
+      username: event.username,
+      file_path: event.path,
+      connection_id: event.connectionId,
+      protocol: event.protocol,
+    });
+    return;
+  }
+  logger.log({
+    level: 'info',
+    sender: event.command,
+    username: event.username,
+    file_path: event.path,
+    target_path: event.targetPath ?? '',
+    filemode: event.mode === undefined ? '' : modeString(event.mode),
+    uid: event.uid ?? -1,
+    gid: event.gid ?? -1,
+    access_time: logTime(event.atimeMs),
+    modification_time: logTime(event.mtimeMs),
+    ssh_command: '',
+    connection_id: event.connectionId,
+    protocol: event.protocol,
+  });
+}

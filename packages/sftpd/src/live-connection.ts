@@ -1,0 +1,84 @@
+import type ssh2 from 'ssh2';
+import type { ActiveTransfer } from './session-events.js';
+
+/** A connection as the REST API lists it, in the reference server's fields. */
+export interface ConnectionStatus {
+  readonly username: string;
+  readonly connection_id: string;
+  readonly client_version: string;
+  readonly remote_address: string;
+  /** Milliseconds since the epoch. */
+  readonly connection_time: number;
+  readonly last_activity: number;
+  readonly protocol: 'SFTP';
+  readonly ssh_command: string;
+  readonly active_transfers: readonly {
+    readonly operation_type: 'upload' | 'download';
+    readonly path: string;
+    readonly start_time: number;
+    readonly size: number;
+    readonly last_activity: number;
+  }[];
+}
+
+/** One SSH connection while it lives. */
+export class LiveConnection {
+  readonly id: string;
+  readonly client: ssh2.Connection;
+  readonly remoteAddress: string;
+  readonly clientVersion: string;
+  readonly connectedAt = Date.now();
+  lastActivity = this.connectedAt;
+  /** Set once the user has logged in. */
+  username: string | undefined;
+  /** The sessions' work, which closing the connection waits for. */
+  readonly sessions = new Set<Promise<unknown>>();
+  /** The live transfers of each SFTP session. */
+  readonly transfers = new Set<ReadonlySet<ActiveTransfer>>();
+  /** Settles once the client has gone and every session has closed its files. */
+  readonly closed: Promise<void>;
+
+  constructor(
+    id: string,
+    client: ssh2.Connection,
+    remoteAddress: string,
+    clientVersion: string,
+    onClose: () => void,
+  ) {
+    this.id = id;
+    this.client = client;
+    this.remoteAddress = remoteAddress;
+    this.clientVersion = clientVersion;
+    this.closed = new Promise((resolve) => {
+      client.on('close', () => {
+        onClose();
+        void Promise.allSettled(this.sessions).then(() => resolve());
+      });
+    });
+  }
+
+  touch(): void {
+    this.lastActivity = Date.now();
+  }
+
+  status(): ConnectionStatus {
+    const active = [...this.transfers].flatMap((set) => [...set]);
+    return {
+      username: this.username ?? '',
+      connection_id: this.id,
+      client_version: this.clientVersion,
+      remote_address: this.remoteAddress,
+      connection_time: this.connectedAt,
+      last_activity: Math.max(this.lastActivity, ...active.map((t) => t.lastActivity)),
+      protocol: 'SFTP',
+      ssh_command: '',
+      active_transfers: active.map((t) => ({
+        operation_type: t.operation,
+        path: t.path,
+        start_time: t.startTime,
+        size: t.bytes,
+        last_activity: t.lastActivity,
+      })),
+    };
+  }
+}

@@ -1,0 +1,61 @@
+/** The protocols a session speaks, as the logs name them. */
+export type Protocol = 'SFTP' | 'SCP' | 'SSH';
+
+/** Who did something, and through which connection. */
+export interface SessionContext {
+  readonly username: string;
+  readonly connectionId: string;
+  readonly protocol: Protocol;
+}
+
+/** A finished upload or download: the spec's "transfer logs". */
+export interface TransferEvent extends SessionContext {
+  readonly type: 'transfer';
+  readonly operation: 'upload' | 'download';
+  /** The virtual path of the file. */
+  readonly path: string;
+  readonly bytes: number;
+  readonly elapsedMs: number;
+  /** False when the transfer was cut (the session ended with the file open). */
+  readonly completed: boolean;
+}
+
+/** The commands of the spec's "command logs". */
+export type CommandName =
+  | 'Rename'
+  | 'Rmdir'
+  | 'Mkdir'
+  | 'Symlink'
+  | 'Remove'
+  | 'Chmod'
+  | 'Chown'
+  | 'Chtimes';
+
+/** A command that succeeded: the spec's "command logs". */
+export interface CommandEvent extends SessionContext {
+  readonly type: 'command';
+  readonly command: CommandName;
+  readonly path: string;
+  /** Rename and Symlink: the other path. */
+  readonly targetPath?: string;
+  /** Chmod: the permission bits set. */
+  readonly mode?: number;
+  /** Chown: the owner and group set. */
+  readonly uid?: number;
+  readonly gid?: number;
+  /** Chtimes: the times set, in milliseconds. */
+  readonly atimeMs?: number;
+  readonly mtimeMs?: number;
+}
+
+export type SessionEvent = TransferEvent | CommandEvent;
+
+/** A transfer in progress, as the connection list shows it. */
+export interface ActiveTransfer {
+  readonly operation: 'upload' | 'download';
+  readonly path: string;
+  readonly startTime: number;
+  /** Bytes moved so far. */
+  readonly bytes: number;
+  readonly lastActivity: number;
+}
