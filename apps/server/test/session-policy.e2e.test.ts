@@ -1,0 +1,136 @@
+import { spawn } from 'node:child_process';
+import { mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { hasCommand, makeTempDir } from '@sftpgo/test-utils';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sftpBatch } from './openssh-client.js';
+import {
+  addUser,
+  killAllServers,
+  type ServerProcess,
+  startLoopbackServer,
+} from './server-process.js';
+
+// What a user of OpenSSH's sftp meets at the edges of their account: the
+// walls of the home directory, the session limit and the bandwidth limit.
+describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('session policy with OpenSSH', () => {
+  let tmp: Awaited<ReturnType<typeof makeTempDir>>;
+  let server: ServerProcess;
+  let local: string;
+  let outside: string;
+  const homeOf = (user: string) => join(tmp.path, 'homes', user);
+  const PASSWORD = 'policy-pass';
+
+  beforeAll(async () => {
+    tmp = await makeTempDir();
+    local = join(tmp.path, 'local');
+    outside = join(tmp.path, 'outside');
+    await mkdir(local);
+    await mkdir(outside);
+    await writeFile(join(outside, 'secret.txt'), 'secret');
+    await writeFile(join(local, 'evil.txt'), 'evil');
+    const started = await startLoopbackServer(tmp.path);
+    server = started.server;
+    const base = { password: PASSWORD, permissions: { '/': ['*'] } };
+    await addUser(started.api, { ...base, username: 'walled', home_dir: homeOf('walled') });
+    await addUser(started.api, {
+      ...base,
+      username: 'single',
+      home_dir: homeOf('single'),
+      max_sessions: 1,
+    });
+    await addUser(started.api, {
+      ...base,
+      username: 'slow',
+      home_dir: homeOf('slow'),
+      download_bandwidth: 500,
+    });
+    await mkdir(homeOf('walled'), { recursive: true });
+    await symlink(outside, join(homeOf('walled'), 'door'));
+    await mkdir(homeOf('slow'), { recursive: true });
+    await writeFile(join(homeOf('slow'), '2mb.bin'), Buffer.alloc(2_000_000, 1));
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    killAllServers();
+    await tmp?.remove();
+  });
+
+  const run = (user: string, batch: string) =>
+    sftpBatch(server.sshPort, user, PASSWORD, batch, local);
+
+  it('keeps every escape attempt inside the home directory, then serves a normal login', async () => {
+    const { output } = await run(
+      'walled',
+      [
+        '-get ../../../../../../etc/passwd stolen1',
+        '-get door/secret.txt stolen2',
+        '-ls door',
+        '-put evil.txt door/evil.txt',
+        '-ln -s ../../outside/secret.txt rel',
+        '-rename door/secret.txt taken.txt',
+        'ln -s /outside/secret.txt abs',
+        '-get abs stolen3',
+        'ls -la /..',
+      ].join('\n'),
+    );
+    for (const name of ['stolen1', 'stolen2', 'stolen3']) {
+      await expect(stat(join(local, name))).rejects.toThrow(/ENOENT/);
+    }
+    await expect(stat(join(outside, 'evil.txt'))).rejects.toThrow(/ENOENT/);
+    expect(await readFile(join(outside, 'secret.txt'), 'utf8')).toBe('secret');
+    await expect(stat(join(homeOf('walled'), 'rel'))).rejects.toThrow(/ENOENT/);
+    expect(output).toMatch(/dest open "\/door\/evil\.txt": Permission denied/);
+    expect(output).toMatch(/remote symlink .*Permission denied/);
+    // an absolute link target is taken inside the home directory, where it does not exist
+    expect(output).toMatch(/get abs stolen3\s+stat remote: No such file/);
+    const after = await run('walled', 'ls');
+    expect(after.code).toBe(0);
+    expect(after.output).toContain('door');
+  });
+
+  it('refuses a second session past max_sessions, and serves once the first ends', async () => {
+    const first = spawn(
+      'sshpass',
+      [
+        '-e',
+        'sftp',
+        '-F',
+        '/dev/null',
+        '-oStrictHostKeyChecking=no',
+        '-oUserKnownHostsFile=/dev/null',
+        '-P',
+        String(server.sshPort),
+        'single@127.0.0.1',
+      ],
+      { env: { ...process.env, SSHPASS: PASSWORD }, stdio: ['pipe', 'pipe', 'ignore'] },
+    );
+    try {
+      // logged in once the prompt shows
+      await new Promise<void>((resolve) => {
+        first.stdout.on('data', (d: Buffer) => d.toString().includes('sftp>') && resolve());
+        first.stdin.write('pwd\n');
+      });
+      const second = await run('single', 'ls');
+      expect(second.code).not.toBe(0);
+      expect(second.output).toContain('Permission denied');
+    } finally {
+      first.stdin.end('bye\n');
+      await new Promise((resolve) => first.once('close', resolve));
+    }
+    const again = await run('single', 'ls');
+    expect(again.code).toBe(0);
+  });
+
+  it('holds a download to download_bandwidth', async () => {
+    const started = performance.now();
+    const { code } = await run('slow', 'get 2mb.bin');
+    const seconds = (performance.now() - started) / 1000;
+    expect(code).toBe(0);
+    expect((await stat(join(local, '2mb.bin'))).size).toBe(2_000_000);
+    // 2,000,000 bytes at 500,000 B/s: 4 s, plus the login
+    expect(seconds).toBeGreaterThan(4 * 0.9);
+    expect(seconds).toBeLessThan(4 * 1.1 + 1);
+  });
+});
