@@ -50,6 +50,9 @@ describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('per-directory permi
       '-mkdir newdir',
       '-rename readme.txt moved.txt',
       '-chmod 600 readme.txt',
+      '-chown 0 readme.txt',
+      '-chgrp 0 readme.txt',
+      '-ln -s readme.txt link',
       'ls uploads',
     ].join('\n');
     const { code, output } = await sftpBatch(server.sshPort, 'pat', 'pat-password', batch, local);
@@ -61,7 +64,8 @@ describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('per-directory permi
     expect(await readFile(join(home, 'readme.txt'), 'utf8')).toBe('read me');
     expect((await stat(join(home, 'readme.txt'))).mode & 0o777).not.toBe(0o600);
     const denials = output.match(/Permission denied/g) ?? [];
-    expect(denials.length).toBeGreaterThanOrEqual(6);
+    expect(denials.length).toBeGreaterThanOrEqual(9);
+    await expect(stat(join(home, 'link'))).rejects.toThrow(/ENOENT/);
     expect(output).toMatch(/sftp> ls uploads\s+uploads\/up\.txt/);
   });
 

@@ -182,7 +182,9 @@ describe.runIf(haveClients)('sftpgo serve with the OpenSSH client', () => {
       protocol: 'SFTP',
       remote_address: '127.0.0.1',
       client_version: expect.stringMatching(/^ssh2js/),
-      active_transfers: [{ operation_type: 'upload', path: '/live.bin', size: 2048 }],
+      active_transfers: [
+        { operation_type: 'upload', path: '/live.bin', size: 2048, speed: expect.any(Number) },
+      ],
     });
     const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
     const res = await fetch(`${api}/connection/${mine?.connection_id}`, { method: 'DELETE' });

@@ -18,6 +18,8 @@ export interface ConnectionStatus {
     readonly start_time: number;
     readonly size: number;
     readonly last_activity: number;
+    /** Bytes per second since the start; beyond the reference server's fields. */
+    readonly speed: number;
   }[];
 }
 
@@ -78,6 +80,7 @@ export class LiveConnection {
         start_time: t.startTime,
         size: t.bytes,
         last_activity: t.lastActivity,
+        speed: Math.round((t.bytes * 1000) / Math.max(1, Date.now() - t.startTime)),
       })),
     };
   }
