@@ -57,6 +57,8 @@ export interface ServerProcess {
   readonly pid: number;
   readonly sshPort: number;
   readonly logs: Record<string, unknown>[];
+  /** The first log line that `match` accepts, waiting up to 5 s for it to be written. */
+  waitForLog(match: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
   /** Sends `signal`, waits for the exit; SIGKILL after 15 s. Resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -114,6 +116,14 @@ export function startServer(configDir: string): Promise<ServerProcess> {
             pid: child.pid!,
             sshPort,
             logs,
+            async waitForLog(match) {
+              for (let waited = 0; ; waited += 50) {
+                const line = logs.find(match);
+                if (line) return line;
+                if (waited >= 5000) throw new Error('no such log line in 5 s');
+                await new Promise((r) => setTimeout(r, 50));
+              }
+            },
             async stop(signal = 'SIGTERM') {
               if (child.exitCode !== null) return child.exitCode;
               child.kill(signal);

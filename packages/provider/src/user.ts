@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { posix } from 'node:path';
 import { z } from 'zod';
 import { PERMISSIONS, type Permission } from './permissions.js';
+import { isPublicKeyLine } from './public-key-line.js';
 
 function isCidr(value: string): boolean {
   const [address, prefix, extra] = value.split('/');
@@ -59,7 +60,16 @@ export const UserInputSchema = z
       }),
     expiration_date: count.default(0),
     password: z.string().optional(),
-    public_keys: z.array(z.string()).default([]),
+    public_keys: z
+      .array(z.string())
+      .default([])
+      .superRefine((keys, ctx) => {
+        keys.forEach((key, i) => {
+          if (!isPublicKeyLine(key)) {
+            ctx.addIssue({ code: 'custom', message: `could not parse key nr. ${i}` });
+          }
+        });
+      }),
     home_dir: absolutePath,
     uid: count.max(65535).default(0),
     gid: count.max(65535).default(0),

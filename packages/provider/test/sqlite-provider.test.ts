@@ -88,6 +88,21 @@ describe('SQLite provider', () => {
     expect(problems).toMatch(/permissions\.\/: grant at least one permission/);
   });
 
+  it('refuses a public key that does not parse, naming it by its index', async () => {
+    const p = await open();
+    const good =
+      'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl alice@laptop';
+    const err = await p
+      .addUser({ ...alice, public_keys: [good, 'ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAA', 'garbage'] })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ValidationError);
+    expect((err as ValidationError).problems).toEqual([
+      'public_keys: could not parse key nr. 1',
+      'public_keys: could not parse key nr. 2',
+    ]);
+    expect((await p.addUser({ ...alice, public_keys: [good] })).public_keys).toEqual([good]);
+  });
+
   it('refuses a user with neither password nor public key', async () => {
     const p = await open();
     const { password: _none, ...nopass } = alice;

@@ -2,8 +2,14 @@ export { AtomicUploadFs, type UploadMode } from './atomic-upload-fs.js';
 export { DirectoryPermissions } from './directory-permissions.js';
 export { DEFAULT_HOST_KEY, loadHostKeys } from './host-keys.js';
 export { type LogEntry, type Logger, silentLogger } from './logger.js';
+export {
+  KeyNotAuthorizedError,
+  LoginError,
+  type OfferedKey,
+  passwordLogin,
+  publicKeyLogin,
+} from './login.js';
 export { type Ownership, OwnershipFs } from './ownership-fs.js';
-export { LoginError, passwordLogin } from './password-login.js';
 export { PolicyFs } from './policy-fs.js';
 export { QuotaFs, type QuotaStore, type QuotaTracking } from './quota-fs.js';
 export { RateLimiter } from './rate-limiter.js';

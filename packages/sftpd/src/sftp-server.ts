@@ -7,7 +7,7 @@ import ssh2 from 'ssh2';
 import type { UploadMode } from './atomic-upload-fs.js';
 import { type ConnectionStatus, LiveConnection } from './live-connection.js';
 import { type Logger, silentLogger } from './logger.js';
-import { LoginError, passwordLogin } from './password-login.js';
+import { KeyNotAuthorizedError, LoginError, passwordLogin, publicKeyLogin } from './login.js';
 import type { QuotaTracking } from './quota-fs.js';
 import type { ActiveTransfer, SessionEvent } from './session-events.js';
 import { type SessionFsOptions, sessionFs } from './session-fs.js';
@@ -32,6 +32,9 @@ export interface SftpServerOptions {
   /** Every finished transfer and successful command, for logs and actions. */
   readonly onEvent?: (event: SessionEvent) => void;
 }
+
+/** The login methods offered, in the order clients should try them. */
+const METHODS: ssh2.AuthenticationType[] = ['publickey', 'password'];
 
 /** The ssh2 npm client, which sends SYMLINK in the draft's order to servers other than OpenSSH. */
 const SSH2_CLIENT = /^ssh2js/;
@@ -132,50 +135,45 @@ export class SftpServer {
       });
     });
     client.on('authentication', (ctx) => {
-      if (ctx.method !== 'password') {
-        ctx.reject(['password']);
+      if (ctx.method !== 'password' && ctx.method !== 'publickey') {
+        ctx.reject(METHODS);
         return;
       }
-      passwordLogin(this.#provider, ctx.username, ctx.password)
+      const loginType = ctx.method === 'password' ? 'password' : 'public_key';
+      const check =
+        ctx.method === 'password'
+          ? passwordLogin(this.#provider, ctx.username, ctx.password)
+          : publicKeyLogin(this.#provider, ctx.username, {
+              algo: ctx.key.algo,
+              data: ctx.key.data,
+              ...(ctx.signature && ctx.blob
+                ? {
+                    signature: { blob: ctx.blob, signature: ctx.signature, hashAlgo: ctx.hashAlgo },
+                  }
+                : {}),
+            });
+      check
         .then((found) => {
-          this.#admitSession(found);
-          return found;
-        })
-        .then(
-          (found) => {
-            user = found;
-            connection.username = found.username;
-            this.#provider.updateLastLogin(found.username).catch((err: unknown) =>
-              this.#logger.log({
-                level: 'warn',
-                sender: 'sftpd',
-                message: `cannot record the last login of ${found.username}: ${(err as Error).message}`,
-              }),
-            );
-            this.#logger.log({
-              level: 'info',
-              sender: 'sftpd',
-              message: 'login',
-              username: found.username,
-              client_ip: clientIp,
-              login_type: 'password',
-              connection_id: id,
-            });
+          // A key offered without a signature: it may be used, the client signs next.
+          if (ctx.method === 'publickey' && !ctx.signature) {
             ctx.accept();
-          },
-          (err: unknown) => {
-            this.#logger.log({
-              level: 'warn',
-              sender: 'connection_failed',
-              username: ctx.username,
-              client_ip: clientIp,
-              login_type: 'password',
-              error:
-                err instanceof LoginError ? err.message : `login failed: ${(err as Error).message}`,
-            });
-            ctx.reject(['password']);
-          },
-        );
+            return;
+          }
+          this.#admitSession(found);
+          user = found;
+          connection.username = found.username;
+          this.#recordLogin(found, clientIp, loginType, id);
+          ctx.accept();
+        })
+        .catch((err: unknown) => {
+          // Clients try their keys in turn: a key merely not authorized is
+          // negotiation, not a failed login, and must not feed fail2ban.
+          const probing = ctx.method === 'publickey' && !ctx.signature;
+          if (!(probing && err instanceof KeyNotAuthorizedError)) {
+            this.#logFailure(ctx.username, clientIp, loginType, err);
+          }
+          ctx.reject(METHODS);
+        });
     });
     client.on('ready', () => {
       client.on('session', (acceptSession) => {
@@ -194,6 +192,36 @@ export class SftpServer {
           );
         });
       });
+    });
+  }
+
+  #logFailure(username: string, clientIp: string, loginType: string, err: unknown): void {
+    this.#logger.log({
+      level: 'warn',
+      sender: 'connection_failed',
+      username,
+      client_ip: clientIp,
+      login_type: loginType,
+      error: err instanceof LoginError ? err.message : `login failed: ${(err as Error).message}`,
+    });
+  }
+
+  #recordLogin(user: User, clientIp: string, loginType: string, connectionId: string): void {
+    this.#provider.updateLastLogin(user.username).catch((err: unknown) =>
+      this.#logger.log({
+        level: 'warn',
+        sender: 'sftpd',
+        message: `cannot record the last login of ${user.username}: ${(err as Error).message}`,
+      }),
+    );
+    this.#logger.log({
+      level: 'info',
+      sender: 'sftpd',
+      message: 'login',
+      username: user.username,
+      client_ip: clientIp,
+      login_type: loginType,
+      connection_id: connectionId,
     });
   }
 

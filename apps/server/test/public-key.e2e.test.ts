@@ -1,0 +1,96 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { hasCommand, makeTempDir } from '@sftpgo/test-utils';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  addUser,
+  killAllServers,
+  type ServerProcess,
+  startLoopbackServer,
+} from './server-process.js';
+
+describe.runIf(hasCommand('sftp') && hasCommand('ssh-keygen'))('public key login', () => {
+  let tmp: Awaited<ReturnType<typeof makeTempDir>>;
+  let server: ServerProcess;
+  const key = (name: string) => join(tmp.path, 'keys', name);
+
+  beforeAll(async () => {
+    tmp = await makeTempDir();
+    await mkdir(join(tmp.path, 'keys'));
+    for (const [name, type] of [
+      ['ed25519', 'ed25519'],
+      ['rsa', 'rsa'],
+      ['ecdsa', 'ecdsa'],
+      ['stranger', 'ed25519'],
+    ]) {
+      execFileSync('ssh-keygen', [
+        '-q',
+        '-t',
+        type!,
+        '-N',
+        '',
+        '-C',
+        `${name}@test`,
+        '-f',
+        key(name!),
+      ]);
+    }
+    const started = await startLoopbackServer(tmp.path);
+    server = started.server;
+    const publicKeys = await Promise.all(
+      ['ed25519', 'rsa', 'ecdsa'].map((n) => readFile(`${key(n)}.pub`, 'utf8')),
+    );
+    await addUser(started.api, {
+      username: 'keyed',
+      public_keys: publicKeys.map((k, i) => (i === 0 ? `no-pty ${k.trim()}` : k.trim())),
+      home_dir: join(tmp.path, 'homes', 'keyed'),
+      permissions: { '/': ['*'] },
+    });
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    killAllServers();
+    await tmp?.remove();
+  });
+
+  function sftpWithKey(name: string) {
+    return spawnSync(
+      'sftp',
+      [
+        '-F',
+        '/dev/null',
+        '-i',
+        key(name),
+        '-oIdentitiesOnly=yes',
+        '-oPreferredAuthentications=publickey',
+        '-oStrictHostKeyChecking=no',
+        '-oUserKnownHostsFile=/dev/null',
+        '-P',
+        String(server.sshPort),
+        '-b',
+        '-',
+        'keyed@127.0.0.1',
+      ],
+      { input: 'pwd\n', encoding: 'utf8', timeout: 30_000 },
+    );
+  }
+
+  it('logs in with each listed key type (Ed25519, RSA, ECDSA)', async () => {
+    for (const name of ['ed25519', 'rsa', 'ecdsa']) {
+      const run = sftpWithKey(name);
+      expect(run.stdout, run.stderr).toContain('Remote working directory: /');
+      expect(run.status).toBe(0);
+    }
+    await server.waitForLog(
+      (l) => l.message === 'login' && l.username === 'keyed' && l.login_type === 'public_key',
+    );
+  });
+
+  it('refuses a key the account does not list', () => {
+    const run = sftpWithKey('stranger');
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain('Permission denied (publickey,password)');
+  });
+});

@@ -1,0 +1,93 @@
+import { hashPassword, verifyPassword } from '@sftpgo/auth';
+import type { DataProvider, User } from '@sftpgo/provider';
+import ssh2 from 'ssh2';
+
+/** Why a login was refused, for the logs; the client is only told "denied". */
+export class LoginError extends Error {
+  override readonly name = 'LoginError';
+}
+
+/** A key the account does not list: clients try their keys in turn until one fits. */
+export class KeyNotAuthorizedError extends LoginError {}
+
+/** Refuses a disabled or expired account. */
+function checkAccount(user: User, now: number): User {
+  if (user.status !== 1) throw new LoginError('user is disabled');
+  if (user.expiration_date > 0 && user.expiration_date < now) {
+    throw new LoginError('user is expired');
+  }
+  return user;
+}
+
+let decoyHash: Promise<string> | undefined;
+
+/**
+ * Checks a username and password against the provider and the account's
+ * status and expiration. An unknown user costs the same hash verification
+ * as a known one, so response times do not reveal which usernames exist.
+ */
+export async function passwordLogin(
+  provider: DataProvider,
+  username: string,
+  password: string,
+  now = Date.now(),
+): Promise<User> {
+  const user = await provider.getUserByUsername(username);
+  if (!user) {
+    decoyHash ??= hashPassword('decoy password for unknown users');
+    await verifyPassword(password, await decoyHash);
+    throw new LoginError(`user ${JSON.stringify(username)} does not exist`);
+  }
+  if (!(await verifyPassword(password, user.password))) {
+    throw new LoginError('invalid credentials');
+  }
+  return checkAccount(user, now);
+}
+
+/** The key a client offers, and its signature once it proves it holds the private key. */
+export interface OfferedKey {
+  readonly algo: string;
+  readonly data: Buffer;
+  readonly signature?: {
+    readonly blob: Buffer;
+    readonly signature: Buffer;
+    readonly hashAlgo?: string;
+  };
+}
+
+const KEY_IN_LINE = /(?:^|\s)((?:ssh|ecdsa|sk)-[\w@.-]+)\s+([A-Za-z0-9+/]+={0,2})(?:\s|$)/;
+
+/** The keys of an account that parse; authorized_keys options and comments are skipped. */
+function parsedKeys(user: User): ssh2.ParsedKey[] {
+  return user.public_keys.flatMap((line) => {
+    const match = KEY_IN_LINE.exec(line);
+    const key = match && ssh2.utils.parseKey(`${match[1]} ${match[2]}`);
+    return key && !(key instanceof Error) ? [key] : [];
+  });
+}
+
+/**
+ * Checks a public key login. Without a signature it answers whether the key
+ * may be used; the user is logged in only by a valid signature of that same
+ * key, never because a key was merely offered.
+ */
+export async function publicKeyLogin(
+  provider: DataProvider,
+  username: string,
+  offered: OfferedKey,
+  now = Date.now(),
+): Promise<User> {
+  if (offered.algo.includes('-cert-')) {
+    throw new LoginError(`certificates are not supported (${offered.algo})`);
+  }
+  const user = await provider.getUserByUsername(username);
+  if (!user) throw new LoginError(`user ${JSON.stringify(username)} does not exist`);
+  const key = parsedKeys(user).find((k) => k.getPublicSSH().equals(offered.data));
+  if (!key) throw new KeyNotAuthorizedError(`public key not authorized (${offered.algo})`);
+  checkAccount(user, now);
+  const { signature } = offered;
+  if (signature && key.verify(signature.blob, signature.signature, signature.hashAlgo) !== true) {
+    throw new LoginError('invalid public key signature');
+  }
+  return user;
+}
