@@ -15,6 +15,7 @@ export const ConfigSchema = z
         bind_port: port.default(2022),
         bind_address: z.string().default(''),
         idle_timeout: z.number().int().nonnegative().default(15),
+        max_auth_tries: z.number().int().default(0),
         banner: z.string().default(''),
         upload_mode: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(0),
         umask: z
@@ -22,6 +23,10 @@ export const ConfigSchema = z
           .regex(/^0?[0-7]{3}$/, { message: 'must be an octal mode such as "0022"' })
           .default('0022'),
         setstat_mode: z.union([z.literal(0), z.literal(1)]).default(0),
+        kex_algorithms: z.array(z.string()).default([]),
+        ciphers: z.array(z.string()).default([]),
+        macs: z.array(z.string()).default([]),
+        login_banner_file: z.string().default(''),
         keys: z.array(z.object({ private_key: z.string().min(1) }).strict()).default([]),
       })
       .strict()

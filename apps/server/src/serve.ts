@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { createServer, type Server as HttpServer } from 'node:http';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,6 +34,26 @@ function listenHttp(app: ReturnType<typeof createApi>, port: number, host: strin
   });
 }
 
+/** The login banner file's text; a file that cannot be read is logged and skipped. */
+async function readLoginBanner(
+  configDir: string,
+  file: string,
+  logger: Logger,
+): Promise<string | undefined> {
+  if (!file) return undefined;
+  const path = isAbsolute(file) ? file : join(configDir, file);
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    logger.log({
+      level: 'warn',
+      sender: 'config',
+      message: `login banner file ${path} not read, no banner sent: ${(err as Error).message}`,
+    });
+    return undefined;
+  }
+}
+
 /** Starts the SFTP service and the REST API as the configuration says. */
 export async function serve(options: ServeOptions): Promise<RunningServer> {
   const { logger } = options;
@@ -65,7 +86,15 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       configDir,
       config.sftpd.keys.map((k) => k.private_key),
     );
+    const loginBanner = await readLoginBanner(configDir, config.sftpd.login_banner_file, logger);
     const sftp = new SftpServer({
+      loginBanner,
+      maxAuthTries: config.sftpd.max_auth_tries,
+      algorithms: {
+        kex: config.sftpd.kex_algorithms,
+        cipher: config.sftpd.ciphers,
+        mac: config.sftpd.macs,
+      },
       hostKeys,
       provider,
       ident: config.sftpd.banner || `SFTPGo_${versionInfo.version}`,

@@ -31,6 +31,41 @@ export interface SftpServerOptions {
   readonly idleTimeoutMs?: number;
   /** Every finished transfer and successful command, for logs and actions. */
   readonly onEvent?: (event: SessionEvent) => void;
+  /** Algorithms offered, in preference order; empty or absent lists keep ssh2's defaults. */
+  readonly algorithms?: {
+    readonly kex?: readonly string[];
+    readonly cipher?: readonly string[];
+    readonly mac?: readonly string[];
+  };
+  /** Text sent to clients before they authenticate. */
+  readonly loginBanner?: string;
+  /** Failed login attempts allowed per connection: 0 means 6, a negative number no limit. */
+  readonly maxAuthTries?: number;
+  /** A connection not logged in after this long is dropped (default two minutes). */
+  readonly loginGraceMs?: number;
+}
+
+/** Which setting names each kind of algorithm, for errors. */
+const ALGORITHM_SETTINGS = { kex: 'kex_algorithms', cipher: 'ciphers', mac: 'macs' } as const;
+
+/** ssh2's algorithm settings from ours; an unknown name is an error naming its setting. */
+function algorithmsConfig(algorithms: SftpServerOptions['algorithms'] = {}): ssh2.Algorithms {
+  const config: ssh2.Algorithms = {};
+  for (const kind of ['kex', 'cipher', 'mac'] as const) {
+    const names = algorithms[kind] ?? [];
+    if (names.length === 0) continue;
+    const key = kind === 'mac' ? 'hmac' : kind;
+    try {
+      new ssh2.Server({ hostKeys: [], algorithms: { [key]: [...names] } });
+    } catch (err) {
+      const message = (err as Error).message;
+      if (/Unsupported algorithm/.test(message)) {
+        throw new Error(`${ALGORITHM_SETTINGS[kind]}: ${message.toLowerCase()}`, { cause: err });
+      }
+    }
+    config[key] = [...names] as never;
+  }
+  return config;
 }
 
 /** The login methods offered, in the order clients should try them. */
@@ -55,6 +90,8 @@ export class SftpServer {
   readonly #fsOptions: SessionFsOptions;
   readonly #idleTimeoutMs: number;
   readonly #onEvent: (event: SessionEvent) => void;
+  readonly #maxAuthTries: number;
+  readonly #loginGraceMs: number;
   readonly #connections = new Map<string, LiveConnection>();
   /** Logged-in connections of each user, for `max_sessions`. */
   readonly #sessionsOf = new Map<string, number>();
@@ -69,9 +106,14 @@ export class SftpServer {
     };
     this.#idleTimeoutMs = options.idleTimeoutMs ?? 0;
     this.#onEvent = options.onEvent ?? (() => {});
+    const tries = options.maxAuthTries ?? 0;
+    this.#maxAuthTries = tries === 0 ? 6 : tries < 0 ? Number.POSITIVE_INFINITY : tries;
+    this.#loginGraceMs = options.loginGraceMs ?? 120_000;
     this.#ssh = new ssh2.Server({
       hostKeys: [...options.hostKeys],
+      algorithms: algorithmsConfig(options.algorithms),
       ...(options.ident ? { ident: options.ident } : {}),
+      ...(options.loginBanner ? { banner: options.loginBanner } : {}),
     });
     this.#ssh.on('connection', (client, info) =>
       this.#accept(client, info.ip, info.header.versions.software),
@@ -120,9 +162,18 @@ export class SftpServer {
     const id = randomBytes(8).toString('hex');
     let user: User | undefined;
     const idle = this.#idleTimeoutMs > 0 ? this.#watchIdle(client, id, clientIp) : undefined;
+    let lastUsername = '';
+    let failures = 0;
+    // ssh2 has no login grace time: a client that never logs in is dropped here.
+    const grace = setTimeout(() => {
+      this.#logFailure(lastUsername, clientIp, 'no_auth_tryed', new LoginError('login timeout'));
+      client.end();
+    }, this.#loginGraceMs);
+    grace.unref();
     const connection = new LiveConnection(id, client, clientIp, clientSoftware, () => {
       this.#connections.delete(id);
       clearTimeout(idle);
+      clearTimeout(grace);
       if (user) this.#countSession(user.username, -1);
     });
     this.#connections.set(id, connection);
@@ -135,6 +186,7 @@ export class SftpServer {
       });
     });
     client.on('authentication', (ctx) => {
+      lastUsername = ctx.username;
       if (ctx.method !== 'password' && ctx.method !== 'publickey') {
         ctx.reject(METHODS);
         return;
@@ -160,6 +212,7 @@ export class SftpServer {
             return;
           }
           this.#admitSession(found);
+          clearTimeout(grace);
           user = found;
           connection.username = found.username;
           this.#recordLogin(found, clientIp, loginType, id);
@@ -173,6 +226,14 @@ export class SftpServer {
             this.#logFailure(ctx.username, clientIp, loginType, err);
           }
           ctx.reject(METHODS);
+          if (++failures >= this.#maxAuthTries) {
+            this.#logger.log({
+              level: 'info',
+              sender: 'sftpd',
+              message: `closing connection ${id} from ${clientIp}: ${failures} failed login attempts`,
+            });
+            client.end();
+          }
         });
     });
     client.on('ready', () => {

@@ -1,0 +1,126 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { connect as connectTcp } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type DataProvider, openSqliteProvider } from '@sftpgo/provider';
+import { type LogEntry, SftpServer, type SftpServerOptions } from '@sftpgo/sftpd';
+import { makeTempDir } from '@sftpgo/test-utils';
+import ssh2 from 'ssh2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const migrationsDir = fileURLToPath(new URL('../../../sql/sqlite/', import.meta.url));
+const hostKey = Buffer.from(
+  generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+    publicKeyEncoding: { type: 'pkcs1', format: 'pem' },
+  }).privateKey,
+);
+
+let tmp: Awaited<ReturnType<typeof makeTempDir>>;
+let provider: DataProvider;
+const servers: SftpServer[] = [];
+
+beforeAll(async () => {
+  tmp = await makeTempDir();
+  provider = await openSqliteProvider({ path: join(tmp.path, 'db.sqlite'), migrationsDir });
+  await provider.addUser({
+    username: 'u',
+    password: 'right',
+    home_dir: join(tmp.path, 'u'),
+    permissions: { '/': ['*'] },
+  });
+});
+
+afterAll(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+  await provider?.close();
+  await tmp.remove();
+});
+
+async function start(options: Partial<SftpServerOptions>, logs: LogEntry[] = []) {
+  const server = new SftpServer({
+    hostKeys: [hostKey],
+    provider,
+    logger: { log: (e) => logs.push(e) },
+    ...options,
+  });
+  servers.push(server);
+  return (await server.listen(0, '127.0.0.1')).port;
+}
+
+function login(port: number, config: Partial<ssh2.ConnectConfig> = {}) {
+  return new Promise<{ banner: string }>((resolve, reject) => {
+    const client = new ssh2.Client();
+    let banner = '';
+    client.on('banner', (message) => {
+      banner = message;
+    });
+    client.once('ready', () => {
+      client.end();
+      resolve({ banner });
+    });
+    client.once('error', reject);
+    client.once('close', () => reject(new Error('connection closed before login')));
+    client.connect({ host: '127.0.0.1', port, username: 'u', password: 'right', ...config });
+  });
+}
+
+describe('sftpd settings', () => {
+  it('refuses an unknown algorithm, naming its setting', () => {
+    expect(
+      () => new SftpServer({ hostKeys: [hostKey], provider, algorithms: { cipher: ['rot13'] } }),
+    ).toThrow(/^ciphers: unsupported algorithm: rot13$/);
+    expect(
+      () => new SftpServer({ hostKeys: [hostKey], provider, algorithms: { kex: ['x'] } }),
+    ).toThrow(/^kex_algorithms: /);
+  });
+
+  it('offers only the ciphers configured', async () => {
+    const port = await start({ algorithms: { cipher: ['aes128-ctr'] } });
+    await login(port, { algorithms: { cipher: ['aes128-ctr'] } });
+    await expect(
+      login(port, { algorithms: { cipher: ['aes256-gcm@openssh.com'] } }),
+    ).rejects.toThrow(/no matching/i);
+  });
+
+  it('sends the login banner before authentication', async () => {
+    const port = await start({ loginBanner: 'Authorised users only.\n' });
+    expect((await login(port)).banner).toMatch(/^Authorised users only\.\n/);
+  });
+
+  it('drops a connection after max_auth_tries failed attempts', async () => {
+    const logs: LogEntry[] = [];
+    const port = await start({ maxAuthTries: 2 }, logs);
+    await expect(
+      login(port, {
+        authHandler: (_left, _partial, next) =>
+          next({ type: 'password', username: 'u', password: 'wrong' }),
+      }),
+    ).rejects.toThrow();
+    expect(logs.filter((l) => l.sender === 'connection_failed')).toHaveLength(2);
+    expect(logs).toContainEqual(
+      expect.objectContaining({ message: expect.stringMatching(/: 2 failed login attempts$/) }),
+    );
+  });
+
+  it('drops a client that never logs in after the grace time', async () => {
+    const logs: LogEntry[] = [];
+    const port = await start({ loginGraceMs: 400 }, logs);
+    const started = Date.now();
+    await new Promise<void>((resolve) => {
+      const socket = connectTcp(port, '127.0.0.1', () => socket.write('SSH-2.0-silent\r\n'));
+      socket.on('data', () => {});
+      socket.on('close', () => resolve());
+    });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(350);
+    expect(logs).toContainEqual(
+      expect.objectContaining({
+        sender: 'connection_failed',
+        login_type: 'no_auth_tryed',
+        client_ip: '127.0.0.1',
+        error: 'login timeout',
+      }),
+    );
+  });
+});
