@@ -1,9 +1,21 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
+import { generateEd25519PrivateKey } from './openssh-private-key.js';
 
-/** The host key used, and generated when missing, if none is configured. */
-export const DEFAULT_HOST_KEY = 'id_rsa';
+/** The host keys used, and generated when missing, if none is configured. */
+const DEFAULT_HOST_KEYS = [
+  {
+    file: 'id_rsa',
+    generate: () =>
+      generateKeyPairSync('rsa', {
+        modulusLength: 3072,
+        privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+        publicKeyEncoding: { type: 'pkcs1', format: 'pem' },
+      }).privateKey,
+  },
+  { file: 'id_ed25519', generate: () => generateEd25519PrivateKey('sftpgo host key') },
+] as const;
 
 function isMissing(err: unknown): boolean {
   return (err as NodeJS.ErrnoException).code === 'ENOENT';
@@ -12,7 +24,7 @@ function isMissing(err: unknown): boolean {
 /**
  * Reads the host private keys, paths relative to `configDir`. With no key
  * configured, `id_rsa` in `configDir` is used, generated (RSA 3072, mode
- * 0600) when it does not exist.
+ * 0600) when it does not exist, and `id_ed25519` beside it likewise.
  */
 export async function loadHostKeys(
   configDir: string,
@@ -32,20 +44,21 @@ export async function loadHostKeys(
       }),
     );
   }
-  const path = resolvePath(DEFAULT_HOST_KEY);
+  return Promise.all(
+    DEFAULT_HOST_KEYS.map(({ file, generate }) => readOrCreate(resolvePath(file), generate)),
+  );
+}
+
+/** Reads a key file, first writing a new key there (mode 0600) if it does not exist. */
+async function readOrCreate(path: string, generate: () => string): Promise<Buffer> {
   try {
-    return [await readFile(path)];
+    return await readFile(path);
   } catch (err) {
     if (!isMissing(err)) throw err;
   }
-  const { privateKey } = generateKeyPairSync('rsa', {
-    modulusLength: 3072,
-    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
-    publicKeyEncoding: { type: 'pkcs1', format: 'pem' },
-  });
   // 'wx': another process that generated it first wins, and its key is used.
-  await writeFile(path, privateKey, { mode: 0o600, flag: 'wx' }).catch((err: unknown) => {
+  await writeFile(path, generate(), { mode: 0o600, flag: 'wx' }).catch((err: unknown) => {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   });
-  return [await readFile(path)];
+  return readFile(path);
 }

@@ -1,6 +1,6 @@
 export { AtomicUploadFs, type UploadMode } from './atomic-upload-fs.js';
 export { DirectoryPermissions } from './directory-permissions.js';
-export { DEFAULT_HOST_KEY, loadHostKeys } from './host-keys.js';
+export { loadHostKeys } from './host-keys.js';
 export { type LogEntry, type Logger, silentLogger } from './logger.js';
 export {
   KeyNotAuthorizedError,
