@@ -144,11 +144,15 @@ async function expectGone(path: string): Promise<void> {
 const lsLine = (name: string) =>
   new RegExp(`^-rw\\S+ +1 +\\d+ +\\d+ +${CONTENT.length} .* ${name.replaceAll('.', '\\.')}$`, 'm');
 
-/** The server's public host key, from the `id_rsa` it generated in the config dir. */
-async function hostKey(): Promise<Buffer> {
-  const key = ssh2.utils.parseKey(await readFile(join(tmp.path, 'id_rsa')));
-  if (key instanceof Error) throw key;
-  return key.getPublicSSH();
+/** The server's public host keys, from the keys it generated in the config dir. */
+async function hostKeys(): Promise<Buffer[]> {
+  return Promise.all(
+    ['id_rsa', 'id_ed25519'].map(async (file) => {
+      const key = ssh2.utils.parseKey(await readFile(join(tmp.path, file)));
+      if (key instanceof Error) throw key;
+      return key.getPublicSSH();
+    }),
+  );
 }
 
 /** Whether curl was built with SFTP (libssh2); one without it counts as missing. */
@@ -295,24 +299,24 @@ describe.runIf(hasCommand('rclone'))('rclone with an on-the-fly sftp remote', ()
 });
 
 describe.runIf(hasCommand('psftp'))("PuTTY's psftp", () => {
-  /** The SHA-256 fingerprint of the host key, as `ssh-keygen -l` prints it. */
-  let fingerprint: string;
-  const psftp = (hostKeyFingerprint: string, ...args: string[]) =>
+  /** The SHA-256 fingerprints of the host keys, as `ssh-keygen -l` prints them. */
+  let fingerprints: string[];
+  const psftp = (trusted: readonly string[], ...args: string[]) =>
     run('psftp', [
-      ...['-P', String(server.sshPort), '-pw', PASSWORD, '-batch', '-hostkey', hostKeyFingerprint],
+      ...['-P', String(server.sshPort), '-pw', PASSWORD, '-batch'],
+      ...trusted.flatMap((f) => ['-hostkey', f]),
       ...args,
       `${USER}@127.0.0.1`,
     ]);
   const script = async (lines: string[]) => {
     await writeFile(join(local, 'psftp-script.txt'), `${lines.join('\n')}\nquit\n`);
-    return psftp(fingerprint, '-b', 'psftp-script.txt');
+    return psftp(fingerprints, '-b', 'psftp-script.txt');
   };
 
   beforeAll(async () => {
-    const digest = createHash('sha256')
-      .update(await hostKey())
-      .digest('base64');
-    fingerprint = `SHA256:${digest.replace(/=+$/, '')}`;
+    fingerprints = (await hostKeys()).map(
+      (key) => `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`,
+    );
   });
 
   it('uploads, lists, renames, downloads and deletes', async () => {
@@ -337,7 +341,7 @@ describe.runIf(hasCommand('psftp'))("PuTTY's psftp", () => {
   });
 
   it('refuses a host key other than the server one', async () => {
-    const wrong = await psftp(`SHA256:${'A'.repeat(43)}`);
+    const wrong = await psftp([`SHA256:${'A'.repeat(43)}`]);
     expect(wrong.code).not.toBe(0);
     expect(wrong.stderr).toContain('Host key not in manually configured list');
   });
@@ -359,7 +363,7 @@ describe('the ssh2 npm client', () => {
   const { FAILURE, NO_SUCH_FILE } = ssh2.utils.sftp.STATUS_CODE;
 
   beforeAll(async () => {
-    const key = await hostKey();
+    const keys = await hostKeys();
     client = new ssh2.Client();
     await new Promise<void>((resolve, reject) => {
       client.once('ready', () => resolve()).once('error', reject);
@@ -369,7 +373,7 @@ describe('the ssh2 npm client', () => {
         username: USER,
         password: PASSWORD,
         readyTimeout: 20_000,
-        hostVerifier: (offered: Buffer) => offered.equals(key),
+        hostVerifier: (offered: Buffer) => keys.some((key) => offered.equals(key)),
       });
     });
     sftp = await call((cb) => client.sftp(cb));

@@ -1,3 +1,6 @@
+/** Buffers from this size on come from the pool; smaller ones from Node's own pool. */
+export const POOLED_FROM = 64 * 1024;
+
 /**
  * Packet-sized buffers kept for reuse. Large READ replies and WRITE packets
  * assembled from several chunks would otherwise each allocate a fresh

@@ -1,5 +1,5 @@
 import type { Duplex, Readable, Writable } from 'node:stream';
-import { BufferPool } from './buffer-pool.js';
+import { BufferPool, POOLED_FROM } from './buffer-pool.js';
 import {
   MAX_PACKET_LENGTH,
   SFTP_VERSION,
@@ -33,6 +33,7 @@ import { advertisedExtensions, MAX_READ_LENGTH, serveExtended } from './extensio
 import { HandleTable } from './handle-table.js';
 import type { SftpFile, SftpHandler } from './handler.js';
 import { longname } from './longname.js';
+import { PacketFramer } from './packet-framer.js';
 import { PacketReader } from './packet-reader.js';
 import {
   attrsReply,
@@ -45,8 +46,6 @@ import {
 
 /** Replies queued for the client beyond which no new request is read. */
 const MAX_QUEUED_OUTPUT = 1024 * 1024;
-/** Packets from this size on use pooled buffers; smaller ones come from Node's own pool. */
-const POOLED_FROM = 64 * 1024;
 /** Bytes before the payload of a DATA reply: length, type, id, data length. */
 const DATA_HEADER = 13;
 
@@ -113,8 +112,7 @@ export class SftpSession {
   readonly #pool: BufferPool;
   readonly #outputCopies: boolean;
   readonly #onRequest: () => void;
-  #chunks: Buffer[] = [];
-  #buffered = 0;
+  readonly #framer: PacketFramer;
   #initialized = false;
   #waitingForOutput = false;
   #inputEnded = false;
@@ -135,6 +133,7 @@ export class SftpSession {
     this.#maxInFlight = options.maxInFlight ?? 64;
     this.#handles = new HandleTable(options.maxHandles ?? 512);
     this.#pool = new BufferPool(4 + MAX_PACKET_LENGTH, this.#maxInFlight);
+    this.#framer = new PacketFramer(this.#pool);
     this.#onUnexpectedError = options.onUnexpectedError ?? (() => {});
     this.#draftSymlinkOrder = options.draftSymlinkOrder ?? false;
     this.#outputCopies = options.outputCopies ?? false;
@@ -143,8 +142,7 @@ export class SftpSession {
       this.#resolveEnded = resolve;
     });
     input.on('data', (chunk: Buffer) => {
-      this.#chunks.push(chunk);
-      this.#buffered += chunk.length;
+      this.#framer.push(chunk);
       this.#parse();
     });
     // The client's EOF: requests it sent before are still answered.
@@ -175,9 +173,8 @@ export class SftpSession {
 
   /** Takes every complete packet out of the buffered chunks, as flow control allows. */
   #parse(): void {
-    while (this.#canServe() && this.#buffered >= 4) {
-      if (this.#chunks[0]!.length < 4) this.#merge();
-      const length = this.#chunks[0]!.readUInt32BE(0);
+    while (this.#canServe() && this.#framer.buffered >= 4) {
+      const length = this.#framer.peekLength();
       if (length === 0 || length > MAX_PACKET_LENGTH) {
         void this.#stop({
           reason: 'protocol-error',
@@ -185,43 +182,14 @@ export class SftpSession {
         });
         return;
       }
-      if (this.#buffered < 4 + length) break;
-      this.#dispatch(this.#takePacket(4 + length).subarray(4));
+      if (this.#framer.buffered < 4 + length) break;
+      this.#dispatch(this.#framer.take(4 + length).subarray(4));
     }
     if (this.#inputEnded) {
       // What is left can no longer become a whole packet.
-      if (this.#buffered < 4 || this.#canServe()) void this.#stop({ reason: 'eof' });
+      if (this.#framer.buffered < 4 || this.#canServe()) void this.#stop({ reason: 'eof' });
     } else if (this.#canServe()) this.#input.resume();
     else if (!this.#stopped) this.#input.pause();
-  }
-
-  #merge(): void {
-    this.#chunks = [Buffer.concat(this.#chunks, this.#buffered)];
-  }
-
-  /**
-   * The next `size` buffered bytes: a view of the chunk that holds them all,
-   * or a copy gathered from several chunks.
-   */
-  #takePacket(size: number): Buffer {
-    this.#buffered -= size;
-    const first = this.#chunks[0]!;
-    if (first.length >= size) {
-      if (first.length === size) this.#chunks.shift();
-      else this.#chunks[0] = first.subarray(size);
-      return first.subarray(0, size);
-    }
-    const packet = size >= POOLED_FROM ? this.#pool.take() : Buffer.allocUnsafe(size);
-    let filled = 0;
-    while (filled < size) {
-      const chunk = this.#chunks[0]!;
-      const n = Math.min(chunk.length, size - filled);
-      chunk.copy(packet, filled, 0, n);
-      filled += n;
-      if (n === chunk.length) this.#chunks.shift();
-      else this.#chunks[0] = chunk.subarray(n);
-    }
-    return packet.subarray(0, size);
   }
 
   #send(packet: Buffer): void {

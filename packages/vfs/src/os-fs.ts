@@ -1,38 +1,14 @@
-import * as fs from 'node:fs';
-import { constants, type Dir, type Stats } from 'node:fs';
+import { constants } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { basename, dirname, join, posix, relative, resolve, sep } from 'node:path';
-import { promisify } from 'node:util';
 import { fromNodeError, VfsError } from './errors.js';
-import type {
-  DirEntry,
-  DirHandle,
-  FileHandle,
-  FileStat,
-  Fs,
-  OpenFlags,
-  SetStat,
-  StatVfs,
-} from './fs.js';
+import type { DirHandle, FileHandle, FileStat, Fs, OpenFlags, SetStat, StatVfs } from './fs.js';
 import { blockingIo, type FsIo, threadPoolIo } from './fs-io.js';
+import { DIR_PAGE_SIZE, nodeCall, OsDirHandle, OsFileHandle, toFileStat } from './os-handles.js';
 import { cleanVirtualPath } from './virtual-path.js';
 
-/** Entries returned by one {@link DirHandle.read} call. */
-const DIR_PAGE_SIZE = 256;
 /** Symbolic links followed while resolving one path, as Linux's MAXSYMLINKS. */
 const MAX_SYMLINK_DEPTH = 40;
-
-function toFileStat(st: Stats): FileStat {
-  return {
-    size: st.size,
-    mode: st.mode,
-    uid: st.uid,
-    gid: st.gid,
-    nlink: st.nlink,
-    atimeMs: st.atimeMs,
-    mtimeMs: st.mtimeMs,
-  };
-}
 
 function openFlagsToNumber(flags: OpenFlags): number {
   let n = 0;
@@ -51,123 +27,9 @@ function openFlagsToNumber(flags: OpenFlags): number {
 /** Where Linux shows what a descriptor really opened. */
 const PROC_FD = '/proc/self/fd';
 
-/** Runs a call of Node's `fs`, turning its error into a {@link VfsError} about `path`. */
-async function nodeCall<T>(op: string, path: string, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    throw fromNodeError(err, op, path);
-  }
-}
-
 function isMissing(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException).code;
   return code === 'ENOENT' || code === 'ENOTDIR';
-}
-
-const fileOps = {
-  ftruncate: promisify(fs.ftruncate),
-  fchmod: promisify(fs.fchmod),
-  fchown: promisify(fs.fchown),
-  futimes: promisify(fs.futimes),
-  fsync: promisify(fs.fsync),
-};
-
-class OsFileHandle implements FileHandle {
-  readonly #io: FsIo;
-  readonly #fd: number;
-  readonly #path: string;
-
-  constructor(io: FsIo, fd: number, path: string) {
-    this.#io = io;
-    this.#fd = fd;
-    this.#path = path;
-  }
-
-  read(buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
-    return nodeCall('read', this.#path, () =>
-      this.#io.read(this.#fd, buffer, offset, length, position),
-    );
-  }
-
-  write(buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
-    return nodeCall('write', this.#path, () =>
-      this.#io.write(this.#fd, buffer, offset, length, position),
-    );
-  }
-
-  async stat(): Promise<FileStat> {
-    return toFileStat(await nodeCall('stat', this.#path, () => this.#io.fstat(this.#fd)));
-  }
-
-  setstat(attrs: SetStat): Promise<void> {
-    const fd = this.#fd;
-    return nodeCall('setstat', this.#path, async () => {
-      if (attrs.size !== undefined) await fileOps.ftruncate(fd, attrs.size);
-      if (attrs.mode !== undefined) await fileOps.fchmod(fd, attrs.mode & 0o7777);
-      if (attrs.uid !== undefined || attrs.gid !== undefined) {
-        await fileOps.fchown(fd, attrs.uid ?? -1, attrs.gid ?? -1);
-      }
-      if (attrs.atimeMs !== undefined || attrs.mtimeMs !== undefined) {
-        const st = await this.#io.fstat(fd);
-        await fileOps.futimes(
-          fd,
-          (attrs.atimeMs ?? st.atimeMs) / 1000,
-          (attrs.mtimeMs ?? st.mtimeMs) / 1000,
-        );
-      }
-    });
-  }
-
-  sync(): Promise<void> {
-    return nodeCall('fsync', this.#path, () => fileOps.fsync(this.#fd));
-  }
-
-  close(): Promise<void> {
-    return nodeCall('close', this.#path, () => this.#io.close(this.#fd));
-  }
-}
-
-class OsDirHandle implements DirHandle {
-  readonly #io: FsIo;
-  readonly #dir: Dir;
-  readonly #hostPath: string;
-  readonly #path: string;
-
-  constructor(io: FsIo, dir: Dir, hostPath: string, path: string) {
-    this.#io = io;
-    this.#dir = dir;
-    this.#hostPath = hostPath;
-    this.#path = path;
-  }
-
-  async read(): Promise<DirEntry[] | null> {
-    const names: string[] = [];
-    try {
-      while (names.length < DIR_PAGE_SIZE) {
-        const dirent = await this.#dir.read();
-        if (!dirent) break;
-        names.push(dirent.name);
-      }
-    } catch (err) {
-      throw fromNodeError(err, 'readdir', this.#path);
-    }
-    if (names.length === 0) return null;
-    const entries = await Promise.all(
-      names.map(async (name) => {
-        try {
-          return { name, stat: toFileStat(await this.#io.lstat(join(this.#hostPath, name))) };
-        } catch {
-          return undefined; // removed while listing
-        }
-      }),
-    );
-    return entries.filter((e): e is DirEntry => e !== undefined);
-  }
-
-  async close(): Promise<void> {
-    await this.#dir.close().catch(() => {});
-  }
 }
 
 export interface OsFsOptions {

@@ -1,0 +1,138 @@
+import type { Dir, Stats } from 'node:fs';
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { fromNodeError } from './errors.js';
+import type { DirEntry, DirHandle, FileHandle, FileStat, SetStat } from './fs.js';
+import type { FsIo } from './fs-io.js';
+
+// The handles of OsFs: an open file by its descriptor, an open directory
+// read in pages.
+
+/** Entries returned by one {@link DirHandle.read} call. */
+export const DIR_PAGE_SIZE = 256;
+export function toFileStat(st: Stats): FileStat {
+  return {
+    size: st.size,
+    mode: st.mode,
+    uid: st.uid,
+    gid: st.gid,
+    nlink: st.nlink,
+    atimeMs: st.atimeMs,
+    mtimeMs: st.mtimeMs,
+  };
+}
+
+export /** Runs a call of Node's `fs`, turning its error into a {@link VfsError} about `path`. */
+async function nodeCall<T>(op: string, path: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw fromNodeError(err, op, path);
+  }
+}
+
+const fileOps = {
+  ftruncate: promisify(fs.ftruncate),
+  fchmod: promisify(fs.fchmod),
+  fchown: promisify(fs.fchown),
+  futimes: promisify(fs.futimes),
+  fsync: promisify(fs.fsync),
+};
+
+export class OsFileHandle implements FileHandle {
+  readonly #io: FsIo;
+  readonly #fd: number;
+  readonly #path: string;
+
+  constructor(io: FsIo, fd: number, path: string) {
+    this.#io = io;
+    this.#fd = fd;
+    this.#path = path;
+  }
+
+  read(buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
+    return nodeCall('read', this.#path, () =>
+      this.#io.read(this.#fd, buffer, offset, length, position),
+    );
+  }
+
+  write(buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
+    return nodeCall('write', this.#path, () =>
+      this.#io.write(this.#fd, buffer, offset, length, position),
+    );
+  }
+
+  async stat(): Promise<FileStat> {
+    return toFileStat(await nodeCall('stat', this.#path, () => this.#io.fstat(this.#fd)));
+  }
+
+  setstat(attrs: SetStat): Promise<void> {
+    const fd = this.#fd;
+    return nodeCall('setstat', this.#path, async () => {
+      if (attrs.size !== undefined) await fileOps.ftruncate(fd, attrs.size);
+      if (attrs.mode !== undefined) await fileOps.fchmod(fd, attrs.mode & 0o7777);
+      if (attrs.uid !== undefined || attrs.gid !== undefined) {
+        await fileOps.fchown(fd, attrs.uid ?? -1, attrs.gid ?? -1);
+      }
+      if (attrs.atimeMs !== undefined || attrs.mtimeMs !== undefined) {
+        const st = await this.#io.fstat(fd);
+        await fileOps.futimes(
+          fd,
+          (attrs.atimeMs ?? st.atimeMs) / 1000,
+          (attrs.mtimeMs ?? st.mtimeMs) / 1000,
+        );
+      }
+    });
+  }
+
+  sync(): Promise<void> {
+    return nodeCall('fsync', this.#path, () => fileOps.fsync(this.#fd));
+  }
+
+  close(): Promise<void> {
+    return nodeCall('close', this.#path, () => this.#io.close(this.#fd));
+  }
+}
+
+export class OsDirHandle implements DirHandle {
+  readonly #io: FsIo;
+  readonly #dir: Dir;
+  readonly #hostPath: string;
+  readonly #path: string;
+
+  constructor(io: FsIo, dir: Dir, hostPath: string, path: string) {
+    this.#io = io;
+    this.#dir = dir;
+    this.#hostPath = hostPath;
+    this.#path = path;
+  }
+
+  async read(): Promise<DirEntry[] | null> {
+    const names: string[] = [];
+    try {
+      while (names.length < DIR_PAGE_SIZE) {
+        const dirent = await this.#dir.read();
+        if (!dirent) break;
+        names.push(dirent.name);
+      }
+    } catch (err) {
+      throw fromNodeError(err, 'readdir', this.#path);
+    }
+    if (names.length === 0) return null;
+    const entries = await Promise.all(
+      names.map(async (name) => {
+        try {
+          return { name, stat: toFileStat(await this.#io.lstat(join(this.#hostPath, name))) };
+        } catch {
+          return undefined; // removed while listing
+        }
+      }),
+    );
+    return entries.filter((e): e is DirEntry => e !== undefined);
+  }
+
+  async close(): Promise<void> {
+    await this.#dir.close().catch(() => {});
+  }
+}
