@@ -1,8 +1,22 @@
-import { hash, verify } from '@node-rs/argon2';
+import { argon2idForm, hashArgon2id } from './argon2id.js';
+import { bcryptForm } from './bcrypt.js';
+import { md5CryptForm } from './md5-crypt.js';
+import type { PasswordForm } from './password-form.js';
+import { pbkdf2Form } from './pbkdf2.js';
+import { sha512CryptForm } from './sha512-crypt.js';
 
-const ARGON2ID_PREFIX = '$argon2id$';
-/** `Algorithm.Argon2id` of @node-rs/argon2, a const enum that isolated modules cannot import. */
-const ARGON2ID = 2;
+/** Every stored form {@link verifyPassword} understands. */
+const FORMS: readonly PasswordForm[] = [
+  argon2idForm,
+  bcryptForm,
+  pbkdf2Form,
+  md5CryptForm,
+  sha512CryptForm,
+];
+
+function formOf(stored: string): PasswordForm | undefined {
+  return FORMS.find((form) => form.prefixes.some((prefix) => stored.startsWith(prefix)));
+}
 
 /**
  * Hashes a password for storage, with argon2id (the OWASP-recommended
@@ -12,31 +26,40 @@ const ARGON2ID = 2;
  * const stored = await hashPassword('correct horse'); // '$argon2id$v=19$m=19456,t=2,p=1$...'
  */
 export function hashPassword(plain: string): Promise<string> {
-  return hash(plain, {
-    algorithm: ARGON2ID,
-    memoryCost: 19456,
-    timeCost: 2,
-    parallelism: 1,
-  });
-}
-
-/** Whether `value` is already a hash in a form {@link verifyPassword} understands. */
-export function isHashedPassword(value: string): boolean {
-  return value.startsWith(ARGON2ID_PREFIX);
+  return hashArgon2id(plain);
 }
 
 /**
- * Checks `plain` against a stored hash. An empty password, an empty hash or a
- * hash in an unknown form never matches.
+ * Whether `value` starts like a hash {@link verifyPassword} understands:
+ * `$argon2id$`, `$2a$`, `$2b$`, `$2y$`, `$pbkdf2-sha1$`, `$pbkdf2-sha256$`,
+ * `$pbkdf2-sha512$`, `$1$`, `$apr1$` or `$6$`. Such a value is stored as is;
+ * only the prefix is looked at, as SFTPGo does.
+ *
+ * @example
+ * isHashedPassword('$6$saltstring$svn8…'); // true
+ * isHashedPassword('change-me'); // false
+ */
+export function isHashedPassword(value: string): boolean {
+  return formOf(value) !== undefined;
+}
+
+/**
+ * Checks `plain` against a stored hash in any of the forms of
+ * {@link isHashedPassword}, comparing in constant time. An empty password, an
+ * empty hash, a hash in an unknown form or a malformed one never matches, and
+ * a hash asking for an unreasonable cost (iterations, rounds, memory) is
+ * refused without being computed. Never rejects.
+ *
+ * @example
+ * await verifyPassword('password', '$pbkdf2-sha256$150000$E86a9YMX3zC7$R5J62hsSq+pYw00hLLPKBbcGXmq7fj5+/M0IFoYtZbo='); // true
  */
 export async function verifyPassword(plain: string, stored: string): Promise<boolean> {
   if (plain === '' || stored === '') return false;
-  if (stored.startsWith(ARGON2ID_PREFIX)) {
-    try {
-      return await verify(stored, plain);
-    } catch {
-      return false; // a malformed stored hash
-    }
+  const form = formOf(stored);
+  if (!form) return false;
+  try {
+    return await form.verify(plain, stored);
+  } catch {
+    return false; // each form catches its own errors; this is the last line
   }
-  return false;
 }
