@@ -4,6 +4,7 @@ export { loadHostKeys } from './host-keys.js';
 export { type LogEntry, type Logger, silentLogger } from './logger.js';
 export {
   KeyNotAuthorizedError,
+  type LoginContext,
   LoginError,
   type OfferedKey,
   passwordLogin,

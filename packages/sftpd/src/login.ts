@@ -1,4 +1,4 @@
-import { hashPassword, verifyPassword } from '@sftpgo/auth';
+import { hashPassword, isAddressAllowed, verifyPassword } from '@sftpgo/auth';
 import type { DataProvider, User } from '@sftpgo/provider';
 import ssh2 from 'ssh2';
 
@@ -10,11 +10,22 @@ export class LoginError extends Error {
 /** A key the account does not list: clients try their keys in turn until one fits. */
 export class KeyNotAuthorizedError extends LoginError {}
 
-/** Refuses a disabled or expired account. */
-function checkAccount(user: User, now: number): User {
+/** Where and when a login happens. */
+export interface LoginContext {
+  readonly clientIp: string;
+  /** Milliseconds since the epoch; now when absent. */
+  readonly now?: number;
+}
+
+/** Refuses a disabled or expired account, or a login from an address its filters exclude. */
+function checkAccount(user: User, context: LoginContext): User {
   if (user.status !== 1) throw new LoginError('user is disabled');
+  const now = context.now ?? Date.now();
   if (user.expiration_date > 0 && user.expiration_date < now) {
     throw new LoginError('user is expired');
+  }
+  if (!isAddressAllowed(context.clientIp, user.filters)) {
+    throw new LoginError(`login from ${context.clientIp} is not allowed`);
   }
   return user;
 }
@@ -30,7 +41,7 @@ export async function passwordLogin(
   provider: DataProvider,
   username: string,
   password: string,
-  now = Date.now(),
+  context: LoginContext,
 ): Promise<User> {
   const user = await provider.getUserByUsername(username);
   if (!user) {
@@ -41,7 +52,7 @@ export async function passwordLogin(
   if (!(await verifyPassword(password, user.password))) {
     throw new LoginError('invalid credentials');
   }
-  return checkAccount(user, now);
+  return checkAccount(user, context);
 }
 
 /** The key a client offers, and its signature once it proves it holds the private key. */
@@ -75,7 +86,7 @@ export async function publicKeyLogin(
   provider: DataProvider,
   username: string,
   offered: OfferedKey,
-  now = Date.now(),
+  context: LoginContext,
 ): Promise<User> {
   if (offered.algo.includes('-cert-')) {
     throw new LoginError(`certificates are not supported (${offered.algo})`);
@@ -84,7 +95,7 @@ export async function publicKeyLogin(
   if (!user) throw new LoginError(`user ${JSON.stringify(username)} does not exist`);
   const key = parsedKeys(user).find((k) => k.getPublicSSH().equals(offered.data));
   if (!key) throw new KeyNotAuthorizedError(`public key not authorized (${offered.algo})`);
-  checkAccount(user, now);
+  checkAccount(user, context);
   const { signature } = offered;
   if (signature && key.verify(signature.blob, signature.signature, signature.hashAlgo) !== true) {
     throw new LoginError('invalid public key signature');

@@ -194,16 +194,25 @@ export class SftpServer {
       const loginType = ctx.method === 'password' ? 'password' : 'public_key';
       const check =
         ctx.method === 'password'
-          ? passwordLogin(this.#provider, ctx.username, ctx.password)
-          : publicKeyLogin(this.#provider, ctx.username, {
-              algo: ctx.key.algo,
-              data: ctx.key.data,
-              ...(ctx.signature && ctx.blob
-                ? {
-                    signature: { blob: ctx.blob, signature: ctx.signature, hashAlgo: ctx.hashAlgo },
-                  }
-                : {}),
-            });
+          ? passwordLogin(this.#provider, ctx.username, ctx.password, { clientIp })
+          : publicKeyLogin(
+              this.#provider,
+              ctx.username,
+              {
+                algo: ctx.key.algo,
+                data: ctx.key.data,
+                ...(ctx.signature && ctx.blob
+                  ? {
+                      signature: {
+                        blob: ctx.blob,
+                        signature: ctx.signature,
+                        hashAlgo: ctx.hashAlgo,
+                      },
+                    }
+                  : {}),
+              },
+              { clientIp },
+            );
       check
         .then((found) => {
           // A key offered without a signature: it may be used, the client signs next.

@@ -42,6 +42,19 @@ beforeAll(async () => {
     home_dir: join(tmp.path, 'homes/disabled'),
     permissions: { '/': ['*'] },
   });
+  for (const [username, filters] of [
+    ['fenced', { allowed_ip: ['192.0.2.0/24'], denied_ip: [] }],
+    ['banned', { allowed_ip: ['127.0.0.1/32'], denied_ip: ['127.0.0.0/8'] }],
+    ['local', { allowed_ip: ['127.0.0.1/32', '2001:db8::/32'], denied_ip: ['192.0.2.1/32'] }],
+  ] as const) {
+    await provider.addUser({
+      username,
+      password: 'pass',
+      filters: { allowed_ip: [...filters.allowed_ip], denied_ip: [...filters.denied_ip] },
+      home_dir: join(tmp.path, 'homes', username),
+      permissions: { '/': ['*'] },
+    });
+  }
   server = new SftpServer({
     hostKeys: [Buffer.from(hostKey)],
     provider,
@@ -166,6 +179,8 @@ describe('SftpServer', () => {
       ['dave', 'wrong', 'invalid credentials'],
       ['nobody', 'x', 'does not exist'],
       ['disabled', 'pass', 'user is disabled'],
+      ['fenced', 'pass', 'login from 127.0.0.1 is not allowed'],
+      ['banned', 'pass', 'login from 127.0.0.1 is not allowed'],
     ] as const) {
       await expect(connect(user, pass)).rejects.toThrow(/authentication methods failed/);
       expect(logs).toContainEqual(
@@ -178,6 +193,10 @@ describe('SftpServer', () => {
         }),
       );
     }
+  });
+
+  it('admits a user whose IP filters allow the address', async () => {
+    (await connect('local', 'pass')).end();
   });
 
   it('refuses shell and exec requests', async () => {
