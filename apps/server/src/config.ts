@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 
 const port = z.number().int().min(0).max(65535);
@@ -27,6 +27,10 @@ export const ConfigSchema = z
         ciphers: z.array(z.string()).default([]),
         macs: z.array(z.string()).default([]),
         login_banner_file: z.string().default(''),
+        keyboard_interactive_auth_program: z
+          .string()
+          .refine((p) => p === '' || isAbsolute(p), { message: 'must be an absolute path' })
+          .default(''),
         keys: z.array(z.object({ private_key: z.string().min(1) }).strict()).default([]),
       })
       .strict()

@@ -90,6 +90,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     const sftp = new SftpServer({
       loginBanner,
       maxAuthTries: config.sftpd.max_auth_tries,
+      keyboardInteractiveProgram: config.sftpd.keyboard_interactive_auth_program,
       algorithms: {
         kex: config.sftpd.kex_algorithms,
         cipher: config.sftpd.ciphers,

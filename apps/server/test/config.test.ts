@@ -24,6 +24,7 @@ const SPEC_DEFAULTS = {
     ciphers: [],
     macs: [],
     login_banner_file: '',
+    keyboard_interactive_auth_program: '',
     keys: [],
   },
   data_provider: { driver: 'sqlite', name: 'sftpgo.db', track_quota: 2 },

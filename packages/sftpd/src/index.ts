@@ -1,6 +1,7 @@
 export { AtomicUploadFs, type UploadMode } from './atomic-upload-fs.js';
 export { DirectoryPermissions } from './directory-permissions.js';
 export { loadHostKeys } from './host-keys.js';
+export { type Challenge, keyboardInteractiveLogin } from './keyboard-interactive.js';
 export { type LogEntry, type Logger, silentLogger } from './logger.js';
 export {
   KeyNotAuthorizedError,

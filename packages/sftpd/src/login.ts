@@ -18,7 +18,7 @@ export interface LoginContext {
 }
 
 /** Refuses a disabled or expired account, or a login from an address its filters exclude. */
-function checkAccount(user: User, context: LoginContext): User {
+export function checkAccount(user: User, context: LoginContext): User {
   if (user.status !== 1) throw new LoginError('user is disabled');
   const now = context.now ?? Date.now();
   if (user.expiration_date > 0 && user.expiration_date < now) {
@@ -101,4 +101,20 @@ export async function publicKeyLogin(
     throw new LoginError('invalid public key signature');
   }
   return user;
+}
+
+/**
+ * A keyboard-interactive login: the account must exist and pass its checks,
+ * and `converse` (the dialogue with the configured program) must succeed.
+ */
+export async function interactiveLogin(
+  provider: DataProvider,
+  username: string,
+  converse: (user: User) => Promise<void>,
+  context: LoginContext,
+): Promise<User> {
+  const user = await provider.getUserByUsername(username);
+  if (!user) throw new LoginError(`user ${JSON.stringify(username)} does not exist`);
+  await converse(user);
+  return checkAccount(user, context);
 }

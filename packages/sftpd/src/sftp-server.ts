@@ -5,9 +5,16 @@ import { SftpSession } from '@sftpgo/sftp-protocol';
 import { type Fs, OsFs } from '@sftpgo/vfs';
 import ssh2 from 'ssh2';
 import type { UploadMode } from './atomic-upload-fs.js';
+import { keyboardInteractiveLogin } from './keyboard-interactive.js';
 import { type ConnectionStatus, LiveConnection } from './live-connection.js';
 import { type Logger, silentLogger } from './logger.js';
-import { KeyNotAuthorizedError, LoginError, passwordLogin, publicKeyLogin } from './login.js';
+import {
+  interactiveLogin,
+  KeyNotAuthorizedError,
+  LoginError,
+  passwordLogin,
+  publicKeyLogin,
+} from './login.js';
 import type { QuotaTracking } from './quota-fs.js';
 import type { ActiveTransfer, SessionEvent } from './session-events.js';
 import { type SessionFsOptions, sessionFs } from './session-fs.js';
@@ -37,6 +44,11 @@ export interface SftpServerOptions {
     readonly cipher?: readonly string[];
     readonly mac?: readonly string[];
   };
+  /**
+   * The spec's `keyboard_interactive_auth_program`: an absolute path; when
+   * set, keyboard-interactive logins run it.
+   */
+  readonly keyboardInteractiveProgram?: string;
   /** Text sent to clients before they authenticate. */
   readonly loginBanner?: string;
   /** Failed login attempts allowed per connection: 0 means 6, a negative number no limit. */
@@ -68,8 +80,12 @@ function algorithmsConfig(algorithms: SftpServerOptions['algorithms'] = {}): ssh
   return config;
 }
 
-/** The login methods offered, in the order clients should try them. */
-const METHODS: ssh2.AuthenticationType[] = ['publickey', 'password'];
+/** The `login_type` of the logs for each method. */
+const LOGIN_TYPES = {
+  password: 'password',
+  publickey: 'public_key',
+  'keyboard-interactive': 'keyboard-interactive',
+} as const;
 
 /** The ssh2 npm client, which sends SYMLINK in the draft's order to servers other than OpenSSH. */
 const SSH2_CLIENT = /^ssh2js/;
@@ -92,6 +108,9 @@ export class SftpServer {
   readonly #onEvent: (event: SessionEvent) => void;
   readonly #maxAuthTries: number;
   readonly #loginGraceMs: number;
+  readonly #interactiveProgram: string | undefined;
+  /** The login methods offered, in the order clients should try them. */
+  readonly #methods: ssh2.AuthenticationType[];
   readonly #connections = new Map<string, LiveConnection>();
   /** Logged-in connections of each user, for `max_sessions`. */
   readonly #sessionsOf = new Map<string, number>();
@@ -109,6 +128,9 @@ export class SftpServer {
     const tries = options.maxAuthTries ?? 0;
     this.#maxAuthTries = tries === 0 ? 6 : tries < 0 ? Number.POSITIVE_INFINITY : tries;
     this.#loginGraceMs = options.loginGraceMs ?? 120_000;
+    this.#interactiveProgram = options.keyboardInteractiveProgram || undefined;
+    this.#methods = ['publickey', 'password'];
+    if (this.#interactiveProgram) this.#methods.push('keyboard-interactive');
     this.#ssh = new ssh2.Server({
       hostKeys: [...options.hostKeys],
       algorithms: algorithmsConfig(options.algorithms),
@@ -187,32 +209,57 @@ export class SftpServer {
     });
     client.on('authentication', (ctx) => {
       lastUsername = ctx.username;
-      if (ctx.method !== 'password' && ctx.method !== 'publickey') {
-        ctx.reject(METHODS);
+      const program = this.#interactiveProgram;
+      if (
+        ctx.method !== 'password' &&
+        ctx.method !== 'publickey' &&
+        !(ctx.method === 'keyboard-interactive' && program)
+      ) {
+        ctx.reject(this.#methods);
         return;
       }
-      const loginType = ctx.method === 'password' ? 'password' : 'public_key';
+      const loginType = LOGIN_TYPES[ctx.method];
       const check =
         ctx.method === 'password'
           ? passwordLogin(this.#provider, ctx.username, ctx.password, { clientIp })
-          : publicKeyLogin(
-              this.#provider,
-              ctx.username,
-              {
-                algo: ctx.key.algo,
-                data: ctx.key.data,
-                ...(ctx.signature && ctx.blob
-                  ? {
-                      signature: {
-                        blob: ctx.blob,
-                        signature: ctx.signature,
-                        hashAlgo: ctx.hashAlgo,
-                      },
-                    }
-                  : {}),
-              },
-              { clientIp },
-            );
+          : ctx.method === 'keyboard-interactive'
+            ? interactiveLogin(
+                this.#provider,
+                ctx.username,
+                (found) =>
+                  keyboardInteractiveLogin(
+                    program!,
+                    found,
+                    (challenge) =>
+                      new Promise((resolve) =>
+                        ctx.prompt(
+                          challenge.questions.map((q) => ({ prompt: q.prompt, echo: q.echo })),
+                          '',
+                          challenge.instruction,
+                          (answers) => resolve(answers),
+                        ),
+                      ),
+                  ),
+                { clientIp },
+              )
+            : publicKeyLogin(
+                this.#provider,
+                ctx.username,
+                {
+                  algo: ctx.key.algo,
+                  data: ctx.key.data,
+                  ...(ctx.signature && ctx.blob
+                    ? {
+                        signature: {
+                          blob: ctx.blob,
+                          signature: ctx.signature,
+                          hashAlgo: ctx.hashAlgo,
+                        },
+                      }
+                    : {}),
+                },
+                { clientIp },
+              );
       check
         .then((found) => {
           // A key offered without a signature: it may be used, the client signs next.
@@ -234,7 +281,7 @@ export class SftpServer {
           if (!(probing && err instanceof KeyNotAuthorizedError)) {
             this.#logFailure(ctx.username, clientIp, loginType, err);
           }
-          ctx.reject(METHODS);
+          ctx.reject(this.#methods);
           if (++failures >= this.#maxAuthTries) {
             this.#logger.log({
               level: 'info',
