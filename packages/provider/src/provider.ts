@@ -11,6 +11,13 @@ export interface DataProvider {
    * @throws {ProviderError} with code `conflict` when the username is taken
    */
   addUser(input: UserInput): Promise<User>;
+  /**
+   * Adds the user, or replaces the account of the user with that username,
+   * keeping its id, used quota and last login: for users that an external
+   * authentication program returns.
+   * @throws {ValidationError} naming every problem of `input`
+   */
+  upsertUser(input: UserInput): Promise<User>;
   getUserById(id: number): Promise<User | undefined>;
   getUserByUsername(username: string): Promise<User | undefined>;
   /**

@@ -22,6 +22,51 @@ export class SqlProvider implements DataProvider {
   }
 
   async addUser(input: UserInput): Promise<User> {
+    const user = await this.#prepare(input);
+    try {
+      const result = await this.#db.insertInto('users').values(userToRow(user)).executeTakeFirst();
+      return { id: Number(result.insertId), ...user };
+    } catch (err) {
+      if (this.#isUniqueViolation(err)) {
+        const name = JSON.stringify(user.username);
+        throw new ProviderError('conflict', `username ${name} already exists`, { cause: err });
+      }
+      throw unavailable(err);
+    }
+  }
+
+  async upsertUser(input: UserInput): Promise<User> {
+    const existing = await this.getUserByUsername(String(input.username ?? ''));
+    if (!existing) {
+      try {
+        return await this.addUser(input);
+      } catch (err) {
+        // added by another process meanwhile: update it instead
+        if (!(err instanceof ProviderError && err.code === 'conflict')) throw err;
+        return this.upsertUser(input);
+      }
+    }
+    const { used_quota_size, used_quota_files, last_quota_update, last_login } = existing;
+    const columns: Omit<User, 'id'> = {
+      ...(await this.#prepare(input)),
+      used_quota_size,
+      used_quota_files,
+      last_quota_update,
+      last_login,
+    };
+    await this.#db
+      .updateTable('users')
+      .set(userToRow(columns))
+      .where('id', '=', existing.id)
+      .execute()
+      .catch((err: unknown) => {
+        throw unavailable(err);
+      });
+    return { id: existing.id, ...columns };
+  }
+
+  /** Validates `input` and hashes a plain password: a new user's row, without its id. */
+  async #prepare(input: UserInput): Promise<Omit<User, 'id'>> {
     const parsed = parseUserInput(input);
     if (!parsed.ok) throw new ValidationError(parsed.problems);
     const v = parsed.user;
@@ -51,21 +96,7 @@ export class SqlProvider implements DataProvider {
       filters: v.filters,
       filesystem: v.filesystem,
     };
-    try {
-      const result = await this.#db.insertInto('users').values(userToRow(user)).executeTakeFirst();
-      return { id: Number(result.insertId), ...user };
-    } catch (err) {
-      if (this.#isUniqueViolation(err)) {
-        throw new ProviderError(
-          'conflict',
-          `username ${JSON.stringify(v.username)} already exists`,
-          {
-            cause: err,
-          },
-        );
-      }
-      throw unavailable(err);
-    }
+    return user;
   }
 
   getUserById(id: number): Promise<User | undefined> {

@@ -103,6 +103,24 @@ describe('SQLite provider', () => {
     expect((await p.addUser({ ...alice, public_keys: [good] })).public_keys).toEqual([good]);
   });
 
+  it('upserts: adds a new user, and replaces an account keeping its id, quota and last login', async () => {
+    const p = await open();
+    const added = await p.upsertUser(alice);
+    await p.updateQuota('alice', { sizeDelta: 100, filesDelta: 1 });
+    await p.updateLastLogin('alice', 1234);
+    const replaced = await p.upsertUser({ ...alice, home_dir: '/srv/new', quota_files: 10 });
+    expect(replaced).toMatchObject({
+      id: added.id,
+      home_dir: '/srv/new',
+      quota_files: 10,
+      used_quota_size: 100,
+      used_quota_files: 1,
+      last_login: 1234,
+    });
+    expect(await p.getUserByUsername('alice')).toEqual(replaced);
+    await expect(p.upsertUser({ ...alice, home_dir: 'relative' })).rejects.toThrow(ValidationError);
+  });
+
   it('refuses a user with neither password nor public key', async () => {
     const p = await open();
     const { password: _none, ...nopass } = alice;
