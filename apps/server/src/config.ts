@@ -42,6 +42,11 @@ export const ConfigSchema = z
           .default('sqlite'),
         name: z.string().min(1).default('sftpgo.db'),
         track_quota: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(2),
+        external_auth_program: z
+          .string()
+          .refine((p) => p === '' || isAbsolute(p), { message: 'must be an absolute path' })
+          .default(''),
+        external_auth_scope: z.number().int().min(0).max(7).default(0),
       })
       .strict()
       .prefault({}),

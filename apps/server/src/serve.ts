@@ -91,6 +91,14 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       loginBanner,
       maxAuthTries: config.sftpd.max_auth_tries,
       keyboardInteractiveProgram: config.sftpd.keyboard_interactive_auth_program,
+      ...(config.data_provider.external_auth_program
+        ? {
+            externalAuth: {
+              program: config.data_provider.external_auth_program,
+              scope: config.data_provider.external_auth_scope,
+            },
+          }
+        : {}),
       algorithms: {
         kex: config.sftpd.kex_algorithms,
         cipher: config.sftpd.ciphers,

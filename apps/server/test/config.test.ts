@@ -27,7 +27,13 @@ const SPEC_DEFAULTS = {
     keyboard_interactive_auth_program: '',
     keys: [],
   },
-  data_provider: { driver: 'sqlite', name: 'sftpgo.db', track_quota: 2 },
+  data_provider: {
+    driver: 'sqlite',
+    name: 'sftpgo.db',
+    track_quota: 2,
+    external_auth_program: '',
+    external_auth_scope: 0,
+  },
   httpd: { bind_port: 8080, bind_address: '127.0.0.1' },
 };
 

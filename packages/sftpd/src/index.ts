@@ -1,5 +1,7 @@
 export { AtomicUploadFs, type UploadMode } from './atomic-upload-fs.js';
+export { Authenticator, type AuthenticatorOptions } from './authenticator.js';
 export { DirectoryPermissions } from './directory-permissions.js';
+export { EXTERNAL_SCOPE, type ExternalAuthRequest, runExternalAuth } from './external-auth.js';
 export { loadHostKeys } from './host-keys.js';
 export { type Challenge, keyboardInteractiveLogin } from './keyboard-interactive.js';
 export { type LogEntry, type Logger, silentLogger } from './logger.js';

@@ -1,5 +1,5 @@
 import { hashPassword, isAddressAllowed, verifyPassword } from '@sftpgo/auth';
-import type { DataProvider, User } from '@sftpgo/provider';
+import type { DataProvider, User, UserInput } from '@sftpgo/provider';
 import ssh2 from 'ssh2';
 
 /** Why a login was refused, for the logs; the client is only told "denied". */
@@ -117,4 +117,41 @@ export async function interactiveLogin(
   if (!user) throw new LoginError(`user ${JSON.stringify(username)} does not exist`);
   await converse(user);
   return checkAccount(user, context);
+}
+
+/**
+ * A login decided by the external authentication program: the user it
+ * returns is stored (with the password or key just used, so that the
+ * account stays usable), then the account's checks apply.
+ */
+export async function externalLogin(
+  provider: DataProvider,
+  returned: UserInput,
+  used: { readonly password?: string; readonly publicKey?: string },
+  context: LoginContext,
+): Promise<User> {
+  const keys = returned.public_keys ?? [];
+  const input: UserInput = {
+    ...returned,
+    ...(used.password ? { password: used.password } : {}),
+    ...(used.publicKey && !keys.includes(used.publicKey)
+      ? { public_keys: [...keys, used.publicKey] }
+      : {}),
+  };
+  return checkAccount(await provider.upsertUser(input), context);
+}
+
+/** A key offered by a client, in authorized_keys form: the type its blob names, and the blob. */
+export function authorizedKeyOf(data: Buffer): string {
+  const length = data.length >= 4 ? data.readUInt32BE(0) : 0;
+  const type = data.subarray(4, 4 + length).toString('latin1');
+  return `${type} ${data.toString('base64')}`;
+}
+
+/** Whether `signature` is a valid signature of `blob` by the offered key. */
+export function verifyOfferedSignature(offered: OfferedKey): boolean {
+  const key = ssh2.utils.parseKey(authorizedKeyOf(offered.data));
+  const { signature } = offered;
+  if (key instanceof Error || !signature) return false;
+  return key.verify(signature.blob, signature.signature, signature.hashAlgo) === true;
 }

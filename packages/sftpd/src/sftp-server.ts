@@ -5,16 +5,10 @@ import { SftpSession } from '@sftpgo/sftp-protocol';
 import { type Fs, OsFs } from '@sftpgo/vfs';
 import ssh2 from 'ssh2';
 import type { UploadMode } from './atomic-upload-fs.js';
-import { keyboardInteractiveLogin } from './keyboard-interactive.js';
+import { Authenticator } from './authenticator.js';
 import { type ConnectionStatus, LiveConnection } from './live-connection.js';
 import { type Logger, silentLogger } from './logger.js';
-import {
-  interactiveLogin,
-  KeyNotAuthorizedError,
-  LoginError,
-  passwordLogin,
-  publicKeyLogin,
-} from './login.js';
+import { KeyNotAuthorizedError, LoginError } from './login.js';
 import type { QuotaTracking } from './quota-fs.js';
 import type { ActiveTransfer, SessionEvent } from './session-events.js';
 import { type SessionFsOptions, sessionFs } from './session-fs.js';
@@ -49,6 +43,8 @@ export interface SftpServerOptions {
    * set, keyboard-interactive logins run it.
    */
   readonly keyboardInteractiveProgram?: string;
+  /** The spec's `external_auth_program` (absolute path) and `external_auth_scope`. */
+  readonly externalAuth?: { readonly program: string; readonly scope: number };
   /** Text sent to clients before they authenticate. */
   readonly loginBanner?: string;
   /** Failed login attempts allowed per connection: 0 means 6, a negative number no limit. */
@@ -108,9 +104,7 @@ export class SftpServer {
   readonly #onEvent: (event: SessionEvent) => void;
   readonly #maxAuthTries: number;
   readonly #loginGraceMs: number;
-  readonly #interactiveProgram: string | undefined;
-  /** The login methods offered, in the order clients should try them. */
-  readonly #methods: ssh2.AuthenticationType[];
+  readonly #auth: Authenticator;
   readonly #connections = new Map<string, LiveConnection>();
   /** Logged-in connections of each user, for `max_sessions`. */
   readonly #sessionsOf = new Map<string, number>();
@@ -128,9 +122,13 @@ export class SftpServer {
     const tries = options.maxAuthTries ?? 0;
     this.#maxAuthTries = tries === 0 ? 6 : tries < 0 ? Number.POSITIVE_INFINITY : tries;
     this.#loginGraceMs = options.loginGraceMs ?? 120_000;
-    this.#interactiveProgram = options.keyboardInteractiveProgram || undefined;
-    this.#methods = ['publickey', 'password'];
-    if (this.#interactiveProgram) this.#methods.push('keyboard-interactive');
+    this.#auth = new Authenticator({
+      provider: options.provider,
+      ...(options.keyboardInteractiveProgram
+        ? { keyboardInteractiveProgram: options.keyboardInteractiveProgram }
+        : {}),
+      ...(options.externalAuth ? { externalAuth: options.externalAuth } : {}),
+    });
     this.#ssh = new ssh2.Server({
       hostKeys: [...options.hostKeys],
       algorithms: algorithmsConfig(options.algorithms),
@@ -209,61 +207,17 @@ export class SftpServer {
     });
     client.on('authentication', (ctx) => {
       lastUsername = ctx.username;
-      const program = this.#interactiveProgram;
-      if (
-        ctx.method !== 'password' &&
-        ctx.method !== 'publickey' &&
-        !(ctx.method === 'keyboard-interactive' && program)
-      ) {
-        ctx.reject(this.#methods);
+      const method = ctx.method;
+      if (!this.#auth.supports(method)) {
+        ctx.reject(this.#auth.methods);
         return;
       }
-      const loginType = LOGIN_TYPES[ctx.method];
-      const check =
-        ctx.method === 'password'
-          ? passwordLogin(this.#provider, ctx.username, ctx.password, { clientIp })
-          : ctx.method === 'keyboard-interactive'
-            ? interactiveLogin(
-                this.#provider,
-                ctx.username,
-                (found) =>
-                  keyboardInteractiveLogin(
-                    program!,
-                    found,
-                    (challenge) =>
-                      new Promise((resolve) =>
-                        ctx.prompt(
-                          challenge.questions.map((q) => ({ prompt: q.prompt, echo: q.echo })),
-                          '',
-                          challenge.instruction,
-                          (answers) => resolve(answers),
-                        ),
-                      ),
-                  ),
-                { clientIp },
-              )
-            : publicKeyLogin(
-                this.#provider,
-                ctx.username,
-                {
-                  algo: ctx.key.algo,
-                  data: ctx.key.data,
-                  ...(ctx.signature && ctx.blob
-                    ? {
-                        signature: {
-                          blob: ctx.blob,
-                          signature: ctx.signature,
-                          hashAlgo: ctx.hashAlgo,
-                        },
-                      }
-                    : {}),
-                },
-                { clientIp },
-              );
-      check
+      const loginType = LOGIN_TYPES[method];
+      this.#auth
+        .check(ctx, clientIp)
         .then((found) => {
           // A key offered without a signature: it may be used, the client signs next.
-          if (ctx.method === 'publickey' && !ctx.signature) {
+          if (!found) {
             ctx.accept();
             return;
           }
@@ -281,7 +235,7 @@ export class SftpServer {
           if (!(probing && err instanceof KeyNotAuthorizedError)) {
             this.#logFailure(ctx.username, clientIp, loginType, err);
           }
-          ctx.reject(this.#methods);
+          ctx.reject(this.#auth.methods);
           if (++failures >= this.#maxAuthTries) {
             this.#logger.log({
               level: 'info',

@@ -1,0 +1,132 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { chmod, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { verifyPassword } from '@sftpgo/auth';
+import { type DataProvider, openSqliteProvider } from '@sftpgo/provider';
+import { type LogEntry, runExternalAuth, SftpServer } from '@sftpgo/sftpd';
+import { makeTempDir } from '@sftpgo/test-utils';
+import ssh2 from 'ssh2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const migrationsDir = fileURLToPath(new URL('../../../sql/sqlite/', import.meta.url));
+const SAMPLE = fileURLToPath(new URL('./fixtures/external-auth-sample.sh', import.meta.url));
+const rsa = () =>
+  generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+    publicKeyEncoding: { type: 'pkcs1', format: 'pem' },
+  }).privateKey;
+const hostKey = Buffer.from(rsa());
+
+let tmp: Awaited<ReturnType<typeof makeTempDir>>;
+let provider: DataProvider;
+const servers: SftpServer[] = [];
+
+beforeAll(async () => {
+  tmp = await makeTempDir();
+  provider = await openSqliteProvider({ path: join(tmp.path, 'db.sqlite'), migrationsDir });
+});
+
+afterAll(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+  await provider?.close();
+  await tmp.remove();
+});
+
+async function start(program: string, scope: number, logs: LogEntry[] = []) {
+  const server = new SftpServer({
+    hostKeys: [hostKey],
+    provider,
+    externalAuth: { program, scope },
+    logger: { log: (e) => logs.push(e) },
+  });
+  servers.push(server);
+  return (await server.listen(0, '127.0.0.1')).port;
+}
+
+function login(port: number, config: Partial<ssh2.ConnectConfig>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const client = new ssh2.Client();
+    client.once('ready', () => {
+      client.end();
+      resolve();
+    });
+    client.once('error', reject);
+    client.connect({ host: '127.0.0.1', port, ...config });
+  });
+}
+
+async function script(body: string): Promise<string> {
+  const path = join(tmp.path, `prog-${Math.random().toString(36).slice(2)}.sh`);
+  await writeFile(path, `#!/bin/sh\n${body}\n`);
+  await chmod(path, 0o755);
+  return path;
+}
+
+describe('external authentication', () => {
+  it("runs the spec's sample program: test_user with any password, stored in the provider", async () => {
+    const logs: LogEntry[] = [];
+    const port = await start(SAMPLE, 0, logs);
+    await login(port, { username: 'test_user', password: 'whatever' });
+    const stored = await provider.getUserByUsername('test_user');
+    expect(stored).toMatchObject({ home_dir: '/tmp/test_user', quota_files: 100000 });
+    expect(stored?.permissions).toEqual({ '/': ['*'], '/somedir': ['list', 'download'] });
+    expect(await verifyPassword('whatever', stored!.password)).toBe(true);
+    await expect(login(port, { username: 'other', password: 'x' })).rejects.toThrow(
+      /authentication methods failed/,
+    );
+    expect(logs).toContainEqual(
+      expect.objectContaining({
+        sender: 'connection_failed',
+        username: 'other',
+        error: 'external authentication refused',
+      }),
+    );
+  });
+
+  it('leaves the methods outside its scope to the provider', async () => {
+    const port = await start(SAMPLE, 2);
+    await expect(
+      login(port, { username: 'test_user', password: 'not-the-stored-one' }),
+    ).rejects.toThrow(/authentication methods failed/);
+  });
+
+  it('passes the offered public key and stores it with the user', async () => {
+    const program = await script(
+      `[ -n "$SFTPGO_AUTHD_PUBLIC_KEY" ] || { echo '{"username":""}'; exit 0; }
+echo "{\\"username\\":\\"$SFTPGO_AUTHD_USERNAME\\",\\"home_dir\\":\\"/tmp/ext\\",\\"permissions\\":{\\"/\\":[\\"*\\"]},\\"public_keys\\":[]}"`,
+    );
+    const port = await start(program, 2);
+    const privateKey = rsa();
+    await login(port, { username: 'keyholder', privateKey });
+    const stored = await provider.getUserByUsername('keyholder');
+    const expected = (ssh2.utils.parseKey(privateKey) as ssh2.ParsedKey)
+      .getPublicSSH()
+      .toString('base64');
+    expect(stored?.public_keys).toEqual([`ssh-rsa ${expected}`]);
+  });
+
+  it('refuses cleanly when the program misbehaves', async () => {
+    const request = { username: 'u', password: 'p' };
+    await expect(runExternalAuth(await script('echo not json'), request)).rejects.toThrow(/JSON/);
+    await expect(runExternalAuth(await script('exit 2'), request)).rejects.toThrow(/JSON/);
+    await expect(
+      runExternalAuth(await script('echo \'{"username":"someone-else"}\''), request),
+    ).rejects.toThrow(/another user/);
+    const started = Date.now();
+    await expect(runExternalAuth(await script('sleep 30'), request, 300)).rejects.toThrow(
+      /no answer in 300 ms/,
+    );
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('hands the variables over without a shell', async () => {
+    const program = await script(
+      'printf \'{"username":"%s","home_dir":"/tmp/x","password":"%s","permissions":{"/":["list"]}}\' "$SFTPGO_AUTHD_USERNAME" "$SFTPGO_AUTHD_PASSWORD"',
+    );
+    const hostile = '$(touch /tmp/pwned-by-sftpgo-test)`id`;';
+    const user = await runExternalAuth(program, { username: 'u', password: hostile });
+    expect(user.password).toBe(hostile);
+  });
+});
