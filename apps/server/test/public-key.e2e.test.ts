@@ -83,9 +83,15 @@ describe.runIf(hasCommand('sftp') && hasCommand('ssh-keygen'))('public key login
       expect(run.stdout, run.stderr).toContain('Remote working directory: /');
       expect(run.status).toBe(0);
     }
-    await server.waitForLog(
+    const line = await server.waitForLog(
       (l) => l.message === 'login' && l.username === 'keyed' && l.login_type === 'public_key',
     );
+    // the fingerprint OpenSSH prints for the key that was used
+    const printed = execFileSync('ssh-keygen', ['-lf', `${key('ed25519')}.pub`], {
+      encoding: 'utf8',
+    });
+    expect(printed).toContain(String(line.fingerprint));
+    expect(line.fingerprint).toMatch(/^SHA256:[\w+/]{43}$/);
   });
 
   it('refuses a key the account does not list', () => {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { type AddressInfo, createServer, type Server as NetServer, type Socket } from 'node:net';
 import type { DataProvider, User } from '@sftpgo/provider';
 import { SftpSession } from '@sftpgo/sftp-protocol';
@@ -74,6 +74,11 @@ function algorithmsConfig(algorithms: SftpServerOptions['algorithms'] = {}): ssh
     config[key] = [...names] as never;
   }
   return config;
+}
+
+/** A key's fingerprint as OpenSSH prints it: `SHA256:` and unpadded base64. */
+function keyFingerprint(blob: Buffer): string {
+  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
 }
 
 /** The `login_type` of the logs for each method. */
@@ -225,7 +230,9 @@ export class SftpServer {
           clearTimeout(grace);
           user = found;
           connection.username = found.username;
-          this.#recordLogin(found, clientIp, loginType, id);
+          this.#recordLogin(found, clientIp, loginType, id, {
+            ...(ctx.method === 'publickey' ? { fingerprint: keyFingerprint(ctx.key.data) } : {}),
+          });
           ctx.accept();
         })
         .catch((err: unknown) => {
@@ -277,7 +284,13 @@ export class SftpServer {
     });
   }
 
-  #recordLogin(user: User, clientIp: string, loginType: string, connectionId: string): void {
+  #recordLogin(
+    user: User,
+    clientIp: string,
+    loginType: string,
+    connectionId: string,
+    details: Record<string, string>,
+  ): void {
     this.#provider.updateLastLogin(user.username).catch((err: unknown) =>
       this.#logger.log({
         level: 'warn',
@@ -293,6 +306,7 @@ export class SftpServer {
       client_ip: clientIp,
       login_type: loginType,
       connection_id: connectionId,
+      ...details,
     });
   }
 
