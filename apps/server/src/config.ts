@@ -27,6 +27,17 @@ export const ConfigSchema = z
         ciphers: z.array(z.string()).default([]),
         macs: z.array(z.string()).default([]),
         login_banner_file: z.string().default(''),
+        defender: z
+          .object({
+            enabled: z.boolean().default(false),
+            score_per_failure: z.number().int().positive().default(1),
+            threshold: z.number().int().positive().default(15),
+            ban_time: z.number().int().positive().default(30),
+            observation_time: z.number().int().positive().default(30),
+            allow_list: z.array(z.string()).default([]),
+          })
+          .strict()
+          .prefault({}),
         keyboard_interactive_auth_program: z
           .string()
           .refine((p) => p === '' || isAbsolute(p), { message: 'must be an absolute path' })

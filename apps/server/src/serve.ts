@@ -4,8 +4,8 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApi } from '@sftpgo/api';
 import { openSqliteProvider } from '@sftpgo/provider';
-import { type Logger, loadHostKeys, SftpServer } from '@sftpgo/sftpd';
-import { loadConfig } from './config.js';
+import { type DefenderOptions, type Logger, loadHostKeys, SftpServer } from '@sftpgo/sftpd';
+import { type Config, loadConfig } from './config.js';
 import { logSessionEvent } from './event-log.js';
 import { fullVersion, versionInfo } from './version.js';
 
@@ -54,6 +54,17 @@ async function readLoginBanner(
   }
 }
 
+/** The defender's settings, times in minutes in the file. */
+function defenderOptions(d: Config['sftpd']['defender']): DefenderOptions {
+  return {
+    scorePerFailure: d.score_per_failure,
+    threshold: d.threshold,
+    banTimeMs: d.ban_time * 60_000,
+    observationMs: d.observation_time * 60_000,
+    allowList: d.allow_list,
+  };
+}
+
 /** Starts the SFTP service and the REST API as the configuration says. */
 export async function serve(options: ServeOptions): Promise<RunningServer> {
   const { logger } = options;
@@ -91,6 +102,9 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       loginBanner,
       maxAuthTries: config.sftpd.max_auth_tries,
       keyboardInteractiveProgram: config.sftpd.keyboard_interactive_auth_program,
+      ...(config.sftpd.defender.enabled
+        ? { defender: defenderOptions(config.sftpd.defender) }
+        : {}),
       ...(config.data_provider.external_auth_program
         ? {
             externalAuth: {

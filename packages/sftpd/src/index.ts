@@ -1,5 +1,6 @@
 export { AtomicUploadFs, type UploadMode } from './atomic-upload-fs.js';
 export { Authenticator, type AuthenticatorOptions } from './authenticator.js';
+export { Defender, type DefenderOptions } from './defender.js';
 export { DirectoryPermissions } from './directory-permissions.js';
 export { EXTERNAL_SCOPE, type ExternalAuthRequest, runExternalAuth } from './external-auth.js';
 export { loadHostKeys } from './host-keys.js';

@@ -6,6 +6,7 @@ import { type Fs, OsFs } from '@sftpgo/vfs';
 import ssh2 from 'ssh2';
 import type { UploadMode } from './atomic-upload-fs.js';
 import { Authenticator } from './authenticator.js';
+import { Defender, type DefenderOptions } from './defender.js';
 import { type ConnectionStatus, LiveConnection } from './live-connection.js';
 import { type Logger, silentLogger } from './logger.js';
 import { KeyNotAuthorizedError, LoginError } from './login.js';
@@ -45,6 +46,8 @@ export interface SftpServerOptions {
   readonly keyboardInteractiveProgram?: string;
   /** The spec's `external_auth_program` (absolute path) and `external_auth_scope`. */
   readonly externalAuth?: { readonly program: string; readonly scope: number };
+  /** Bans addresses whose logins keep failing; none when absent. */
+  readonly defender?: DefenderOptions;
   /** Text sent to clients before they authenticate. */
   readonly loginBanner?: string;
   /** Failed login attempts allowed per connection: 0 means 6, a negative number no limit. */
@@ -110,6 +113,7 @@ export class SftpServer {
   readonly #maxAuthTries: number;
   readonly #loginGraceMs: number;
   readonly #auth: Authenticator;
+  readonly #defender: Defender | undefined;
   readonly #connections = new Map<string, LiveConnection>();
   /** Logged-in connections of each user, for `max_sessions`. */
   readonly #sessionsOf = new Map<string, number>();
@@ -127,6 +131,7 @@ export class SftpServer {
     const tries = options.maxAuthTries ?? 0;
     this.#maxAuthTries = tries === 0 ? 6 : tries < 0 ? Number.POSITIVE_INFINITY : tries;
     this.#loginGraceMs = options.loginGraceMs ?? 120_000;
+    this.#defender = options.defender && new Defender(options.defender);
     this.#auth = new Authenticator({
       provider: options.provider,
       ...(options.keyboardInteractiveProgram
@@ -144,6 +149,13 @@ export class SftpServer {
       this.#accept(client, info.ip, info.header.versions.software),
     );
     this.#tcp = createServer((socket: Socket) => {
+      const ip = socket.remoteAddress ?? '';
+      if (this.#defender?.isBanned(ip)) {
+        // refused before any key exchange: a banned address costs nothing
+        this.#logger.log({ level: 'debug', sender: 'defender', message: `refused banned ${ip}` });
+        socket.destroy();
+        return;
+      }
       // ssh2 writes each SSH packet separately: without this, Nagle holds back
       // the small replies that acknowledge each write and uploads crawl.
       socket.setNoDelay(true);
@@ -274,6 +286,9 @@ export class SftpServer {
   }
 
   #logFailure(username: string, clientIp: string, loginType: string, err: unknown): void {
+    if (this.#defender?.recordFailure(clientIp)) {
+      this.#logger.log({ level: 'warn', sender: 'defender', message: `banned ${clientIp}` });
+    }
     this.#logger.log({
       level: 'warn',
       sender: 'connection_failed',
