@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hasCommand, makeTempDir } from '@sftpgo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,7 +36,8 @@ describe.runIf(hasCommand('sftp') && hasCommand('ssh-keygen'))('public key login
         key(name!),
       ]);
     }
-    const started = await startLoopbackServer(tmp.path);
+    await writeFile(join(tmp.path, 'banner.txt'), 'Authorised users only.\n');
+    const started = await startLoopbackServer(tmp.path, { login_banner_file: 'banner.txt' });
     server = started.server;
     const publicKeys = await Promise.all(
       ['ed25519', 'rsa', 'ecdsa'].map((n) => readFile(`${key(n)}.pub`, 'utf8')),
@@ -92,6 +93,11 @@ describe.runIf(hasCommand('sftp') && hasCommand('ssh-keygen'))('public key login
     });
     expect(printed).toContain(String(line.fingerprint));
     expect(line.fingerprint).toMatch(/^SHA256:[\w+/]{43}$/);
+  });
+
+  it('shows the login banner file before authentication', () => {
+    expect(sftpWithKey('ed25519').stderr).toContain('Authorised users only.');
+    expect(sftpWithKey('stranger').stderr).toContain('Authorised users only.');
   });
 
   it('refuses a key the account does not list', () => {
