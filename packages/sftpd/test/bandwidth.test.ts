@@ -1,19 +1,13 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type DataProvider, openSqliteProvider } from '@sftpgo/provider';
 import { SftpServer } from '@sftpgo/sftpd';
 import { makeTempDir } from '@sftpgo/test-utils';
 import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hostKey, migrationsDir } from './fixtures.js';
 
-const migrationsDir = fileURLToPath(new URL('../../../sql/sqlite/', import.meta.url));
-const hostKey = generateKeyPairSync('rsa', {
-  modulusLength: 2048,
-  privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
-  publicKeyEncoding: { type: 'pkcs1', format: 'pem' },
-}).privateKey;
 const MiB = 1024 * 1024;
 
 let tmp: Awaited<ReturnType<typeof makeTempDir>>;
@@ -38,7 +32,7 @@ beforeAll(async () => {
     home_dir: join(tmp.path, 'up'),
     permissions: { '/': ['*'] },
   });
-  server = new SftpServer({ hostKeys: [Buffer.from(hostKey)], provider });
+  server = new SftpServer({ hostKeys: [hostKey], provider });
   port = (await server.listen(0, '127.0.0.1')).port;
 });
 

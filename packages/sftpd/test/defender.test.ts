@@ -1,13 +1,12 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { once } from 'node:events';
 import { connect as connectTcp } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { openSqliteProvider } from '@sftpgo/provider';
 import { Defender, type DefenderOptions, SftpServer } from '@sftpgo/sftpd';
 import { makeTempDir } from '@sftpgo/test-utils';
 import ssh2 from 'ssh2';
 import { describe, expect, it } from 'vitest';
+import { hostKey, migrationsDir } from './fixtures.js';
 
 const base: DefenderOptions = {
   scorePerFailure: 1,
@@ -58,18 +57,10 @@ describe('SftpServer with a defender', () => {
     const tmp = await makeTempDir();
     const provider = await openSqliteProvider({
       path: join(tmp.path, 'db'),
-      migrationsDir: fileURLToPath(new URL('../../../sql/sqlite/', import.meta.url)),
+      migrationsDir,
     });
     const server = new SftpServer({
-      hostKeys: [
-        Buffer.from(
-          generateKeyPairSync('rsa', {
-            modulusLength: 2048,
-            privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
-            publicKeyEncoding: { type: 'pkcs1', format: 'pem' },
-          }).privateKey,
-        ),
-      ],
+      hostKeys: [hostKey],
       provider,
       defender: { ...base, threshold: 2 },
     });

@@ -1,4 +1,3 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,16 +7,9 @@ import { type LogEntry, runExternalAuth, SftpServer } from '@sftpgo/sftpd';
 import { makeTempDir } from '@sftpgo/test-utils';
 import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hostKey, migrationsDir, rsaPrivateKey } from './fixtures.js';
 
-const migrationsDir = fileURLToPath(new URL('../../../sql/sqlite/', import.meta.url));
 const SAMPLE = fileURLToPath(new URL('./fixtures/external-auth-sample.sh', import.meta.url));
-const rsa = () =>
-  generateKeyPairSync('rsa', {
-    modulusLength: 2048,
-    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
-    publicKeyEncoding: { type: 'pkcs1', format: 'pem' },
-  }).privateKey;
-const hostKey = Buffer.from(rsa());
 
 let tmp: Awaited<ReturnType<typeof makeTempDir>>;
 let provider: DataProvider;
@@ -98,7 +90,7 @@ describe('external authentication', () => {
 echo "{\\"username\\":\\"$SFTPGO_AUTHD_USERNAME\\",\\"home_dir\\":\\"/tmp/ext\\",\\"permissions\\":{\\"/\\":[\\"*\\"]},\\"public_keys\\":[]}"`,
     );
     const port = await start(program, 2);
-    const privateKey = rsa();
+    const privateKey = rsaPrivateKey();
     await login(port, { username: 'keyholder', privateKey });
     const stored = await provider.getUserByUsername('keyholder');
     const expected = (ssh2.utils.parseKey(privateKey) as ssh2.ParsedKey)

@@ -1,14 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { openSqliteProvider } from '@sftpgo/provider';
 import { loadHostKeys, SftpServer } from '@sftpgo/sftpd';
 import { hasCommand, makeTempDir } from '@sftpgo/test-utils';
 import ssh2 from 'ssh2';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { migrationsDir } from './fixtures.js';
 
-const migrationsDir = fileURLToPath(new URL('../../../sql/sqlite/', import.meta.url));
 let tmp: Awaited<ReturnType<typeof makeTempDir>>;
 
 beforeEach(async () => {

@@ -1,4 +1,3 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,16 +6,9 @@ import { keyboardInteractiveLogin, type LogEntry, SftpServer } from '@sftpgo/sft
 import { makeTempDir } from '@sftpgo/test-utils';
 import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hostKey, migrationsDir } from './fixtures.js';
 
-const migrationsDir = fileURLToPath(new URL('../../../sql/sqlite/', import.meta.url));
 const SAMPLE = fileURLToPath(new URL('./fixtures/keyboard-interactive-sample.sh', import.meta.url));
-const hostKey = Buffer.from(
-  generateKeyPairSync('rsa', {
-    modulusLength: 2048,
-    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
-    publicKeyEncoding: { type: 'pkcs1', format: 'pem' },
-  }).privateKey,
-);
 
 let tmp: Awaited<ReturnType<typeof makeTempDir>>;
 let provider: DataProvider;

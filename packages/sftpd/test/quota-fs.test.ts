@@ -1,12 +1,10 @@
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type DataProvider, openSqliteProvider, type User, type UserInput } from '@sftpgo/provider';
 import { AtomicUploadFs, QuotaFs } from '@sftpgo/sftpd';
 import { makeTempDir } from '@sftpgo/test-utils';
 import { type Fs, OsFs, VfsError } from '@sftpgo/vfs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-
-const migrationsDir = fileURLToPath(new URL('../../../sql/sqlite/', import.meta.url));
+import { migrationsDir } from './fixtures.js';
 
 let tmp: Awaited<ReturnType<typeof makeTempDir>>;
 let provider: DataProvider;

@@ -1,18 +1,10 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type DataProvider, openSqliteProvider } from '@sftpgo/provider';
 import { type LogEntry, SftpServer } from '@sftpgo/sftpd';
 import { makeTempDir } from '@sftpgo/test-utils';
 import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const migrationsDir = fileURLToPath(new URL('../../../sql/sqlite/', import.meta.url));
-const hostKey = generateKeyPairSync('rsa', {
-  modulusLength: 2048,
-  privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
-  publicKeyEncoding: { type: 'pkcs1', format: 'pem' },
-}).privateKey;
+import { hostKey, migrationsDir } from './fixtures.js';
 
 let tmp: Awaited<ReturnType<typeof makeTempDir>>;
 let provider: DataProvider;
@@ -37,7 +29,7 @@ beforeAll(async () => {
     });
   }
   server = new SftpServer({
-    hostKeys: [Buffer.from(hostKey)],
+    hostKeys: [hostKey],
     provider,
     idleTimeoutMs: IDLE_MS,
     logger: { log: (e) => logs.push(e) },

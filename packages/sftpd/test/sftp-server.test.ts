@@ -1,22 +1,14 @@
-import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
 import { connect as connectTcp } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type DataProvider, openSqliteProvider } from '@sftpgo/provider';
 import { type LogEntry, SftpServer } from '@sftpgo/sftpd';
 import { makeTempDir } from '@sftpgo/test-utils';
 import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const migrationsDir = fileURLToPath(new URL('../../../sql/sqlite/', import.meta.url));
-// ssh2 reads PKCS#1 PEM RSA keys, not PKCS#8.
-const hostKey = generateKeyPairSync('rsa', {
-  modulusLength: 2048,
-  privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
-  publicKeyEncoding: { type: 'pkcs1', format: 'pem' },
-}).privateKey;
+import { hostKey, migrationsDir } from './fixtures.js';
 
 let tmp: Awaited<ReturnType<typeof makeTempDir>>;
 let provider: DataProvider;
@@ -56,7 +48,7 @@ beforeAll(async () => {
     });
   }
   server = new SftpServer({
-    hostKeys: [Buffer.from(hostKey)],
+    hostKeys: [hostKey],
     provider,
     ident: 'SFTPGo_test',
     logger: { log: (e) => logs.push(e) },

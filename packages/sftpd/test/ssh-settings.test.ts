@@ -1,21 +1,11 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { connect as connectTcp } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type DataProvider, openSqliteProvider } from '@sftpgo/provider';
 import { type LogEntry, SftpServer, type SftpServerOptions } from '@sftpgo/sftpd';
 import { makeTempDir } from '@sftpgo/test-utils';
 import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const migrationsDir = fileURLToPath(new URL('../../../sql/sqlite/', import.meta.url));
-const hostKey = Buffer.from(
-  generateKeyPairSync('rsa', {
-    modulusLength: 2048,
-    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
-    publicKeyEncoding: { type: 'pkcs1', format: 'pem' },
-  }).privateKey,
-);
+import { hostKey, migrationsDir } from './fixtures.js';
 
 let tmp: Awaited<ReturnType<typeof makeTempDir>>;
 let provider: DataProvider;

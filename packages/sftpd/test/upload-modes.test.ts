@@ -1,19 +1,12 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type DataProvider, openSqliteProvider } from '@sftpgo/provider';
 import { SftpServer, type UploadMode } from '@sftpgo/sftpd';
 import { makeTempDir } from '@sftpgo/test-utils';
 import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const migrationsDir = fileURLToPath(new URL('../../../sql/sqlite/', import.meta.url));
-const hostKey = generateKeyPairSync('rsa', {
-  modulusLength: 2048,
-  privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
-  publicKeyEncoding: { type: 'pkcs1', format: 'pem' },
-}).privateKey;
+import { hostKey, migrationsDir } from './fixtures.js';
 
 let tmp: Awaited<ReturnType<typeof makeTempDir>>;
 let provider: DataProvider;
@@ -38,7 +31,7 @@ async function serverWithMode(mode: UploadMode): Promise<{ port: number; home: s
     home_dir: home,
     permissions: { '/': ['*'] },
   });
-  const server = new SftpServer({ hostKeys: [Buffer.from(hostKey)], provider, uploadMode: mode });
+  const server = new SftpServer({ hostKeys: [hostKey], provider, uploadMode: mode });
   servers.push(server);
   return { port: (await server.listen(0, '127.0.0.1')).port, home };
 }
