@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { type DataProvider, openSqliteProvider } from '@sftpgo/provider';
 import { SftpServer } from '@sftpgo/sftpd';
 import { makeTempDir } from '@sftpgo/test-utils';
-import ssh2 from 'ssh2';
+import type ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hostKey, migrationsDir } from './fixtures.js';
+import { connectClient, hostKey, migrationsDir, sftpOf } from './fixtures.js';
 
 const MiB = 1024 * 1024;
 
@@ -43,15 +43,9 @@ afterAll(async () => {
 });
 
 async function timed(username: string, transfer: (sftp: ssh2.SFTPWrapper) => Promise<void>) {
-  const client = new ssh2.Client();
-  await new Promise<void>((resolve, reject) => {
-    client.once('ready', () => resolve()).once('error', reject);
-    client.connect({ host: '127.0.0.1', port, username, password: 'pass' });
-  });
+  const client = await connectClient(port, { username, password: 'pass' });
   try {
-    const sftp = await new Promise<ssh2.SFTPWrapper>((resolve, reject) =>
-      client.sftp((err, s) => (err ? reject(err) : resolve(s))),
-    );
+    const sftp = await sftpOf(client);
     const started = performance.now();
     await transfer(sftp);
     return (performance.now() - started) / 1000;

@@ -1,4 +1,3 @@
-import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { verifyPassword } from '@sftpgo/auth';
@@ -7,7 +6,7 @@ import { type LogEntry, runExternalAuth, SftpServer } from '@sftpgo/sftpd';
 import { makeTempDir } from '@sftpgo/test-utils';
 import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hostKey, migrationsDir, rsaPrivateKey } from './fixtures.js';
+import { connectClient, hostKey, migrationsDir, rsaPrivateKey, writeScript } from './fixtures.js';
 
 const SAMPLE = fileURLToPath(new URL('./fixtures/external-auth-sample.sh', import.meta.url));
 
@@ -37,24 +36,11 @@ async function start(program: string, scope: number, logs: LogEntry[] = []) {
   return (await server.listen(0, '127.0.0.1')).port;
 }
 
-function login(port: number, config: Partial<ssh2.ConnectConfig>): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const client = new ssh2.Client();
-    client.once('ready', () => {
-      client.end();
-      resolve();
-    });
-    client.once('error', reject);
-    client.connect({ host: '127.0.0.1', port, ...config });
-  });
+async function login(port: number, config: ssh2.ConnectConfig): Promise<void> {
+  (await connectClient(port, config)).end();
 }
 
-async function script(body: string): Promise<string> {
-  const path = join(tmp.path, `prog-${Math.random().toString(36).slice(2)}.sh`);
-  await writeFile(path, `#!/bin/sh\n${body}\n`);
-  await chmod(path, 0o755);
-  return path;
-}
+const script = (body: string) => writeScript(tmp.path, body);
 
 describe('external authentication', () => {
   it("runs the spec's sample program: test_user with any password, stored in the provider", async () => {

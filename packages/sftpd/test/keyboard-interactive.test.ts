@@ -1,4 +1,3 @@
-import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type DataProvider, openSqliteProvider, type User } from '@sftpgo/provider';
@@ -6,7 +5,7 @@ import { keyboardInteractiveLogin, type LogEntry, SftpServer } from '@sftpgo/sft
 import { makeTempDir } from '@sftpgo/test-utils';
 import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hostKey, migrationsDir } from './fixtures.js';
+import { hostKey, migrationsDir, writeScript } from './fixtures.js';
 
 const SAMPLE = fileURLToPath(new URL('./fixtures/keyboard-interactive-sample.sh', import.meta.url));
 
@@ -59,12 +58,7 @@ function login(username: string, rounds: string[][]) {
   });
 }
 
-async function script(body: string): Promise<string> {
-  const path = join(tmp.path, `prog-${Math.random().toString(36).slice(2)}.sh`);
-  await writeFile(path, `#!/bin/sh\n${body}\n`);
-  await chmod(path, 0o755);
-  return path;
-}
+const script = (body: string) => writeScript(tmp.path, body);
 
 const ask = async () => ['x'];
 

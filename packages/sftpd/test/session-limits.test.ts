@@ -2,9 +2,9 @@ import { join } from 'node:path';
 import { type DataProvider, openSqliteProvider } from '@sftpgo/provider';
 import { type LogEntry, SftpServer } from '@sftpgo/sftpd';
 import { makeTempDir } from '@sftpgo/test-utils';
-import ssh2 from 'ssh2';
+import type ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hostKey, migrationsDir } from './fixtures.js';
+import { connectClient, hostKey, migrationsDir, sftpOf } from './fixtures.js';
 
 let tmp: Awaited<ReturnType<typeof makeTempDir>>;
 let provider: DataProvider;
@@ -43,13 +43,7 @@ afterAll(async () => {
   await tmp.remove();
 });
 
-function connect(username: string): Promise<ssh2.Client> {
-  return new Promise((resolve, reject) => {
-    const client = new ssh2.Client();
-    client.once('ready', () => resolve(client)).once('error', reject);
-    client.connect({ host: '127.0.0.1', port, username, password: 'pass' });
-  });
-}
+const connect = (username: string) => connectClient(port, { username, password: 'pass' });
 
 const closedOf = (c: ssh2.Client) =>
   new Promise<void>((resolve) => c.once('close', () => resolve()));
@@ -80,9 +74,7 @@ describe('session limits', () => {
   it('closes a connection that stays idle, and keeps a busy one', async () => {
     const idle = await connect('many');
     const busy = await connect('many');
-    const sftp = await new Promise<ssh2.SFTPWrapper>((resolve, reject) =>
-      busy.sftp((err, s) => (err ? reject(err) : resolve(s))),
-    );
+    const sftp = await sftpOf(busy);
     let busyClosed = false;
     busy.once('close', () => {
       busyClosed = true;

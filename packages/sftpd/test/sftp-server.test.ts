@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { type DataProvider, openSqliteProvider } from '@sftpgo/provider';
 import { type LogEntry, SftpServer } from '@sftpgo/sftpd';
 import { makeTempDir } from '@sftpgo/test-utils';
-import ssh2 from 'ssh2';
+import type ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hostKey, migrationsDir } from './fixtures.js';
+import { connectClient, hostKey, migrationsDir, sftpOf } from './fixtures.js';
 
 let tmp: Awaited<ReturnType<typeof makeTempDir>>;
 let provider: DataProvider;
@@ -62,20 +62,7 @@ afterAll(async () => {
   await tmp.remove();
 });
 
-function connect(username: string, password: string): Promise<ssh2.Client> {
-  return new Promise((resolve, reject) => {
-    const client = new ssh2.Client();
-    client.once('ready', () => resolve(client));
-    client.once('error', reject);
-    client.connect({ host: '127.0.0.1', port, username, password, readyTimeout: 10_000 });
-  });
-}
-
-function sftpOf(client: ssh2.Client): Promise<ssh2.SFTPWrapper> {
-  return new Promise((resolve, reject) =>
-    client.sftp((err, sftp) => (err ? reject(err) : resolve(sftp))),
-  );
-}
+const connect = (username: string, password: string) => connectClient(port, { username, password });
 
 function call<T>(fn: (cb: (err: Error | null | undefined, v: T) => void) => void): Promise<T> {
   return new Promise((resolve, reject) => fn((err, v) => (err ? reject(err) : resolve(v))));

@@ -3,10 +3,9 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type DataProvider, openSqliteProvider } from '@sftpgo/provider';
 import { SftpServer, type UploadMode } from '@sftpgo/sftpd';
-import { makeTempDir } from '@sftpgo/test-utils';
-import ssh2 from 'ssh2';
+import { eventually, makeTempDir } from '@sftpgo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hostKey, migrationsDir } from './fixtures.js';
+import { connectClient, hostKey, migrationsDir, sftpOf } from './fixtures.js';
 
 let tmp: Awaited<ReturnType<typeof makeTempDir>>;
 let provider: DataProvider;
@@ -37,15 +36,8 @@ async function serverWithMode(mode: UploadMode): Promise<{ port: number; home: s
 }
 
 async function connect(port: number, username: string) {
-  const client = new ssh2.Client();
-  await new Promise<void>((resolve, reject) => {
-    client.once('ready', () => resolve()).once('error', reject);
-    client.connect({ host: '127.0.0.1', port, username, password: 'pass' });
-  });
-  const sftp = await new Promise<ssh2.SFTPWrapper>((resolve, reject) =>
-    client.sftp((err, s) => (err ? reject(err) : resolve(s))),
-  );
-  return { client, sftp };
+  const client = await connectClient(port, { username, password: 'pass' });
+  return { client, sftp: await sftpOf(client) };
 }
 
 /** Opens `/cut.bin`, writes some data, and drops the connection with the file open. */
@@ -60,17 +52,6 @@ async function cutUpload(port: number, username: string): Promise<void> {
   const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
   client.destroy();
   await closed;
-}
-
-async function eventually(check: () => Promise<void>): Promise<void> {
-  for (let i = 0; ; i++) {
-    try {
-      return await check();
-    } catch (err) {
-      if (i >= 50) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 }
 
 describe('upload modes over SFTP', () => {
