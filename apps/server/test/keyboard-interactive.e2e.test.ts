@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hasCommand, makeTempDir } from '@sftpgo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sftpOptions } from './openssh-client.js';
 import {
   addUser,
   killAllServers,
@@ -50,16 +51,11 @@ describe.runIf(hasCommand('sftp'))('keyboard-interactive login with OpenSSH', ()
     return spawnSync(
       'sftp',
       [
-        '-F',
-        '/dev/null',
+        ...sftpOptions(server.sshPort),
         '-oBatchMode=no',
         '-oPreferredAuthentications=keyboard-interactive',
         '-oKbdInteractiveAuthentication=yes',
         '-oNumberOfPasswordPrompts=1',
-        '-oStrictHostKeyChecking=no',
-        '-oUserKnownHostsFile=/dev/null',
-        '-P',
-        String(server.sshPort),
         '-b',
         '-',
         'kbd@127.0.0.1',

@@ -1,5 +1,20 @@
 import { spawn } from 'node:child_process';
 
+/**
+ * OpenSSH's sftp options for a test server on 127.0.0.1:`port`: no user
+ * configuration, and a host key that is accepted and remembered nowhere.
+ */
+export function sftpOptions(port: number): string[] {
+  return [
+    '-F',
+    '/dev/null',
+    '-oStrictHostKeyChecking=no',
+    '-oUserKnownHostsFile=/dev/null',
+    '-P',
+    String(port),
+  ];
+}
+
 /** Runs OpenSSH's sftp in batch mode with a password given through sshpass. */
 export function sftpBatch(
   port: number,
@@ -13,15 +28,10 @@ export function sftpBatch(
     [
       '-e',
       'sftp',
-      '-F',
-      '/dev/null',
+      ...sftpOptions(port),
       '-oBatchMode=no',
-      '-oStrictHostKeyChecking=no',
-      '-oUserKnownHostsFile=/dev/null',
       '-oPreferredAuthentications=password',
       '-oNumberOfPasswordPrompts=1',
-      '-P',
-      String(port),
       '-b',
       '-',
       `${user}@127.0.0.1`,

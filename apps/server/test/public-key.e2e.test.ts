@@ -3,6 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hasCommand, makeTempDir } from '@sftpgo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sftpOptions } from './openssh-client.js';
 import {
   addUser,
   killAllServers,
@@ -60,16 +61,11 @@ describe.runIf(hasCommand('sftp') && hasCommand('ssh-keygen'))('public key login
     return spawnSync(
       'sftp',
       [
-        '-F',
-        '/dev/null',
+        ...sftpOptions(server.sshPort),
         '-i',
         key(name),
         '-oIdentitiesOnly=yes',
         '-oPreferredAuthentications=publickey',
-        '-oStrictHostKeyChecking=no',
-        '-oUserKnownHostsFile=/dev/null',
-        '-P',
-        String(server.sshPort),
         '-b',
         '-',
         'keyed@127.0.0.1',

@@ -156,7 +156,8 @@ describe.runIf(haveClients)('sftpgo serve with the OpenSSH client', () => {
     );
   });
 
-  it('lists a live connection with its transfer, and closes it on request', async () => {
+  /** Logs erin in with the ssh2 client and writes `size` bytes to `path`, leaving it open. */
+  async function uploadLeftOpen(path: string, size: number): Promise<ssh2.Client> {
     const client = new ssh2.Client();
     await new Promise<void>((resolve, reject) => {
       client.once('ready', () => resolve()).once('error', reject);
@@ -171,11 +172,18 @@ describe.runIf(haveClients)('sftpgo serve with the OpenSSH client', () => {
       client.sftp((err, s) => (err ? reject(err) : resolve(s))),
     );
     const handle = await new Promise<Buffer>((resolve, reject) =>
-      sftp.open('/live.bin', 'w', (err, h) => (err ? reject(err) : resolve(h))),
+      sftp.open(path, 'w', (err, h) => (err ? reject(err) : resolve(h))),
     );
     await new Promise<void>((resolve, reject) =>
-      sftp.write(handle, Buffer.alloc(2048), 0, 2048, 0, (err) => (err ? reject(err) : resolve())),
+      sftp.write(handle, Buffer.alloc(size, 1), 0, size, 0, (err) =>
+        err ? reject(err) : resolve(),
+      ),
     );
+    return client;
+  }
+
+  it('lists a live connection with its transfer, and closes it on request', async () => {
+    const client = await uploadLeftOpen('/live.bin', 2048);
     const list = (await (await fetch(`${api}/connection`)).json()) as Record<string, unknown>[];
     const mine = list.find((c) => c.username === 'erin');
     expect(mine).toMatchObject({
@@ -195,27 +203,7 @@ describe.runIf(haveClients)('sftpgo serve with the OpenSSH client', () => {
   });
 
   it('stops cleanly on SIGTERM, closing open transfers', async () => {
-    const client = new ssh2.Client();
-    await new Promise<void>((resolve, reject) => {
-      client.once('ready', () => resolve()).once('error', reject);
-      client.connect({
-        host: '127.0.0.1',
-        port: server.sshPort,
-        username: 'erin',
-        password: 'erin-password',
-      });
-    });
-    const sftp = await new Promise<ssh2.SFTPWrapper>((resolve, reject) =>
-      client.sftp((err, s) => (err ? reject(err) : resolve(s))),
-    );
-    const handle = await new Promise<Buffer>((resolve, reject) =>
-      sftp.open('/partial.bin', 'w', (err, h) => (err ? reject(err) : resolve(h))),
-    );
-    await new Promise<void>((resolve, reject) =>
-      sftp.write(handle, Buffer.alloc(1024, 1), 0, 1024, 0, (err) =>
-        err ? reject(err) : resolve(),
-      ),
-    );
+    const client = await uploadLeftOpen('/partial.bin', 1024);
     const clientClosed = new Promise<void>((resolve) => client.once('close', () => resolve()));
 
     expect(await server.stop('SIGTERM')).toBe(0);

@@ -3,7 +3,7 @@ import { mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hasCommand, makeTempDir } from '@sftpgo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sftpBatch } from './openssh-client.js';
+import { sftpBatch, sftpOptions } from './openssh-client.js';
 import {
   addUser,
   killAllServers,
@@ -93,17 +93,7 @@ describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('session policy with
   it('refuses a second session past max_sessions, and serves once the first ends', async () => {
     const first = spawn(
       'sshpass',
-      [
-        '-e',
-        'sftp',
-        '-F',
-        '/dev/null',
-        '-oStrictHostKeyChecking=no',
-        '-oUserKnownHostsFile=/dev/null',
-        '-P',
-        String(server.sshPort),
-        'single@127.0.0.1',
-      ],
+      ['-e', 'sftp', ...sftpOptions(server.sshPort), 'single@127.0.0.1'],
       { env: { ...process.env, SSHPASS: PASSWORD }, stdio: ['pipe', 'pipe', 'ignore'] },
     );
     try {

@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { hasCommand, makeTempDir } from '@sftpgo/test-utils';
+import { eventually, hasCommand, makeTempDir } from '@sftpgo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sftpBatch } from './openssh-client.js';
+import { sftpBatch, sftpOptions } from './openssh-client.js';
 import {
   addUser,
   killAllServers,
@@ -21,20 +21,7 @@ const CONTENT = randomBytes(40_000_000);
 async function killedUpload(port: number, user: string, cwd: string, afterMs: number) {
   const child = spawn(
     'sshpass',
-    [
-      '-e',
-      'sftp',
-      '-F',
-      '/dev/null',
-      '-oBatchMode=no',
-      '-oStrictHostKeyChecking=no',
-      '-oUserKnownHostsFile=/dev/null',
-      '-P',
-      String(port),
-      '-b',
-      '-',
-      `${user}@127.0.0.1`,
-    ],
+    ['-e', 'sftp', ...sftpOptions(port), '-oBatchMode=no', '-b', '-', `${user}@127.0.0.1`],
     { cwd, env: { ...process.env, SSHPASS: 'mode-pass' }, stdio: ['pipe', 'ignore', 'ignore'] },
   );
   child.stdin.end('put data.bin\n');
@@ -42,17 +29,6 @@ async function killedUpload(port: number, user: string, cwd: string, afterMs: nu
   // sshpass and sftp and ssh: the whole group goes, as a killed client would
   child.kill('SIGKILL');
   await new Promise((resolve) => child.once('close', resolve));
-}
-
-async function eventually(check: () => Promise<void>): Promise<void> {
-  for (let i = 0; ; i++) {
-    try {
-      return await check();
-    } catch (err) {
-      if (i >= 50) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 }
 
 describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('upload modes', () => {
