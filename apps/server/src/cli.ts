@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-import yargs from 'yargs';
+import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { initProvider } from './initprovider.js';
 import { createJsonLogger } from './json-logger.js';
 import { serve } from './serve.js';
 import { fullVersion } from './version.js';
@@ -31,6 +32,27 @@ async function runServe(configDir: string, configFile: string): Promise<void> {
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
+  process.on('SIGHUP', () => {
+    logger.log({ level: 'info', sender: 'service', message: 'SIGHUP received, reloading' });
+    void server.reload();
+  });
+}
+
+/** Where the configuration is: the options that `serve` and `initprovider` share. */
+function configOptions<T>(y: Argv<T>) {
+  return y
+    .option('config-dir', {
+      type: 'string',
+      default: process.env.SFTPGO_CONFIG_DIR || '.',
+      describe:
+        'Location of the config dir: it holds the configuration file and is the base of relative paths (SFTPGO_CONFIG_DIR)',
+    })
+    .option('config-file', {
+      type: 'string',
+      default: process.env.SFTPGO_CONFIG_FILE || 'sftpgo',
+      describe:
+        'Name of the configuration file in the config dir, without extension (SFTPGO_CONFIG_FILE)',
+    });
 }
 
 await yargs(hideBin(process.argv))
@@ -39,21 +61,21 @@ await yargs(hideBin(process.argv))
   .command(
     'serve',
     'Start the SFTP Server',
-    (y) =>
-      y
-        .option('config-dir', {
-          type: 'string',
-          default: process.env.SFTPGO_CONFIG_DIR || '.',
-          describe:
-            'Location of the config dir: it holds the configuration file and is the base of relative paths (SFTPGO_CONFIG_DIR)',
-        })
-        .option('config-file', {
-          type: 'string',
-          default: process.env.SFTPGO_CONFIG_FILE || 'sftpgo',
-          describe:
-            'Name of the configuration file in the config dir, without extension (SFTPGO_CONFIG_FILE)',
-        }),
+    (y) => configOptions(y),
     (argv) => runServe(argv['config-dir'], argv['config-file']),
+  )
+  .command(
+    'initprovider',
+    'Initialize the configured data provider: create or update its database schema',
+    (y) => configOptions(y),
+    async (argv) => {
+      const outcome = await initProvider({
+        configDir: argv['config-dir'],
+        configFile: argv['config-file'],
+        logger,
+      });
+      process.stdout.write(`${outcome}\n`);
+    },
   )
   .demandCommand(1, 'Specify a command.')
   .strict()

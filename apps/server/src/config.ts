@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
+import { DRIVERS, isValidTableName } from '@sftpgo/provider';
 import { z } from 'zod';
 
 const port = z.number().int().min(0).max(65535);
@@ -48,11 +49,43 @@ export const ConfigSchema = z
       .prefault({}),
     data_provider: z
       .object({
-        driver: z
-          .literal('sqlite', { error: 'only the "sqlite" driver is available' })
-          .default('sqlite'),
-        name: z.string().min(1).default('sftpgo.db'),
+        driver: z.enum(DRIVERS).default('sqlite'),
+        name: z.string().default('sftpgo.db'),
+        host: z.string().default(''),
+        port: port.default(5432),
+        username: z.string().default(''),
+        password: z.string().default(''),
+        sslmode: z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)]).default(0),
+        connection_string: z.string().default(''),
+        users_table: z
+          .string()
+          .refine(isValidTableName, {
+            message: 'must be a table name, or schema.table, of letters, digits and _',
+          })
+          .default('users'),
+        manage_users: z.union([z.literal(0), z.literal(1)]).default(1),
         track_quota: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(2),
+        pool_size: z.number().int().nonnegative().default(0),
+        users_base_dir: z
+          .string()
+          .refine((p) => p === '' || isAbsolute(p), { message: 'must be an absolute path' })
+          .default(''),
+        actions: z
+          .object({
+            execute_on: z.array(z.enum(['add', 'update', 'delete'])).default([]),
+            command: z
+              .string()
+              .refine((p) => p === '' || isAbsolute(p), { message: 'must be an absolute path' })
+              .default(''),
+            http_notification_url: z
+              .string()
+              .refine((u) => u === '' || /^https?:\/\/./.test(u), {
+                message: 'must be an http or https URL',
+              })
+              .default(''),
+          })
+          .strict()
+          .prefault({}),
         external_auth_program: z
           .string()
           .refine((p) => p === '' || isAbsolute(p), { message: 'must be an absolute path' })
@@ -60,6 +93,23 @@ export const ConfigSchema = z
         external_auth_scope: z.number().int().min(0).max(7).default(0),
       })
       .strict()
+      .superRefine((dp, ctx) => {
+        if ((dp.driver === 'sqlite' || dp.driver === 'bolt') && dp.name === '') {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['name'],
+            message: `the ${dp.driver} driver needs a file name`,
+          });
+        }
+        const network = dp.driver === 'postgresql' || dp.driver === 'mysql';
+        if (network && dp.name === '' && dp.connection_string === '') {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['name'],
+            message: 'give the database name, or a connection_string',
+          });
+        }
+      })
       .prefault({}),
     httpd: z
       .object({

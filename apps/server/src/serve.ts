@@ -1,16 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server as HttpServer } from 'node:http';
 import { isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createApi } from '@sftpgo/api';
-import { openSqliteProvider } from '@sftpgo/provider';
 import { type DefenderOptions, type Logger, loadHostKeys, SftpServer } from '@sftpgo/sftpd';
 import { type Config, loadConfig } from './config.js';
+import { openConfiguredProvider } from './data-provider.js';
 import { logSessionEvent } from './event-log.js';
 import { fullVersion, versionInfo } from './version.js';
-
-/** The schema migration scripts, one folder per database driver. */
-const SQL_DIR = fileURLToPath(new URL('../../../sql/', import.meta.url));
 
 export interface ServeOptions {
   readonly configDir: string;
@@ -20,6 +16,8 @@ export interface ServeOptions {
 
 /** A running server; `stop` ends it cleanly. */
 export interface RunningServer {
+  /** Re-reads what can change without a restart (SIGHUP): the memory provider's dump. */
+  reload(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -78,13 +76,13 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       : 'no configuration file found, using defaults',
   });
 
-  const dbPath = isAbsolute(config.data_provider.name)
-    ? config.data_provider.name
-    : join(configDir, config.data_provider.name);
-  const provider = await openSqliteProvider({
-    path: dbPath,
-    migrationsDir: join(SQL_DIR, 'sqlite'),
+  const store = await openConfiguredProvider({
+    config,
+    configDir,
+    logger,
+    tolerateDeniedMigrations: true,
   });
+  const { provider } = store;
   const closers: (() => Promise<void>)[] = [() => provider.close()];
   const stop = async () => {
     for (const close of closers.reverse()) await close();
@@ -164,5 +162,23 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     throw err;
   }
   logger.log({ level: 'info', sender: 'service', message: `SFTPGo ${fullVersion} started` });
-  return { stop };
+  const reload = async (): Promise<void> => {
+    try {
+      const count = await store.reload();
+      if (count !== undefined) {
+        logger.log({
+          level: 'info',
+          sender: 'dataprovider',
+          message: `users reloaded from ${config.data_provider.name}: ${count} users`,
+        });
+      }
+    } catch (err) {
+      logger.log({
+        level: 'error',
+        sender: 'dataprovider',
+        message: `users not reloaded, the previous ones are kept: ${(err as Error).message}`,
+      });
+    }
+  };
+  return { reload, stop };
 }

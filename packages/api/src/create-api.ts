@@ -2,7 +2,7 @@ import type { DataProvider } from '@sftpgo/provider';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { HttpError, sendApiResponse } from './api-response.js';
 import { type ConnectionRegistry, connectionRoutes } from './connection-routes.js';
-import { userRoutes } from './user-routes.js';
+import { providerHttpError, userRoutes } from './user-routes.js';
 
 /** The `/api/v1/version` body. */
 export interface VersionInfo {
@@ -39,7 +39,11 @@ export function createApi(options: ApiOptions): Express {
     res.json(options.version);
   });
   v1.get('/providerstatus', async (_req, res) => {
-    await options.provider.checkAvailability();
+    try {
+      await options.provider.checkAvailability();
+    } catch (err) {
+      throw providerHttpError(err);
+    }
     sendApiResponse(res, 200, 'Alive');
   });
   v1.use(userRoutes(options.provider));

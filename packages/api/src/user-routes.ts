@@ -1,10 +1,33 @@
-import { type DataProvider, ProviderError, toPublicUser, ValidationError } from '@sftpgo/provider';
+import {
+  type DataProvider,
+  ProviderError,
+  toPublicUser,
+  type User,
+  type UserInput,
+  ValidationError,
+} from '@sftpgo/provider';
 import { type Request, type Response, Router } from 'express';
-import { HttpError } from './api-response.js';
+import { HttpError, sendApiResponse } from './api-response.js';
+
+/** The reference server's most users in one page. */
+const MAX_LIST_LIMIT = 500;
 
 function parseUserId(raw: string | undefined): number {
   if (!raw || !/^\d{1,15}$/.test(raw)) throw new HttpError(400, 'Invalid userID');
   return Number(raw);
+}
+
+function queryInteger(value: unknown, fallback: number, error: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || !/^-?\d{1,15}$/.test(value)) throw new HttpError(400, error);
+  return Number(value);
+}
+
+function jsonObject(body: unknown): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new HttpError(400, 'the request body must be a JSON object');
+  }
+  return body as Record<string, unknown>;
 }
 
 /** Maps a provider error to the status the reference API answers with. */
@@ -12,32 +35,94 @@ export function providerHttpError(err: unknown): unknown {
   if (err instanceof ValidationError) {
     return new HttpError(400, `Validation error: ${err.message}`, '', { cause: err });
   }
-  if (err instanceof ProviderError && err.code === 'conflict') {
-    return new HttpError(409, err.message, '', { cause: err });
+  if (!(err instanceof ProviderError)) return err;
+  switch (err.code) {
+    case 'conflict':
+      return new HttpError(409, err.message, '', { cause: err });
+    case 'not-found':
+      return new HttpError(404, `Not found: ${err.message}`, '', { cause: err });
+    case 'disabled':
+      return new HttpError(403, `Method disabled error: ${err.message}`, '', { cause: err });
+    default:
+      // the database's own words, for the administrator
+      return new HttpError(500, err.message, '', { cause: err });
   }
-  return err;
+}
+
+async function answer<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (err) {
+    throw providerHttpError(err);
+  }
+}
+
+/**
+ * An update as the reference server applies it: the body over the stored
+ * user, so that omitted fields (the password hash among them) are kept;
+ * permissions are replaced when the body has some.
+ */
+function mergeUpdate(stored: User, body: Record<string, unknown>): UserInput {
+  const { id: _id, ...fields } = stored;
+  const merged: Record<string, unknown> = { ...fields, ...body };
+  delete merged.id;
+  const bodyPermissions = body.permissions;
+  if (
+    typeof bodyPermissions !== 'object' ||
+    bodyPermissions === null ||
+    Object.keys(bodyPermissions).length === 0
+  ) {
+    merged.permissions = stored.permissions;
+  }
+  return merged as UserInput;
 }
 
 /** `/user` routes of the v1 API. */
 export function userRoutes(provider: DataProvider): Router {
   const router = Router();
 
+  router.get('/user', async (req: Request, res: Response) => {
+    const limit = Math.min(queryInteger(req.query.limit, 100, 'Invalid limit'), MAX_LIST_LIMIT);
+    const offset = queryInteger(req.query.offset, 0, 'Invalid offset');
+    if (offset < 0) throw new HttpError(400, 'Invalid offset');
+    const order = req.query.order ?? 'ASC';
+    if (order !== 'ASC' && order !== 'DESC') throw new HttpError(400, 'Invalid order');
+    const username = typeof req.query.username === 'string' ? req.query.username : undefined;
+    const users = await answer(
+      provider.listUsers({ limit: Math.max(limit, 0), offset, order, username }),
+    );
+    res.status(200).json(users.map(toPublicUser));
+  });
+
   router.post('/user', async (req: Request, res: Response) => {
-    if (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) {
-      throw new HttpError(400, 'the request body must be a JSON object');
-    }
-    try {
-      res.status(200).json(toPublicUser(await provider.addUser(req.body)));
-    } catch (err) {
-      throw providerHttpError(err);
-    }
+    const body = jsonObject(req.body);
+    const user = await answer(provider.addUser(body as UserInput));
+    res.status(200).json(toPublicUser(user));
   });
 
   router.get('/user/:userId', async (req: Request<{ userId: string }>, res: Response) => {
     const id = parseUserId(req.params.userId);
-    const user = await provider.getUserById(id);
+    const user = await answer(provider.getUserById(id));
     if (!user) throw new HttpError(404, `Not found: user with ID ${id} does not exist`);
     res.status(200).json(toPublicUser(user));
+  });
+
+  router.put('/user/:userId', async (req: Request<{ userId: string }>, res: Response) => {
+    const id = parseUserId(req.params.userId);
+    const body = jsonObject(req.body);
+    if (body.id !== undefined && body.id !== id) {
+      throw new HttpError(400, 'user ID in request body does not match user ID in path parameter');
+    }
+    const stored = await answer(provider.getUserById(id));
+    if (!stored) throw new HttpError(404, `Not found: user with ID ${id} does not exist`);
+    await answer(provider.updateUser(id, mergeUpdate(stored, body)));
+    sendApiResponse(res, 200, 'User updated');
+  });
+
+  router.delete('/user/:userId', async (req: Request<{ userId: string }>, res: Response) => {
+    const id = parseUserId(req.params.userId);
+    await answer(provider.deleteUser(id));
+    sendApiResponse(res, 200, 'User deleted');
   });
 
   return router;

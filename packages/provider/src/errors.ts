@@ -1,8 +1,14 @@
 /**
  * What went wrong: `validation` (bad input), `conflict` (a username taken),
- * `not-found` (no user of that name), `unavailable` (the database failed).
+ * `not-found` (no user of that name), `unavailable` (the database failed),
+ * `disabled` (users are managed elsewhere: `manage_users` is 0).
  */
-export type ProviderErrorCode = 'validation' | 'conflict' | 'not-found' | 'unavailable';
+export type ProviderErrorCode =
+  | 'validation'
+  | 'conflict'
+  | 'not-found'
+  | 'unavailable'
+  | 'disabled';
 
 /** An error of the data provider, with a message that can be shown to an administrator. */
 export class ProviderError extends Error {

@@ -1,8 +1,39 @@
+export { type BoltProviderOptions, openBoltProvider } from './bolt-provider.js';
 export { ProviderError, type ProviderErrorCode, ValidationError } from './errors.js';
+export { ManagedProvider, type ManagementPolicy } from './managed-provider.js';
+export {
+  type MemoryProvider,
+  type MemoryProviderOptions,
+  openMemoryProvider,
+} from './memory-provider.js';
+export { MigrationError, type MigrationOptions } from './migrations.js';
+export { type MysqlProviderOptions, openMysqlProvider } from './mysql-provider.js';
+export {
+  type DataProviderSettings,
+  DRIVERS,
+  type Driver,
+  type OpenDataProviderOptions,
+  type OpenedDataProvider,
+  openDataProvider,
+} from './open-data-provider.js';
 export { PERMISSIONS, type Permission } from './permissions.js';
-export type { DataProvider } from './provider.js';
+export { openPostgresProvider, type PostgresProviderOptions } from './postgres-provider.js';
+export type { DataProvider, UserQuery } from './provider.js';
+export {
+  type ActionOutcome,
+  ProviderActions,
+  type ProviderActionsSettings,
+  providerActionsProblems,
+  type UserAction,
+} from './provider-actions.js';
 export type { QuotaChange } from './quota-change.js';
+export {
+  mysqlConnection,
+  postgresConnection,
+  type SqlServerSettings,
+} from './sql-server-settings.js';
 export { openSqliteProvider, type SqliteProviderOptions } from './sqlite-provider.js';
+export { isValidTableName } from './table-name-plugin.js';
 export {
   type PublicUser,
   parseUserInput,
@@ -11,3 +42,11 @@ export {
   type UserInput,
   UserInputSchema,
 } from './user.js';
+export {
+  dumpUsers,
+  type LoadMode,
+  type LoadResult,
+  loadUsers,
+  parseUserDump,
+  type UserDump,
+} from './user-dump.js';

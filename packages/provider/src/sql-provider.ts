@@ -1,105 +1,94 @@
-import { hashPassword, isHashedPassword } from '@sftpgo/auth';
 import { type Kysely, sql, type UpdateResult } from 'kysely';
 import { ProviderError, ValidationError } from './errors.js';
-import type { DataProvider } from './provider.js';
+import { checkLastLogin, prepareUser, usageOf } from './prepare-user.js';
+import type { DataProvider, UserQuery } from './provider.js';
 import { type QuotaChange, quotaChangeProblems } from './quota-change.js';
 import { type Database, rowToUser, userToRow } from './sql-rows.js';
-import { parseUserInput, type User, type UserInput } from './user.js';
+import type { User, UserInput } from './user.js';
+import { normalizeUserQuery } from './user-query.js';
+
+/** What differs between the SQL databases, for the provider's queries. */
+export interface SqlDialectTraits {
+  /** Whether `err` is the violation of the unique username. */
+  readonly isUniqueViolation: (err: unknown) => boolean;
+  /** PostgreSQL reports no insert id: the id is asked for with RETURNING. */
+  readonly returningId: boolean;
+}
 
 /**
- * A data provider over any SQL database that kysely speaks. The dialect
- * specifics (opening, migrating, naming a unique violation) are the caller's.
+ * A data provider over any SQL database that kysely speaks. Opening and
+ * migrating are the dialect's (see the open functions).
  * An UPDATE must report the rows it matched, not only those it changed (for
  * MySQL, the `FOUND_ROWS` client flag): a user is unknown when it matched none.
  */
 export class SqlProvider implements DataProvider {
   readonly #db: Kysely<Database>;
-  readonly #isUniqueViolation: (err: unknown) => boolean;
+  readonly #traits: SqlDialectTraits;
 
-  constructor(db: Kysely<Database>, isUniqueViolation: (err: unknown) => boolean) {
+  constructor(db: Kysely<Database>, traits: SqlDialectTraits) {
     this.#db = db;
-    this.#isUniqueViolation = isUniqueViolation;
+    this.#traits = traits;
   }
 
   async addUser(input: UserInput): Promise<User> {
-    const user = await this.#prepare(input);
+    const user = await prepareUser(input);
+    const insert = this.#db.insertInto('users').values(userToRow(user));
     try {
-      const result = await this.#db.insertInto('users').values(userToRow(user)).executeTakeFirst();
+      if (this.#traits.returningId) {
+        const { id } = await insert.returning('id').executeTakeFirstOrThrow();
+        return { id: Number(id), ...user };
+      }
+      const result = await insert.executeTakeFirst();
       return { id: Number(result.insertId), ...user };
     } catch (err) {
-      if (this.#isUniqueViolation(err)) {
-        const name = JSON.stringify(user.username);
-        throw new ProviderError('conflict', `username ${name} already exists`, { cause: err });
-      }
-      throw unavailable(err);
+      throw this.#writeError(err, user.username);
     }
+  }
+
+  async updateUser(id: number, input: UserInput): Promise<User> {
+    const existing = await this.getUserById(id);
+    if (!existing) throw userIdNotFound(id);
+    const user = await prepareUser(input, usageOf(existing));
+    // The usage columns are left out: a concurrent quota update must not be overwritten.
+    const { used_quota_size, used_quota_files, last_quota_update, last_login, ...fields } =
+      userToRow(user);
+    const result = await this.#db
+      .updateTable('users')
+      .set(fields)
+      .where('id', '=', id)
+      .executeTakeFirst()
+      .catch((err: unknown) => {
+        throw this.#writeError(err, user.username);
+      });
+    if (result.numUpdatedRows === 0n) throw userIdNotFound(id);
+    return (await this.getUserById(id)) ?? { id, ...user };
   }
 
   async upsertUser(input: UserInput): Promise<User> {
     const existing = await this.getUserByUsername(String(input.username ?? ''));
-    if (!existing) {
-      try {
-        return await this.addUser(input);
-      } catch (err) {
-        // added by another process meanwhile: update it instead
-        if (!(err instanceof ProviderError && err.code === 'conflict')) throw err;
-        return this.upsertUser(input);
-      }
+    if (existing) return this.updateUser(existing.id, input);
+    try {
+      return await this.addUser(input);
+    } catch (err) {
+      // added by another process meanwhile: update it instead
+      if (!(err instanceof ProviderError && err.code === 'conflict')) throw err;
+      return this.upsertUser(input);
     }
-    const { used_quota_size, used_quota_files, last_quota_update, last_login } = existing;
-    const columns: Omit<User, 'id'> = {
-      ...(await this.#prepare(input)),
-      used_quota_size,
-      used_quota_files,
-      last_quota_update,
-      last_login,
-    };
-    await this.#db
-      .updateTable('users')
-      .set(userToRow(columns))
-      .where('id', '=', existing.id)
-      .execute()
+  }
+
+  async deleteUser(id: number): Promise<void> {
+    const result = await this.#db
+      .deleteFrom('users')
+      .where('id', '=', id)
+      .executeTakeFirst()
       .catch((err: unknown) => {
         throw unavailable(err);
       });
-    return { id: existing.id, ...columns };
-  }
-
-  /** Validates `input` and hashes a plain password: a new user's row, without its id. */
-  async #prepare(input: UserInput): Promise<Omit<User, 'id'>> {
-    const parsed = parseUserInput(input);
-    if (!parsed.ok) throw new ValidationError(parsed.problems);
-    const v = parsed.user;
-    const password =
-      v.password && !isHashedPassword(v.password)
-        ? await hashPassword(v.password)
-        : (v.password ?? '');
-    const user: Omit<User, 'id'> = {
-      status: v.status,
-      username: v.username,
-      expiration_date: v.expiration_date,
-      password,
-      public_keys: v.public_keys,
-      home_dir: v.home_dir,
-      uid: v.uid,
-      gid: v.gid,
-      max_sessions: v.max_sessions,
-      quota_size: v.quota_size,
-      quota_files: v.quota_files,
-      permissions: v.permissions,
-      used_quota_size: 0,
-      used_quota_files: 0,
-      last_quota_update: 0,
-      upload_bandwidth: v.upload_bandwidth,
-      download_bandwidth: v.download_bandwidth,
-      last_login: 0,
-      filters: v.filters,
-      filesystem: v.filesystem,
-    };
-    return user;
+    if (result.numDeletedRows === 0n) throw userIdNotFound(id);
   }
 
   getUserById(id: number): Promise<User | undefined> {
+    if (!Number.isSafeInteger(id)) return Promise.resolve(undefined);
     return this.#findUser('id', id);
   }
 
@@ -117,6 +106,21 @@ export class SqlProvider implements DataProvider {
         throw unavailable(err);
       });
     return row && rowToUser(row);
+  }
+
+  async listUsers(query?: UserQuery): Promise<User[]> {
+    const { limit, offset, order, username } = normalizeUserQuery(query);
+    let select = this.#db.selectFrom('users').selectAll();
+    if (username !== undefined) select = select.where('username', '=', username);
+    const rows = await select
+      .orderBy('username', order === 'ASC' ? 'asc' : 'desc')
+      .limit(limit)
+      .offset(offset)
+      .execute()
+      .catch((err: unknown) => {
+        throw unavailable(err);
+      });
+    return rows.map(rowToUser);
   }
 
   async updateQuota(username: string, change: QuotaChange): Promise<void> {
@@ -141,9 +145,7 @@ export class SqlProvider implements DataProvider {
   }
 
   async updateLastLogin(username: string, when: number = Date.now()): Promise<void> {
-    if (!Number.isSafeInteger(when) || when < 0) {
-      throw new ValidationError(['last_login: must be a non-negative integer']);
-    }
+    checkLastLogin(when);
     const query = this.#db
       .updateTable('users')
       .set({ last_login: when })
@@ -163,6 +165,14 @@ export class SqlProvider implements DataProvider {
     }
   }
 
+  #writeError(err: unknown, username: string): ProviderError {
+    if (this.#traits.isUniqueViolation(err)) {
+      const name = JSON.stringify(username);
+      return new ProviderError('conflict', `username ${name} already exists`, { cause: err });
+    }
+    return unavailable(err);
+  }
+
   async checkAvailability(): Promise<void> {
     await sql`SELECT 1`.execute(this.#db).catch((err: unknown) => {
       throw unavailable(err);
@@ -174,7 +184,13 @@ export class SqlProvider implements DataProvider {
   }
 }
 
-function unavailable(err: unknown): ProviderError {
-  const reason = err instanceof Error ? err.message : String(err);
+function userIdNotFound(id: number): ProviderError {
+  return new ProviderError('not-found', `user with ID ${id} does not exist`);
+}
+
+/** A failure of the database itself, with the driver's reason. */
+export function unavailable(err: unknown): ProviderError {
+  if (err instanceof ProviderError) return err;
+  const reason = err instanceof Error ? err.message || String(err) : String(err);
   return new ProviderError('unavailable', `data provider error: ${reason}`, { cause: err });
 }

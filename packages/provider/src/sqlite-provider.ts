@@ -1,17 +1,18 @@
 import { Kysely, SqliteDialect } from 'kysely';
 import { ProviderError } from './errors.js';
-import { readMigrations } from './migrations.js';
+import { applyMigrations, type MigrationOptions, type MigrationTarget } from './migrations.js';
 import { SqlProvider } from './sql-provider.js';
 import type { Database } from './sql-rows.js';
+import { TableNamePlugin } from './table-name-plugin.js';
 
-export interface SqliteProviderOptions {
+export interface SqliteProviderOptions extends MigrationOptions {
   /** The database file; created when missing. */
   readonly path: string;
-  /** The folder of `YYYYMMDD.sql` scripts for SQLite. */
-  readonly migrationsDir: string;
+  /** The table of users; `users` by default. */
+  readonly usersTable?: string;
 }
 
-/** The subset of better-sqlite3 that migrations need. */
+/** The subset of better-sqlite3 that opening needs. */
 interface SqliteConnection {
   exec(source: string): unknown;
   prepare(source: string): { all(): unknown[] };
@@ -34,30 +35,33 @@ async function loadDriver(): Promise<new (path: string) => SqliteConnection> {
   }
 }
 
-function appliedVersions(db: SqliteConnection): Set<string> {
-  const table = db
-    .prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`)
-    .all();
-  if (table.length === 0) return new Set();
-  const rows = db.prepare('SELECT version FROM schema_migrations').all() as { version: string }[];
-  return new Set(rows.map((r) => r.version));
-}
-
-async function migrate(db: SqliteConnection, migrationsDir: string): Promise<void> {
-  const applied = appliedVersions(db);
-  for (const script of await readMigrations(migrationsDir)) {
-    if (applied.has(script.version)) continue;
-    try {
-      db.exec(script.sql);
-    } catch (err) {
-      if (db.inTransaction) db.exec('ROLLBACK');
-      throw new ProviderError(
-        'unavailable',
-        `schema migration ${script.version} failed: ${(err as Error).message}`,
-        { cause: err },
-      );
-    }
-  }
+function migrationTarget(db: SqliteConnection): MigrationTarget {
+  return {
+    async appliedVersions() {
+      const table = db
+        .prepare(
+          `SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`,
+        )
+        .all();
+      if (table.length === 0) return new Set();
+      const rows = db.prepare('SELECT version FROM schema_migrations').all() as {
+        version: string;
+      }[];
+      return new Set(rows.map((r) => r.version));
+    },
+    async runScript(source) {
+      try {
+        db.exec(source);
+      } catch (err) {
+        if (db.inTransaction) db.exec('ROLLBACK');
+        throw err;
+      }
+    },
+    isPermissionDenied: (err) =>
+      /^SQLITE_(READONLY|PERM|AUTH)/.test(String((err as { code?: string }).code)),
+    // The scripts' own transactions, with the busy timeout, serialise two servers.
+    withLock: (fn) => fn(),
+  };
 }
 
 /**
@@ -82,16 +86,17 @@ export async function openSqliteProvider(options: SqliteProviderOptions): Promis
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('busy_timeout = 5000');
-    await migrate(db, options.migrationsDir);
+    await applyMigrations(migrationTarget(db), options);
   } catch (err) {
     db.close();
     throw err;
   }
   const kysely = new Kysely<Database>({
     dialect: new SqliteDialect({ database: db as never }),
+    plugins: [new TableNamePlugin('users', options.usersTable ?? 'users')],
   });
-  return new SqlProvider(
-    kysely,
-    (err) => (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE',
-  );
+  return new SqlProvider(kysely, {
+    isUniqueViolation: (err) => (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE',
+    returningId: false,
+  });
 }

@@ -57,7 +57,9 @@ export const UserInputSchema = z
       .max(255)
       .regex(/^[\w.@~-]+$/, {
         message: 'may contain only letters, digits and the characters . _ - @ ~',
-      }),
+      })
+      // a home dir is made of the username under users_base_dir
+      .refine((name) => name !== '.' && name !== '..', { message: 'must not be "." or ".."' }),
     expiration_date: count.default(0),
     password: z.string().optional(),
     public_keys: z

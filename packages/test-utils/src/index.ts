@@ -1,4 +1,5 @@
 export { freePort, hasCommand } from './commands.js';
 export { duplexPair } from './duplex-pair.js';
 export { eventually } from './eventually.js';
+export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 export { makeTempDir } from './temp-dir.js';

@@ -1,0 +1,49 @@
+import { fileURLToPath } from 'node:url';
+import { type OpenedDataProvider, openDataProvider } from '@sftpgo/provider';
+import type { Logger } from '@sftpgo/sftpd';
+import type { Config } from './config.js';
+
+/** The schema scripts, one folder per SQL driver. */
+const SQL_DIR = fileURLToPath(new URL('../../../sql/', import.meta.url));
+
+export interface ProviderOpening {
+  readonly config: Config;
+  readonly configDir: string;
+  readonly logger: Logger;
+  /**
+   * At start, schema scripts that the database user may not apply are
+   * logged and the server goes on with the schema as it is (a read-only
+   * account); `initprovider` fails instead.
+   */
+  readonly tolerateDeniedMigrations: boolean;
+  /** Told of each schema script applied, after it is logged. */
+  readonly onMigrationApplied?: (version: string) => void;
+}
+
+/** Opens the configured data provider, logging schema changes and provider actions. */
+export function openConfiguredProvider(opening: ProviderOpening): Promise<OpenedDataProvider> {
+  const { config, configDir, logger } = opening;
+  return openDataProvider(config.data_provider, {
+    configDir,
+    sqlDir: SQL_DIR,
+    onMigrationApplied: (version) => {
+      logger.log({
+        level: 'info',
+        sender: 'dataprovider',
+        message: `schema script ${version}.sql applied`,
+      });
+      opening.onMigrationApplied?.(version);
+    },
+    onMigrationDenied: opening.tolerateDeniedMigrations
+      ? (err) => logger.log({ level: 'warn', sender: 'dataprovider', message: err.message })
+      : undefined,
+    onActionOutcome: (o) =>
+      logger.log({
+        level: o.ok ? 'debug' : 'warn',
+        sender: 'dataprovider',
+        message: o.ok
+          ? `user action ${o.action} for ${JSON.stringify(o.username)}: ${o.target} done in ${o.elapsedMs} ms`
+          : `user action ${o.action} for ${JSON.stringify(o.username)}: ${o.target} failed: ${o.error}`,
+      }),
+  });
+}

@@ -1,0 +1,206 @@
+import { spawn } from 'node:child_process';
+import { isAbsolute } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { toPublicUser, type User } from './user.js';
+
+export type UserAction = 'add' | 'update' | 'delete';
+
+const USER_ACTIONS: readonly string[] = ['add', 'update', 'delete'] satisfies UserAction[];
+
+/** The spec's `data_provider.actions`. */
+export interface ProviderActionsSettings {
+  /** The actions that fire: add, update, delete. */
+  readonly execute_on: readonly string[];
+  /** Absolute path of a program to run; empty disables it. */
+  readonly command: string;
+  /** Where the user is POSTed; empty disables it. */
+  readonly http_notification_url: string;
+}
+
+/** How one target of a fired action went, for the log. */
+export interface ActionOutcome {
+  readonly action: UserAction;
+  readonly username: string;
+  readonly target: 'command' | 'http';
+  readonly ok: boolean;
+  /** Why it failed, when it did. */
+  readonly error?: string;
+  /** The command's exit code, when it exited on its own. */
+  readonly exitCode?: number;
+  /** The HTTP status, when the server answered. */
+  readonly status?: number;
+  readonly elapsedMs: number;
+}
+
+type Result = Pick<ActionOutcome, 'ok' | 'error' | 'exitCode' | 'status'>;
+
+export interface ProviderActionsOptions {
+  /** Called once per target of every fired action; it must not throw. */
+  readonly onOutcome?: (outcome: ActionOutcome) => void;
+  /** The spec's limit for both the command and the notification. */
+  readonly timeoutMs?: number;
+}
+
+/** Every problem of `settings`, each naming its key. */
+export function providerActionsProblems(settings: ProviderActionsSettings): string[] {
+  const problems = settings.execute_on
+    .filter((action) => !USER_ACTIONS.includes(action))
+    .map((action) => `execute_on: unknown action ${JSON.stringify(action)}`);
+  if (settings.command !== '' && !isAbsolute(settings.command)) {
+    problems.push('command: must be an absolute path');
+  }
+  const url = settings.http_notification_url;
+  if (url !== '' && !isHttpUrl(url)) {
+    problems.push('http_notification_url: must be an http or https URL');
+  }
+  return problems;
+}
+
+function isHttpUrl(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const { protocol } = new URL(value);
+  return protocol === 'http:' || protocol === 'https:';
+}
+
+/**
+ * The spec's provider actions: a command and an HTTP notification run when
+ * an administrator adds, updates or deletes a user. Callers fire them only
+ * for those API calls, never for quota, last login or external
+ * authentication updates.
+ */
+export class ProviderActions {
+  readonly #settings: ProviderActionsSettings;
+  readonly #onOutcome: (outcome: ActionOutcome) => void;
+  readonly #timeoutMs: number;
+  readonly #running = new Set<Promise<void>>();
+
+  constructor(settings: ProviderActionsSettings, options: ProviderActionsOptions = {}) {
+    this.#settings = settings;
+    this.#onOutcome = options.onOutcome ?? (() => {});
+    this.#timeoutMs = options.timeoutMs ?? 15_000;
+  }
+
+  /**
+   * Runs the command and the notification concurrently; resolves when both
+   * are done and never rejects, since a failing action must not fail the
+   * API call that fired it: failures go to `onOutcome`.
+   */
+  fire(action: UserAction, user: User): Promise<void> {
+    const { execute_on, command, http_notification_url } = this.#settings;
+    if (!execute_on.includes(action)) return Promise.resolve();
+    const targets: Promise<void>[] = [];
+    if (command !== '') {
+      targets.push(this.#track(action, user, 'command', () => this.#runCommand(action, user)));
+    }
+    if (http_notification_url !== '') {
+      targets.push(this.#track(action, user, 'http', () => this.#notify(action, user)));
+    }
+    const done = Promise.all(targets).then(() => {
+      this.#running.delete(done);
+    });
+    this.#running.add(done);
+    return done;
+  }
+
+  /** Resolves once no fired action is running, including those fired meanwhile. */
+  async idle(): Promise<void> {
+    while (this.#running.size > 0) await Promise.all(this.#running);
+  }
+
+  async #track(
+    action: UserAction,
+    user: User,
+    target: ActionOutcome['target'],
+    run: () => Promise<Result>,
+  ): Promise<void> {
+    const start = performance.now();
+    // Settings or a user the runners cannot use (an unparsable URL, a NUL
+    // in home_dir) throw; they are failures of this action like any other.
+    const result = await run().catch((err: unknown) => ({ ok: false, error: String(err) }));
+    const elapsedMs = Math.round(performance.now() - start);
+    this.#onOutcome({ action, username: user.username, target, ...result, elapsedMs });
+  }
+
+  #runCommand(action: UserAction, user: User): Promise<Result> {
+    const timeoutMs = this.#timeoutMs;
+    return new Promise((resolve) => {
+      // No shell: the values go to the program as they are, unquoted.
+      const child = spawn(
+        this.#settings.command,
+        [
+          action,
+          user.username,
+          String(user.id),
+          String(user.status),
+          String(user.expiration_date),
+          user.home_dir,
+          String(user.uid),
+          String(user.gid),
+        ],
+        { env: { ...process.env, ...actionEnv(action, user) }, stdio: 'ignore' },
+      );
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        child.kill('SIGKILL');
+      }, timeoutMs);
+      child.once('error', (err) => {
+        clearTimeout(timer);
+        resolve({ ok: false, error: err.message });
+      });
+      child.once('close', (code, signal) => {
+        clearTimeout(timer);
+        if (timedOut) resolve({ ok: false, error: `killed: not finished in ${timeoutMs} ms` });
+        else if (code === 0) resolve({ ok: true, exitCode: 0 });
+        else if (code !== null) resolve({ ok: false, exitCode: code, error: `exit code ${code}` });
+        else resolve({ ok: false, error: `killed by ${signal}` });
+      });
+    });
+  }
+
+  async #notify(action: UserAction, user: User): Promise<Result> {
+    const url = new URL(this.#settings.http_notification_url);
+    url.searchParams.append('action', action);
+    try {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(toPublicUser(user)),
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+      // Nobody reads the answer; cancelling frees the connection.
+      await response.body?.cancel();
+      const { status } = response;
+      return response.ok ? { ok: true, status } : { ok: false, status, error: `HTTP ${status}` };
+    } catch (err) {
+      return { ok: false, error: fetchError(err, this.#timeoutMs) };
+    }
+  }
+}
+
+function actionEnv(action: UserAction, user: User): Record<string, string> {
+  return {
+    SFTPGO_USER_ACTION: action,
+    SFTPGO_USER_USERNAME: user.username,
+    SFTPGO_USER_PASSWORD: user.password,
+    SFTPGO_USER_ID: String(user.id),
+    SFTPGO_USER_STATUS: String(user.status),
+    SFTPGO_USER_EXPIRATION_DATE: String(user.expiration_date),
+    SFTPGO_USER_HOME_DIR: user.home_dir,
+    SFTPGO_USER_UID: String(user.uid),
+    SFTPGO_USER_GID: String(user.gid),
+    SFTPGO_USER_QUOTA_FILES: String(user.quota_files),
+    SFTPGO_USER_QUOTA_SIZE: String(user.quota_size),
+    SFTPGO_USER_UPLOAD_BANDWIDTH: String(user.upload_bandwidth),
+    SFTPGO_USER_DOWNLOAD_BANDWIDTH: String(user.download_bandwidth),
+    SFTPGO_USER_MAX_SESSIONS: String(user.max_sessions),
+    SFTPGO_USER_FS_PROVIDER: String(user.filesystem.provider),
+  };
+}
+
+/** fetch hides the reason of a network failure in `cause`. */
+function fetchError(err: unknown, timeoutMs: number): string {
+  if (!(err instanceof Error)) return String(err);
+  if (err.name === 'TimeoutError') return `no answer in ${timeoutMs} ms`;
+  return err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message;
+}
