@@ -38,7 +38,18 @@ const SPEC_DEFAULTS = {
   data_provider: {
     driver: 'sqlite',
     name: 'sftpgo.db',
+    host: '',
+    port: 5432,
+    username: '',
+    password: '',
+    sslmode: 0,
+    connection_string: '',
+    users_table: 'users',
+    manage_users: 1,
     track_quota: 2,
+    pool_size: 0,
+    users_base_dir: '',
+    actions: { execute_on: [], command: '', http_notification_url: '' },
     external_auth_program: '',
     external_auth_scope: 0,
   },
@@ -90,8 +101,47 @@ describe('loadConfig', () => {
   });
 
   it('says which drivers exist', async () => {
-    await writeFile(join(tmp.path, 'sftpgo.json'), '{"data_provider": {"driver": "mysql"}}');
-    await expect(loadConfig(tmp.path, 'sftpgo')).rejects.toThrow(/only the "sqlite" driver/);
+    await writeFile(join(tmp.path, 'sftpgo.json'), '{"data_provider": {"driver": "oracle"}}');
+    await expect(loadConfig(tmp.path, 'sftpgo')).rejects.toThrow(
+      /"data_provider.driver": .*"sqlite"\|"postgresql"\|"mysql"\|"bolt"\|"memory"/,
+    );
+  });
+
+  it('names each bad data_provider key', async () => {
+    await writeFile(
+      join(tmp.path, 'sftpgo.json'),
+      JSON.stringify({
+        data_provider: {
+          driver: 'postgresql',
+          sslmode: 4,
+          users_table: 'users; DROP TABLE users',
+          users_base_dir: 'relative/dir',
+          actions: {
+            execute_on: ['upload'],
+            command: 'notify.sh',
+            http_notification_url: 'ftp://x',
+          },
+        },
+      }),
+    );
+    const message = String(await loadConfig(tmp.path, 'sftpgo').catch((e: unknown) => e));
+    for (const key of [
+      'data_provider.sslmode"',
+      'data_provider.users_table": must be a table name',
+      'data_provider.users_base_dir": must be an absolute path',
+      'data_provider.actions.execute_on.0"',
+      'data_provider.actions.command": must be an absolute path',
+      'data_provider.actions.http_notification_url": must be an http or https URL',
+    ]) {
+      expect(message).toContain(key);
+    }
+    await writeFile(
+      join(tmp.path, 'sftpgo.json'),
+      JSON.stringify({ data_provider: { driver: 'mysql', name: '' } }),
+    );
+    await expect(loadConfig(tmp.path, 'sftpgo')).rejects.toThrow(
+      /"data_provider.name": give the database name, or a connection_string/,
+    );
   });
 
   it('reports malformed JSON with the file name', async () => {

@@ -141,18 +141,20 @@ export function startServer(configDir: string): Promise<ServerProcess> {
 
 /**
  * Writes a configuration with SSH on a free port and the REST API on another,
- * both on 127.0.0.1, and the other `sftpd` keys given, into `configDir`, and
- * starts the server there.
+ * both on 127.0.0.1, and the other `sftpd` and `data_provider` keys given,
+ * into `configDir`, and starts the server there.
  */
 export async function startLoopbackServer(
   configDir: string,
   sftpd: Record<string, unknown> = {},
+  dataProvider: Record<string, unknown> = {},
 ): Promise<{ server: ServerProcess; api: string }> {
   const httpPort = await freePort();
   await writeFile(
     join(configDir, 'sftpgo.json'),
     JSON.stringify({
       sftpd: { ...sftpd, bind_port: 0, bind_address: '127.0.0.1' },
+      data_provider: dataProvider,
       httpd: { bind_port: httpPort, bind_address: '127.0.0.1' },
     }),
   );

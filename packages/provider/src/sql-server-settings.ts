@@ -72,7 +72,7 @@ export function postgresConnection(settings: SqlServerSettings): PostgresConnect
       if (key === 'host' || key === 'password') out[key] = value;
       else if (key === 'user') out.user = value;
       else if (key === 'dbname') out.database = value;
-      else if (key === 'port') out.port = Number(value);
+      else if (key === 'port') out.port = parsePort(value);
       else if (key === 'sslmode') out.ssl = postgresTls(value);
       else if (key !== 'connect_timeout' && key !== 'application_name') {
         throw badConnectionString(`unsupported key ${JSON.stringify(key)}`);
@@ -90,10 +90,17 @@ export function postgresConnection(settings: SqlServerSettings): PostgresConnect
   };
 }
 
+function parsePort(text: string): number {
+  const port = /^\d{1,5}$/.test(text) ? Number(text) : 0;
+  if (port < 1 || port > 65535) throw badConnectionString(`bad port ${JSON.stringify(text)}`);
+  return port;
+}
+
 /** libpq's `key=value key='quoted value'` pairs. */
 function parseKeywordValues(text: string): [string, string][] {
   const pairs: [string, string][] = [];
-  const pattern = /\s*([a-z_]+)\s*=\s*(?:'((?:[^'\\]|\\.)*)'|(\S*))/gy;
+  // a value is quoted whole, or has no quote nor space
+  const pattern = /\s*([a-z_]+)\s*=\s*(?:'((?:[^'\\]|\\.)*)'|([^\s']*))(?=\s|$)/gy;
   let match: RegExpExecArray | null = pattern.exec(text);
   let end = 0;
   while (match) {
@@ -148,7 +155,8 @@ export function mysqlConnection(settings: SqlServerSettings): MysqlConnection {
   if (/^(mysql|mariadb):\/\//.test(cs)) {
     const url = new URL(cs);
     return {
-      host: url.hostname,
+      // an IPv6 address comes in brackets
+      host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
       port: url.port ? Number(url.port) : 3306,
       user: decodeURIComponent(url.username) || undefined,
       password: decodeURIComponent(url.password) || undefined,
@@ -182,6 +190,12 @@ function parseGoMysqlDsn(dsn: string): MysqlConnection {
   };
   if (net === 'unix') return { ...common, socketPath: address };
   if (net !== 'tcp') throw badConnectionString(`unsupported network ${JSON.stringify(net)}`);
-  const [, host = '127.0.0.1', port = '3306'] = /^\[?([^\]]*?)\]?(?::(\d+))?$/.exec(address) ?? [];
-  return { ...common, host: host || '127.0.0.1', port: Number(port) };
+  const hostPort = /^(?:\[([^\]]*)\]|([^:[\]]*))(?::([^:]*))?$/.exec(address);
+  if (!hostPort) throw badConnectionString(`bad address ${JSON.stringify(address)}`);
+  const [, ipv6, name, port] = hostPort;
+  return {
+    ...common,
+    host: ipv6 || name || '127.0.0.1',
+    port: port === undefined ? 3306 : parsePort(port),
+  };
 }

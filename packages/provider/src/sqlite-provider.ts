@@ -95,8 +95,12 @@ export async function openSqliteProvider(options: SqliteProviderOptions): Promis
     dialect: new SqliteDialect({ database: db as never }),
     plugins: [new TableNamePlugin('users', options.usersTable ?? 'users')],
   });
-  return new SqlProvider(kysely, {
+  const provider = new SqlProvider(kysely, {
     isUniqueViolation: (err) => (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE',
     returningId: false,
   });
+  // kysely takes the connection at its first query, and closes only a connection
+  // it took: one query now makes `close` close the file in every case.
+  await provider.checkAvailability();
+  return provider;
 }

@@ -1,6 +1,5 @@
 // The five data providers, each over a store of its own that a test creates
 // and drops: the contract suite runs the same tests on every one.
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -10,11 +9,13 @@ import {
   openMysqlProvider,
   openPostgresProvider,
   openSqliteProvider,
-  type SqlServerSettings,
 } from '@sftpgo/provider';
-import { makeTempDir } from '@sftpgo/test-utils';
-import mysql from 'mysql2/promise';
-import pg from 'pg';
+import {
+  createTestDatabase,
+  type DatabaseServer,
+  databaseServerUrl,
+  makeTempDir,
+} from '@sftpgo/test-utils';
 
 export const sqlDir = (driver: string): string =>
   fileURLToPath(new URL(`../../../sql/${driver}/`, import.meta.url));
@@ -44,24 +45,28 @@ export interface Driver {
   createStore(): Promise<Store>;
 }
 
-const uniqueName = (): string => `sftpgo_contract_${randomBytes(5).toString('hex')}`;
-
-function serverSettings(url: URL, database: string, port?: number): SqlServerSettings {
+function networkDriver(server: DatabaseServer): Driver {
+  const { url, skipReason } = databaseServerUrl(server);
+  const openProvider = server === 'postgresql' ? openPostgresProvider : openMysqlProvider;
   return {
-    host: url.hostname,
-    port: port ?? Number(url.port),
-    username: decodeURIComponent(url.username),
-    password: decodeURIComponent(url.password),
-    name: database,
+    name: server,
+    skipReason,
+    shared: true,
+    migrates: true,
+    async createStore() {
+      const db = await createTestDatabase(server, url as URL);
+      return {
+        serverPort: db.port,
+        open: (o = {}) =>
+          openProvider({
+            server: { ...db, port: o.port ?? db.port },
+            migrationsDir: sqlDir(server),
+            onApplied: o.onApplied,
+          }),
+        drop: () => db.drop(),
+      };
+    },
   };
-}
-
-/** A URL of the environment, or why its driver is skipped; CI must have it. */
-function serverUrl(variable: string): { url?: URL; skipReason?: string } {
-  const value = process.env[variable];
-  if (value) return { url: new URL(value) };
-  if (process.env.CI === 'true') throw new Error(`${variable} must be set in CI`);
-  return { skipReason: `${variable} is not set` };
 }
 
 const sqlite: Driver = {
@@ -99,67 +104,10 @@ const bolt: Driver = {
   },
 };
 
-const postgresUrl = serverUrl('SFTPGO_TEST_POSTGRES_URL');
-const postgresql: Driver = {
-  name: 'postgresql',
-  skipReason: postgresUrl.skipReason,
-  shared: true,
-  migrates: true,
-  async createStore() {
-    const url = postgresUrl.url as URL;
-    const database = uniqueName();
-    const admin = async (sql: string): Promise<void> => {
-      const client = new pg.Client({ connectionString: url.href });
-      await client.connect();
-      try {
-        await client.query(sql);
-      } finally {
-        await client.end();
-      }
-    };
-    await admin(`CREATE DATABASE ${database}`);
-    return {
-      serverPort: Number(url.port),
-      open: (o = {}) =>
-        openPostgresProvider({
-          server: serverSettings(url, database, o.port),
-          migrationsDir: sqlDir('postgresql'),
-          onApplied: o.onApplied,
-        }),
-      drop: () => admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`),
-    };
-  },
-};
-
-const mysqlUrl = serverUrl('SFTPGO_TEST_MYSQL_URL');
-const mysqlDriver: Driver = {
-  name: 'mysql',
-  skipReason: mysqlUrl.skipReason,
-  shared: true,
-  migrates: true,
-  async createStore() {
-    const url = mysqlUrl.url as URL;
-    const database = uniqueName();
-    const admin = async (sql: string): Promise<void> => {
-      const conn = await mysql.createConnection(url.href);
-      try {
-        await conn.query(sql);
-      } finally {
-        await conn.end();
-      }
-    };
-    await admin(`CREATE DATABASE ${database}`);
-    return {
-      serverPort: Number(url.port),
-      open: (o = {}) =>
-        openMysqlProvider({
-          server: serverSettings(url, database, o.port),
-          migrationsDir: sqlDir('mysql'),
-          onApplied: o.onApplied,
-        }),
-      drop: () => admin(`DROP DATABASE IF EXISTS ${database}`),
-    };
-  },
-};
-
-export const DRIVERS: readonly Driver[] = [sqlite, memory, bolt, postgresql, mysqlDriver];
+export const DRIVERS: readonly Driver[] = [
+  sqlite,
+  memory,
+  bolt,
+  networkDriver('postgresql'),
+  networkDriver('mysql'),
+];

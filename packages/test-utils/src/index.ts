@@ -3,3 +3,9 @@ export { duplexPair } from './duplex-pair.js';
 export { eventually } from './eventually.js';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 export { makeTempDir } from './temp-dir.js';
+export {
+  createTestDatabase,
+  type DatabaseServer,
+  databaseServerUrl,
+  type TestDatabase,
+} from './test-database.js';
