@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { type Database, open, type RootDatabase } from 'lmdb';
+import type { Database, RootDatabase } from 'lmdb';
 import { ProviderError, ValidationError } from './errors.js';
 import { checkLastLogin, prepareUser, usageOf } from './prepare-user.js';
 import type { DataProvider, UserQuery } from './provider.js';
@@ -238,6 +238,11 @@ export async function openBoltProvider(options: BoltProviderOptions): Promise<Da
   // Checked first, or lmdb would leave a lock file beside a folder it cannot open.
   const target = await stat(path).catch(() => undefined);
   if (target && !target.isFile()) throw cannotOpen('it is not a file');
+  // Loaded here, not with the package: a machine where the native module
+  // cannot load still has the other drivers.
+  const { open } = await import('lmdb').catch((err: unknown) => {
+    throw cannotOpen(`the bolt driver needs the native module lmdb: ${(err as Error).message}`, err);
+  });
   let root: RootDatabase | undefined;
   try {
     // `noSubdir`: `path` is the data file itself, whatever its extension.
