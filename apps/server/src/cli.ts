@@ -1,31 +1,161 @@
 #!/usr/bin/env node
+import { isAbsolute, resolve } from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { initProvider } from './initprovider.js';
-import { createJsonLogger } from './json-logger.js';
+import { type AppLogger, createAppLogger } from './logging/app-logger.js';
 import { serve } from './serve.js';
+import { registerServiceCommand } from './service-command.js';
 import { fullVersion } from './version.js';
 
-const logger = createJsonLogger(process.stderr);
+const env = process.env;
 
-async function runServe(configDir: string, configFile: string): Promise<void> {
-  const server = await serve({ configDir, configFile, logger });
+/** The spec's booleans, in a flag or its variable: 1 or true, 0 or false. */
+function toBoolean(name: string) {
+  return (value: unknown): boolean => {
+    if (typeof value === 'boolean') return value;
+    const text = String(value).trim().toLowerCase();
+    if (text === '1' || text === 'true') return true;
+    if (text === '0' || text === 'false') return false;
+    throw new Error(`${name}: expected 1, true, 0 or false, got ${JSON.stringify(value)}`);
+  };
+}
+
+/** A number of a flag or its variable, at least 0; fractions only where `fractions`. */
+function toNumber(name: string, fractions = false) {
+  return (value: unknown): number => {
+    const text = String(value).trim();
+    const pattern = fractions ? /^\d+(\.\d+)?$/ : /^\d+$/;
+    if (!pattern.test(text)) {
+      const kind = fractions ? 'a number' : 'a whole number';
+      throw new Error(`${name}: expected ${kind}, got ${JSON.stringify(value)}`);
+    }
+    return Number(text);
+  };
+}
+
+/** Where the configuration is: the options that `serve` and `initprovider` share. */
+function configOptions<T>(y: Argv<T>) {
+  return y
+    .option('config-dir', {
+      alias: 'c',
+      type: 'string',
+      default: env.SFTPGO_CONFIG_DIR || '.',
+      describe:
+        'Location of the config dir: it holds the configuration file and is the base of relative paths (SFTPGO_CONFIG_DIR)',
+    })
+    .option('config-file', {
+      alias: 'f',
+      type: 'string',
+      default: env.SFTPGO_CONFIG_FILE || 'sftpgo',
+      describe:
+        'Name of the configuration file in the config dir, without extension: sftpgo.json, .yaml, .toml, .hcl, .env or .properties (SFTPGO_CONFIG_FILE)',
+    });
+}
+
+/** The log options of the spec's `serve`, each with its SFTPGO_LOG_* default. */
+function logOptions<T>(y: Argv<T>) {
+  return y
+    .option('log-file-path', {
+      alias: 'l',
+      type: 'string',
+      default: env.SFTPGO_LOG_FILE_PATH ?? 'sftpgo.log',
+      describe:
+        'Log file, relative to the config dir unless absolute; empty logs to the standard error (SFTPGO_LOG_FILE_PATH)',
+    })
+    .option('log-max-size', {
+      alias: 's',
+      type: 'string',
+      default: env.SFTPGO_LOG_MAX_SIZE || '10',
+      coerce: toNumber('--log-max-size (SFTPGO_LOG_MAX_SIZE)', true),
+      describe:
+        'Size in megabytes, fractions allowed, of the log file that makes it rotate (SFTPGO_LOG_MAX_SIZE)',
+    })
+    .option('log-max-backups', {
+      alias: 'b',
+      type: 'string',
+      default: env.SFTPGO_LOG_MAX_BACKUPS || '5',
+      coerce: toNumber('--log-max-backups (SFTPGO_LOG_MAX_BACKUPS)'),
+      describe: 'How many rotated log files to keep (SFTPGO_LOG_MAX_BACKUPS)',
+    })
+    .option('log-max-age', {
+      alias: 'a',
+      type: 'string',
+      default: env.SFTPGO_LOG_MAX_AGE || '28',
+      coerce: toNumber('--log-max-age (SFTPGO_LOG_MAX_AGE)'),
+      describe: 'Days after which rotated log files are removed (SFTPGO_LOG_MAX_AGE)',
+    })
+    .option('log-compress', {
+      alias: 'z',
+      type: 'boolean',
+      default: env.SFTPGO_LOG_COMPRESS || false,
+      coerce: toBoolean('--log-compress (SFTPGO_LOG_COMPRESS)'),
+      describe: 'Compress rotated log files with gzip (SFTPGO_LOG_COMPRESS)',
+    })
+    .option('log-verbose', {
+      alias: 'v',
+      type: 'boolean',
+      default: env.SFTPGO_LOG_VERBOSE || true,
+      coerce: toBoolean('--log-verbose (SFTPGO_LOG_VERBOSE)'),
+      describe: 'Write debug lines too (SFTPGO_LOG_VERBOSE)',
+    });
+}
+
+interface LogArgs {
+  'config-dir': string;
+  'log-file-path': string;
+  'log-max-size': number;
+  'log-max-backups': number;
+  'log-max-age': number;
+  'log-compress': boolean;
+  'log-verbose': boolean;
+}
+
+function openLog(argv: LogArgs): AppLogger {
+  const file = argv['log-file-path'];
+  return createAppLogger({
+    filePath: file === '' || isAbsolute(file) ? file : resolve(argv['config-dir'], file),
+    maxSizeMB: argv['log-max-size'],
+    maxBackups: argv['log-max-backups'],
+    maxAgeDays: argv['log-max-age'],
+    compress: argv['log-compress'],
+    verbose: argv['log-verbose'],
+  });
+}
+
+async function runServe(argv: LogArgs & { 'config-file': string }): Promise<void> {
+  const log = openLog(argv);
+  const { logger } = log;
+  let server: Awaited<ReturnType<typeof serve>>;
+  try {
+    server = await serve({
+      configDir: argv['config-dir'],
+      configFile: argv['config-file'],
+      logger,
+    });
+  } catch (err) {
+    logger.log({ level: 'error', sender: 'service', message: (err as Error).message });
+    await log.close();
+    throw err;
+  }
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
     logger.log({ level: 'info', sender: 'service', message: `${signal} received, stopping` });
     server.stop().then(
-      () => {
+      async () => {
         logger.log({ level: 'info', sender: 'service', message: 'stopped' });
+        await log.close();
         process.exit(0);
       },
-      (err: unknown) => {
+      async (err: unknown) => {
         logger.log({
           level: 'error',
           sender: 'service',
           message: `stop failed: ${(err as Error).message}`,
         });
+        await log.close();
         process.exit(1);
       },
     );
@@ -38,49 +168,63 @@ async function runServe(configDir: string, configFile: string): Promise<void> {
   });
 }
 
-/** Where the configuration is: the options that `serve` and `initprovider` share. */
-function configOptions<T>(y: Argv<T>) {
-  return y
-    .option('config-dir', {
-      type: 'string',
-      default: process.env.SFTPGO_CONFIG_DIR || '.',
-      describe:
-        'Location of the config dir: it holds the configuration file and is the base of relative paths (SFTPGO_CONFIG_DIR)',
-    })
-    .option('config-file', {
-      type: 'string',
-      default: process.env.SFTPGO_CONFIG_FILE || 'sftpgo',
-      describe:
-        'Name of the configuration file in the config dir, without extension (SFTPGO_CONFIG_FILE)',
-    });
+const args = hideBin(process.argv);
+// `-v` is the version before a command and --log-verbose after `serve`, as in
+// the reference: answered here, before yargs, which has one meaning per flag.
+if (args.length === 1 && (args[0] === '-v' || args[0] === '--version')) {
+  process.stdout.write(`SFTPGo version: ${fullVersion}\n`);
+  process.exit(0);
 }
 
-await yargs(hideBin(process.argv))
+const cli = registerServiceCommand(yargs(args))
   .scriptName('sftpgo')
-  .usage('Full featured and highly configurable SFTP server\n\nUsage: $0 [command]')
+  // a flag given twice: the last one counts, as with most commands
+  .parserConfiguration({ 'duplicate-arguments-array': false })
+  .usage('Full featured and highly configurable SFTP server\n\nUsage:\n  $0 [command]')
+  .updateStrings({ 'Commands:': 'Available Commands:', 'Options:': 'Flags:' })
+  .epilogue('Use "sftpgo [command] --help" for more information about a command.')
+  .command('help', 'Help about any command', {}, () => {
+    cli.showHelp((text) => process.stdout.write(`${text}\n`));
+  })
+  .command('portable', 'Serve a single directory', {}, () => {
+    process.stderr.write('sftpgo portable: portable mode is not available in this version yet\n');
+    process.exit(2);
+  })
   .command(
     'serve',
     'Start the SFTP Server',
-    (y) => configOptions(y),
-    (argv) => runServe(argv['config-dir'], argv['config-file']),
+    (y) => logOptions(configOptions(y)),
+    (argv) => runServe(argv),
   )
   .command(
     'initprovider',
     'Initialize the configured data provider: create or update its database schema',
     (y) => configOptions(y),
     async (argv) => {
-      const outcome = await initProvider({
-        configDir: argv['config-dir'],
-        configFile: argv['config-file'],
-        logger,
+      const log = createAppLogger({
+        filePath: '',
+        maxSizeMB: 10,
+        maxBackups: 5,
+        maxAgeDays: 28,
+        compress: false,
+        verbose: false,
       });
-      process.stdout.write(`${outcome}\n`);
+      try {
+        const outcome = await initProvider({
+          configDir: argv['config-dir'],
+          configFile: argv['config-file'],
+          logger: log.logger,
+        });
+        process.stdout.write(`${outcome}\n`);
+      } finally {
+        await log.close();
+      }
     },
   )
   .demandCommand(1, 'Specify a command.')
   .strict()
-  .version('version', 'Print the version', `SFTPGo version: ${fullVersion}`)
-  .alias('version', 'v')
+  .version(false)
+  .option('version', { alias: 'v', type: 'boolean', global: false, describe: 'Print the version' })
   .help()
   .alias('help', 'h')
   .fail((message, err, y) => {
@@ -90,5 +234,5 @@ await yargs(hideBin(process.argv))
     }
     process.stderr.write(`${y.help()}\n\n${message}\n`);
     process.exit(2);
-  })
-  .parseAsync();
+  });
+await cli.parseAsync();

@@ -1,10 +1,7 @@
-import { fileURLToPath } from 'node:url';
 import { type OpenedDataProvider, openDataProvider } from '@sftpgo/provider';
 import type { Logger } from '@sftpgo/sftpd';
 import type { Config } from './config.js';
-
-/** The schema scripts, one folder per SQL driver. */
-const SQL_DIR = fileURLToPath(new URL('../../../sql/', import.meta.url));
+import { SQL_DIR } from './sql-dir.js';
 
 export interface ProviderOpening {
   readonly config: Config;

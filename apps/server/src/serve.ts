@@ -1,11 +1,17 @@
 import { readFile } from 'node:fs/promises';
-import { createServer, type Server as HttpServer } from 'node:http';
 import { isAbsolute, join, resolve } from 'node:path';
-import { createApi } from '@sftpgo/api';
-import { type DefenderOptions, type Logger, loadHostKeys, SftpServer } from '@sftpgo/sftpd';
+import { createApi, Htpasswd } from '@sftpgo/api';
+import {
+  type DefenderOptions,
+  type Logger,
+  loadHostKeys,
+  SessionActions,
+  SftpServer,
+} from '@sftpgo/sftpd';
 import { type Config, loadConfig } from './config.js';
 import { openConfiguredProvider } from './data-provider.js';
 import { logSessionEvent } from './event-log.js';
+import { type HttpListener, listenHttp } from './http-listener.js';
 import { fullVersion, versionInfo } from './version.js';
 
 export interface ServeOptions {
@@ -19,17 +25,6 @@ export interface RunningServer {
   /** Re-reads what can change without a restart (SIGHUP): the memory provider's dump. */
   reload(): Promise<void>;
   stop(): Promise<void>;
-}
-
-function listenHttp(app: ReturnType<typeof createApi>, port: number, host: string) {
-  return new Promise<HttpServer>((resolvePromise, reject) => {
-    const server = createServer(app);
-    server.once('error', reject);
-    server.listen({ port, host: host || undefined }, () => {
-      server.off('error', reject);
-      resolvePromise(server);
-    });
-  });
 }
 
 /** The login banner file's text; a file that cannot be read is logged and skipped. */
@@ -67,7 +62,14 @@ function defenderOptions(d: Config['sftpd']['defender']): DefenderOptions {
 export async function serve(options: ServeOptions): Promise<RunningServer> {
   const { logger } = options;
   const configDir = resolve(options.configDir);
-  const { config, file } = await loadConfig(configDir, options.configFile);
+  const { config, file, ignoredFiles } = await loadConfig(configDir, options.configFile);
+  for (const ignored of ignoredFiles) {
+    logger.log({
+      level: 'warn',
+      sender: 'config',
+      message: `configuration file ${ignored} ignored: ${file} is read`,
+    });
+  }
   logger.log({
     level: 'info',
     sender: 'config',
@@ -88,6 +90,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     for (const close of closers.reverse()) await close();
   };
 
+  let http: HttpListener | undefined;
   // New files and directories: what the spec's umask lets through.
   process.umask(Number.parseInt(config.sftpd.umask, 8));
   try {
@@ -96,6 +99,16 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       config.sftpd.keys.map((k) => k.private_key),
     );
     const loginBanner = await readLoginBanner(configDir, config.sftpd.login_banner_file, logger);
+    const actions = new SessionActions(config.sftpd.actions, {
+      onOutcome: (o) =>
+        logger.log({
+          level: o.ok ? 'debug' : 'warn',
+          sender: 'actions',
+          message: o.ok
+            ? `action ${o.action} for ${JSON.stringify(o.username)}: ${o.target} done in ${o.elapsedMs} ms`
+            : `action ${o.action} for ${JSON.stringify(o.username)}: ${o.target} failed: ${o.error}`,
+        }),
+    });
     const sftp = new SftpServer({
       loginBanner,
       maxAuthTries: config.sftpd.max_auth_tries,
@@ -123,11 +136,17 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       setstatMode: config.sftpd.setstat_mode,
       quotaTracking: config.data_provider.track_quota,
       idleTimeoutMs: config.sftpd.idle_timeout * 60_000,
-      onEvent: (event) => logSessionEvent(logger, event),
+      onEvent: (event) => {
+        logSessionEvent(logger, event);
+        actions.handle(event);
+      },
       logger,
     });
     const sshAddress = await sftp.listen(config.sftpd.bind_port, config.sftpd.bind_address);
-    closers.push(() => sftp.close());
+    closers.push(async () => {
+      await sftp.close({ graceMs: config.sftpd.grace_time * 1000 });
+      await actions.idle();
+    });
     logger.log({
       level: 'info',
       sender: 'sftpd',
@@ -135,26 +154,32 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     });
 
     if (config.httpd.bind_port !== 0) {
+      const authFile = config.httpd.auth_user_file;
+      const htpasswd = authFile ? await Htpasswd.load(resolve(configDir, authFile)) : undefined;
       const api = createApi({
+        htpasswd,
         provider,
         connections: sftp,
         version: versionInfo,
         onInternalError: (err) =>
           logger.log({ level: 'error', sender: 'httpd', message: (err as Error).message }),
+        onAccess: (access) => logger.log({ level: 'info', sender: 'httpd', ...access }),
       });
-      const http = await listenHttp(api, config.httpd.bind_port, config.httpd.bind_address);
-      closers.push(
-        () =>
-          new Promise<void>((done) => {
-            http.close(() => done());
-            http.closeAllConnections();
-          }),
+      const { certificate_file: certFile, certificate_key_file: keyFile } = config.httpd;
+      http = await listenHttp(
+        api,
+        config.httpd.bind_port,
+        config.httpd.bind_address,
+        certFile && keyFile
+          ? { certFile: resolve(configDir, certFile), keyFile: resolve(configDir, keyFile) }
+          : undefined,
       );
-      const address = http.address();
+      closers.push(() => (http as HttpListener).close());
+      const { address, port } = http.address;
       logger.log({
         level: 'info',
         sender: 'httpd',
-        message: `HTTP server listening on ${typeof address === 'string' ? address : `${address?.address}:${address?.port}`}`,
+        message: `${http.secure ? 'HTTPS' : 'HTTP'} server listening on ${address}:${port}`,
       });
     }
   } catch (err) {
@@ -163,6 +188,9 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   }
   logger.log({ level: 'info', sender: 'service', message: `SFTPGo ${fullVersion} started` });
   const reload = async (): Promise<void> => {
+    await Promise.all([reloadUsers(), reloadCertificate()]);
+  };
+  const reloadUsers = async (): Promise<void> => {
     try {
       const count = await store.reload();
       if (count !== undefined) {
@@ -177,6 +205,19 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
         level: 'error',
         sender: 'dataprovider',
         message: `users not reloaded, the previous ones are kept: ${(err as Error).message}`,
+      });
+    }
+  };
+  const reloadCertificate = async (): Promise<void> => {
+    if (!http?.secure) return;
+    try {
+      await http.reloadCertificate();
+      logger.log({ level: 'info', sender: 'httpd', message: 'HTTPS certificate reloaded' });
+    } catch (err) {
+      logger.log({
+        level: 'error',
+        sender: 'httpd',
+        message: `HTTPS certificate not reloaded, the previous one is kept: ${(err as Error).message}`,
       });
     }
   };

@@ -65,6 +65,11 @@ describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('quota', () => {
     expect(output).toMatch(/second\.bin.*Failure|Failure.*second\.bin|write remote.*Failure/s);
     expect((await stat(join(homeOf('sized'), 'first.bin'))).size).toBe(600_000);
     expect((await stat(join(homeOf('sized'), 'second.bin'))).size).toBeLessThanOrEqual(400_000);
+    // a cut upload: logged as a warning, and no upload action
+    const cut = await server.waitForLog(
+      (l) => l.sender === 'Upload' && l.file_path === '/second.bin',
+    );
+    expect(cut.level).toBe('warn');
     const [size, files] = await usedOf('sized');
     expect(size).toBeLessThanOrEqual(1_000_000);
     expect(files).toBe(3);

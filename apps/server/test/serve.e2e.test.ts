@@ -49,7 +49,7 @@ describe.runIf(haveClients)('sftpgo serve with the OpenSSH client', () => {
   beforeAll(async () => {
     tmp = await makeTempDir();
     home = join(tmp.path, 'homes', 'erin');
-    ({ server, api } = await startLoopbackServer(tmp.path, { umask: '0077' }));
+    ({ server, api } = await startLoopbackServer(tmp.path, { umask: '0077', grace_time: 1 }));
   });
 
   afterAll(async () => {

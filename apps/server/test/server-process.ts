@@ -20,7 +20,8 @@ const RUN_TS = ['--conditions=@sftpgo/source', '--import', TSX];
 export function spawnSftpgo(args: readonly string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
   return spawn(process.execPath, [...RUN_TS, CLI, ...args], {
     cwd: ROOT,
-    env: { ...process.env, ...env },
+    // logs on stderr, where the tests read them, unless a test says otherwise
+    env: { ...process.env, SFTPGO_LOG_FILE_PATH: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
@@ -148,6 +149,7 @@ export async function startLoopbackServer(
   configDir: string,
   sftpd: Record<string, unknown> = {},
   dataProvider: Record<string, unknown> = {},
+  httpd: Record<string, unknown> = {},
 ): Promise<{ server: ServerProcess; api: string }> {
   const httpPort = await freePort();
   await writeFile(
@@ -155,10 +157,11 @@ export async function startLoopbackServer(
     JSON.stringify({
       sftpd: { ...sftpd, bind_port: 0, bind_address: '127.0.0.1' },
       data_provider: dataProvider,
-      httpd: { bind_port: httpPort, bind_address: '127.0.0.1' },
+      httpd: { ...httpd, bind_port: httpPort, bind_address: '127.0.0.1' },
     }),
   );
-  return { server: await startServer(configDir), api: `http://127.0.0.1:${httpPort}/api/v1` };
+  const scheme = httpd.certificate_file ? 'https' : 'http';
+  return { server: await startServer(configDir), api: `${scheme}://127.0.0.1:${httpPort}/api/v1` };
 }
 
 /** Adds a user through the REST API; throws unless the API accepts it. */

@@ -1,6 +1,8 @@
 import type { DataProvider } from '@sftpgo/provider';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { accessLog, type HttpAccess } from './access-log.js';
 import { HttpError, sendApiResponse } from './api-response.js';
+import { basicAuth, type Htpasswd } from './basic-auth.js';
 import { type ConnectionRegistry, connectionRoutes } from './connection-routes.js';
 import { providerHttpError, userRoutes } from './user-routes.js';
 
@@ -18,6 +20,10 @@ export interface ApiOptions {
   readonly connections?: ConnectionRegistry;
   /** Called with errors answered with 500, whose details the client is not shown. */
   readonly onInternalError?: (err: unknown) => void;
+  /** Called once per request, when its answer is sent: the access log. */
+  readonly onAccess?: (access: HttpAccess) => void;
+  /** When given, every API request must authenticate as one of its users (HTTP basic). */
+  readonly htpasswd?: Htpasswd;
 }
 
 /** The reference server's request body limit. */
@@ -32,6 +38,7 @@ const MAX_REQUEST_SIZE = '1mb';
 export function createApi(options: ApiOptions): Express {
   const app = express();
   app.disable('x-powered-by');
+  if (options.onAccess) app.use(accessLog(options.onAccess));
   app.use(express.json({ limit: MAX_REQUEST_SIZE }));
 
   const v1 = express.Router();
@@ -48,6 +55,7 @@ export function createApi(options: ApiOptions): Express {
   });
   v1.use(userRoutes(options.provider));
   if (options.connections) v1.use(connectionRoutes(options.connections));
+  if (options.htpasswd) app.use('/api/v1', basicAuth(options.htpasswd));
   app.use('/api/v1', v1);
 
   app.use((_req: Request, res: Response) => sendApiResponse(res, 404, 'Not Found'));

@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { open as openFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Database, RootDatabase } from 'lmdb';
 import { ProviderError, ValidationError } from './errors.js';
@@ -238,10 +238,17 @@ export async function openBoltProvider(options: BoltProviderOptions): Promise<Da
   // Checked first, or lmdb would leave a lock file beside a folder it cannot open.
   const target = await stat(path).catch(() => undefined);
   if (target && !target.isFile()) throw cannotOpen('it is not a file');
+  // lmdb trusts the file it maps: another kind of file would crash the process.
+  if (target && target.size > 0 && !(await hasLmdbMagic(path))) {
+    throw cannotOpen('it is not a bolt (LMDB) database file');
+  }
   // Loaded here, not with the package: a machine where the native module
   // cannot load still has the other drivers.
   const { open } = await import('lmdb').catch((err: unknown) => {
-    throw cannotOpen(`the bolt driver needs the native module lmdb: ${(err as Error).message}`, err);
+    throw cannotOpen(
+      `the bolt driver needs the native module lmdb: ${(err as Error).message}`,
+      err,
+    );
   });
   let root: RootDatabase | undefined;
   try {
@@ -268,4 +275,18 @@ function layoutVersion(root: RootDatabase): number {
     db.putSync('version', { version: DB_VERSION });
     return DB_VERSION;
   });
+}
+
+/** LMDB's meta page magic, 0xBEEFC0DE little-endian, near the file's start. */
+const LMDB_MAGIC = Buffer.from([0xde, 0xc0, 0xef, 0xbe]);
+
+async function hasLmdbMagic(path: string): Promise<boolean> {
+  const file = await openFile(path, 'r');
+  try {
+    const head = Buffer.alloc(64);
+    const { bytesRead } = await file.read(head, 0, head.length, 0);
+    return head.subarray(0, bytesRead).includes(LMDB_MAGIC);
+  } finally {
+    await file.close();
+  }
 }

@@ -1,3 +1,9 @@
+export {
+  type ActionResult,
+  isHttpUrl,
+  runActionCommand,
+  sendActionNotification,
+} from './action-runner.js';
 export { type BoltProviderOptions, openBoltProvider } from './bolt-provider.js';
 export { ProviderError, type ProviderErrorCode, ValidationError } from './errors.js';
 export { ManagedProvider, type ManagementPolicy } from './managed-provider.js';

@@ -264,7 +264,8 @@ function usageIn(input: UserInput): UsageFields {
  * when one is given: for tests, and for read-mostly setups whose accounts
  * are managed as a file.
  * @throws {ValidationError} when the dump file holds an invalid user, or a username twice
- * @throws {ProviderError} with code `unavailable` when the dump file cannot be read
+ * @throws {ProviderError} with code `unavailable` when the dump file cannot be read; a
+ * missing one means no users
  * @example
  * const provider = await openMemoryProvider({ dumpPath: '/etc/sftpgo/users.json' });
  * process.on('SIGHUP', () => void provider.reload().catch(console.error));
@@ -273,6 +274,12 @@ export async function openMemoryProvider(
   options: MemoryProviderOptions = {},
 ): Promise<MemoryProvider> {
   const provider = new InMemoryProvider(options.dumpPath);
-  await provider.reload();
+  try {
+    await provider.reload();
+  } catch (err) {
+    // As the reference server: a dump that does not exist yet means no users
+    // (the default `name` is the SQLite file's). A reload still refuses it.
+    if ((err as { cause?: { code?: string } }).cause?.code !== 'ENOENT') throw err;
+  }
   return provider;
 }

@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
 import { isAbsolute } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { isHttpUrl, runActionCommand, sendActionNotification } from './action-runner.js';
 import { toPublicUser, type User } from './user.js';
 
 export type UserAction = 'add' | 'update' | 'delete';
@@ -54,12 +54,6 @@ export function providerActionsProblems(settings: ProviderActionsSettings): stri
     problems.push('http_notification_url: must be an http or https URL');
   }
   return problems;
-}
-
-function isHttpUrl(value: string): boolean {
-  if (!URL.canParse(value)) return false;
-  const { protocol } = new URL(value);
-  return protocol === 'http:' || protocol === 'https:';
 }
 
 /**
@@ -122,59 +116,27 @@ export class ProviderActions {
   }
 
   #runCommand(action: UserAction, user: User): Promise<Result> {
-    const timeoutMs = this.#timeoutMs;
-    return new Promise((resolve) => {
-      // No shell: the values go to the program as they are, unquoted.
-      const child = spawn(
-        this.#settings.command,
-        [
-          action,
-          user.username,
-          String(user.id),
-          String(user.status),
-          String(user.expiration_date),
-          user.home_dir,
-          String(user.uid),
-          String(user.gid),
-        ],
-        { env: { ...process.env, ...actionEnv(action, user) }, stdio: 'ignore' },
-      );
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        child.kill('SIGKILL');
-      }, timeoutMs);
-      child.once('error', (err) => {
-        clearTimeout(timer);
-        resolve({ ok: false, error: err.message });
-      });
-      child.once('close', (code, signal) => {
-        clearTimeout(timer);
-        if (timedOut) resolve({ ok: false, error: `killed: not finished in ${timeoutMs} ms` });
-        else if (code === 0) resolve({ ok: true, exitCode: 0 });
-        else if (code !== null) resolve({ ok: false, exitCode: code, error: `exit code ${code}` });
-        else resolve({ ok: false, error: `killed by ${signal}` });
-      });
-    });
+    const args = [
+      action,
+      user.username,
+      String(user.id),
+      String(user.status),
+      String(user.expiration_date),
+      user.home_dir,
+      String(user.uid),
+      String(user.gid),
+    ];
+    return runActionCommand(this.#settings.command, args, actionEnv(action, user), this.#timeoutMs);
   }
 
-  async #notify(action: UserAction, user: User): Promise<Result> {
+  #notify(action: UserAction, user: User): Promise<Result> {
     const url = new URL(this.#settings.http_notification_url);
     url.searchParams.append('action', action);
-    try {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(toPublicUser(user)),
-        signal: AbortSignal.timeout(this.#timeoutMs),
-      });
-      // Nobody reads the answer; cancelling frees the connection.
-      await response.body?.cancel();
-      const { status } = response;
-      return response.ok ? { ok: true, status } : { ok: false, status, error: `HTTP ${status}` };
-    } catch (err) {
-      return { ok: false, error: fetchError(err, this.#timeoutMs) };
-    }
+    return sendActionNotification(
+      url,
+      { method: 'POST', json: toPublicUser(user) },
+      this.#timeoutMs,
+    );
   }
 }
 
@@ -196,11 +158,4 @@ function actionEnv(action: UserAction, user: User): Record<string, string> {
     SFTPGO_USER_MAX_SESSIONS: String(user.max_sessions),
     SFTPGO_USER_FS_PROVIDER: String(user.filesystem.provider),
   };
-}
-
-/** fetch hides the reason of a network failure in `cause`. */
-function fetchError(err: unknown, timeoutMs: number): string {
-  if (!(err instanceof Error)) return String(err);
-  if (err.name === 'TimeoutError') return `no answer in ${timeoutMs} ms`;
-  return err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message;
 }

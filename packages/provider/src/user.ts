@@ -90,8 +90,15 @@ export const UserInputSchema = z
       .strict()
       .default({ allowed_ip: [], denied_ip: [] }),
     filesystem: z
-      .object({ provider: z.literal(0) })
+      .object({
+        provider: z.literal(0),
+        // The reference server writes these, empty, for every user of the local
+        // filesystem: its dumps must load.
+        s3config: z.looseObject({}).optional(),
+        gcsconfig: z.looseObject({}).optional(),
+      })
       .strict()
+      .transform(({ provider }) => ({ provider }))
       .default({ provider: 0 }),
   })
   .strict()

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdir, readdir } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -8,6 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   type DataProvider,
   openBoltProvider,
+  openSqliteProvider,
   ProviderError,
   type User,
   type UserInput,
@@ -15,6 +17,7 @@ import {
 import { makeTempDir } from '@sftpgo/test-utils';
 import { open as openLmdb } from 'lmdb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sqlDir } from './drivers.js';
 
 const writer = fileURLToPath(new URL('fixtures/bolt-quota-writer.ts', import.meta.url));
 const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -205,6 +208,21 @@ describe('bolt provider that cannot open its file', () => {
     expect(err).toMatchObject({ code: 'unavailable' });
     expect((err as Error).message).toContain(JSON.stringify(path));
     expect(await readdir(tmp.path)).toEqual([]);
+  });
+
+  it('refuses a file of another kind, such as an SQLite database, without crashing', async () => {
+    const sqlitePath = join(tmp.path, 'sftpgo.db');
+    const sqlite = await openSqliteProvider({ path: sqlitePath, migrationsDir: sqlDir('sqlite') });
+    await sqlite.close();
+    const random = join(tmp.path, 'random.bin');
+    await writeFile(random, randomBytes(20_000));
+    for (const path of [sqlitePath, random]) {
+      const err = await openBoltProvider({ path }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'unavailable' });
+      expect((err as Error).message).toBe(
+        `cannot open the bolt database ${JSON.stringify(path)}: it is not a bolt (LMDB) database file`,
+      );
+    }
   });
 
   it('reports a folder as unavailable, leaving no lock file', async () => {

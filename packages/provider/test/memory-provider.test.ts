@@ -173,12 +173,24 @@ describe('memory provider loading a dump file', () => {
     await expect(open()).rejects.toBeInstanceOf(ValidationError);
   });
 
-  it('reports a missing file as unavailable, naming it', async () => {
-    const err = await open().catch((e: unknown) => e);
+  it('starts with no users when the file does not exist, and refuses to reload it', async () => {
+    const p = await open();
+    expect(await p.listUsers()).toEqual([]);
+    await p.addUser(carol);
+    const err = await p.reload().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProviderError);
     expect(err).not.toBeInstanceOf(ValidationError);
     expect(err).toMatchObject({ code: 'unavailable' });
     expect((err as Error).message).toContain(JSON.stringify(dumpPath));
+    expect((await p.listUsers()).map((u) => u.username)).toEqual(['carol']);
+  });
+
+  it('loads a dump of the reference server, with its empty s3config and gcsconfig', async () => {
+    await writeDump([
+      { ...alice, id: 1, filesystem: { provider: 0, s3config: {}, gcsconfig: {} } },
+    ]);
+    const p = await open();
+    expect((await p.getUserById(1))?.filesystem).toEqual({ provider: 0 });
   });
 
   it('never writes the file', async () => {

@@ -18,6 +18,17 @@ export { type Ownership, OwnershipFs } from './ownership-fs.js';
 export { PolicyFs } from './policy-fs.js';
 export { QuotaFs, type QuotaStore, type QuotaTracking } from './quota-fs.js';
 export { RateLimiter } from './rate-limiter.js';
+export {
+  actionOf,
+  SESSION_ACTIONS,
+  type SessionAction,
+  type SessionActionFacts,
+  type SessionActionOutcome,
+  SessionActions,
+  type SessionActionsOptions,
+  type SessionActionsSettings,
+  sessionActionsProblems,
+} from './session-actions.js';
 export type {
   ActiveTransfer,
   CommandEvent,

@@ -59,6 +59,12 @@ export class LiveConnection {
     });
   }
 
+  /** Whether a file is being transferred now. */
+  get transferring(): boolean {
+    for (const set of this.transfers) if (set.size > 0) return true;
+    return false;
+  }
+
   touch(): void {
     this.lastActivity = Date.now();
   }

@@ -6,6 +6,8 @@ export interface SessionContext {
   readonly username: string;
   readonly connectionId: string;
   readonly protocol: Protocol;
+  /** Where the user's virtual `/` is stored: the base of the full paths that actions receive. */
+  readonly homeDir: string;
 }
 
 /** A finished upload or download: the spec's "transfer logs". */
@@ -46,6 +48,8 @@ export interface CommandEvent extends SessionContext {
   /** Chtimes: the times set, in milliseconds. */
   readonly atimeMs?: number;
   readonly mtimeMs?: number;
+  /** Remove: the size of the file removed. */
+  readonly size?: number;
 }
 
 export type SessionEvent = TransferEvent | CommandEvent;

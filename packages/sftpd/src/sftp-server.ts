@@ -187,8 +187,19 @@ export class SftpServer {
   }
 
   /** Stops accepting, ends every connection and waits for their files to be closed. */
-  async close(): Promise<void> {
+  /**
+   * Stops accepting connections and closes those open: at once when idle,
+   * after their transfers otherwise, waiting at most `graceMs` for these.
+   */
+  async close(options: { readonly graceMs?: number } = {}): Promise<void> {
     const stopped = new Promise<void>((resolve) => this.#tcp.close(() => resolve()));
+    const deadline = Date.now() + (options.graceMs ?? 0);
+    for (;;) {
+      const open = [...this.#connections.values()];
+      for (const c of open) if (!c.transferring) c.client.end();
+      if (!open.some((c) => c.transferring) || Date.now() >= deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     const connections = [...this.#connections.values()];
     for (const c of connections) c.client.end();
     await Promise.all(connections.map((c) => c.closed));
@@ -368,7 +379,12 @@ export class SftpServer {
     try {
       ({ fs, transfers } = sessionFs(await OsFs.create(user.home_dir), user, this.#fsOptions, {
         quotaStore: this.#provider,
-        context: { username: user.username, connectionId, protocol: 'SFTP' },
+        context: {
+          username: user.username,
+          connectionId,
+          protocol: 'SFTP',
+          homeDir: user.home_dir,
+        },
         emit: this.#onEvent,
       }));
     } catch (err) {

@@ -36,6 +36,7 @@ class TransferState implements ActiveTransfer {
 class TransferFile extends ForwardingFileHandle {
   readonly #state: TransferState;
   readonly #finish: (state: TransferState, completed: boolean) => void;
+  #failed = false;
 
   constructor(
     handle: FileHandle,
@@ -48,24 +49,34 @@ class TransferFile extends ForwardingFileHandle {
   }
 
   override async read(buffer: Buffer, offset: number, length: number, position: number) {
-    const n = await this.inner.read(buffer, offset, length, position);
+    const n = await this.#failing(this.inner.read(buffer, offset, length, position));
     this.#state.count(n);
     return n;
   }
 
   override async write(buffer: Buffer, offset: number, length: number, position: number) {
-    const n = await this.inner.write(buffer, offset, length, position);
+    const n = await this.#failing(this.inner.write(buffer, offset, length, position));
     this.#state.count(n);
     return n;
   }
 
+  /** A read or write refused (quota, disk full) leaves a partial file: no completed transfer. */
+  async #failing<T>(io: Promise<T>): Promise<T> {
+    try {
+      return await io;
+    } catch (err) {
+      this.#failed = true;
+      throw err;
+    }
+  }
+
   override async close(): Promise<void> {
-    let completed = false;
+    let closed = false;
     try {
       await this.inner.close();
-      completed = true;
+      closed = true;
     } finally {
-      this.#finish(this.#state, completed);
+      this.#finish(this.#state, closed && !this.#failed);
     }
   }
 
@@ -129,8 +140,10 @@ export class TransferFs extends ForwardingFs {
   }
 
   override async remove(path: string): Promise<void> {
+    // the size goes to the delete action; a file that cannot be stat'ed fails the removal too
+    const { size } = await this.inner.lstat(path);
     await this.inner.remove(path);
-    this.#command('Remove', path);
+    this.#command('Remove', path, { size });
   }
 
   override async rename(from: string, to: string): Promise<void> {

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeTempDir } from '@sftpgo/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig } from '../src/index.js';
 
 let tmp: Awaited<ReturnType<typeof makeTempDir>>;
 beforeEach(async () => {
@@ -16,14 +16,20 @@ const SPEC_DEFAULTS = {
     bind_address: '',
     idle_timeout: 15,
     max_auth_tries: 0,
+    umask: '0022',
     banner: '',
     upload_mode: 0,
-    umask: '0022',
-    setstat_mode: 0,
+    actions: { execute_on: [], command: '', http_notification_url: '' },
+    keys: [],
+    enable_scp: false,
     kex_algorithms: [],
     ciphers: [],
     macs: [],
     login_banner_file: '',
+    setstat_mode: 0,
+    enabled_ssh_commands: ['md5sum', 'sha1sum', 'cd', 'pwd'],
+    keyboard_interactive_auth_program: '',
+    grace_time: 30,
     defender: {
       enabled: false,
       score_per_failure: 1,
@@ -32,8 +38,6 @@ const SPEC_DEFAULTS = {
       observation_time: 30,
       allow_list: [],
     },
-    keyboard_interactive_auth_program: '',
-    keys: [],
   },
   data_provider: {
     driver: 'sqlite',
@@ -52,20 +56,31 @@ const SPEC_DEFAULTS = {
     actions: { execute_on: [], command: '', http_notification_url: '' },
     external_auth_program: '',
     external_auth_scope: 0,
+    credentials_path: 'credentials',
   },
-  httpd: { bind_port: 8080, bind_address: '127.0.0.1' },
+  httpd: {
+    bind_port: 8080,
+    bind_address: '127.0.0.1',
+    templates_path: 'templates',
+    static_files_path: 'static',
+    backups_path: 'backups',
+    auth_user_file: '',
+    certificate_file: '',
+    certificate_key_file: '',
+  },
 };
 
 describe('loadConfig', () => {
   it("gives the spec's defaults when there is no configuration file", async () => {
-    const { config, file } = await loadConfig(tmp.path, 'sftpgo');
+    const { config, file, ignoredFiles } = await loadConfig(tmp.path, 'sftpgo', {});
     expect(file).toBeUndefined();
+    expect(ignoredFiles).toEqual([]);
     expect(config).toEqual(SPEC_DEFAULTS);
   });
 
   it('fills the keys a file leaves out with their defaults', async () => {
     await writeFile(join(tmp.path, 'custom.json'), JSON.stringify({ sftpd: { bind_port: 2200 } }));
-    const { config, file } = await loadConfig(tmp.path, 'custom');
+    const { config, file } = await loadConfig(tmp.path, 'custom', {});
     expect(file).toBe(join(tmp.path, 'custom.json'));
     expect(config.sftpd).toEqual({ ...SPEC_DEFAULTS.sftpd, bind_port: 2200 });
     expect(config.httpd).toEqual(SPEC_DEFAULTS.httpd);
@@ -76,7 +91,7 @@ describe('loadConfig', () => {
       join(tmp.path, 'sftpgo.json'),
       JSON.stringify({ sftpd: { bind_prot: 22 }, extra: {} }),
     );
-    const err = await loadConfig(tmp.path, 'sftpgo').catch((e: unknown) => e);
+    const err = await loadConfig(tmp.path, 'sftpgo', {}).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as Error).message).toContain(join(tmp.path, 'sftpgo.json'));
     expect((err as Error).message).toContain('unknown key "sftpd.bind_prot"');
@@ -88,21 +103,21 @@ describe('loadConfig', () => {
       join(tmp.path, 'sftpgo.json'),
       JSON.stringify({ sftpd: { bind_port: 70000 }, httpd: { bind_address: 1 } }),
     );
-    await expect(loadConfig(tmp.path, 'sftpgo')).rejects.toThrow(
+    await expect(loadConfig(tmp.path, 'sftpgo', {})).rejects.toThrow(
       /"sftpd\.bind_port": .*65535.*"httpd\.bind_address"/,
     );
   });
 
   it('refuses a umask that is not an octal mode', async () => {
     await writeFile(join(tmp.path, 'sftpgo.json'), '{"sftpd": {"umask": "777x"}}');
-    await expect(loadConfig(tmp.path, 'sftpgo')).rejects.toThrow(
+    await expect(loadConfig(tmp.path, 'sftpgo', {})).rejects.toThrow(
       /"sftpd\.umask": must be an octal/,
     );
   });
 
   it('says which drivers exist', async () => {
     await writeFile(join(tmp.path, 'sftpgo.json'), '{"data_provider": {"driver": "oracle"}}');
-    await expect(loadConfig(tmp.path, 'sftpgo')).rejects.toThrow(
+    await expect(loadConfig(tmp.path, 'sftpgo', {})).rejects.toThrow(
       /"data_provider.driver": .*"sqlite"\|"postgresql"\|"mysql"\|"bolt"\|"memory"/,
     );
   });
@@ -124,7 +139,7 @@ describe('loadConfig', () => {
         },
       }),
     );
-    const message = String(await loadConfig(tmp.path, 'sftpgo').catch((e: unknown) => e));
+    const message = String(await loadConfig(tmp.path, 'sftpgo', {}).catch((e: unknown) => e));
     for (const key of [
       'data_provider.sslmode"',
       'data_provider.users_table": must be a table name',
@@ -139,18 +154,18 @@ describe('loadConfig', () => {
       join(tmp.path, 'sftpgo.json'),
       JSON.stringify({ data_provider: { driver: 'mysql', name: '' } }),
     );
-    await expect(loadConfig(tmp.path, 'sftpgo')).rejects.toThrow(
+    await expect(loadConfig(tmp.path, 'sftpgo', {})).rejects.toThrow(
       /"data_provider.name": give the database name, or a connection_string/,
     );
   });
 
   it('reports malformed JSON with the file name', async () => {
     await writeFile(join(tmp.path, 'sftpgo.json'), '{"sftpd": ');
-    await expect(loadConfig(tmp.path, 'sftpgo')).rejects.toThrow(/sftpgo\.json: invalid JSON/);
+    await expect(loadConfig(tmp.path, 'sftpgo', {})).rejects.toThrow(/sftpgo\.json: invalid JSON/);
   });
 
   it('refuses a config file name with a directory or an extension', async () => {
-    await expect(loadConfig(tmp.path, '../etc/sftpgo')).rejects.toThrow(/without directory/);
-    await expect(loadConfig(tmp.path, 'sftpgo.json')).rejects.toThrow(/without directory/);
+    await expect(loadConfig(tmp.path, '../etc/sftpgo', {})).rejects.toThrow(/without directory/);
+    await expect(loadConfig(tmp.path, 'sftpgo.json', {})).rejects.toThrow(/without directory/);
   });
 });

@@ -1,0 +1,145 @@
+import { finished } from 'node:stream/promises';
+import type { LogEntry, Logger } from '@sftpgo/sftpd';
+import winston from 'winston';
+import { RotatingFileStream } from './rotating-file.js';
+
+export interface AppLoggerOptions {
+  /** The log file; '' writes to `stderr` instead (`--log-file-path`). */
+  readonly filePath: string;
+  /** `--log-max-size`: megabytes before rotating; fractions are accepted; 0 = 100. */
+  readonly maxSizeMB: number;
+  /** `--log-max-backups`: rotated files kept; 0 = all. */
+  readonly maxBackups: number;
+  /** `--log-max-age`: days rotated files are kept; 0 = no limit. */
+  readonly maxAgeDays: number;
+  /** `--log-compress`: gzip rotated files. */
+  readonly compress: boolean;
+  /** `--log-verbose`: keep debug lines. */
+  readonly verbose: boolean;
+  /** Where the lines go without a file, and where the log file's own problems are told; defaults to `process.stderr`. */
+  readonly stderr?: NodeJS.WritableStream;
+}
+
+export interface AppLogger {
+  readonly logger: Logger;
+  /** Writes out every pending line, closes the file and waits for the background compression. */
+  close(): Promise<void>;
+}
+
+/** The levels of `LogEntry`, most severe first (winston's convention). */
+const LEVELS = { error: 0, warn: 1, info: 2, debug: 3 } as const;
+
+// winston's info objects carry their data under these symbols (from `triple-beam`).
+const MESSAGE = Symbol.for('message');
+// The entry rides untouched under a symbol of ours: winston gives meaning to some
+// plain keys (`exception`, `message`, ...) that an entry may well have.
+const ENTRY = Symbol('sftpgo.entry');
+const TIME = Symbol('sftpgo.time');
+
+interface CarriedInfo {
+  level: string;
+  [ENTRY]: LogEntry;
+  [TIME]: number;
+  [MESSAGE]?: string;
+}
+
+/** Values JSON has no form for, made readable rather than lost or fatal. */
+function replacer(_key: string, value: unknown): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Error) return value.message;
+  return value;
+}
+
+/**
+ * One JSON object: `level`, `time` (ISO 8601 UTC with milliseconds), `sender`,
+ * then the entry's other fields in their order.
+ */
+export function formatLine(entry: LogEntry, timeMs: number): string {
+  const time = new Date(timeMs).toISOString();
+  const line: Record<string, unknown> = { level: entry.level, time, sender: entry.sender };
+  for (const key of Object.keys(entry)) {
+    if (key !== 'level' && key !== 'time' && key !== 'sender') line[key] = entry[key];
+  }
+  try {
+    return JSON.stringify(line, replacer);
+  } catch (err) {
+    return JSON.stringify({
+      level: entry.level,
+      time,
+      sender: entry.sender,
+      message: `unserializable log entry: ${err instanceof Error ? err.message : String(err)}`,
+    });
+  }
+}
+
+const jsonLine = winston.format((info) => {
+  const carried = info as unknown as CarriedInfo;
+  carried[MESSAGE] = formatLine(carried[ENTRY], carried[TIME]);
+  return info;
+});
+
+/**
+ * The server's logger, on winston: JSON lines, as the spec's "Logs" section
+ * describes, to a size-rotated file (lumberjack's semantics) or to stderr.
+ * Throws at once when the log file cannot be opened.
+ */
+export function createAppLogger(options: AppLoggerOptions): AppLogger {
+  const stderr = options.stderr ?? process.stderr;
+  let reported = 0;
+  const reportProblem = (error: Error) => {
+    // Enough to diagnose, without flooding stderr when the disk stays full.
+    if (++reported > 100) return;
+    stderr.write(
+      `${formatLine({ level: 'error', sender: 'logger', message: error.message }, Date.now())}\n`,
+    );
+  };
+
+  const file =
+    options.filePath === ''
+      ? undefined
+      : new RotatingFileStream(options.filePath, {
+          maxSizeMB: options.maxSizeMB,
+          maxBackups: options.maxBackups,
+          maxAgeDays: options.maxAgeDays,
+          compress: options.compress,
+          onError: reportProblem,
+        });
+  file?.on('error', reportProblem);
+
+  const transport = new winston.transports.Stream({
+    stream: file ?? stderr,
+    eol: '\n',
+  });
+  const winstonLogger = winston.createLogger({
+    levels: LEVELS,
+    level: options.verbose ? 'debug' : 'info',
+    format: jsonLine(),
+    transports: [transport],
+    exitOnError: false,
+  });
+  winstonLogger.on('error', reportProblem);
+
+  let closing: Promise<void> | undefined;
+  const logger: Logger = {
+    log(entry) {
+      if (closing || !winstonLogger.isLevelEnabled(entry.level)) return;
+      const info: CarriedInfo = { level: entry.level, [ENTRY]: entry, [TIME]: Date.now() };
+      winstonLogger.log(info as unknown as winston.LogEntry);
+    },
+  };
+
+  return {
+    logger,
+    close() {
+      closing ??= (async () => {
+        // Ending the logger ends its transport once every line went through it.
+        winstonLogger.end();
+        await finished(transport).catch(() => {});
+        await file?.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+export { type RotatingFileOptions, RotatingFileStream } from './rotating-file.js';

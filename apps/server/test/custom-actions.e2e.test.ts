@@ -1,0 +1,116 @@
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { eventually, hasCommand, makeTempDir } from '@sftpgo/test-utils';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sftpBatch } from './openssh-client.js';
+import {
+  addUser,
+  killAllServers,
+  type ServerProcess,
+  startLoopbackServer,
+} from './server-process.js';
+
+describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('custom actions', () => {
+  let tmp: Awaited<ReturnType<typeof makeTempDir>>;
+  let server: ServerProcess;
+  let hooks: Server;
+  const queries: string[] = [];
+  let home: string;
+  let local: string;
+
+  const runs = async (): Promise<string[]> =>
+    (await readFile(join(tmp.path, 'runs.txt'), 'utf8').catch(() => ''))
+      .split('\n')
+      .filter(Boolean);
+
+  beforeAll(async () => {
+    tmp = await makeTempDir();
+    home = join(tmp.path, 'homes', 'alice');
+    local = join(tmp.path, 'local');
+    await mkdir(local);
+    await writeFile(join(local, 'hello.txt'), 'hello from the client\n');
+    const command = join(tmp.path, 'on-file.sh');
+    await writeFile(
+      command,
+      `#!/bin/sh\necho "$1|$2|$3|$4|$5|$SFTPGO_ACTION|$SFTPGO_ACTION_FILE_SIZE|$SFTPGO_ACTION_LOCAL_FILE" >> '${join(tmp.path, 'runs.txt')}'\n`,
+    );
+    await chmod(command, 0o755);
+    hooks = createServer((req, res) => {
+      queries.push(`${req.method} ${req.url}`);
+      res.end();
+    });
+    await new Promise<void>((resolve) => hooks.listen(0, '127.0.0.1', resolve));
+    const { port } = hooks.address() as AddressInfo;
+    let api: string;
+    ({ server, api } = await startLoopbackServer(tmp.path, {
+      actions: {
+        execute_on: ['upload', 'download', 'rename', 'delete'],
+        command,
+        http_notification_url: `http://127.0.0.1:${port}/hook`,
+      },
+    }));
+    await addUser(api, {
+      username: 'alice',
+      password: 'pw-alice',
+      home_dir: home,
+      permissions: { '/': ['*'], '/ro': ['list'] },
+    });
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    killAllServers();
+    hooks?.closeAllConnections();
+    await new Promise((resolve) => hooks?.close(resolve));
+    await tmp?.remove();
+  });
+
+  it('runs the command and sends the GET after each successful operation, with their values', async () => {
+    const result = await sftpBatch(
+      server.sshPort,
+      'alice',
+      'pw-alice',
+      'put hello.txt\nget hello.txt copy.txt\nrename hello.txt moved.txt\nrm moved.txt\n',
+      local,
+    );
+    expect(result.code).toBe(0);
+    const file = (name: string) => join(home, name);
+    await eventually(async () => {
+      expect(await runs()).toEqual([
+        `upload|alice|${file('hello.txt')}|||upload|22|true`,
+        `download|alice|${file('hello.txt')}|||download|22|true`,
+        `rename|alice|${file('hello.txt')}|${file('moved.txt')}||rename||true`,
+        `delete|alice|${file('moved.txt')}|||delete|22|true`,
+      ]);
+      expect(queries).toHaveLength(4);
+    });
+    const path = (name: string) => encodeURIComponent(file(name));
+    expect(queries).toEqual([
+      `GET /hook?action=upload&username=alice&path=${path('hello.txt')}&local_file=true&file_size=22`,
+      `GET /hook?action=download&username=alice&path=${path('hello.txt')}&local_file=true&file_size=22`,
+      `GET /hook?action=rename&username=alice&path=${path('hello.txt')}&local_file=true&target_path=${path('moved.txt')}`,
+      `GET /hook?action=delete&username=alice&path=${path('moved.txt')}&local_file=true&file_size=22`,
+    ]);
+  });
+
+  it('fires nothing for an operation that failed', async () => {
+    const before = (await runs()).length;
+    const result = await sftpBatch(
+      server.sshPort,
+      'alice',
+      'pw-alice',
+      '-put hello.txt /ro/hello.txt\n-rm /no-such-file\n-rename /nothing /else\n',
+      local,
+    );
+    expect(result.output).toMatch(/Permission denied/);
+    // a later successful upload shows the queue has been worked through
+    await sftpBatch(server.sshPort, 'alice', 'pw-alice', 'put hello.txt last.txt\n', local);
+    await eventually(async () => {
+      expect((await runs()).slice(before)).toEqual([
+        `upload|alice|${join(home, 'last.txt')}|||upload|22|true`,
+      ]);
+    });
+  });
+});

@@ -1,0 +1,238 @@
+// The packed `sftpgo` package, installed as a user would: `pnpm pack`, then
+// `npm install -g` of the tarball into a temporary prefix (from the real
+// registry, the native modules built by their install scripts), then the
+// installed command run; and `npx <tarball>`.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, hasCommand, makeTempDir } from '@sftpgo/test-utils';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const APP_DIR = fileURLToPath(new URL('..', import.meta.url));
+const VERSION_LINE = /^SFTPGo version: (\d+\.\d+\.\d+)-(\S+)-(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)$/;
+/** Installing compiles better-sqlite3 (and more) from source when no prebuilt binary can be had. */
+const INSTALL_TIMEOUT = 15 * 60_000;
+
+/** How to run pnpm: the one running this test (`pnpm test`), else the one on the PATH. */
+function pnpmCommand(): string[] | undefined {
+  const execPath = process.env.npm_execpath;
+  if (execPath && /pnpm/.test(basename(execPath))) {
+    return /\.[cm]?js$/.test(execPath) ? [process.execPath, execPath] : [execPath];
+  }
+  return hasCommand('pnpm') ? ['pnpm'] : undefined;
+}
+
+const pnpm = process.platform === 'win32' ? undefined : pnpmCommand();
+const canRun = pnpm !== undefined && hasCommand('npm');
+
+// pnpm's own settings, passed to its scripts as npm_* variables, are not the
+// user's: npm runs with none of them.
+const cleanEnv: NodeJS.ProcessEnv = Object.fromEntries(
+  Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key)),
+);
+
+interface Outcome {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Every process this file starts, each the leader of its own process group. */
+const children = new Set<ChildProcess>();
+
+function killChildren(): void {
+  for (const child of children) {
+    if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) continue;
+    for (const pid of [-child.pid, child.pid]) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+  children.clear();
+}
+process.once('exit', killChildren);
+
+function start(command: string[], cwd: string): ChildProcess {
+  const [file, ...args] = command as [string, ...string[]];
+  // Detached: its own process group, so that the compilers an install runs
+  // can be killed along with it.
+  const child = spawn(file, args, {
+    cwd,
+    env: cleanEnv,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  child.on('close', () => children.delete(child));
+  return child;
+}
+
+/** Runs `command` to completion, killing its process group after `timeoutMs`. */
+function run(command: string[], cwd: string, timeoutMs: number): Promise<Outcome> {
+  const child = start(command, cwd);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr?.on('data', (d) => {
+    stderr += d;
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    }, timeoutMs);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+function expectSuccess(outcome: Outcome, what: string): void {
+  if (outcome.code !== 0) {
+    throw new Error(
+      `${what} failed (${outcome.code ?? outcome.signal}):\n${outcome.stdout}\n${outcome.stderr}`,
+    );
+  }
+}
+
+describe.runIf(canRun)('the packed sftpgo package', () => {
+  let tmp: Awaited<ReturnType<typeof makeTempDir>>;
+  let tarball: string;
+  let prefix: string;
+  let cache: string;
+  let sftpgo: string;
+
+  beforeAll(
+    async () => {
+      tmp = await makeTempDir('sftpgo-pack-');
+      prefix = join(tmp.path, 'prefix');
+      cache = join(tmp.path, 'npm-cache');
+      const packed = await run(
+        [...(pnpm ?? []), 'pack', '--pack-destination', tmp.path],
+        APP_DIR,
+        5 * 60_000,
+      );
+      expectSuccess(packed, 'pnpm pack');
+      const tgz = (await readdir(tmp.path)).filter((f) => f.endsWith('.tgz'));
+      expect(tgz).toHaveLength(1);
+      tarball = join(tmp.path, tgz[0] as string);
+
+      const installed = await run(
+        ['npm', 'install', '-g', '--prefix', prefix, '--cache', cache, '--no-audit', tarball],
+        tmp.path,
+        INSTALL_TIMEOUT,
+      );
+      expectSuccess(installed, 'npm install -g');
+      sftpgo = join(prefix, 'bin', 'sftpgo');
+    },
+    INSTALL_TIMEOUT + 5 * 60_000,
+  );
+
+  afterAll(async () => {
+    killChildren();
+    await tmp?.remove();
+  });
+
+  it('depends on no workspace package, and carries the bundle and the SQL scripts', async () => {
+    const pkgDir = join(prefix, 'lib', 'node_modules', 'sftpgo');
+    const pkg = JSON.parse(await readFile(join(pkgDir, 'package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>;
+      bin?: Record<string, string>;
+    };
+    for (const [name, range] of Object.entries(pkg.dependencies ?? {})) {
+      expect(name).not.toMatch(/^@sftpgo\//);
+      expect(range).not.toMatch(/^workspace:/);
+    }
+    expect(pkg.bin).toEqual({
+      sftpgo: './bundle/cli.js',
+      'sftpgo-sftp-server': './bundle/sftp-server-stdio.js',
+    });
+    expect(existsSync(join(pkgDir, 'sql', 'sqlite'))).toBe(true);
+    expect(existsSync(join(prefix, 'bin', 'sftpgo-sftp-server'))).toBe(true);
+  });
+
+  it('prints the version, with the commit and the build date baked in', async () => {
+    const { version } = JSON.parse(await readFile(join(APP_DIR, 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    const outcome = await run([sftpgo, '-v'], tmp.path, 60_000);
+    expectSuccess(outcome, 'sftpgo -v');
+    const match = VERSION_LINE.exec(outcome.stdout.trim());
+    expect(match, outcome.stdout).not.toBeNull();
+    expect(match?.[1]).toBe(version);
+    expect(match?.[2]).not.toBe('dev');
+  });
+
+  it('serves: starts, answers the REST API, creates its database and host key, stops on SIGTERM', async () => {
+    const configDir = join(tmp.path, 'cfg');
+    const sshPort = await freePort();
+    const httpPort = await freePort();
+    await mkdir(configDir);
+    await writeFile(
+      join(configDir, 'sftpgo.json'),
+      JSON.stringify({
+        sftpd: { bind_port: sshPort, bind_address: '127.0.0.1' },
+        httpd: { bind_port: httpPort, bind_address: '127.0.0.1' },
+      }),
+    );
+    // Logs to the standard error.
+    const server = start(
+      [sftpgo, 'serve', '--config-dir', configDir, '--log-file-path', ''],
+      tmp.path,
+    );
+    let stderr = '';
+    const exited = new Promise<number | null>((resolve) => server.on('close', resolve));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`not started in 60 s:\n${stderr}`)), 60_000);
+      server.on('close', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`exited with ${code} while starting:\n${stderr}`));
+      });
+      server.stderr?.on('data', (chunk) => {
+        stderr += chunk;
+        if (/"message":"SFTPGo \S+ started"/.test(stderr)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+
+    const res = await fetch(`http://127.0.0.1:${httpPort}/api/v1/version`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { version: string; commit_hash: string };
+    expect(body.version).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(body.commit_hash).not.toBe('dev');
+    expect(existsSync(join(configDir, 'sftpgo.db'))).toBe(true);
+    expect(existsSync(join(configDir, 'id_rsa'))).toBe(true);
+
+    server.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(stderr).toContain('SIGTERM received');
+  }, 120_000);
+
+  it(
+    'runs with npx from the tarball',
+    async () => {
+      const outcome = await run(
+        ['npx', '--yes', '--cache', cache, '--package', tarball, '--', 'sftpgo', '-v'],
+        tmp.path,
+        INSTALL_TIMEOUT,
+      );
+      expectSuccess(outcome, 'npx sftpgo -v');
+      expect(outcome.stdout.trim()).toMatch(VERSION_LINE);
+    },
+    INSTALL_TIMEOUT + 60_000,
+  );
+});

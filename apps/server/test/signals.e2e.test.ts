@@ -1,0 +1,145 @@
+import { execFileSync } from 'node:child_process';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { request } from 'node:https';
+import { join } from 'node:path';
+import { connect, type TLSSocket } from 'node:tls';
+import { hasCommand, makeTempDir } from '@sftpgo/test-utils';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sftpBatch } from './openssh-client.js';
+import { addUser, killAllServers, startLoopbackServer } from './server-process.js';
+
+let tmp: Awaited<ReturnType<typeof makeTempDir>>;
+
+beforeEach(async () => {
+  tmp = await makeTempDir();
+});
+
+afterEach(async () => {
+  killAllServers();
+  await tmp.remove();
+});
+
+/** Whether a TCP connection to 127.0.0.1:`port` is refused. */
+function refused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: '127.0.0.1' });
+    socket.on('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
+    socket.on('secureConnect', () => resolve(false));
+    socket.on('data', () => undefined);
+    setTimeout(() => {
+      socket.destroy();
+      resolve(false);
+    }, 2000);
+  });
+}
+
+describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('SIGTERM', () => {
+  it('stops accepting, lets the running upload finish, then exits 0', async () => {
+    const local = join(tmp.path, 'local');
+    await mkdir(local);
+    const payload = Buffer.alloc(600_000, 5);
+    await writeFile(join(local, 'big.bin'), payload);
+    const { server, api } = await startLoopbackServer(tmp.path);
+    const home = join(tmp.path, 'homes', 'slow');
+    // 200 KB/s: the upload takes about 3 s
+    await addUser(api, {
+      username: 'slow',
+      password: 'pw-slow',
+      home_dir: home,
+      permissions: { '/': ['*'] },
+      upload_bandwidth: 200,
+    });
+    const upload = sftpBatch(server.sshPort, 'slow', 'pw-slow', 'put big.bin\n', local);
+    for (let i = 0; i < 100; i++) {
+      const connections = (await (await fetch(`${api}/connection`)).json()) as {
+        active_transfers: unknown[];
+      }[];
+      if (connections.some((c) => c.active_transfers.length > 0)) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const started = Date.now();
+    const exited = server.stop('SIGTERM');
+    await server.waitForLog((l) => l.message === 'SIGTERM received, stopping');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await refused(server.sshPort)).toBe(true);
+    const result = await upload;
+    expect(result.code).toBe(0);
+    expect(await exited).toBe(0);
+    expect(Date.now() - started).toBeGreaterThan(1000);
+    expect((await stat(join(home, 'big.bin'))).size).toBe(payload.length);
+    expect(await readFile(join(home, 'big.bin'))).toEqual(payload);
+    expect(server.logs.some((l) => l.message === 'stopped')).toBe(true);
+  });
+});
+
+describe.runIf(hasCommand('openssl'))('SIGHUP with HTTPS', () => {
+  async function certificate(name: string): Promise<void> {
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '2',
+        '-subj',
+        `/CN=${name}`,
+        '-keyout',
+        join(tmp.path, `${name}.key`),
+        '-out',
+        join(tmp.path, `${name}.crt`),
+      ],
+      { stdio: 'ignore' },
+    );
+  }
+
+  /** The CN of the certificate the API serves, and the answer to GET /version. */
+  function peer(api: string): Promise<{ cn: string; status: number }> {
+    return new Promise((resolve, reject) => {
+      const req = request(`${api}/version`, { rejectUnauthorized: false, agent: false }, (res) => {
+        const cn = (res.socket as TLSSocket).getPeerCertificate().subject.CN;
+        res.resume();
+        res.on('end', () => resolve({ cn: String(cn), status: res.statusCode ?? 0 }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  it('serves the new certificate pair on the same listener, and keeps the old one if the new is bad', async () => {
+    for (const name of ['first', 'second']) await certificate(name);
+    const use = async (name: string, keyName = name) => {
+      await writeFile(join(tmp.path, 'api.crt'), await readFile(join(tmp.path, `${name}.crt`)));
+      await writeFile(join(tmp.path, 'api.key'), await readFile(join(tmp.path, `${keyName}.key`)));
+    };
+    await use('first');
+    const { server, api } = await startLoopbackServer(
+      tmp.path,
+      {},
+      {},
+      {
+        certificate_file: 'api.crt',
+        certificate_key_file: 'api.key',
+      },
+    );
+    expect(api).toMatch(/^https:/);
+    expect(await peer(api)).toEqual({ cn: 'first', status: 200 });
+
+    await use('second');
+    process.kill(server.pid, 'SIGHUP');
+    await server.waitForLog((l) => l.message === 'HTTPS certificate reloaded');
+    expect(await peer(api)).toEqual({ cn: 'second', status: 200 });
+
+    await use('first', 'second');
+    process.kill(server.pid, 'SIGHUP');
+    await server.waitForLog((l) =>
+      String(l.message).startsWith('HTTPS certificate not reloaded, the previous one is kept'),
+    );
+    expect(await peer(api)).toEqual({ cn: 'second', status: 200 });
+    expect(await server.stop()).toBe(0);
+  });
+});

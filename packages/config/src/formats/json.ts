@@ -1,0 +1,3 @@
+export function parseJson(text: string): unknown {
+  return JSON.parse(text);
+}

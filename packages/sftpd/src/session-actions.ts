@@ -1,0 +1,223 @@
+import { posix } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import {
+  type ActionResult,
+  isHttpUrl,
+  runActionCommand,
+  sendActionNotification,
+} from '@sftpgo/provider';
+import type { SessionEvent } from './session-events.js';
+
+export const SESSION_ACTIONS = ['download', 'upload', 'delete', 'rename', 'ssh_cmd'] as const;
+export type SessionAction = (typeof SESSION_ACTIONS)[number];
+
+/** The spec's `sftpd.actions`. */
+export interface SessionActionsSettings {
+  readonly execute_on: readonly string[];
+  /** Absolute path of the program to run; empty disables it. */
+  readonly command: string;
+  /** Where a GET is sent; empty disables it. */
+  readonly http_notification_url: string;
+}
+
+/** What an action is about: the values of its arguments, variables and query. */
+export interface SessionActionFacts {
+  readonly action: SessionAction;
+  readonly username: string;
+  /** The full path in the storage. */
+  readonly path: string;
+  readonly targetPath: string;
+  readonly sshCommand: string;
+  /** For upload, download and delete. */
+  readonly fileSize?: number;
+}
+
+/** How one target of an action went, for the log. */
+export interface SessionActionOutcome extends ActionResult {
+  readonly action: SessionAction;
+  readonly username: string;
+  readonly target: 'command' | 'http';
+  readonly elapsedMs: number;
+}
+
+export interface SessionActionsOptions {
+  /** Called once per target of every action run; it must not throw. */
+  readonly onOutcome?: (outcome: SessionActionOutcome) => void;
+  /** The spec's limits: 30 s for the command, 15 s for the notification. */
+  readonly commandTimeoutMs?: number;
+  readonly httpTimeoutMs?: number;
+  /** Actions running at once; more wait their turn. */
+  readonly concurrency?: number;
+  /** Actions waiting at most; beyond it an action is dropped and reported. */
+  readonly maxQueued?: number;
+}
+
+/** Every problem of `settings`, each naming its key. */
+export function sessionActionsProblems(settings: SessionActionsSettings): string[] {
+  const known: readonly string[] = SESSION_ACTIONS;
+  const problems = settings.execute_on
+    .filter((a) => !known.includes(a))
+    .map((a) => `execute_on: unknown action ${JSON.stringify(a)}`);
+  if (settings.command !== '' && !posix.isAbsolute(settings.command)) {
+    problems.push('command: must be an absolute path');
+  }
+  if (settings.http_notification_url !== '' && !isHttpUrl(settings.http_notification_url)) {
+    problems.push('http_notification_url: must be an http or https URL');
+  }
+  return problems;
+}
+
+/** The action a session event fires, if any: failed transfers fire none. */
+export function actionOf(event: SessionEvent): SessionActionFacts | undefined {
+  const full = (path: string) => posix.join(event.homeDir, path);
+  const base = { username: event.username, targetPath: '', sshCommand: '' };
+  if (event.type === 'transfer') {
+    if (!event.completed) return undefined;
+    return { ...base, action: event.operation, path: full(event.path), fileSize: event.bytes };
+  }
+  if (event.command === 'Remove') {
+    return { ...base, action: 'delete', path: full(event.path), fileSize: event.size };
+  }
+  if (event.command === 'Rename') {
+    return {
+      ...base,
+      action: 'rename',
+      path: full(event.path),
+      targetPath: full(event.targetPath ?? ''),
+    };
+  }
+  return undefined;
+}
+
+/**
+ * The spec's custom actions on file operations: a program run and an HTTP GET
+ * sent after a successful upload, download, delete, rename or SSH command.
+ * They run off the session's path, a few at a time; their failures are
+ * reported, never passed to the session.
+ */
+export class SessionActions {
+  readonly #settings: SessionActionsSettings;
+  readonly #options: Required<Omit<SessionActionsOptions, 'onOutcome'>> &
+    Pick<SessionActionsOptions, 'onOutcome'>;
+  readonly #queue: SessionActionFacts[] = [];
+  #running = 0;
+  readonly #idleWaiters: (() => void)[] = [];
+
+  constructor(settings: SessionActionsSettings, options: SessionActionsOptions = {}) {
+    this.#settings = settings;
+    this.#options = {
+      onOutcome: options.onOutcome,
+      commandTimeoutMs: options.commandTimeoutMs ?? 30_000,
+      httpTimeoutMs: options.httpTimeoutMs ?? 15_000,
+      concurrency: options.concurrency ?? 8,
+      maxQueued: options.maxQueued ?? 10_000,
+    };
+  }
+
+  /** Queues the action of `event`, if it has one that is enabled. */
+  handle(event: SessionEvent): void {
+    const facts = actionOf(event);
+    if (facts) this.fire(facts);
+  }
+
+  /** Queues an action, if enabled; returns at once. */
+  fire(facts: SessionActionFacts): void {
+    const { execute_on, command, http_notification_url } = this.#settings;
+    if (!execute_on.includes(facts.action) || (command === '' && http_notification_url === '')) {
+      return;
+    }
+    if (this.#queue.length >= this.#options.maxQueued) {
+      this.#report(facts, command !== '' ? 'command' : 'http', 0, {
+        ok: false,
+        error: `dropped: ${this.#options.maxQueued} actions are waiting already`,
+      });
+      return;
+    }
+    this.#queue.push(facts);
+    this.#pump();
+  }
+
+  /** Resolves once no action is queued or running. */
+  idle(): Promise<void> {
+    if (this.#running === 0 && this.#queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  #pump(): void {
+    while (this.#running < this.#options.concurrency) {
+      const facts = this.#queue.shift();
+      if (!facts) break;
+      this.#running++;
+      void this.#run(facts).finally(() => {
+        this.#running--;
+        this.#pump();
+        if (this.#running === 0 && this.#queue.length === 0) {
+          for (const resolve of this.#idleWaiters.splice(0)) resolve();
+        }
+      });
+    }
+  }
+
+  async #run(facts: SessionActionFacts): Promise<void> {
+    const targets: Promise<void>[] = [];
+    if (this.#settings.command !== '') {
+      targets.push(this.#timed(facts, 'command', () => this.#runCommand(facts)));
+    }
+    if (this.#settings.http_notification_url !== '') {
+      targets.push(this.#timed(facts, 'http', () => this.#notify(facts)));
+    }
+    await Promise.all(targets);
+  }
+
+  async #timed(
+    facts: SessionActionFacts,
+    target: 'command' | 'http',
+    run: () => Promise<ActionResult>,
+  ): Promise<void> {
+    const start = performance.now();
+    const result = await run();
+    this.#report(facts, target, Math.round(performance.now() - start), result);
+  }
+
+  #report(
+    facts: SessionActionFacts,
+    target: 'command' | 'http',
+    elapsedMs: number,
+    result: ActionResult,
+  ): void {
+    this.#options.onOutcome?.({
+      action: facts.action,
+      username: facts.username,
+      target,
+      elapsedMs,
+      ...result,
+    });
+  }
+
+  #runCommand(facts: SessionActionFacts): Promise<ActionResult> {
+    const args = [facts.action, facts.username, facts.path, facts.targetPath, facts.sshCommand];
+    const env = {
+      SFTPGO_ACTION: facts.action,
+      SFTPGO_ACTION_USERNAME: facts.username,
+      SFTPGO_ACTION_PATH: facts.path,
+      SFTPGO_ACTION_TARGET: facts.targetPath,
+      SFTPGO_ACTION_SSH_CMD: facts.sshCommand,
+      SFTPGO_ACTION_FILE_SIZE: facts.fileSize === undefined ? '' : String(facts.fileSize),
+      SFTPGO_ACTION_LOCAL_FILE: 'true',
+    };
+    return runActionCommand(this.#settings.command, args, env, this.#options.commandTimeoutMs);
+  }
+
+  #notify(facts: SessionActionFacts): Promise<ActionResult> {
+    const url = new URL(this.#settings.http_notification_url);
+    const query = url.searchParams;
+    query.append('action', facts.action);
+    query.append('username', facts.username);
+    query.append('path', facts.path);
+    query.append('local_file', 'true');
+    if (facts.action === 'rename') query.append('target_path', facts.targetPath);
+    if (facts.action === 'ssh_cmd') query.append('ssh_cmd', facts.sshCommand);
+    if (facts.fileSize !== undefined) query.append('file_size', String(facts.fileSize));
+    return sendActionNotification(url, { method: 'GET' }, this.#options.httpTimeoutMs);
+  }
+}
