@@ -4,7 +4,7 @@
 // Only what cannot be bundled stays outside: the native modules with their
 // loaders, which are the package's `dependencies`, and optional peers that are
 // loaded only when present.
-import { rmSync } from 'node:fs';
+import { cpSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { writeBuildInfo } from './write-build-info.mjs';
@@ -37,6 +37,9 @@ const result = await build({
   logLevel: 'warning',
   metafile: true,
 });
+// The web admin's default templates and static files, which @sftpgo/api
+// looks for beside the bundle.
+cpSync(new URL('../../packages/api/web/', root), new URL('web/', outdir), { recursive: true });
 const info = writeBuildInfo(outdir);
 const outputs = Object.entries(result.metafile.outputs)
   .filter(([file]) => file.endsWith('.js'))

@@ -2,6 +2,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { registerApiCommand } from './api-client/index.js';
 import { initProvider } from './initprovider.js';
 import { type AppLogger, createAppLogger } from './logging/app-logger.js';
 import { serve } from './serve.js';
@@ -176,7 +177,7 @@ if (args.length === 1 && (args[0] === '-v' || args[0] === '--version')) {
   process.exit(0);
 }
 
-const cli = registerServiceCommand(yargs(args))
+const cli = registerApiCommand(registerServiceCommand(yargs(args)))
   .scriptName('sftpgo')
   // a flag given twice: the last one counts, as with most commands
   .parserConfiguration({ 'duplicate-arguments-array': false })

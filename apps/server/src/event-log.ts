@@ -24,6 +24,26 @@ export function logSessionEvent(logger: Logger, event: SessionEvent): void {
     });
     return;
   }
+  if (event.type === 'ssh-command') {
+    // scp is logged by its transfers, as the spec has it
+    if (event.command === 'scp' || !event.ok) return;
+    logger.log({
+      level: 'info',
+      sender: 'SSHCommand',
+      username: event.username,
+      file_path: event.path,
+      target_path: '',
+      filemode: '',
+      uid: -1,
+      gid: -1,
+      access_time: '',
+      modification_time: '',
+      ssh_command: event.commandLine,
+      connection_id: event.connectionId,
+      protocol: event.protocol,
+    });
+    return;
+  }
   logger.log({
     level: 'info',
     sender: event.command,

@@ -1,6 +1,8 @@
+import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { createApi, Htpasswd } from '@sftpgo/api';
+import { parseScpCommand, runScp, ScpUsageError } from '@sftpgo/scp';
 import {
   type DefenderOptions,
   type Logger,
@@ -12,6 +14,7 @@ import { type Config, loadConfig } from './config.js';
 import { openConfiguredProvider } from './data-provider.js';
 import { logSessionEvent } from './event-log.js';
 import { type HttpListener, listenHttp } from './http-listener.js';
+import { createMetrics } from './metrics.js';
 import { fullVersion, versionInfo } from './version.js';
 
 export interface ServeOptions {
@@ -45,6 +48,22 @@ async function readLoginBanner(
     });
     return undefined;
   }
+}
+
+/**
+ * The operator's web admin templates and static files (`httpd.templates_path`,
+ * `httpd.static_files_path`, relative to the config dir): each only if the
+ * directory exists; the web admin uses its own files otherwise.
+ */
+function webDirs(configDir: string, httpd: Config['httpd']) {
+  const dir = (path: string) => {
+    const full = path ? resolve(configDir, path) : undefined;
+    return full && statSync(full, { throwIfNoEntry: false })?.isDirectory() ? full : undefined;
+  };
+  return {
+    templatesPath: dir(httpd.templates_path),
+    staticFilesPath: dir(httpd.static_files_path),
+  };
 }
 
 /** The defender's settings, times in minutes in the file. */
@@ -109,10 +128,28 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
             : `action ${o.action} for ${JSON.stringify(o.username)}: ${o.target} failed: ${o.error}`,
         }),
     });
+    const metrics = createMetrics({ connections: () => sftp.listConnections().length, provider });
     const sftp = new SftpServer({
       loginBanner,
       maxAuthTries: config.sftpd.max_auth_tries,
       keyboardInteractiveProgram: config.sftpd.keyboard_interactive_auth_program,
+      runScp: async (argv, channel, fs) => {
+        const options = parseScpCommand(argv);
+        if (options instanceof ScpUsageError) {
+          channel.stderr.write(`scp: ${options.message}\n`);
+          return 1;
+        }
+        const outcome = await runScp(
+          options,
+          { input: channel, output: channel, stderr: channel.stderr },
+          fs,
+        );
+        return outcome.exitCode;
+      },
+      // enable_scp is the spec's older way to list scp
+      sshCommands: config.sftpd.enable_scp
+        ? [...config.sftpd.enabled_ssh_commands, 'scp']
+        : config.sftpd.enabled_ssh_commands,
       ...(config.sftpd.defender.enabled
         ? { defender: defenderOptions(config.sftpd.defender) }
         : {}),
@@ -139,7 +176,9 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       onEvent: (event) => {
         logSessionEvent(logger, event);
         actions.handle(event);
+        metrics.onEvent(event);
       },
+      onLogin: metrics.onLogin,
       logger,
     });
     const sshAddress = await sftp.listen(config.sftpd.bind_port, config.sftpd.bind_address);
@@ -161,9 +200,16 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
         provider,
         connections: sftp,
         version: versionInfo,
+        backupsPath: resolve(configDir, config.httpd.backups_path),
+        quotaTracking: config.data_provider.track_quota !== 0,
+        web: webDirs(configDir, config.httpd),
         onInternalError: (err) =>
           logger.log({ level: 'error', sender: 'httpd', message: (err as Error).message }),
-        onAccess: (access) => logger.log({ level: 'info', sender: 'httpd', ...access }),
+        onAccess: (access) => {
+          logger.log({ level: 'info', sender: 'httpd', ...access });
+          metrics.onAccess(access);
+        },
+        metrics: metrics.endpoint,
       });
       const { certificate_file: certFile, certificate_key_file: keyFile } = config.httpd;
       http = await listenHttp(

@@ -54,3 +54,46 @@ export function sftpBatch(
     }),
   );
 }
+
+/** OpenSSH's ssh options for a password login to a test server, for `ssh`, `scp`, `rsync -e` and git. */
+export function sshPasswordOptions(port: number): string[] {
+  return [
+    ...sftpOptions(port).map((o) => (o === '-P' ? '-p' : o)),
+    '-oBatchMode=no',
+    '-oPreferredAuthentications=password',
+    '-oNumberOfPasswordPrompts=1',
+    '-oLogLevel=ERROR',
+  ];
+}
+
+/** Runs a program with a password given to its ssh through sshpass; resolves with its output. */
+export function runWithPassword(
+  password: string,
+  program: string,
+  args: readonly string[],
+  options: {
+    readonly cwd?: string;
+    readonly input?: string | Buffer;
+    readonly env?: NodeJS.ProcessEnv;
+  } = {},
+): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
+  const child = spawn('sshpass', ['-e', program, ...args], {
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env, SSHPASS: password },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const stdout: Buffer[] = [];
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => stdout.push(d));
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  child.stdin.end(options.input ?? '');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  return new Promise((resolve) =>
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout: Buffer.concat(stdout), stderr });
+    }),
+  );
+}

@@ -289,12 +289,14 @@ describe.runIf(hasCommand('rclone'))('rclone with an on-the-fly sftp remote', ()
     await expectGone(join(home, 'rclone'));
   });
 
-  it('uploads with hash checks on: the refused md5sum/sha1sum exec turns them off', async () => {
+  it("uploads with hash checks, which the server's md5sum answers", async () => {
     const up = await rclone('-vv', 'copyto', 'random.bin', `${remote}rclone-hash/random.bin`);
     expectSuccess(up);
-    expect(up.stderr).toMatch(/Hash command skipped: failed to run "md5sum"/);
-    expect(up.stderr).toMatch(/Setting hash command for md5 to "none"/);
+    expect(up.stderr).not.toMatch(/Hash command skipped/);
     await expectContent(join(home, 'rclone-hash/random.bin'));
+    const sums = await rclone('md5sum', `${remote}rclone-hash`);
+    expectSuccess(sums);
+    expect(sums.stdout).toContain(`${createHash('md5').update(CONTENT).digest('hex')}  random.bin`);
   });
 });
 

@@ -2,9 +2,14 @@ import type { DataProvider } from '@sftpgo/provider';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { accessLog, type HttpAccess } from './access-log.js';
 import { HttpError, sendApiResponse } from './api-response.js';
+import { backupRoutes } from './backup-routes.js';
 import { basicAuth, type Htpasswd } from './basic-auth.js';
 import { type ConnectionRegistry, connectionRoutes } from './connection-routes.js';
+import { openApiDocument } from './openapi.js';
+import { quotaRoutes } from './quota-routes.js';
+import { QuotaScans } from './quota-scans.js';
 import { providerHttpError, userRoutes } from './user-routes.js';
+import { mountWebAdmin, type WebOptions } from './web/web-routes.js';
 
 /** The `/api/v1/version` body. */
 export interface VersionInfo {
@@ -18,12 +23,34 @@ export interface ApiOptions {
   readonly version: VersionInfo;
   /** The live connections; without it, the connection routes answer 404. */
   readonly connections?: ConnectionRegistry;
-  /** Called with errors answered with 500, whose details the client is not shown. */
+  /**
+   * Called with errors answered with 500, whose details the client is not
+   * shown, and with the failures of quota scans, which run in the background.
+   */
   readonly onInternalError?: (err: unknown) => void;
   /** Called once per request, when its answer is sent: the access log. */
   readonly onAccess?: (access: HttpAccess) => void;
   /** When given, every API request must authenticate as one of its users (HTTP basic). */
   readonly htpasswd?: Htpasswd;
+  /**
+   * The directory of `dumpdata` and `loaddata` files (`httpd.backups_path`,
+   * created with mode 0700 when missing); without it, these routes answer 404.
+   */
+  readonly backupsPath?: string;
+  /**
+   * False for `data_provider.track_quota` 0: `POST /quota_scan` answers 403
+   * and `loaddata` starts no scan. True by default.
+   */
+  readonly quotaTracking?: boolean;
+  /** When given, `GET /metrics` answers what it renders (behind `htpasswd` too), e.g. Prometheus text. */
+  readonly metrics?: { readonly contentType: string; render(): Promise<string> };
+  /**
+   * When given, the web admin: `/web/*` pages (behind `htpasswd` too),
+   * `/static/*` files, `/` redirected to `/web/users`. Its templates and
+   * static files are the package's own, each replaced by the operator's file
+   * of the same name in the directories given.
+   */
+  readonly web?: WebOptions;
 }
 
 /** The reference server's request body limit. */
@@ -53,10 +80,39 @@ export function createApi(options: ApiOptions): Express {
     }
     sendApiResponse(res, 200, 'Alive');
   });
+  v1.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument());
+  });
   v1.use(userRoutes(options.provider));
+  const quotaTracking = options.quotaTracking ?? true;
+  const scans = new QuotaScans(options.provider, { onError: options.onInternalError });
+  v1.use(quotaRoutes(options.provider, scans, { quotaTracking }));
+  if (options.backupsPath) {
+    const { backupsPath } = options;
+    v1.use(backupRoutes(options.provider, scans, { backupsPath, quotaTracking }));
+  }
   if (options.connections) v1.use(connectionRoutes(options.connections));
   if (options.htpasswd) app.use('/api/v1', basicAuth(options.htpasswd));
   app.use('/api/v1', v1);
+  const { metrics } = options;
+  if (metrics) {
+    const auth = options.htpasswd ? [basicAuth(options.htpasswd)] : [];
+    app.get('/metrics', ...auth, async (_req: Request, res: Response) => {
+      const body = await metrics.render();
+      res.type(metrics.contentType).send(body);
+    });
+  }
+
+  if (options.web) {
+    mountWebAdmin(app, {
+      provider: options.provider,
+      connections: options.connections,
+      version: options.version,
+      htpasswd: options.htpasswd,
+      web: options.web,
+      onInternalError: options.onInternalError,
+    });
+  }
 
   app.use((_req: Request, res: Response) => sendApiResponse(res, 404, 'Not Found'));
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {

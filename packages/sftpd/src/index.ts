@@ -33,14 +33,24 @@ export type {
   ActiveTransfer,
   CommandEvent,
   CommandName,
+  LoginEvent,
   Protocol,
   SessionContext,
   SessionEvent,
+  SshCommandEvent,
   TransferEvent,
 } from './session-events.js';
 export { type SessionFsOptions, sessionFs } from './session-fs.js';
 export { IgnoreSetStatFs, type SetStatMode } from './setstat-mode-fs.js';
 export { SftpServer, type SftpServerOptions } from './sftp-server.js';
+export { splitCommandLine } from './ssh-commands/command-line.js';
+export {
+  type CommandChannel,
+  runSshCommand,
+  SSH_COMMANDS,
+  type SshCommandResult,
+  type SshCommandSession,
+} from './ssh-commands/run-ssh-command.js';
 export { type Bandwidth, ThrottledFs } from './throttled-fs.js';
 export { TransferFs } from './transfer-fs.js';
 export {

@@ -10,7 +10,7 @@ export interface ConnectionStatus {
   /** Milliseconds since the epoch. */
   readonly connection_time: number;
   readonly last_activity: number;
-  readonly protocol: 'SFTP';
+  readonly protocol: 'SFTP' | 'SCP' | 'SSH';
   readonly ssh_command: string;
   readonly active_transfers: readonly {
     readonly operation_type: 'upload' | 'download';
@@ -33,6 +33,9 @@ export class LiveConnection {
   lastActivity = this.connectedAt;
   /** Set once the user has logged in. */
   username: string | undefined;
+  /** What the connection speaks: SFTP, or the last SSH command it ran. */
+  protocol: 'SFTP' | 'SCP' | 'SSH' = 'SFTP';
+  sshCommand = '';
   /** The sessions' work, which closing the connection waits for. */
   readonly sessions = new Set<Promise<unknown>>();
   /** The live transfers of each SFTP session. */
@@ -78,8 +81,8 @@ export class LiveConnection {
       remote_address: this.remoteAddress,
       connection_time: this.connectedAt,
       last_activity: Math.max(this.lastActivity, ...active.map((t) => t.lastActivity)),
-      protocol: 'SFTP',
-      ssh_command: '',
+      protocol: this.protocol,
+      ssh_command: this.sshCommand,
       active_transfers: active.map((t) => ({
         operation_type: t.operation,
         path: t.path,

@@ -75,6 +75,16 @@ export function actionOf(event: SessionEvent): SessionActionFacts | undefined {
     if (!event.completed) return undefined;
     return { ...base, action: event.operation, path: full(event.path), fileSize: event.bytes };
   }
+  if (event.type === 'ssh-command') {
+    // scp fires upload and download, never ssh_cmd
+    if (!event.ok || event.command === 'scp') return undefined;
+    return {
+      ...base,
+      action: 'ssh_cmd',
+      path: event.path ? full(event.path) : '',
+      sshCommand: event.command,
+    };
+  }
   if (event.command === 'Remove') {
     return { ...base, action: 'delete', path: full(event.path), fileSize: event.size };
   }

@@ -52,7 +52,19 @@ export interface CommandEvent extends SessionContext {
   readonly size?: number;
 }
 
-export type SessionEvent = TransferEvent | CommandEvent;
+/** An SSH command that ended (exec request): logs, `ssh_cmd` actions and metrics. */
+export interface SshCommandEvent extends SessionContext {
+  readonly type: 'ssh-command';
+  /** The program: md5sum, cd, rsync, scp... */
+  readonly command: string;
+  /** The command line as the client sent it. */
+  readonly commandLine: string;
+  /** The virtual path it worked on; empty when none. */
+  readonly path: string;
+  readonly ok: boolean;
+}
+
+export type SessionEvent = TransferEvent | CommandEvent | SshCommandEvent;
 
 /** A transfer in progress, as the connection list shows it. */
 export interface ActiveTransfer {
@@ -62,4 +74,12 @@ export interface ActiveTransfer {
   /** Bytes moved so far. */
   readonly bytes: number;
   readonly lastActivity: number;
+}
+
+/** A login attempt that ended: for metrics. `loginType` as the logs name it. */
+export interface LoginEvent {
+  readonly username: string;
+  readonly clientIp: string;
+  readonly loginType: string;
+  readonly ok: boolean;
 }

@@ -11,9 +11,15 @@ import { type ConnectionStatus, LiveConnection } from './live-connection.js';
 import { type Logger, silentLogger } from './logger.js';
 import { KeyNotAuthorizedError, LoginError } from './login.js';
 import type { QuotaTracking } from './quota-fs.js';
-import type { ActiveTransfer, SessionEvent } from './session-events.js';
+import type { ActiveTransfer, LoginEvent, SessionEvent } from './session-events.js';
 import { type SessionFsOptions, sessionFs } from './session-fs.js';
 import type { SetStatMode } from './setstat-mode-fs.js';
+import {
+  type CommandChannel,
+  runSshCommand,
+  type SshCommandResult,
+  type SshCommandSession,
+} from './ssh-commands/run-ssh-command.js';
 import { VfsSftpHandler } from './vfs-sftp-handler.js';
 
 export interface SftpServerOptions {
@@ -33,6 +39,8 @@ export interface SftpServerOptions {
   readonly idleTimeoutMs?: number;
   /** Every finished transfer and successful command, for logs and actions. */
   readonly onEvent?: (event: SessionEvent) => void;
+  /** Every login that succeeded or failed, for metrics. */
+  readonly onLogin?: (event: LoginEvent) => void;
   /** Algorithms offered, in preference order; empty or absent lists keep ssh2's defaults. */
   readonly algorithms?: {
     readonly kex?: readonly string[];
@@ -44,6 +52,13 @@ export interface SftpServerOptions {
    * set, keyboard-interactive logins run it.
    */
   readonly keyboardInteractiveProgram?: string;
+  /**
+   * The spec's `enabled_ssh_commands`: the exec requests served; `*` for all.
+   * md5sum, sha1sum, cd and pwd by default.
+   */
+  readonly sshCommands?: readonly string[];
+  /** The scp engine, which serves `scp` when it is enabled. */
+  readonly runScp?: SshCommandSession['runScp'];
   /** The spec's `external_auth_program` (absolute path) and `external_auth_scope`. */
   readonly externalAuth?: { readonly program: string; readonly scope: number };
   /** Bans addresses whose logins keep failing; none when absent. */
@@ -110,6 +125,9 @@ export class SftpServer {
   readonly #fsOptions: SessionFsOptions;
   readonly #idleTimeoutMs: number;
   readonly #onEvent: (event: SessionEvent) => void;
+  readonly #onLogin: (event: LoginEvent) => void;
+  readonly #sshCommands: ReadonlySet<string>;
+  readonly #runScp: SshCommandSession['runScp'];
   readonly #maxAuthTries: number;
   readonly #loginGraceMs: number;
   readonly #auth: Authenticator;
@@ -128,6 +146,9 @@ export class SftpServer {
     };
     this.#idleTimeoutMs = options.idleTimeoutMs ?? 0;
     this.#onEvent = options.onEvent ?? (() => {});
+    this.#onLogin = options.onLogin ?? (() => {});
+    this.#sshCommands = new Set(options.sshCommands ?? ['md5sum', 'sha1sum', 'cd', 'pwd']);
+    this.#runScp = options.runScp;
     const tries = options.maxAuthTries ?? 0;
     this.#maxAuthTries = tries === 0 ? 6 : tries < 0 ? Number.POSITIVE_INFINITY : tries;
     this.#loginGraceMs = options.loginGraceMs ?? 120_000;
@@ -279,6 +300,19 @@ export class SftpServer {
     client.on('ready', () => {
       client.on('session', (acceptSession) => {
         const session = acceptSession();
+        session.on('exec', (accept, reject, info) => {
+          if (!user) {
+            reject();
+            return;
+          }
+          const channel = accept();
+          connection.sessions.add(
+            this.#serveCommand(channel, info.command, user, connection, () => {
+              idle?.refresh();
+              connection.touch();
+            }),
+          );
+        });
         session.on('subsystem', (accept, reject, info) => {
           if (info.name !== 'sftp' || !user) {
             reject();
@@ -297,6 +331,7 @@ export class SftpServer {
   }
 
   #logFailure(username: string, clientIp: string, loginType: string, err: unknown): void {
+    this.#onLogin({ username, clientIp, loginType, ok: false });
     if (this.#defender?.recordFailure(clientIp)) {
       this.#logger.log({ level: 'warn', sender: 'defender', message: `banned ${clientIp}` });
     }
@@ -317,6 +352,7 @@ export class SftpServer {
     connectionId: string,
     details: Record<string, string>,
   ): void {
+    this.#onLogin({ username: user.username, clientIp, loginType, ok: true });
     this.#provider.updateLastLogin(user.username).catch((err: unknown) =>
       this.#logger.log({
         level: 'warn',
@@ -365,6 +401,74 @@ export class SftpServer {
     }, this.#idleTimeoutMs);
     timer.unref();
     return timer;
+  }
+
+  async #serveCommand(
+    channel: ssh2.ServerChannel,
+    commandLine: string,
+    user: User,
+    connection: LiveConnection,
+    onActivity: () => void,
+  ): Promise<void> {
+    const protocol = /^\s*scp(\s|$)/.test(commandLine) ? 'SCP' : 'SSH';
+    connection.protocol = protocol;
+    connection.sshCommand = commandLine;
+    const context = {
+      username: user.username,
+      connectionId: connection.id,
+      protocol,
+      homeDir: user.home_dir,
+    } as const;
+    // A running command is activity; a 'data' listener would consume the
+    // client's first bytes before the command reads them.
+    onActivity();
+    const keepAlive = setInterval(onActivity, 10_000);
+    let result: SshCommandResult = { command: '', exitCode: 1, path: '' };
+    try {
+      const storage = await OsFs.create(user.home_dir);
+      result = await runSshCommand(
+        commandLine,
+        channel as unknown as CommandChannel,
+        {
+          user,
+          storage,
+          openPolicyFs: () => {
+            const { fs, transfers } = sessionFs(storage, user, this.#fsOptions, {
+              quotaStore: this.#provider,
+              context,
+              emit: this.#onEvent,
+            });
+            connection.transfers.add(transfers);
+            return fs;
+          },
+          quotaStore: this.#provider,
+          quotaTracking: this.#fsOptions.quotaTracking,
+          runScp: this.#runScp,
+        },
+        this.#sshCommands,
+      );
+    } catch (err) {
+      this.#logger.log({
+        level: 'error',
+        sender: 'sftpd',
+        message: `SSH command ${JSON.stringify(commandLine)} failed: ${(err as Error).message}`,
+        connection_id: connection.id,
+      });
+      if (channel.writable) channel.stderr.write('the command failed on the server\n');
+    }
+    clearInterval(keepAlive);
+    this.#onEvent({
+      ...context,
+      type: 'ssh-command',
+      command: result.command,
+      commandLine,
+      path: result.path,
+      ok: result.exitCode === 0,
+    });
+    if (channel.writable) {
+      channel.exit(result.exitCode);
+      channel.end();
+    }
   }
 
   async #serveSftp(

@@ -178,11 +178,20 @@ describe('SftpServer', () => {
     (await connect('local', 'pass')).end();
   });
 
-  it('refuses shell and exec requests', async () => {
+  it('refuses a shell, and an exec of a command not enabled with status 1 and a reason', async () => {
     const client = await connect('dave', 'dave-pass');
     try {
-      const err = await call((cb) => client.exec('id', cb)).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(Error);
+      const shell = await call((cb) => client.shell(cb)).catch((e: unknown) => e);
+      expect(shell).toBeInstanceOf(Error);
+      const channel = await call<ssh2.ClientChannel>((cb) => client.exec('id', cb));
+      let stderr = '';
+      channel.stderr.on('data', (d: Buffer) => {
+        stderr += d;
+      });
+      channel.resume();
+      const [code] = (await once(channel, 'exit')) as [number];
+      expect(code).toBe(1);
+      expect(stderr).toBe('command "id" is not enabled\n');
     } finally {
       client.end();
     }

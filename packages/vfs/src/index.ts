@@ -18,4 +18,5 @@ export {
   type StatVfs,
 } from './fs.js';
 export { OsFs, type OsFsOptions } from './os-fs.js';
+export { scanUsage, type Usage } from './usage.js';
 export { cleanVirtualPath, MAX_PATH_BYTES } from './virtual-path.js';

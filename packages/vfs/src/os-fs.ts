@@ -116,6 +116,21 @@ export class OsFs implements Fs {
     return join(parent, basename(lexical));
   }
 
+  /** The real path of the root on the host. */
+  get root(): string {
+    return this.#root;
+  }
+
+  /**
+   * The host path of `path` (a clean virtual path) through its links, checked
+   * to be inside the root: for the programs that work on the disk themselves
+   * (rsync, git), which this filesystem cannot mediate.
+   * @throws {VfsError} when the path, or a link on it, leads out of the root
+   */
+  hostPath(path: string): Promise<string> {
+    return this.#hostPath(path, true);
+  }
+
   async stat(path: string): Promise<FileStat> {
     const host = await this.#hostPath(path, true);
     return toFileStat(await nodeCall('stat', path, () => this.#io.stat(host)));

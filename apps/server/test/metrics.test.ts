@@ -1,0 +1,144 @@
+import type { HttpAccess } from '@sftpgo/api';
+import type { SessionContext, TransferEvent } from '@sftpgo/sftpd';
+import { describe, expect, it } from 'vitest';
+import { createMetrics } from '../src/metrics.js';
+
+const context: SessionContext = {
+  username: 'alice',
+  connectionId: 'c1',
+  protocol: 'SFTP',
+  homeDir: '/srv/alice',
+};
+
+function transfer(
+  operation: 'upload' | 'download',
+  bytes: number,
+  completed: boolean,
+): TransferEvent {
+  return { ...context, type: 'transfer', operation, path: '/f', bytes, elapsedMs: 1, completed };
+}
+
+function access(status: number): HttpAccess {
+  return {
+    remote_addr: '127.0.0.1:1',
+    proto: 'HTTP/1.1',
+    method: 'GET',
+    user_agent: '',
+    uri: 'http://127.0.0.1/api/v1/version',
+    resp_status: status,
+    resp_size: 0,
+    elapsed_ms: 0,
+    request_id: 'r',
+  };
+}
+
+/** The value of the sample `name{labels}` in Prometheus text, or undefined when absent. */
+function sample(text: string, name: string, labels = ''): number | undefined {
+  const prefix = labels ? `${name}{${labels}} ` : `${name} `;
+  const line = text.split('\n').find((l) => l.startsWith(prefix));
+  return line === undefined ? undefined : Number(line.slice(prefix.length));
+}
+
+function metricsWith(options: { connections?: number; available?: boolean } = {}) {
+  return createMetrics({
+    connections: () => options.connections ?? 0,
+    provider: {
+      checkAvailability: async () => {
+        if (options.available === false) throw new Error('database down');
+      },
+    },
+  });
+}
+
+describe('createMetrics', () => {
+  it('counts completed transfers, cut ones as errors, and the bytes of both', async () => {
+    const metrics = metricsWith();
+    metrics.onEvent(transfer('upload', 100, true));
+    metrics.onEvent(transfer('upload', 40, false));
+    metrics.onEvent(transfer('download', 7, true));
+    metrics.onEvent(transfer('download', 3, true));
+    metrics.onEvent(transfer('download', 5, false));
+    metrics.onEvent({ ...context, type: 'command', command: 'Mkdir', path: '/d' });
+    const text = await metrics.endpoint.render();
+    expect(sample(text, 'sftpgo_uploads_total')).toBe(1);
+    expect(sample(text, 'sftpgo_upload_errors_total')).toBe(1);
+    expect(sample(text, 'sftpgo_upload_size_bytes_total')).toBe(140);
+    expect(sample(text, 'sftpgo_downloads_total')).toBe(2);
+    expect(sample(text, 'sftpgo_download_errors_total')).toBe(1);
+    expect(sample(text, 'sftpgo_download_size_bytes_total')).toBe(15);
+  });
+
+  it('counts logins by method and result, only for the three SSH methods', async () => {
+    const metrics = metricsWith();
+    const login = (loginType: string, ok: boolean) =>
+      metrics.onLogin({ username: 'alice', clientIp: '127.0.0.1', loginType, ok });
+    login('password', true);
+    login('password', false);
+    login('password', false);
+    login('public_key', true);
+    login('keyboard-interactive', false);
+    login('no_auth_tryed', false);
+    const text = await metrics.endpoint.render();
+    const logins = (method: string, result: string) =>
+      sample(text, 'sftpgo_logins_total', `method="${method}",result="${result}"`);
+    expect(logins('password', 'success')).toBe(1);
+    expect(logins('password', 'failure')).toBe(2);
+    expect(logins('public_key', 'success')).toBe(1);
+    expect(logins('public_key', 'failure')).toBe(0);
+    expect(logins('keyboard-interactive', 'success')).toBe(0);
+    expect(logins('keyboard-interactive', 'failure')).toBe(1);
+    expect(text).not.toContain('no_auth_tryed');
+  });
+
+  it('counts SSH commands run and failed', async () => {
+    const metrics = metricsWith();
+    const command = (ok: boolean, name = 'md5sum') =>
+      metrics.onEvent({
+        type: 'ssh-command',
+        username: 'alice',
+        connectionId: 'c1',
+        protocol: name === 'scp' ? 'SCP' : 'SSH',
+        homeDir: '/srv/alice',
+        command: name,
+        commandLine: `${name} /a`,
+        path: '/a',
+        ok,
+      });
+    command(true);
+    command(true);
+    command(false);
+    // scp counts by its transfers only
+    command(true, 'scp');
+    const text = await metrics.endpoint.render();
+    expect(sample(text, 'sftpgo_ssh_commands_total')).toBe(2);
+    expect(sample(text, 'sftpgo_ssh_command_errors_total')).toBe(1);
+  });
+
+  it('counts HTTP requests by response code', async () => {
+    const metrics = metricsWith();
+    metrics.onAccess(access(200));
+    metrics.onAccess(access(200));
+    metrics.onAccess(access(404));
+    const text = await metrics.endpoint.render();
+    expect(sample(text, 'sftpgo_http_requests_total', 'code="200"')).toBe(2);
+    expect(sample(text, 'sftpgo_http_requests_total', 'code="404"')).toBe(1);
+  });
+
+  it('reads the connections and probes the provider at each scrape', async () => {
+    const up = await metricsWith({ connections: 3 }).endpoint.render();
+    expect(sample(up, 'sftpgo_active_connections')).toBe(3);
+    expect(sample(up, 'sftpgo_dataprovider_availability')).toBe(1);
+    const down = await metricsWith({ available: false }).endpoint.render();
+    expect(sample(down, 'sftpgo_dataprovider_availability')).toBe(0);
+  });
+
+  it('renders the Prometheus text format with Node process metrics', async () => {
+    const { endpoint } = metricsWith();
+    expect(endpoint.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await endpoint.render();
+    expect(text).toContain('# TYPE sftpgo_uploads_total counter');
+    expect(text).toContain('# TYPE sftpgo_active_connections gauge');
+    expect(sample(text, 'process_cpu_user_seconds_total')).toBeGreaterThanOrEqual(0);
+    expect(text).toContain('nodejs_heap_size_used_bytes');
+  });
+});

@@ -1,0 +1,194 @@
+import { randomUUID } from 'node:crypto';
+import { constants } from 'node:fs';
+import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  type DataProvider,
+  dumpUsers,
+  type LoadMode,
+  loadUsers,
+  parseUserDump,
+  type UserInput,
+  ValidationError,
+} from '@sftpgo/provider';
+import { type Request, type Response, Router } from 'express';
+import { HttpError, sendApiResponse } from './api-response.js';
+import type { QuotaScans } from './quota-scans.js';
+import { providerHttpError } from './user-routes.js';
+
+/** The reference server's largest backup file to restore. */
+export const MAX_RESTORE_SIZE = 10 * 1024 * 1024;
+
+/** `mode` of `loaddata`: 0 and 1 as the reference server, 2 ours. */
+const LOAD_MODES: readonly LoadMode[] = ['add-and-update', 'add-only', 'replace'];
+
+export interface BackupRoutesOptions {
+  /** The only directory backups are written to and read from. */
+  readonly backupsPath: string;
+  /** False for `track_quota` 0: loads start no quota scan. */
+  readonly quotaTracking: boolean;
+}
+
+/**
+ * The file name a query parameter gives, which must be a plain name inside
+ * the backups directory: no directory part, no `..`, not absolute.
+ */
+function backupFileName(param: string, raw: unknown): string {
+  if (typeof raw !== 'string' || raw === '') {
+    throw new HttpError(400, `${param} is required: the name of a file in the backups directory`);
+  }
+  if (raw.includes('\0')) throw new HttpError(400, `${param} must not contain a NUL character`);
+  if (
+    raw === '.' ||
+    raw === '..' ||
+    raw.includes('/') ||
+    raw.includes('\\') ||
+    (process.platform === 'win32' && raw.includes(':'))
+  ) {
+    throw new HttpError(
+      400,
+      `${param} must be a plain file name in the backups directory, without any directory part: ${JSON.stringify(raw)}`,
+    );
+  }
+  return raw;
+}
+
+/** A query parameter that is one of the digits `0` to `max`; 0 when absent. */
+function queryLevel(param: string, raw: unknown, max: number): number {
+  if (raw === undefined) return 0;
+  if (typeof raw === 'string' && /^\d$/.test(raw) && Number(raw) <= max) return Number(raw);
+  const allowed = Array.from({ length: max + 1 }, (_, i) => i).join(', ');
+  throw new HttpError(400, `Invalid ${param}: must be one of ${allowed}`);
+}
+
+async function answer<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (err) {
+    throw providerHttpError(err);
+  }
+}
+
+/** Writes `text` to `path` with mode 0600, replacing the file (or link) there at once. */
+async function writePrivateFile(dir: string, name: string, text: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const temp = join(dir, `.${randomUUID()}.tmp`);
+  try {
+    await writeFile(temp, text, { mode: 0o600, flag: 'wx' });
+    await rename(temp, join(dir, name));
+  } catch (err) {
+    await rm(temp, { force: true });
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR' || code === 'ENOTEMPTY' || code === 'EEXIST') {
+      throw new HttpError(400, `output_file ${JSON.stringify(name)} is a directory`);
+    }
+    throw err;
+  }
+}
+
+/** The text of a backup file, refused when missing, not a regular file or too large. */
+async function readBackup(dir: string, name: string): Promise<string> {
+  const quoted = JSON.stringify(name);
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    // not blocking on a FIFO: the type is checked once opened
+    handle = await open(join(dir, name), constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      throw new HttpError(400, `input_file ${quoted} not found in the backups directory`);
+    }
+    throw err;
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw new HttpError(400, `input_file ${quoted} is not a regular file`);
+    const tooLarge = () =>
+      new HttpError(400, `input_file ${quoted} is too large: at most ${MAX_RESTORE_SIZE} bytes`);
+    if (st.size > MAX_RESTORE_SIZE) throw tooLarge();
+    const buffer = Buffer.alloc(MAX_RESTORE_SIZE + 1);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length > MAX_RESTORE_SIZE) throw tooLarge();
+    }
+    return buffer.toString('utf8', 0, length).replace(/^\uFEFF/, '');
+  } finally {
+    await handle.close();
+  }
+}
+
+/** `users.N: problem` becomes `users.N ("username"): problem`. */
+function namingUsers(err: unknown, users: readonly UserInput[]): unknown {
+  if (!(err instanceof ValidationError)) return err;
+  return new ValidationError(
+    err.problems.map((problem) =>
+      problem.replace(/^users\.(\d+):/, (prefix, i: string) => {
+        const username = users[Number(i)]?.username;
+        return typeof username === 'string' ? `users.${i} (${JSON.stringify(username)}):` : prefix;
+      }),
+    ),
+  );
+}
+
+/** `/dumpdata` and `/loaddata`: backups of every user, in files of the backups directory. */
+export function backupRoutes(
+  provider: DataProvider,
+  scans: QuotaScans,
+  options: BackupRoutesOptions,
+): Router {
+  const router = Router();
+  const { backupsPath } = options;
+
+  router.get('/dumpdata', async (req: Request, res: Response) => {
+    const name = backupFileName('output_file', req.query.output_file);
+    const indent = queryLevel('indent', req.query.indent, 1);
+    const dump = await answer(dumpUsers(provider));
+    await writePrivateFile(backupsPath, name, JSON.stringify(dump, null, indent ? 2 : undefined));
+    sendApiResponse(res, 200, 'Data saved');
+  });
+
+  router.get('/loaddata', async (req: Request, res: Response) => {
+    const name = backupFileName('input_file', req.query.input_file);
+    const scanQuota = queryLevel('scan_quota', req.query.scan_quota, 2);
+    const mode = LOAD_MODES[queryLevel('mode', req.query.mode, 2)] ?? 'add-and-update';
+    const text = await readBackup(backupsPath, name);
+    let users: UserInput[];
+    try {
+      users = parseUserDump(text);
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      const parse = err.message.startsWith('Unable to parse input file');
+      throw new HttpError(400, parse ? err.message : `Unable to parse input file: ${err.message}`);
+    }
+    const scanning = options.quotaTracking && scanQuota !== 0;
+    // with add-only, the users that exist already are not loaded, nor scanned
+    const skipped = new Set<string>();
+    if (scanning && mode === 'add-only') {
+      for (const { username } of users) {
+        if (typeof username === 'string' && (await answer(provider.getUserByUsername(username)))) {
+          skipped.add(username);
+        }
+      }
+    }
+    try {
+      await loadUsers(provider, users, mode);
+    } catch (err) {
+      throw providerHttpError(namingUsers(err, users));
+    }
+    if (scanning) {
+      for (const { username } of users) {
+        if (typeof username !== 'string' || skipped.has(username)) continue;
+        const user = await answer(provider.getUserByUsername(username));
+        if (!user) continue;
+        if (scanQuota === 2 && user.quota_size === 0 && user.quota_files === 0) continue;
+        scans.start(user); // one already running will do
+      }
+    }
+    sendApiResponse(res, 200, 'Data restored');
+  });
+
+  return router;
+}

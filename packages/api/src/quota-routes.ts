@@ -1,0 +1,48 @@
+import type { DataProvider } from '@sftpgo/provider';
+import { type Request, type Response, Router } from 'express';
+import { HttpError, sendApiResponse } from './api-response.js';
+import type { QuotaScans } from './quota-scans.js';
+import { providerHttpError } from './user-routes.js';
+
+/** The error of the quota routes when `data_provider.track_quota` is 0. */
+export const QUOTA_TRACKING_DISABLED = 'Method disabled error: quota tracking is disabled';
+
+/** `/quota_scan` routes of the v1 API. */
+export function quotaRoutes(
+  provider: DataProvider,
+  scans: QuotaScans,
+  options: { readonly quotaTracking: boolean },
+): Router {
+  const router = Router();
+
+  router.get('/quota_scan', (_req: Request, res: Response) => {
+    res.status(200).json(scans.list());
+  });
+
+  router.post('/quota_scan', async (req: Request, res: Response) => {
+    if (!options.quotaTracking) throw new HttpError(403, QUOTA_TRACKING_DISABLED);
+    const body: unknown = req.body;
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw new HttpError(400, 'the request body must be a JSON object');
+    }
+    const { username } = body as { username?: unknown };
+    if (typeof username !== 'string' || username === '') {
+      throw new HttpError(400, 'the request body must have a username');
+    }
+    let user: Awaited<ReturnType<DataProvider['getUserByUsername']>>;
+    try {
+      user = await provider.getUserByUsername(username);
+    } catch (err) {
+      throw providerHttpError(err);
+    }
+    if (!user)
+      throw new HttpError(404, `Not found: user ${JSON.stringify(username)} does not exist`);
+    if (!scans.start(user)) {
+      sendApiResponse(res, 409, 'Another scan is already in progress');
+      return;
+    }
+    sendApiResponse(res, 201, 'Scan started');
+  });
+
+  return router;
+}

@@ -1,0 +1,366 @@
+import { execFileSync } from 'node:child_process';
+import { mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createApi } from '@sftpgo/api';
+import { verifyPassword } from '@sftpgo/auth';
+import {
+  type DataProvider,
+  ManagedProvider,
+  openSqliteProvider,
+  type User,
+  type UserInput,
+} from '@sftpgo/provider';
+import { eventually, hasCommand, makeTempDir } from '@sftpgo/test-utils';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type ApiBody, listen, migrationsDir, version } from './helpers.js';
+
+let tmp: Awaited<ReturnType<typeof makeTempDir>>;
+let provider: DataProvider;
+let backups: string;
+let api: Awaited<ReturnType<typeof listen>>;
+const internalErrors: unknown[] = [];
+let dbCount = 0;
+
+const userOf = (username: string, extra: Partial<UserInput> = {}): UserInput => ({
+  username,
+  password: `${username}-pw`,
+  home_dir: join(tmp.path, 'homes', username),
+  permissions: { '/': ['list', 'download'] },
+  ...extra,
+});
+
+async function get(path: string): Promise<{ status: number; body: ApiBody }> {
+  const res = await fetch(`${api.base}${path}`);
+  return { status: res.status, body: (await res.json()) as ApiBody };
+}
+
+const usernames = async () =>
+  (await provider.listUsers({ limit: 500 })).map((u: User) => u.username);
+
+beforeAll(async () => {
+  tmp = await makeTempDir();
+  backups = join(tmp.path, 'config/backups');
+});
+
+beforeEach(async () => {
+  await api?.close();
+  await provider?.close();
+  provider = await openSqliteProvider({
+    path: join(tmp.path, `backups-${dbCount++}.db`),
+    migrationsDir,
+  });
+  api = await listen(
+    createApi({
+      provider,
+      version,
+      backupsPath: backups,
+      onInternalError: (err) => internalErrors.push(err),
+    }),
+  );
+});
+
+afterAll(async () => {
+  await api.close();
+  await provider.close();
+  await tmp.remove();
+  expect(internalErrors).toEqual([]);
+});
+
+describe('GET /api/v1/dumpdata', () => {
+  it('writes every user with its password hash to a 0600 file of a 0700 directory it creates', async () => {
+    await provider.addUser(userOf('bob'));
+    await provider.addUser(userOf('amy', { quota_files: 3 }));
+    const res = await get('/dumpdata?output_file=all.json');
+    expect(res).toEqual({ status: 200, body: { error: '', message: 'Data saved', status: 200 } });
+
+    expect((await stat(backups)).mode & 0o777).toBe(0o700);
+    const file = join(backups, 'all.json');
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    const text = await readFile(file, 'utf8');
+    expect(text).not.toContain('\n'); // not indented by default
+    const dump = JSON.parse(text) as { users: User[] };
+    expect(Object.keys(dump)).toEqual(['users']);
+    expect(dump.users.map((u) => u.username)).toEqual(['amy', 'bob']);
+    expect(dump.users[0]).toMatchObject({ quota_files: 3, home_dir: join(tmp.path, 'homes/amy') });
+    expect(await verifyPassword('amy-pw', dump.users[0]?.password ?? '')).toBe(true);
+  });
+
+  it('indents with indent=1 and replaces the file of that name', async () => {
+    await provider.addUser(userOf('cat'));
+    expect((await get('/dumpdata?output_file=pretty.json')).status).toBe(200);
+    expect((await get('/dumpdata?output_file=pretty.json&indent=1')).status).toBe(200);
+    const text = await readFile(join(backups, 'pretty.json'), 'utf8');
+    expect(text).toContain('\n  "users": [\n');
+    expect((JSON.parse(text) as { users: User[] }).users.map((u) => u.username)).toEqual(['cat']);
+    expect((await get('/dumpdata?output_file=pretty.json&indent=0')).status).toBe(200);
+    expect(await readFile(join(backups, 'pretty.json'), 'utf8')).not.toContain('\n');
+  });
+
+  it('replaces a symbolic link of that name instead of writing through it', async () => {
+    await mkdir(backups, { recursive: true });
+    const victim = join(tmp.path, 'victim.txt');
+    await writeFile(victim, 'keep me');
+    await symlink(victim, join(backups, 'link.json'));
+    expect((await get('/dumpdata?output_file=link.json')).status).toBe(200);
+    expect(await readFile(victim, 'utf8')).toBe('keep me');
+    expect(JSON.parse(await readFile(join(backups, 'link.json'), 'utf8'))).toEqual({ users: [] });
+  });
+
+  it('refuses a name that is not a plain file name, writing nothing', async () => {
+    for (const query of [
+      '',
+      'output_file=',
+      `output_file=${encodeURIComponent(join(backups, 'abs.json'))}`,
+      'output_file=/tmp/abs.json',
+      'output_file=../escape.json',
+      'output_file=..',
+      'output_file=.',
+      'output_file=sub/file.json',
+      'output_file=sub%5Cfile.json',
+      'output_file=nul%00.json',
+      'output_file=a.json&output_file=b.json',
+    ]) {
+      const res = await get(`/dumpdata?${query}`);
+      expect(res.status, query).toBe(400);
+      expect(res.body.error, query).toMatch(/output_file/);
+    }
+    const res = await get('/dumpdata?output_file=..%2Fescape.json');
+    expect(res.body.error).toBe(
+      'output_file must be a plain file name in the backups directory, without any directory part: "../escape.json"',
+    );
+    await expect(stat(join(tmp.path, 'config/escape.json'))).rejects.toThrow();
+  });
+
+  it('answers 400 to a bad indent, and to a name that is a directory', async () => {
+    expect((await get('/dumpdata?output_file=x.json&indent=2')).body.error).toBe(
+      'Invalid indent: must be one of 0, 1',
+    );
+    await mkdir(join(backups, 'a-dir'), { recursive: true });
+    const res = await get('/dumpdata?output_file=a-dir');
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('output_file "a-dir" is a directory');
+  });
+});
+
+describe('GET /api/v1/loaddata', () => {
+  async function dumpFile(name: string, users: object[]): Promise<void> {
+    await mkdir(backups, { recursive: true });
+    await writeFile(join(backups, name), JSON.stringify({ users }));
+  }
+
+  it('restores a dump: the users come back with their passwords', async () => {
+    await provider.addUser(userOf('dora', { max_sessions: 2 }));
+    await provider.addUser(userOf('eve'));
+    expect((await get('/dumpdata?output_file=round.json')).status).toBe(200);
+    for (const user of await provider.listUsers()) await provider.deleteUser(user.id);
+
+    const res = await get('/loaddata?input_file=round.json');
+    expect(res).toEqual({
+      status: 200,
+      body: { error: '', message: 'Data restored', status: 200 },
+    });
+    expect(await usernames()).toEqual(['dora', 'eve']);
+    const dora = await provider.getUserByUsername('dora');
+    expect(dora?.max_sessions).toBe(2);
+    expect(await verifyPassword('dora-pw', dora?.password ?? '')).toBe(true);
+  });
+
+  it('adds and updates with mode 0, only adds with mode 1, and deletes the others with mode 2', async () => {
+    await provider.addUser(userOf('fay', { max_sessions: 1 }));
+    await provider.addUser(userOf('gus'));
+    await dumpFile('modes.json', [userOf('fay', { max_sessions: 9 }), userOf('hal')]);
+
+    expect((await get('/loaddata?input_file=modes.json&mode=1')).status).toBe(200);
+    expect(await usernames()).toEqual(['fay', 'gus', 'hal']);
+    expect((await provider.getUserByUsername('fay'))?.max_sessions).toBe(1);
+
+    expect((await get('/loaddata?input_file=modes.json&mode=0')).status).toBe(200);
+    expect((await provider.getUserByUsername('fay'))?.max_sessions).toBe(9);
+    expect(await usernames()).toEqual(['fay', 'gus', 'hal']);
+
+    expect((await get('/loaddata?input_file=modes.json&mode=2')).status).toBe(200);
+    expect(await usernames()).toEqual(['fay', 'hal']);
+  });
+
+  it('loads a dump of the reference server', async () => {
+    await dumpFile('reference.json', [
+      {
+        id: 7,
+        status: 1,
+        username: 'ref',
+        expiration_date: 0,
+        password: '$pbkdf2-sha256$150000$E86a9YMX3zC7$R5J62hsSq+pYw00hLLPKBbcGXmq7fj5+/M0IFoYtZbo=',
+        public_keys: [],
+        home_dir: '/srv/ref',
+        uid: 0,
+        gid: 0,
+        max_sessions: 0,
+        quota_size: 0,
+        quota_files: 0,
+        permissions: { '/': ['*'] },
+        used_quota_size: 10,
+        used_quota_files: 1,
+        last_quota_update: 1580000000000,
+        upload_bandwidth: 0,
+        download_bandwidth: 0,
+        last_login: 0,
+        filters: { allowed_ip: [], denied_ip: [] },
+        filesystem: {
+          provider: 0,
+          s3config: {},
+          gcsconfig: {},
+        },
+      },
+    ]);
+    expect(await get('/loaddata?input_file=reference.json')).toMatchObject({ status: 200 });
+    expect((await provider.getUserByUsername('ref'))?.home_dir).toBe('/srv/ref');
+  });
+
+  it('scans the quota of every user loaded with scan_quota=1, of those with a quota with 2', async () => {
+    for (const name of ['ida', 'jon']) {
+      const home = join(tmp.path, 'homes', name);
+      await mkdir(home, { recursive: true });
+      await writeFile(join(home, 'data'), Buffer.alloc(10));
+    }
+    await dumpFile('scan.json', [userOf('ida', { quota_size: 1000 }), userOf('jon')]);
+
+    expect((await get('/loaddata?input_file=scan.json&scan_quota=2')).status).toBe(200);
+    await eventually(async () =>
+      expect((await provider.getUserByUsername('ida'))?.used_quota_files).toBe(1),
+    );
+    await eventually(async () =>
+      expect(await (await fetch(`${api.base}/quota_scan`)).json()).toEqual([]),
+    );
+    expect((await provider.getUserByUsername('jon'))?.last_quota_update).toBe(0);
+
+    expect((await get('/loaddata?input_file=scan.json&scan_quota=1')).status).toBe(200);
+    await eventually(async () =>
+      expect(await provider.getUserByUsername('jon')).toMatchObject({
+        used_quota_size: 10,
+        used_quota_files: 1,
+      }),
+    );
+  });
+
+  it('scans no user that add-only mode left alone', async () => {
+    const home = join(tmp.path, 'homes', 'kim');
+    await mkdir(home, { recursive: true });
+    await writeFile(join(home, 'data'), 'abc');
+    await provider.addUser(userOf('kim'));
+    await dumpFile('add-only.json', [userOf('kim'), userOf('lou')]);
+    expect((await get('/loaddata?input_file=add-only.json&mode=1&scan_quota=1')).status).toBe(200);
+    await eventually(async () =>
+      expect((await provider.getUserByUsername('lou'))?.last_quota_update).toBeGreaterThan(0),
+    );
+    await eventually(async () =>
+      expect(await (await fetch(`${api.base}/quota_scan`)).json()).toEqual([]),
+    );
+    expect((await provider.getUserByUsername('kim'))?.last_quota_update).toBe(0);
+  });
+
+  it('answers 400 to a bad scan_quota or mode, loading nothing', async () => {
+    await dumpFile('ok.json', [userOf('max')]);
+    for (const [query, error] of [
+      ['scan_quota=3', 'Invalid scan_quota: must be one of 0, 1, 2'],
+      ['scan_quota=', 'Invalid scan_quota: must be one of 0, 1, 2'],
+      ['mode=-1', 'Invalid mode: must be one of 0, 1, 2'],
+      ['mode=replace', 'Invalid mode: must be one of 0, 1, 2'],
+    ]) {
+      const res = await get(`/loaddata?input_file=ok.json&${query}`);
+      expect(res, query).toEqual({ status: 400, body: { error, message: '', status: 400 } });
+    }
+    expect(await usernames()).toEqual([]);
+  });
+
+  it('refuses a name that is not a plain file name', async () => {
+    await dumpFile('ok.json', [userOf('max')]);
+    for (const name of ['', join(backups, 'ok.json'), '../backups/ok.json', '..', 'a/b', 'a%00']) {
+      const query = name.includes('%') ? name : encodeURIComponent(name);
+      const res = await get(`/loaddata?input_file=${query}`);
+      expect(res.status, name).toBe(400);
+      expect(res.body.error, name).toMatch(/^input_file /);
+    }
+    expect((await get('/loaddata')).body.error).toBe(
+      'input_file is required: the name of a file in the backups directory',
+    );
+    expect(await usernames()).toEqual([]);
+  });
+
+  it('answers 400 to a missing file, a directory, a FIFO and a file over 10 MiB', async () => {
+    await mkdir(join(backups, 'dir'), { recursive: true });
+    expect((await get('/loaddata?input_file=missing.json')).body.error).toBe(
+      'input_file "missing.json" not found in the backups directory',
+    );
+    expect((await get('/loaddata?input_file=dir')).body.error).toBe(
+      'input_file "dir" is not a regular file',
+    );
+    if (hasCommand('mkfifo')) {
+      execFileSync('mkfifo', [join(backups, 'fifo')]);
+      expect((await get('/loaddata?input_file=fifo')).body.error).toBe(
+        'input_file "fifo" is not a regular file',
+      );
+    }
+    await writeFile(join(backups, 'big.json'), Buffer.alloc(10 * 1024 * 1024 + 1, 0x20));
+    const big = await get('/loaddata?input_file=big.json');
+    expect(big.status).toBe(400);
+    expect(big.body.error).toBe('input_file "big.json" is too large: at most 10485760 bytes');
+  });
+
+  it('answers 400 to a file that is not a dump', async () => {
+    await mkdir(backups, { recursive: true });
+    for (const [text, error] of [
+      ['{"users": [', /^Unable to parse input file: /],
+      ['[]', /^Unable to parse input file: expected an object/],
+      ['{"users": [1]}', /^Unable to parse input file: users\.0: must be an object$/],
+    ] as const) {
+      await writeFile(join(backups, 'bad.json'), text);
+      const res = await get('/loaddata?input_file=bad.json');
+      expect(res.status, text).toBe(400);
+      expect(res.body.error, text).toMatch(error);
+    }
+  });
+
+  it('names the users that cannot be stored', async () => {
+    await dumpFile('invalid.json', [
+      userOf('ned'),
+      userOf('oli', { home_dir: 'relative' }),
+      userOf('pam'),
+    ]);
+    const res = await get('/loaddata?input_file=invalid.json');
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe(
+      'Validation error: users.1 ("oli"): home_dir: must be an absolute path',
+    );
+    // as the reference server: what came before stays stored
+    expect(await usernames()).toEqual(['ned']);
+  });
+
+  it('answers 403 when users are managed elsewhere', async () => {
+    await dumpFile('ok.json', [userOf('max')]);
+    const readOnly = new ManagedProvider(provider, { manageUsers: false, usersBaseDir: '' });
+    const other = await listen(createApi({ provider: readOnly, version, backupsPath: backups }));
+    try {
+      const res = await fetch(`${other.base}/loaddata?input_file=ok.json`);
+      expect(res.status).toBe(403);
+      expect(((await res.json()) as ApiBody).error).toMatch(/^Method disabled error: /);
+      expect((await fetch(`${other.base}/dumpdata?output_file=ro.json`)).status).toBe(200);
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+describe('without a backups directory', () => {
+  it('answers 404 to dumpdata and loaddata', async () => {
+    const other = await listen(createApi({ provider, version }));
+    try {
+      for (const path of ['/dumpdata?output_file=x', '/loaddata?input_file=x']) {
+        const res = await fetch(`${other.base}${path}`);
+        expect(res.status).toBe(404);
+        expect(await res.json()).toEqual({ error: '', message: 'Not Found', status: 404 });
+      }
+    } finally {
+      await other.close();
+    }
+  });
+});

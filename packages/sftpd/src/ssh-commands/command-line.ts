@@ -1,0 +1,43 @@
+/**
+ * Splits an SSH exec request into words as a POSIX shell would, without
+ * any expansion: quotes ('...' and "..."), backslash escapes, blanks. No shell
+ * ever runs the result, so `;`, `|` or `$(...)` are plain characters.
+ * @throws {Error} on an unterminated quote or a trailing backslash
+ */
+export function splitCommandLine(line: string): string[] {
+  const words: string[] = [];
+  let word = '';
+  let inWord = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i] as string;
+    if (c === ' ' || c === '\t' || c === '\n') {
+      if (inWord) words.push(word);
+      word = '';
+      inWord = false;
+      continue;
+    }
+    inWord = true;
+    if (c === "'") {
+      const end = line.indexOf("'", i + 1);
+      if (end < 0) throw new Error('unterminated single quote');
+      word += line.slice(i + 1, end);
+      i = end;
+    } else if (c === '"') {
+      let j = i + 1;
+      for (; j < line.length && line[j] !== '"'; j++) {
+        // inside double quotes a backslash escapes only these
+        if (line[j] === '\\' && '"\\$`\n'.includes(line[j + 1] ?? '')) j++;
+        word += line[j];
+      }
+      if (j >= line.length) throw new Error('unterminated double quote');
+      i = j;
+    } else if (c === '\\') {
+      if (i + 1 >= line.length) throw new Error('trailing backslash');
+      word += line[++i];
+    } else {
+      word += c;
+    }
+  }
+  if (inWord) words.push(word);
+  return words;
+}

@@ -1,0 +1,199 @@
+import { spawn } from 'node:child_process';
+import type { Duplex, Writable } from 'node:stream';
+import type { User } from '@sftpgo/provider';
+import { type Fs, type OsFs, scanUsage } from '@sftpgo/vfs';
+import { DirectoryPermissions } from '../directory-permissions.js';
+import type { QuotaStore, QuotaTracking } from '../quota-fs.js';
+import { CHECKSUM_COMMANDS, type ChecksumCommand, runChecksum } from './checksum.js';
+import { splitCommandLine } from './command-line.js';
+import {
+  CommandRefusedError,
+  type PreparedCommand,
+  prepareSystemCommand,
+  SYSTEM_COMMANDS,
+  type SystemCommand,
+  systemCommandEnv,
+} from './system-command.js';
+
+/** Every command of the spec's `enabled_ssh_commands`; `*` enables them all. */
+export const SSH_COMMANDS = [
+  'scp',
+  ...(Object.keys(CHECKSUM_COMMANDS) as ChecksumCommand[]),
+  'cd',
+  'pwd',
+  ...SYSTEM_COMMANDS,
+] as const;
+
+/** An exec channel: the client's stdin and stdout, and its stderr. */
+export interface CommandChannel extends Duplex {
+  readonly stderr: Writable;
+}
+
+/** What a command needs of the session that runs it. */
+export interface SshCommandSession {
+  readonly user: User;
+  /** The user's home as it is on the disk, for checksums and system programs. */
+  readonly storage: OsFs;
+  /** The user's files through the session policy (permissions, quota, events), for scp. */
+  openPolicyFs(): Fs;
+  readonly quotaStore: QuotaStore;
+  readonly quotaTracking: QuotaTracking;
+  /** The scp engine, when the package is there: runs `scp -t|-f ...` on `fs`. */
+  readonly runScp?: (argv: readonly string[], channel: CommandChannel, fs: Fs) => Promise<number>;
+}
+
+/** How a command ended. */
+export interface SshCommandResult {
+  readonly command: string;
+  readonly exitCode: number;
+  /** The virtual path it worked on, or empty. */
+  readonly path: string;
+}
+
+function isEnabled(enabled: ReadonlySet<string>, command: string): boolean {
+  return enabled.has('*') || enabled.has(command);
+}
+
+function refused(channel: CommandChannel, command: string, message: string): SshCommandResult {
+  channel.stderr.write(`${message}\n`);
+  return { command, exitCode: 1, path: '' };
+}
+
+/**
+ * Runs one exec request of a logged-in user: a built-in command, scp, or a
+ * system program confined to the home; anything else, or a command not in
+ * `enabled`, is refused on stderr with status 1.
+ */
+export async function runSshCommand(
+  commandLine: string,
+  channel: CommandChannel,
+  session: SshCommandSession,
+  enabled: ReadonlySet<string>,
+): Promise<SshCommandResult> {
+  let words: string[];
+  try {
+    words = splitCommandLine(commandLine);
+  } catch (err) {
+    return refused(channel, '', `cannot parse the command: ${(err as Error).message}`);
+  }
+  const [command = '', ...args] = words;
+  const known: readonly string[] = SSH_COMMANDS;
+  if (!known.includes(command) || !isEnabled(enabled, command)) {
+    return refused(channel, command, `command ${JSON.stringify(command)} is not enabled`);
+  }
+  const permissions = new DirectoryPermissions(session.user.permissions);
+  if (command === 'cd') return { command, exitCode: 0, path: '' };
+  if (command === 'pwd') {
+    channel.write('/\n');
+    return { command, exitCode: 0, path: '' };
+  }
+  if (command in CHECKSUM_COMMANDS) {
+    const io = { input: channel, output: channel, errors: channel.stderr };
+    const exitCode = await runChecksum(
+      command as ChecksumCommand,
+      args,
+      io,
+      session.storage,
+      permissions,
+    );
+    return { command, exitCode, path: args.find((a) => !a.startsWith('-')) ?? '' };
+  }
+  if (command === 'scp') {
+    if (!session.runScp) return refused(channel, command, 'scp is not available');
+    const exitCode = await session.runScp(words, channel, session.openPolicyFs());
+    return { command, exitCode, path: '' };
+  }
+  if (session.user.filesystem.provider !== 0) {
+    return refused(channel, command, `${command} works only on the local filesystem`);
+  }
+  let prepared: PreparedCommand;
+  try {
+    prepared = await prepareSystemCommand(
+      command as SystemCommand,
+      args,
+      session.storage,
+      permissions,
+      Object.keys(session.user.permissions),
+    );
+  } catch (err) {
+    if (err instanceof CommandRefusedError) return refused(channel, command, err.message);
+    throw err;
+  }
+  return runSystemCommand(prepared, channel, session);
+}
+
+/** Bytes and files the user may still add, per the spec: files checked at start. */
+async function remainingQuota(
+  session: SshCommandSession,
+): Promise<{ bytes: number } | { refused: string }> {
+  const { user } = session;
+  const fresh = (await session.quotaStore.getUserByUsername(user.username)) ?? user;
+  if (fresh.quota_files > 0 && fresh.used_quota_files >= fresh.quota_files) {
+    return { refused: 'quota exceeded: no more files allowed' };
+  }
+  if (fresh.quota_size > 0) {
+    const bytes = fresh.quota_size - fresh.used_quota_size;
+    if (bytes <= 0) return { refused: 'quota exceeded: no space left' };
+    return { bytes };
+  }
+  return { bytes: Number.POSITIVE_INFINITY };
+}
+
+function tracksQuota(session: SshCommandSession): boolean {
+  const { user } = session;
+  const limited = user.quota_size > 0 || user.quota_files > 0;
+  return session.quotaTracking === 1 || (session.quotaTracking === 2 && limited);
+}
+
+async function runSystemCommand(
+  prepared: PreparedCommand,
+  channel: CommandChannel,
+  session: SshCommandSession,
+): Promise<SshCommandResult> {
+  const { program, path } = prepared;
+  let allowed = Number.POSITIVE_INFINITY;
+  if (prepared.writes) {
+    const left = await remainingQuota(session);
+    if ('refused' in left) return refused(channel, program, `${program}: ${left.refused}`);
+    allowed = left.bytes;
+  }
+  const child = spawn(program, prepared.args, {
+    cwd: prepared.cwd,
+    env: systemCommandEnv(prepared.cwd),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let received = 0;
+  let overQuota = false;
+  channel.on('data', (chunk: Buffer) => {
+    received += chunk.length;
+    // the bytes the client sends: files and protocol together, as the spec counts them
+    if (received > allowed && !overQuota) {
+      overQuota = true;
+      channel.stderr.write(
+        `${program}: quota exceeded: the command sent more than the space left\n`,
+      );
+      // SIGTERM first: rsync then removes its partial file, which would count against the quota
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+    }
+  });
+  channel.pipe(child.stdin).on('error', () => undefined);
+  child.stdout.pipe(channel, { end: false });
+  child.stderr.pipe(channel.stderr, { end: false });
+  const exitCode = await new Promise<number>((resolve) => {
+    child.once('error', (err) => {
+      channel.stderr.write(`${program}: ${err.message}\n`);
+      resolve(127);
+    });
+    child.once('close', (code) => resolve(code ?? 1));
+  });
+  channel.unpipe(child.stdin);
+  if (prepared.writes && tracksQuota(session)) {
+    // the program changed the disk directly: count it all again
+    const usage = await scanUsage(session.storage);
+    await session.quotaStore.updateQuota(session.user.username, {
+      reset: { size: usage.size, files: usage.files },
+    });
+  }
+  return { command: program, exitCode: overQuota ? 1 : exitCode, path };
+}

@@ -1,0 +1,225 @@
+import type { Permission } from '@sftpgo/provider';
+import { cleanVirtualPath, type OsFs } from '@sftpgo/vfs';
+import type { DirectoryPermissions } from '../directory-permissions.js';
+
+export const SYSTEM_COMMANDS = [
+  'git-receive-pack',
+  'git-upload-pack',
+  'git-upload-archive',
+  'rsync',
+] as const;
+export type SystemCommand = (typeof SYSTEM_COMMANDS)[number];
+
+/** A command refused before it runs; the message is for the client's stderr. */
+export class CommandRefusedError extends Error {
+  override readonly name = 'CommandRefusedError';
+}
+
+/** A system program ready to run on the user's files. */
+export interface PreparedCommand {
+  readonly program: SystemCommand;
+  readonly args: readonly string[];
+  /** The user's home on the host: the working directory. */
+  readonly cwd: string;
+  /** The virtual path the command works on. */
+  readonly path: string;
+  /** Whether it may change files: quota applies. */
+  readonly writes: boolean;
+}
+
+/**
+ * rsync flags a client sends to `rsync --server` that take no argument and
+ * keep rsync inside the paths given. Left out on purpose: those that follow
+ * links out of the tree (L, k, K), take an argument (B, T, f), or filter (F).
+ */
+const RSYNC_FLAGS = new Set('vlogDtprcznHSxAXUNOJhiIbWmduRPqEC');
+/** rsync long options that are safe as they are, or with a numeric value. */
+const RSYNC_LONG = new Set([
+  '--server',
+  '--sender',
+  '--delete',
+  '--delete-before',
+  '--delete-during',
+  '--delete-delay',
+  '--delete-after',
+  '--delete-excluded',
+  '--delete-missing-args',
+  '--ignore-errors',
+  '--force',
+  '--partial',
+  '--inplace',
+  '--append',
+  '--append-verify',
+  '--existing',
+  '--ignore-existing',
+  '--remove-source-files',
+  '--size-only',
+  '--checksum',
+  '--numeric-ids',
+  '--safe-links',
+  '--munge-links',
+  '--omit-dir-times',
+  '--omit-link-times',
+  '--no-implied-dirs',
+  '--fuzzy',
+  '--prune-empty-dirs',
+  '--ignore-times',
+  '--whole-file',
+  '--no-whole-file',
+  '--sparse',
+  '--preallocate',
+  '--fsync',
+  '--super',
+  '--fake-super',
+  '--mkpath',
+  '--compress',
+  '--old-compress',
+  '--new-compress',
+]);
+const RSYNC_NUMERIC =
+  /^--(timeout|bwlimit|compress-level|max-delete|modify-window|contimeout|block-size)=\d+[KMGkmg]?$/;
+const RSYNC_SIZE = /^--(max-size|min-size)=\d+(\.\d+)?[KMGTPkmgtpb]?$/;
+/** `-e.xxx`: in server mode, the client's capabilities, not a remote shell. */
+const RSYNC_CLUSTER = /^-([A-Za-z]*?)(e\d*\.[A-Za-z.]*)?$/;
+
+function refuse(message: string): never {
+  throw new CommandRefusedError(message);
+}
+
+function checkRsyncOption(arg: string): void {
+  if (arg.startsWith('--')) {
+    if (RSYNC_LONG.has(arg) || RSYNC_NUMERIC.test(arg) || RSYNC_SIZE.test(arg)) return;
+    refuse(`rsync: option ${arg.split('=')[0]} is not allowed`);
+  }
+  const cluster = RSYNC_CLUSTER.exec(arg);
+  const flags = cluster?.[1] ?? '';
+  for (const flag of cluster ? flags : arg.slice(1)) {
+    if (!RSYNC_FLAGS.has(flag)) refuse(`rsync: option -${flag} is not allowed`);
+  }
+  if (!cluster) refuse(`rsync: option ${arg} is not allowed`);
+}
+
+/** A path as a client names it (`~/x` and relative names are from `/`), in the user's space. */
+function virtualPath(arg: string): string {
+  const name = arg === '~' ? '/' : arg.startsWith('~/') ? arg.slice(1) : arg;
+  return cleanVirtualPath(name);
+}
+
+/**
+ * The host path of `arg`, confined to the home through every link; a
+ * trailing slash, which rsync reads as "the contents of", is kept.
+ */
+async function hostPathOf(fs: OsFs, arg: string): Promise<string> {
+  const host = await fs
+    .hostPath(virtualPath(arg))
+    .catch(() => refuse(`${JSON.stringify(arg)}: no such path in your home`));
+  return arg.endsWith('/') && !host.endsWith('/') ? `${host}/` : host;
+}
+
+/**
+ * Whether the permissions that apply at `path` and at every directory with
+ * its own permissions below it all grant `needed`: the program works on the
+ * disk directly, so a restriction below the path could not be enforced.
+ */
+function allowedBelow(
+  permissions: DirectoryPermissions,
+  configured: readonly string[],
+  path: string,
+  needed: readonly Permission[],
+): boolean {
+  const dirs = [path, ...configured.filter((d) => d.startsWith(path === '/' ? '/' : `${path}/`))];
+  return dirs.every((dir) => needed.every((p) => permissions.has(p, dir)));
+}
+
+const READ: readonly Permission[] = ['list', 'download'];
+const WRITE: readonly Permission[] = ['*'];
+
+/**
+ * Checks a system command and translates its paths to the user's home on
+ * the host. rsync gets `--safe-links` when the user may create symbolic
+ * links and `--munge-links` otherwise, as the spec says.
+ * @throws {CommandRefusedError} for an option or a path it does not allow
+ */
+export async function prepareSystemCommand(
+  program: SystemCommand,
+  args: readonly string[],
+  fs: OsFs,
+  permissions: DirectoryPermissions,
+  configuredDirs: readonly string[],
+): Promise<PreparedCommand> {
+  if (program === 'rsync') return prepareRsync(args, fs, permissions, configuredDirs);
+  const options = args.filter((a) => a.startsWith('-'));
+  const paths = args.filter((a) => !a.startsWith('-'));
+  for (const option of options) {
+    if (!/^--(strict|no-strict|timeout=\d+)$/.test(option)) {
+      refuse(`${program}: option ${option.split('=')[0]} is not allowed`);
+    }
+  }
+  if (paths.length !== 1) refuse(`${program}: give exactly one repository path`);
+  const path = virtualPath(paths[0] as string);
+  const writes = program === 'git-receive-pack';
+  if (!allowedBelow(permissions, configuredDirs, path, writes ? WRITE : READ)) {
+    refuse(`${program}: permission denied on ${path}`);
+  }
+  const host = await hostPathOf(fs, paths[0] as string);
+  return { program, args: [...options, host], cwd: fs.root, path, writes };
+}
+
+async function prepareRsync(
+  args: readonly string[],
+  fs: OsFs,
+  permissions: DirectoryPermissions,
+  configuredDirs: readonly string[],
+): Promise<PreparedCommand> {
+  if (args[0] !== '--server') refuse('rsync: only the server side of rsync may run here');
+  const dot = args.indexOf('.');
+  if (dot < 0 || dot === args.length - 1) refuse('rsync: no path given');
+  const options = args.slice(0, dot);
+  options.forEach(checkRsyncOption);
+  const writes = !options.includes('--sender');
+  const paths = args.slice(dot + 1);
+  const virtualPaths = paths.map(virtualPath);
+  for (const path of virtualPaths) {
+    if (!allowedBelow(permissions, configuredDirs, path, writes ? WRITE : READ)) {
+      refuse(`rsync: permission denied on ${path}`);
+    }
+  }
+  const mayLink = virtualPaths.every((p) => permissions.has('create_symlinks', p));
+  const linkOption = mayLink ? '--safe-links' : '--munge-links';
+  const extra = options.includes(linkOption) ? [] : [linkOption];
+  const hostPaths = await Promise.all(paths.map((p) => hostPathOf(fs, p)));
+  return {
+    program: 'rsync',
+    args: [...options, ...extra, '.', ...hostPaths],
+    cwd: fs.root,
+    path: virtualPaths[0] ?? '/',
+    writes,
+  };
+}
+
+/**
+ * The environment of a system command: nothing of the server's but PATH,
+ * and git told to ignore what a user could plant in their home or a
+ * repository to run programs (hooks, fsmonitor, global config).
+ */
+export function systemCommandEnv(home: string): NodeJS.ProcessEnv {
+  const gitConfig: [string, string][] = [
+    ['core.hooksPath', '/dev/null'],
+    ['core.fsmonitor', 'false'],
+    ['safe.directory', '*'],
+  ];
+  return {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: home,
+    LANG: 'C',
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_CONFIG_COUNT: String(gitConfig.length),
+    ...Object.fromEntries(
+      gitConfig.flatMap(([key, value], i) => [
+        [`GIT_CONFIG_KEY_${i}`, key],
+        [`GIT_CONFIG_VALUE_${i}`, value],
+      ]),
+    ),
+  };
+}
