@@ -94,7 +94,9 @@ describe('sha512crypt at the highest number of rounds', () => {
     } finally {
       clearInterval(timer);
     }
-    expect(longestGap).toBeLessThan(100);
+    // Computed in one go, the million rounds would hold the loop for seconds;
+    // a loaded machine alone can delay a timer by a few hundred milliseconds.
+    expect(longestGap).toBeLessThan(1000);
   });
 });
 
