@@ -4,7 +4,7 @@ import type { Database, RootDatabase } from 'lmdb';
 import { ProviderError, ValidationError } from './errors.js';
 import { checkLastLogin, prepareUser, usageOf } from './prepare-user.js';
 import type { DataProvider, UserQuery } from './provider.js';
-import { type QuotaChange, quotaChangeProblems } from './quota-change.js';
+import { type QuotaChange, quotaChangeProblems, withQuotaChange } from './quota-change.js';
 import type { User, UserInput } from './user.js';
 import { normalizeUserQuery } from './user-query.js';
 
@@ -116,15 +116,7 @@ class BoltProvider implements DataProvider {
     const problems = quotaChangeProblems(change);
     if (problems.length > 0) throw new ValidationError(problems);
     await this.#write(() => {
-      const user = this.#existing(username);
-      this.#users.putSync(username, {
-        ...user,
-        used_quota_size:
-          'reset' in change ? change.reset.size : user.used_quota_size + change.sizeDelta,
-        used_quota_files:
-          'reset' in change ? change.reset.files : user.used_quota_files + change.filesDelta,
-        last_quota_update: Date.now(),
-      });
+      this.#users.putSync(username, withQuotaChange(this.#existing(username), change));
     });
   }
 

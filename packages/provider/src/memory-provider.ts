@@ -8,7 +8,7 @@ import {
   usageOf,
 } from './prepare-user.js';
 import type { DataProvider, UserQuery } from './provider.js';
-import { type QuotaChange, quotaChangeProblems } from './quota-change.js';
+import { type QuotaChange, quotaChangeProblems, withQuotaChange } from './quota-change.js';
 import type { User, UserInput } from './user.js';
 import { parseUserDump } from './user-dump.js';
 import { normalizeUserQuery } from './user-query.js';
@@ -137,15 +137,7 @@ class InMemoryProvider implements MemoryProvider {
     this.#checkOpen();
     const problems = quotaChangeProblems(change);
     if (problems.length > 0) throw new ValidationError(problems);
-    const user = this.#existing(username);
-    this.#store({
-      ...user,
-      used_quota_size:
-        'reset' in change ? change.reset.size : user.used_quota_size + change.sizeDelta,
-      used_quota_files:
-        'reset' in change ? change.reset.files : user.used_quota_files + change.filesDelta,
-      last_quota_update: Date.now(),
-    });
+    this.#store(withQuotaChange(this.#existing(username), change));
   }
 
   async updateLastLogin(username: string, when: number = Date.now()): Promise<void> {

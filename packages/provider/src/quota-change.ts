@@ -1,3 +1,5 @@
+import type { User } from './user.js';
+
 /**
  * A change of a user's used quota: deltas added to the stored counters, or
  * absolute values that replace them (the result of a quota scan).
@@ -21,4 +23,15 @@ export function quotaChangeProblems(change: QuotaChange): string[] {
     check('filesDelta', change.filesDelta, Number.MIN_SAFE_INTEGER);
   }
   return problems;
+}
+
+/** `user` with `change` applied and `last_quota_update` set to `now`: for stores that keep whole users. */
+export function withQuotaChange(user: User, change: QuotaChange, now = Date.now()): User {
+  const reset = 'reset' in change;
+  return {
+    ...user,
+    used_quota_size: reset ? change.reset.size : user.used_quota_size + change.sizeDelta,
+    used_quota_files: reset ? change.reset.files : user.used_quota_files + change.filesDelta,
+    last_quota_update: now,
+  };
 }

@@ -1,11 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   type DataProvider,
   openBoltProvider,
@@ -18,9 +14,8 @@ import { makeTempDir } from '@sftpgo/test-utils';
 import { open as openLmdb } from 'lmdb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sqlDir } from './drivers.js';
+import { startQuotaWriter } from './quota-writer-process.js';
 
-const writer = fileURLToPath(new URL('fixtures/bolt-quota-writer.ts', import.meta.url));
-const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const alice: UserInput = {
   username: 'alice',
   password: 'alice-secret',
@@ -248,16 +243,7 @@ describe('bolt provider that cannot open its file', () => {
 });
 
 describe('bolt provider from two processes', () => {
-  /** A writer process, started, its provider open, waiting for the signal. */
-  async function startWriter(count: number): Promise<ChildProcess> {
-    const args = ['--conditions=@sftpgo/source', '--import', tsx, writer];
-    const child = spawn(process.execPath, [...args, dbPath, String(count)], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
-    const [line] = (await once(child.stdout as Readable, 'data')) as [Buffer];
-    expect(line.toString()).toBe('ready\n');
-    return child;
-  }
+  const startWriter = (count: number) => startQuotaWriter('bolt', dbPath, count);
 
   it('loses no quota update when both write to the same file at the same time', async () => {
     const p = await open();

@@ -1,9 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import {
   type DataProvider,
   openSqliteProvider,
@@ -14,10 +11,9 @@ import {
 } from '@sftpgo/provider';
 import { makeTempDir } from '@sftpgo/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startQuotaWriter } from './quota-writer-process.js';
 
 const migrationsDir = fileURLToPath(new URL('../../../sql/sqlite/', import.meta.url));
-const writer = fileURLToPath(new URL('fixtures/quota-writer.ts', import.meta.url));
-const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const alice: UserInput = {
   username: 'alice',
   password: 'alice-secret',
@@ -156,18 +152,8 @@ describe('updateQuota', () => {
 });
 
 describe('updateQuota from two processes', () => {
-  /** A writer process, started, its provider open, waiting for the signal. */
-  async function startWriter(count: number): Promise<ChildProcess> {
-    const args = ['--conditions=@sftpgo/source', '--import', tsx, writer];
-    const child = spawn(
-      process.execPath,
-      [...args, join(tmp.path, 'sftpgo.db'), migrationsDir, String(count)],
-      { stdio: ['pipe', 'pipe', 'inherit'] },
-    );
-    const [line] = (await once(child.stdout as Readable, 'data')) as [Buffer];
-    expect(line.toString()).toBe('ready\n');
-    return child;
-  }
+  const startWriter = (count: number) =>
+    startQuotaWriter('sqlite', join(tmp.path, 'sftpgo.db'), count, migrationsDir);
 
   it('loses no update when both write to the same file at the same time', async () => {
     const p = await open();
