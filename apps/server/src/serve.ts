@@ -136,7 +136,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       runScp: async (argv, channel, fs) => {
         const options = parseScpCommand(argv);
         if (options instanceof ScpUsageError) {
-          channel.stderr.write(`scp: ${options.message}\n`);
+          channel.stderr.write(`${options.message}\n`);
           return 1;
         }
         const outcome = await runScp(

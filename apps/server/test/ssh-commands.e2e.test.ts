@@ -112,7 +112,7 @@ describe.runIf(hasCommand('ssh') && hasCommand('sshpass'))('SSH commands', () =>
     const line = await server.waitForLog(
       (l) => l.sender === 'SSHCommand' && l.ssh_command === 'sha1sum data.bin',
     );
-    expect(line).toMatchObject({ username: 'carol', file_path: 'data.bin', protocol: 'SSH' });
+    expect(line).toMatchObject({ username: 'carol', file_path: '/data.bin', protocol: 'SSH' });
     await eventually(async () => {
       expect(await runs()).toContain(`ssh_cmd|carol|${join(home, 'data.bin')}|sha1sum`);
     });
@@ -202,6 +202,33 @@ describe.runIf(hasCommand('ssh') && hasCommand('sshpass'))('SSH commands', () =>
     );
   });
 
+  it.runIf(hasCommand('git'))('refuses repositories that lead git out of the home', async () => {
+    const outside = join(tmp.path, 'outside.git');
+    execFileSync('git', ['init', '-q', '--bare', outside]);
+    // a gitfile, and a bare repository borrowing objects from outside
+    await writeFile(join(home, 'steal'), `gitdir: ${outside}\n`);
+    await mkdir(join(home, 'worktree'));
+    await writeFile(join(home, 'worktree', '.git'), `gitdir: ${outside}\n`);
+    execFileSync('git', ['init', '-q', '--bare', join(home, 'borrow.git')]);
+    await writeFile(
+      join(home, 'borrow.git', 'objects', 'info', 'alternates'),
+      `${outside}/objects\n`,
+    );
+    const cases: [string, RegExp][] = [
+      ['git-upload-pack /steal', /the repository must be a directory/],
+      ['git-upload-pack /worktree', /a \.git file pointing elsewhere is not allowed/],
+      [
+        'git-receive-pack /borrow.git',
+        /repositories with objects\/info\/alternates are not allowed/,
+      ],
+    ];
+    for (const [command, error] of cases) {
+      const result = await exec(command);
+      expect(result.code, command).not.toBe(0);
+      expect(result.stderr, command).toMatch(error);
+    }
+  });
+
   it.runIf(hasCommand('rsync'))(
     'holds rsync to the quota: files at start, bytes while it runs',
     async () => {
@@ -210,10 +237,13 @@ describe.runIf(hasCommand('ssh') && hasCommand('sshpass'))('SSH commands', () =>
           cwd: tmp.path,
         });
       await mkdir(join(tmp.path, 'heavy'), { recursive: true });
-      await writeFile(join(tmp.path, 'heavy', 'big.bin'), randomBytes(200_000));
+      // fast and far past the 50 kB left: the receiver rsync forks must be stopped too
+      await writeFile(join(tmp.path, 'heavy', 'big.bin'), randomBytes(20_000_000));
       const tooBig = await rsync(['heavy/', 'small@127.0.0.1:heavy/']);
       expect(tooBig.code).not.toBe(0);
       expect(tooBig.stderr).toMatch(/quota exceeded/);
+      const left = await readdir(join(tmp.path, 'homes', 'small', 'heavy')).catch(() => []);
+      expect(left).toEqual([]);
       await mkdir(join(tmp.path, 'light'), { recursive: true });
       await writeFile(join(tmp.path, 'light', 'a.txt'), 'a');
       await writeFile(join(tmp.path, 'light', 'b.txt'), 'b');

@@ -33,7 +33,7 @@ export class ScpUsageError extends Error {
 export function parseScpCommand(argv: readonly string[]): ScpOptions | ScpUsageError {
   const [program, ...args] = argv;
   if (program === undefined || (program !== 'scp' && !program.endsWith('/scp'))) {
-    return new ScpUsageError('not an scp command');
+    return new ScpUsageError('scp: not an scp command');
   }
   let recursive = false;
   let preserve = false;

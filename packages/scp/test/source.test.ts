@@ -237,8 +237,8 @@ describe('parseScpCommand', () => {
 
   it('refuses what is not a server-side scp', () => {
     const message = (argv: string[]) => (parseScpCommand(argv) as Error).message;
-    expect(message([])).toBe('not an scp command');
-    expect(message(['sftp', '-t', 'x'])).toBe('not an scp command');
+    expect(message([])).toBe('scp: not an scp command');
+    expect(message(['sftp', '-t', 'x'])).toBe('scp: not an scp command');
     expect(message(['scp', 'a', 'host:b'])).toMatch(/only the server side/);
     expect(message(['scp', '-t', '-f', 'x'])).toMatch(/cannot be used together/);
     expect(message(['scp', '-t'])).toMatch(/no path given/);

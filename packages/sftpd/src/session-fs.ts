@@ -22,7 +22,9 @@ export interface SessionFsOptions {
  * the session policy, from the outside in: permissions, ignored attribute
  * changes (`setstat_mode` 1), events and live transfers, quota, bandwidth,
  * ownership of what is created (when running as root), and the upload mode.
- * SFTP, SCP and SSH commands all go through it.
+ * SFTP and SCP go through it; the SSH commands that read the disk or run a
+ * program on it (checksums, rsync, git) check permissions and quota
+ * themselves (see ssh-commands/).
  */
 export function sessionFs(
   storage: Fs,

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { Duplex, Writable } from 'node:stream';
 import type { User } from '@sftpgo/provider';
-import { type Fs, type OsFs, scanUsage } from '@sftpgo/vfs';
+import { cleanVirtualPath, type Fs, type OsFs, scanUsage } from '@sftpgo/vfs';
 import { DirectoryPermissions } from '../directory-permissions.js';
 import type { QuotaStore, QuotaTracking } from '../quota-fs.js';
 import { CHECKSUM_COMMANDS, type ChecksumCommand, runChecksum } from './checksum.js';
@@ -50,6 +50,17 @@ export interface SshCommandResult {
   readonly path: string;
 }
 
+/** The virtual path of the first file argument, cleaned as it was read; empty when none. */
+function firstPath(args: readonly string[]): string {
+  const name = args.find((a) => !a.startsWith('-'));
+  if (name === undefined) return '';
+  try {
+    return cleanVirtualPath(name);
+  } catch {
+    return '';
+  }
+}
+
 function isEnabled(enabled: ReadonlySet<string>, command: string): boolean {
   return enabled.has('*') || enabled.has(command);
 }
@@ -96,7 +107,7 @@ export async function runSshCommand(
       session.storage,
       permissions,
     );
-    return { command, exitCode, path: args.find((a) => !a.startsWith('-')) ?? '' };
+    return { command, exitCode, path: firstPath(args) };
   }
   if (command === 'scp') {
     if (!session.runScp) return refused(channel, command, 'scp is not available');
@@ -161,7 +172,19 @@ async function runSystemCommand(
     cwd: prepared.cwd,
     env: systemCommandEnv(prepared.cwd),
     stdio: ['pipe', 'pipe', 'pipe'],
+    // a group of its own: rsync forks its receiver, which a stop must reach too
+    detached: true,
   });
+  let ended = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    // once it has ended, its group id may name someone else's processes
+    if (ended) return;
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, signal);
+    } catch {
+      // the group has ended already
+    }
+  };
   let received = 0;
   let overQuota = false;
   channel.on('data', (chunk: Buffer) => {
@@ -172,11 +195,14 @@ async function runSystemCommand(
       channel.stderr.write(
         `${program}: quota exceeded: the command sent more than the space left\n`,
       );
+      channel.unpipe(child.stdin);
       // SIGTERM first: rsync then removes its partial file, which would count against the quota
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+      stop('SIGTERM');
+      setTimeout(() => stop('SIGKILL'), 5000).unref();
     }
   });
+  // a client that goes away takes its command with it
+  channel.once('close', () => stop('SIGTERM'));
   channel.pipe(child.stdin).on('error', () => undefined);
   child.stdout.pipe(channel, { end: false });
   child.stderr.pipe(channel.stderr, { end: false });
@@ -187,6 +213,7 @@ async function runSystemCommand(
     });
     child.once('close', (code) => resolve(code ?? 1));
   });
+  ended = true;
   channel.unpipe(child.stdin);
   if (prepared.writes && tracksQuota(session)) {
     // the program changed the disk directly: count it all again

@@ -1,3 +1,5 @@
+import { lstat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Permission } from '@sftpgo/provider';
 import { cleanVirtualPath, type OsFs } from '@sftpgo/vfs';
 import type { DirectoryPermissions } from '../directory-permissions.js';
@@ -79,6 +81,8 @@ const RSYNC_LONG = new Set([
 const RSYNC_NUMERIC =
   /^--(timeout|bwlimit|compress-level|max-delete|modify-window|contimeout|block-size)=\d+[KMGkmg]?$/;
 const RSYNC_SIZE = /^--(max-size|min-size)=\d+(\.\d+)?[KMGTPkmgtpb]?$/;
+/** How much and in what format rsync reports to the client (`-i`, `-P`, `--stats`): output only. */
+const RSYNC_REPORTING = /^--((log-format|out-format)=[^/]*|(info|debug)=[A-Za-z0-9,]*|stats)$/;
 /** `-e.xxx`: in server mode, the client's capabilities, not a remote shell. */
 const RSYNC_CLUSTER = /^-([A-Za-z]*?)(e\d*\.[A-Za-z.]*)?$/;
 
@@ -89,6 +93,7 @@ function refuse(message: string): never {
 function checkRsyncOption(arg: string): void {
   if (arg.startsWith('--')) {
     if (RSYNC_LONG.has(arg) || RSYNC_NUMERIC.test(arg) || RSYNC_SIZE.test(arg)) return;
+    if (RSYNC_REPORTING.test(arg)) return;
     refuse(`rsync: option ${arg.split('=')[0]} is not allowed`);
   }
   const cluster = RSYNC_CLUSTER.exec(arg);
@@ -162,7 +167,37 @@ export async function prepareSystemCommand(
     refuse(`${program}: permission denied on ${path}`);
   }
   const host = await hostPathOf(fs, paths[0] as string);
+  await checkRepository(host, program);
   return { program, args: [...options, host], cwd: fs.root, path, writes };
+}
+
+async function exists(path: string): Promise<boolean> {
+  return lstat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * Refuses what would make git work on files outside the home although the
+ * path is inside it: a `.git` file or a repository path that is a file
+ * (`gitdir: <elsewhere>`), a shared `commondir`, and alternate object stores.
+ */
+async function checkRepository(host: string, program: SystemCommand): Promise<void> {
+  const info = await lstat(host).catch(() => undefined);
+  if (!info) return; // git answers that it is not a repository
+  if (!info.isDirectory()) refuse(`${program}: the repository must be a directory`);
+  let gitDir = host;
+  const dotGit = await lstat(join(host, '.git')).catch(() => undefined);
+  if (dotGit) {
+    if (!dotGit.isDirectory()) refuse(`${program}: a .git file pointing elsewhere is not allowed`);
+    gitDir = join(host, '.git');
+  }
+  for (const redirect of ['commondir', 'objects/info/alternates', 'objects/info/http-alternates']) {
+    if (await exists(join(gitDir, redirect))) {
+      refuse(`${program}: repositories with ${redirect} are not allowed`);
+    }
+  }
 }
 
 async function prepareRsync(
