@@ -1,7 +1,7 @@
 // The packed `sftpgo` package, installed as a user would: `pnpm pack`, then
 // `npm install -g` of the tarball into a temporary prefix (from the real
 // registry, the native modules built by their install scripts), then the
-// installed command run; and `npx <tarball>`.
+// installed command run; and `npx file:<tarball>`.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
@@ -226,7 +226,8 @@ describe.runIf(canRun)('the packed sftpgo package', () => {
     'runs with npx from the tarball',
     async () => {
       const outcome = await run(
-        ['npx', '--yes', '--cache', cache, '--package', tarball, '--', 'sftpgo', '-v'],
+        // a bare path would be run as a program: `file:` makes it a package
+        ['npx', '--yes', '--cache', cache, `file:${tarball}`, '-v'],
         tmp.path,
         INSTALL_TIMEOUT,
       );
