@@ -281,21 +281,16 @@ export function readUserForm(body: Record<string, unknown>, stored?: User): Subm
   return { values, input, passwordGiven: password !== '', errors };
 }
 
-const DIRECT_FIELDS: ReadonlySet<string> = new Set([
-  'username',
-  'password',
-  'status',
-  'expiration_date',
-  'home_dir',
-  'public_keys',
-  'uid',
-  'gid',
-  'max_sessions',
-  'quota_size',
-  'quota_files',
-  'upload_bandwidth',
-  'download_bandwidth',
-]);
+/** The fields that are a field of the user as they are; the others are built from several inputs. */
+const COMPOSED_FIELDS: readonly FormField[] = [
+  'permissions_root',
+  'permissions_dirs',
+  'allowed_ip',
+  'denied_ip',
+];
+const DIRECT_FIELDS: ReadonlySet<string> = new Set(
+  FORM_FIELDS.filter((field) => !COMPOSED_FIELDS.includes(field)),
+);
 
 /**
  * Files the problems of a ValidationError (`field: message`, the field a
