@@ -477,9 +477,9 @@ describe('sftpgo api', () => {
     expect(dump.calls[0]?.url).toBe(
       'http://127.0.0.1:8080/api/v1/dumpdata?output_file=backup.json&indent=1',
     );
-    const load = await runApi(['loaddata', '/srv/backup.json', '--scan-quota', '2', '--mode', '1']);
+    const load = await runApi(['loaddata', 'backup.json', '--scan-quota', '2', '--mode', '2']);
     expect(load.calls[0]?.url).toBe(
-      'http://127.0.0.1:8080/api/v1/loaddata?input_file=%2Fsrv%2Fbackup.json&scan_quota=2&mode=1',
+      'http://127.0.0.1:8080/api/v1/loaddata?input_file=backup.json&scan_quota=2&mode=2',
     );
   });
 

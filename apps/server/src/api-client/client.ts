@@ -258,7 +258,7 @@ export class ApiClient {
    * (sent as `input_file`, resolved by the server). `scanQuota`: 0 never, 1 always, 2 for users with a quota;
    * `mode`: 0 adds and updates, 1 only adds.
    */
-  loadData(inputFile: string, scanQuota: 0 | 1 | 2 = 0, mode: 0 | 1 = 0): Promise<ApiMessage> {
+  loadData(inputFile: string, scanQuota: 0 | 1 | 2 = 0, mode: 0 | 1 | 2 = 0): Promise<ApiMessage> {
     return this.#call('GET', '/loaddata', {
       query: { input_file: inputFile, scan_quota: scanQuota, mode },
     });

@@ -414,15 +414,16 @@ export function registerApiCommand<T>(y: Argv<T>, deps: Partial<ApiCommandDeps> 
               })
               .option('mode', {
                 type: 'string',
-                choices: ['0', '1'],
+                choices: ['0', '1', '2'],
                 default: '0',
-                describe: '0 adds and updates users, 1 only adds',
+                describe:
+                  '0 adds and updates users, 1 only adds, 2 replaces them all (deletes those not in the file)',
               }),
           run((client, argv) =>
             client.loadData(
               text(argv.file) ?? '',
               Number(text(argv['scan-quota'])) as 0 | 1 | 2,
-              Number(text(argv.mode)) as 0 | 1,
+              Number(text(argv.mode)) as 0 | 1 | 2,
             ),
           ),
         )
