@@ -202,6 +202,43 @@ describe.runIf(hasCommand('ssh') && hasCommand('sshpass'))('SSH commands', () =>
     );
   });
 
+  it.runIf(hasCommand('rsync') && hasCommand('mkfifo'))(
+    'lets rsync neither delete for a reader nor make FIFOs in the home',
+    async () => {
+      const readerHome = join(tmp.path, 'homes', 'reader');
+      await mkdir(readerHome, { recursive: true });
+      await writeFile(join(readerHome, 'keep.txt'), 'keep\n');
+      const asReader = await runWithPassword(
+        'pw-reader',
+        'rsync',
+        [
+          '--remove-source-files',
+          '-e',
+          `ssh ${ssh.join(' ')}`,
+          'reader@127.0.0.1:/keep.txt',
+          'kept.txt',
+        ],
+        { cwd: tmp.path },
+      );
+      expect(asReader.code).not.toBe(0);
+      expect(asReader.stderr).toMatch(/permission denied/);
+      expect(await readFile(join(readerHome, 'keep.txt'), 'utf8')).toBe('keep\n');
+
+      const specials = join(tmp.path, 'specials');
+      await mkdir(specials, { recursive: true });
+      await writeFile(join(specials, 'plain.txt'), 'plain\n');
+      execFileSync('mkfifo', [join(specials, 'pipe')]);
+      await runWithPassword(
+        'pw-carol',
+        'rsync',
+        ['-a', '-e', `ssh ${ssh.join(' ')}`, 'specials/', 'carol@127.0.0.1:specials/'],
+        { cwd: tmp.path },
+      );
+      expect(await readFile(join(home, 'specials', 'plain.txt'), 'utf8')).toBe('plain\n');
+      await expect(stat(join(home, 'specials', 'pipe'))).rejects.toThrow();
+    },
+  );
+
   it.runIf(hasCommand('git'))('refuses repositories that lead git out of the home', async () => {
     const outside = join(tmp.path, 'outside.git');
     execFileSync('git', ['init', '-q', '--bare', outside]);

@@ -61,6 +61,20 @@ function queryLevel(param: string, raw: unknown, max: number): number {
   throw new HttpError(400, `Invalid ${param}: must be one of ${allowed}`);
 }
 
+/**
+ * `dumpdata` and `loaddata` change state on GET, as in the reference API. A
+ * browser that holds the web admin's basic-auth credentials sends them with
+ * any link or image another site points here, so a request the browser marks
+ * as sent from another site (`Sec-Fetch-Site`) is refused; other clients do
+ * not send that header.
+ */
+function refuseCrossSite(req: Request): void {
+  const site = req.get('sec-fetch-site');
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') {
+    throw new HttpError(403, 'Forbidden: a request sent from another site');
+  }
+}
+
 async function answer<T>(work: Promise<T>): Promise<T> {
   try {
     return await work;
@@ -143,6 +157,7 @@ export function backupRoutes(
   const { backupsPath } = options;
 
   router.get('/dumpdata', async (req: Request, res: Response) => {
+    refuseCrossSite(req);
     const name = backupFileName('output_file', req.query.output_file);
     const indent = queryLevel('indent', req.query.indent, 1);
     const dump = await answer(dumpUsers(provider));
@@ -151,6 +166,7 @@ export function backupRoutes(
   });
 
   router.get('/loaddata', async (req: Request, res: Response) => {
+    refuseCrossSite(req);
     const name = backupFileName('input_file', req.query.input_file);
     const scanQuota = queryLevel('scan_quota', req.query.scan_quota, 2);
     const mode = LOAD_MODES[queryLevel('mode', req.query.mode, 2)] ?? 'add-and-update';

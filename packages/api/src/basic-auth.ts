@@ -3,6 +3,9 @@ import { verifyPassword } from '@sftpgo/auth';
 import type { NextFunction, Request, Response } from 'express';
 import { sendApiResponse } from './api-response.js';
 
+/** A bcrypt hash of no one's password, checked for names the file does not hold. */
+const UNKNOWN_USER_HASH = '$2y$10$dF/gRNzRaOQwBpGbt5KU/OqHLhLGpv/AH9K415nA0Zznc6zJtcg52';
+
 /** The hashes an htpasswd file may hold, as the reference server accepts them. */
 const ACCEPTED_HASH = /^\$(2[abxy]?|1|apr1)\$/;
 
@@ -42,7 +45,9 @@ export class Htpasswd {
   /** Whether `password` is that of `user`. */
   async verify(user: string, password: string): Promise<boolean> {
     const hash = this.#hashes.get(user);
-    return hash !== undefined && (await verifyPassword(password, hash));
+    // An unknown user costs a hash too: the time of an answer must not tell which names exist.
+    const matches = await verifyPassword(password, hash ?? UNKNOWN_USER_HASH);
+    return hash !== undefined && matches;
   }
 }
 

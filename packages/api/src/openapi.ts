@@ -365,6 +365,9 @@ function buildDocument(): OpenApiDocument {
           responses: {
             200: message('`Data saved`.'),
             400: message('`output_file` missing or not a plain file name, or a bad `indent`.'),
+            403: message(
+              '`Forbidden: a request sent from another site`: a browser marked it so (`Sec-Fetch-Site`).',
+            ),
             ...common,
             ...internal,
           },
@@ -406,7 +409,9 @@ function buildDocument(): OpenApiDocument {
             400: message(
               '`input_file` missing, not a plain file name, not found, not a regular file or too large; `Unable to parse input file: ...`; `Validation error: users.N ("name"): ...`; a bad `scan_quota` or `mode`.',
             ),
-            403: userResponses.disabled,
+            403: message(
+              '`Method disabled error: ...`: users are managed elsewhere (`data_provider.manage_users` 0); or `Forbidden: a request sent from another site`: a browser marked it so (`Sec-Fetch-Site`).',
+            ),
             409: message('A username was taken meanwhile.'),
             ...common,
             ...internal,

@@ -350,6 +350,36 @@ describe('GET /api/v1/loaddata', () => {
   });
 });
 
+describe('dumpdata and loaddata from another site', () => {
+  // a browser holding the web admin's basic-auth credentials sends them with
+  // a link or an image of any site: the GET routes that change state refuse
+  // what the browser marks as cross-site
+  const fromSite = (path: string, site: string) =>
+    fetch(`${api.base}${path}`, { headers: { 'sec-fetch-site': site } });
+
+  it('refuses a request a browser marks as sent from another site, changing nothing', async () => {
+    await provider.addUser(userOf('ivy'));
+    await mkdir(backups, { recursive: true });
+    await writeFile(join(backups, 'keep.json'), JSON.stringify({ users: [] }));
+    for (const site of ['cross-site', 'same-site']) {
+      const load = await fromSite('/loaddata?input_file=keep.json&mode=2', site);
+      expect(load.status).toBe(403);
+      expect(((await load.json()) as ApiBody).error).toMatch(/another site/);
+      expect(await usernames()).toEqual(['ivy']);
+      const dump = await fromSite('/dumpdata?output_file=keep.json', site);
+      expect(dump.status).toBe(403);
+      expect(await readFile(join(backups, 'keep.json'), 'utf8')).toBe('{"users":[]}');
+    }
+  });
+
+  it('answers a request from the same origin, or typed in the address bar', async () => {
+    await provider.addUser(userOf('jay'));
+    expect((await fromSite('/dumpdata?output_file=jay.json', 'same-origin')).status).toBe(200);
+    expect((await fromSite('/loaddata?input_file=jay.json', 'none')).status).toBe(200);
+    expect(await usernames()).toEqual(['jay']);
+  });
+});
+
 describe('without a backups directory', () => {
   it('answers 404 to dumpdata and loaddata', async () => {
     const other = await listen(createApi({ provider, version }));

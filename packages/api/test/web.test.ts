@@ -444,6 +444,31 @@ describe('web admin: users', () => {
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
   });
 
+  it('answers 400, not 500, to a JSON body whose fields are not strings', async () => {
+    // the API's JSON parser reads /web posts too: a field may be any JSON value
+    const client = new Client(base);
+    const token = await client.token();
+    const odd = { toString: 'not a function' };
+    for (const fields of [
+      { username: [odd] },
+      { username: ['odd'], permissions_root: [odd] },
+      { username: ['odd'], status: [1], uid: [null] },
+    ]) {
+      const res = await fetch(`${base}/web/user`, {
+        method: 'POST',
+        headers: {
+          authorization: AUTH,
+          cookie: [...client.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ ...userFields('odd'), ...fields, _csrf: token }),
+        redirect: 'manual',
+      });
+      expect(res.status, JSON.stringify(fields)).toBe(400);
+    }
+    expect(await provider.getUserByUsername('odd')).toBeUndefined();
+  });
+
   it('edits a user, an empty password keeping the stored one', async () => {
     const before = await provider.getUserByUsername('alice');
     if (!before) throw new Error('alice is missing');

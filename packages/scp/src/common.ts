@@ -10,6 +10,8 @@ export const MAX_RECORD_LENGTH = 4096 + 64;
 export const MODE_MASK = 0o777;
 
 export const OK = Buffer.from([0]);
+/** Errors remembered of one transfer: a client may send any number of them. */
+export const MAX_ERRORS_KEPT = 16;
 
 /** Ends the whole transfer: the protocol cannot go on. */
 export class ScpFatalError extends Error {
@@ -34,9 +36,9 @@ export class ScpContext {
     readonly writer: ByteWriter,
   ) {}
 
-  /** Remembers an error that does not stop the transfer. */
+  /** Remembers an error that does not stop the transfer: the first ones only, however many come. */
   noteError(message: string): void {
-    this.errors.push(message);
+    if (this.errors.length < MAX_ERRORS_KEPT) this.errors.push(message);
   }
 
   /** Tells the peer about an error that does not stop the transfer: `\x01scp: ...\n`. */

@@ -136,3 +136,30 @@ describe('names that do not name one entry of the target are refused, and the tr
     await expectNothingWritten();
   });
 });
+
+describe('errors a client sends without end', () => {
+  it('keeps only the first ones, however many arrive', async () => {
+    const { PassThrough } = await import('node:stream');
+    const { ScpContext, MAX_ERRORS_KEPT } = await import('../src/common.js');
+    const { ByteReader, ByteWriter } = await import('../src/io.js');
+    const input = new PassThrough();
+    const output = new PassThrough();
+    const ctx = new ScpContext(
+      {
+        mode: 'sink',
+        recursive: false,
+        preserve: false,
+        targetIsDirectory: false,
+        verbose: false,
+        quiet: false,
+        paths: ['/target'],
+      },
+      fs,
+      new ByteReader(input),
+      new ByteWriter(output),
+    );
+    for (let i = 0; i < 10_000; i++) ctx.noteError(`scp: error ${i}`);
+    expect(ctx.errors.length).toBeLessThanOrEqual(MAX_ERRORS_KEPT);
+    expect(ctx.errors[0]).toBe('scp: error 0');
+  });
+});

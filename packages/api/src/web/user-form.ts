@@ -114,13 +114,14 @@ function dateInput(ms: number): string {
 
 function text(body: Record<string, unknown>, name: string): string {
   const value = body[name];
-  if (Array.isArray(value)) return String(value.at(-1) ?? '');
-  return typeof value === 'string' ? value : '';
+  // a JSON body may hold anything: only strings are read
+  const last = Array.isArray(value) ? value.at(-1) : value;
+  return typeof last === 'string' ? last : '';
 }
 
 function texts(body: Record<string, unknown>, name: string): string[] {
   const value = body[name];
-  if (Array.isArray(value)) return value.map(String);
+  if (Array.isArray(value)) return value.map((v) => (typeof v === 'string' ? v : ''));
   return typeof value === 'string' ? [value] : [];
 }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { cleanVirtualPath, type Fs, isDirectory, VfsError } from '@sftpgo/vfs';
+import { cleanVirtualPath, type Fs, isDirectory, S_IFMT, S_IFREG, VfsError } from '@sftpgo/vfs';
 import type { DirectoryPermissions } from '../directory-permissions.js';
 
 /** The digest commands and the hash each computes. */
@@ -39,8 +39,10 @@ function reason(err: unknown): string {
 }
 
 async function hashFile(fs: Fs, path: string, algorithm: string): Promise<string> {
-  if (isDirectory(await fs.stat(path)))
-    throw new VfsError('is-a-directory', 'is a directory', path);
+  const st = await fs.stat(path);
+  if (isDirectory(st)) throw new VfsError('is-a-directory', 'is a directory', path);
+  // opening a FIFO or a device could block the server's file I/O, or read the host's disks
+  if ((st.mode & S_IFMT) !== S_IFREG) throw new VfsError('permission', 'not a regular file', path);
   const handle = await fs.open(path, { read: true });
   try {
     const hash = createHash(algorithm);

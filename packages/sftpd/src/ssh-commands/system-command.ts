@@ -71,7 +71,6 @@ const RSYNC_LONG = new Set([
   '--sparse',
   '--preallocate',
   '--fsync',
-  '--super',
   '--fake-super',
   '--mkpath',
   '--compress',
@@ -211,7 +210,8 @@ async function prepareRsync(
   if (dot < 0 || dot === args.length - 1) refuse('rsync: no path given');
   const options = args.slice(0, dot);
   options.forEach(checkRsyncOption);
-  const writes = !options.includes('--sender');
+  // a sender told to remove what it sent deletes files: it needs every permission too
+  const writes = !options.includes('--sender') || options.includes('--remove-source-files');
   const paths = args.slice(dot + 1);
   const virtualPaths = paths.map(virtualPath);
   for (const path of virtualPaths) {
@@ -222,6 +222,12 @@ async function prepareRsync(
   const mayLink = virtualPaths.every((p) => permissions.has('create_symlinks', p));
   const linkOption = mayLink ? '--safe-links' : '--munge-links';
   const extra = options.includes(linkOption) ? [] : [linkOption];
+  // no device nodes, FIFOs or sockets made in the home: a device would expose the host's
+  // disks when the server runs as root, and opening a FIFO blocks one of the few threads
+  // of the server's file I/O
+  // and no super-user work when the server runs as root: files are not given the
+  // owners, groups or devices the client asks for
+  if (writes) extra.push('--no-D', '--no-super');
   const hostPaths = await Promise.all(paths.map((p) => hostPathOf(fs, p)));
   return {
     program: 'rsync',

@@ -1,0 +1,88 @@
+import { execFileSync } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { hasCommand, makeTempDir } from '@sftpgo/test-utils';
+import { OsFs } from '@sftpgo/vfs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DirectoryPermissions } from '../src/directory-permissions.js';
+import { runChecksum } from '../src/ssh-commands/checksum.js';
+import { CommandRefusedError, prepareSystemCommand } from '../src/ssh-commands/system-command.js';
+
+let tmp: Awaited<ReturnType<typeof makeTempDir>>;
+let home: string;
+let fs: OsFs;
+
+beforeEach(async () => {
+  tmp = await makeTempDir('sftpgo-ssh-commands-');
+  home = join(tmp.path, 'home');
+  await mkdir(join(home, 'dir'), { recursive: true });
+  await writeFile(join(home, 'dir', 'file.txt'), 'kept\n');
+  fs = await OsFs.create(home);
+});
+
+afterEach(() => tmp.remove());
+
+describe('rsync options', () => {
+  it('refuses --remove-source-files to a user who may only download', async () => {
+    const reader = new DirectoryPermissions({ '/': ['list', 'download'] });
+    const args = ['--server', '--sender', '--remove-source-files', '-logDtpr', '.', '/dir'];
+    await expect(prepareSystemCommand('rsync', args, fs, reader, ['/'])).rejects.toThrow(
+      CommandRefusedError,
+    );
+    const all = new DirectoryPermissions({ '/': ['*'] });
+    const allowed = await prepareSystemCommand('rsync', args, fs, all, ['/']);
+    expect(allowed.writes).toBe(true);
+  });
+
+  it('keeps the receiver from making devices, FIFOs and sockets', async () => {
+    const all = new DirectoryPermissions({ '/': ['*'] });
+    const up = await prepareSystemCommand(
+      'rsync',
+      ['--server', '-logDtpre.iLsfxCIvu', '.', '/dir/'],
+      fs,
+      all,
+      ['/'],
+    );
+    // after the client's -D, so that it wins
+    expect(up.args.indexOf('--no-D')).toBeGreaterThan(up.args.indexOf('-logDtpre.iLsfxCIvu'));
+    expect(up.args.indexOf('--no-D')).toBeLessThan(up.args.indexOf('.'));
+  });
+
+  it('keeps the receiver from super-user work, and refuses --super', async () => {
+    const all = new DirectoryPermissions({ '/': ['*'] });
+    const up = await prepareSystemCommand(
+      'rsync',
+      ['--server', '-logDtpre.iLsfxCIvu', '.', '/d/'],
+      fs,
+      all,
+      ['/'],
+    );
+    expect(up.args).toContain('--no-super');
+    await expect(
+      prepareSystemCommand('rsync', ['--server', '--super', '-r', '.', '/d/'], fs, all, ['/']),
+    ).rejects.toThrow(/option --super is not allowed/);
+  });
+});
+
+describe('checksums', () => {
+  it.runIf(hasCommand('mkfifo'))(
+    'refuses a FIFO instead of blocking on its opening',
+    async () => {
+      execFileSync('mkfifo', [join(home, 'dir', 'pipe')]);
+      const out = new PassThrough();
+      const errors = new PassThrough();
+      const status = await runChecksum(
+        'md5sum',
+        ['/dir/pipe', '/dir/file.txt'],
+        { input: new PassThrough(), output: out, errors },
+        fs,
+        new DirectoryPermissions({ '/': ['*'] }),
+      );
+      expect(status).toBe(1);
+      expect(String(errors.read())).toMatch(/md5sum: \/dir\/pipe: Permission denied/);
+      expect(String(out.read())).toMatch(/^[0-9a-f]{32} {2}\/dir\/file\.txt\n$/);
+    },
+    5000,
+  );
+});
