@@ -1,6 +1,6 @@
+import type { Config } from '@sftpgo/config';
 import { type OpenedDataProvider, openDataProvider } from '@sftpgo/provider';
 import type { Logger } from '@sftpgo/sftpd';
-import type { Config } from './config.js';
 import { SQL_DIR } from './sql-dir.js';
 
 export interface ProviderOpening {

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
+import { loadConfig } from '@sftpgo/config';
 import type { Logger } from '@sftpgo/sftpd';
-import { loadConfig } from './config.js';
 import { openConfiguredProvider } from './data-provider.js';
 
 /**

@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { createApi, Htpasswd } from '@sftpgo/api';
+import { type Config, loadConfig } from '@sftpgo/config';
 import { parseScpCommand, runScp, ScpUsageError } from '@sftpgo/scp';
 import {
   type DefenderOptions,
@@ -10,7 +11,6 @@ import {
   SessionActions,
   SftpServer,
 } from '@sftpgo/sftpd';
-import { type Config, loadConfig } from './config.js';
 import { openConfiguredProvider } from './data-provider.js';
 import { logSessionEvent } from './event-log.js';
 import { type HttpListener, listenHttp } from './http-listener.js';

@@ -48,26 +48,30 @@ class TransferFile extends ForwardingFileHandle {
     this.#finish = finish;
   }
 
+  // try/catch in place, not a helper: these run once per packet of every transfer
   override async read(buffer: Buffer, offset: number, length: number, position: number) {
-    const n = await this.#failing(this.inner.read(buffer, offset, length, position));
+    let n: number;
+    try {
+      n = await this.inner.read(buffer, offset, length, position);
+    } catch (err) {
+      this.#failed = true;
+      throw err;
+    }
     this.#state.count(n);
     return n;
   }
 
   override async write(buffer: Buffer, offset: number, length: number, position: number) {
-    const n = await this.#failing(this.inner.write(buffer, offset, length, position));
-    this.#state.count(n);
-    return n;
-  }
-
-  /** A read or write refused (quota, disk full) leaves a partial file: no completed transfer. */
-  async #failing<T>(io: Promise<T>): Promise<T> {
+    let n: number;
     try {
-      return await io;
+      n = await this.inner.write(buffer, offset, length, position);
     } catch (err) {
+      // a write refused (quota, disk full) leaves a partial file: no completed transfer
       this.#failed = true;
       throw err;
     }
+    this.#state.count(n);
+    return n;
   }
 
   override async close(): Promise<void> {

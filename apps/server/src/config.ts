@@ -1,1 +1,0 @@
-export { type Config, ConfigError, ConfigSchema, loadConfig, parseConfig } from '@sftpgo/config';
