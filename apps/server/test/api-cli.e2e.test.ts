@@ -1,9 +1,9 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { hasCommand, makeTempDir } from '@sftpgo/test-utils';
+import { hasCommand, makeTempDir, writeSelfSignedCertificate } from '@sftpgo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sftpBatch } from './openssh-client.js';
 import { killAllServers, type ServerProcess, startLoopbackServer } from './server-process.js';
@@ -273,26 +273,10 @@ describe.runIf(hasCommand('openssl'))(
 
     beforeAll(async () => {
       tmp = await makeTempDir();
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'ec',
-          '-pkeyopt',
-          'ec_paramgen_curve:prime256v1',
-          '-nodes',
-          '-days',
-          '1',
-          '-subj',
-          '/CN=127.0.0.1',
-          '-keyout',
-          join(tmp.path, 'key.pem'),
-          '-out',
-          join(tmp.path, 'cert.pem'),
-        ],
-        { stdio: 'ignore' },
+      writeSelfSignedCertificate(
+        join(tmp.path, 'cert.pem'),
+        join(tmp.path, 'key.pem'),
+        '127.0.0.1',
       );
       let apiUrl: string;
       ({ server, api: apiUrl } = await startLoopbackServer(

@@ -1,9 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { connect, type TLSSocket } from 'node:tls';
-import { hasCommand, makeTempDir } from '@sftpgo/test-utils';
+import { hasCommand, makeTempDir, writeSelfSignedCertificate } from '@sftpgo/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sftpBatch } from './openssh-client.js';
 import { addUser, killAllServers, startLoopbackServer } from './server-process.js';
@@ -74,27 +73,7 @@ describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('SIGTERM', () => {
 
 describe.runIf(hasCommand('openssl'))('SIGHUP with HTTPS', () => {
   async function certificate(name: string): Promise<void> {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '2',
-        '-subj',
-        `/CN=${name}`,
-        '-keyout',
-        join(tmp.path, `${name}.key`),
-        '-out',
-        join(tmp.path, `${name}.crt`),
-      ],
-      { stdio: 'ignore' },
-    );
+    writeSelfSignedCertificate(join(tmp.path, `${name}.crt`), join(tmp.path, `${name}.key`), name);
   }
 
   /** The CN of the certificate the API serves, and the answer to GET /version. */

@@ -1,3 +1,4 @@
+export { writeSelfSignedCertificate } from './certificate.js';
 export { freePort, hasCommand } from './commands.js';
 export { duplexPair } from './duplex-pair.js';
 export { eventually } from './eventually.js';
