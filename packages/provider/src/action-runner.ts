@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
 
 /** How one run of an action's command or notification went. */
 export interface ActionResult {
@@ -85,4 +86,30 @@ export function isHttpUrl(value: string): boolean {
   if (!URL.canParse(value)) return false;
   const { protocol } = new URL(value);
   return protocol === 'http:' || protocol === 'https:';
+}
+
+/** What an action runs: its program, its HTTP notification. */
+export type ActionTarget = 'command' | 'http';
+
+/**
+ * Runs the targets given at once, timing each, and tells `report` how each
+ * went; resolves when all are done and never rejects: a target that throws
+ * (an unparsable URL, a NUL in an argument) is reported as failed.
+ */
+export async function runActionTargets(
+  targets: Partial<Record<ActionTarget, () => Promise<ActionResult>>>,
+  report: (target: ActionTarget, elapsedMs: number, result: ActionResult) => void,
+): Promise<void> {
+  await Promise.all(
+    (Object.entries(targets) as [ActionTarget, () => Promise<ActionResult>][]).map(
+      async ([target, run]) => {
+        const start = performance.now();
+        // from a promise, so that a target throwing at once is caught too
+        const result = await Promise.resolve()
+          .then(run)
+          .catch((err: unknown): ActionResult => ({ ok: false, error: String(err) }));
+        report(target, Math.round(performance.now() - start), result);
+      },
+    ),
+  );
 }

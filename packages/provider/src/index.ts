@@ -1,7 +1,9 @@
 export {
   type ActionResult,
+  type ActionTarget,
   isHttpUrl,
   runActionCommand,
+  runActionTargets,
   sendActionNotification,
 } from './action-runner.js';
 export { type BoltProviderOptions, openBoltProvider } from './bolt-provider.js';

@@ -1,6 +1,12 @@
 import { isAbsolute } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { isHttpUrl, runActionCommand, sendActionNotification } from './action-runner.js';
+import {
+  type ActionResult,
+  type ActionTarget,
+  isHttpUrl,
+  runActionCommand,
+  runActionTargets,
+  sendActionNotification,
+} from './action-runner.js';
 import { toPublicUser, type User } from './user.js';
 
 export type UserAction = 'add' | 'update' | 'delete';
@@ -18,21 +24,12 @@ export interface ProviderActionsSettings {
 }
 
 /** How one target of a fired action went, for the log. */
-export interface ActionOutcome {
+export interface ActionOutcome extends ActionResult {
   readonly action: UserAction;
   readonly username: string;
-  readonly target: 'command' | 'http';
-  readonly ok: boolean;
-  /** Why it failed, when it did. */
-  readonly error?: string;
-  /** The command's exit code, when it exited on its own. */
-  readonly exitCode?: number;
-  /** The HTTP status, when the server answered. */
-  readonly status?: number;
+  readonly target: ActionTarget;
   readonly elapsedMs: number;
 }
-
-type Result = Pick<ActionOutcome, 'ok' | 'error' | 'exitCode' | 'status'>;
 
 export interface ProviderActionsOptions {
   /** Called once per target of every fired action; it must not throw. */
@@ -82,14 +79,15 @@ export class ProviderActions {
   fire(action: UserAction, user: User): Promise<void> {
     const { execute_on, command, http_notification_url } = this.#settings;
     if (!execute_on.includes(action)) return Promise.resolve();
-    const targets: Promise<void>[] = [];
-    if (command !== '') {
-      targets.push(this.#track(action, user, 'command', () => this.#runCommand(action, user)));
-    }
-    if (http_notification_url !== '') {
-      targets.push(this.#track(action, user, 'http', () => this.#notify(action, user)));
-    }
-    const done = Promise.all(targets).then(() => {
+    const run = runActionTargets(
+      {
+        ...(command !== '' && { command: () => this.#runCommand(action, user) }),
+        ...(http_notification_url !== '' && { http: () => this.#notify(action, user) }),
+      },
+      (target, elapsedMs, result) =>
+        this.#onOutcome({ action, username: user.username, target, ...result, elapsedMs }),
+    );
+    const done = run.then(() => {
       this.#running.delete(done);
     });
     this.#running.add(done);
@@ -101,21 +99,7 @@ export class ProviderActions {
     while (this.#running.size > 0) await Promise.all(this.#running);
   }
 
-  async #track(
-    action: UserAction,
-    user: User,
-    target: ActionOutcome['target'],
-    run: () => Promise<Result>,
-  ): Promise<void> {
-    const start = performance.now();
-    // Settings or a user the runners cannot use (an unparsable URL, a NUL
-    // in home_dir) throw; they are failures of this action like any other.
-    const result = await run().catch((err: unknown) => ({ ok: false, error: String(err) }));
-    const elapsedMs = Math.round(performance.now() - start);
-    this.#onOutcome({ action, username: user.username, target, ...result, elapsedMs });
-  }
-
-  #runCommand(action: UserAction, user: User): Promise<Result> {
+  #runCommand(action: UserAction, user: User): Promise<ActionResult> {
     const args = [
       action,
       user.username,
@@ -129,7 +113,7 @@ export class ProviderActions {
     return runActionCommand(this.#settings.command, args, actionEnv(action, user), this.#timeoutMs);
   }
 
-  #notify(action: UserAction, user: User): Promise<Result> {
+  #notify(action: UserAction, user: User): Promise<ActionResult> {
     const url = new URL(this.#settings.http_notification_url);
     url.searchParams.append('action', action);
     return sendActionNotification(

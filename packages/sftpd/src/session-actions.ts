@@ -1,9 +1,10 @@
 import { posix } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import {
   type ActionResult,
+  type ActionTarget,
   isHttpUrl,
   runActionCommand,
+  runActionTargets,
   sendActionNotification,
 } from '@sftpgo/provider';
 import type { SessionEvent } from './session-events.js';
@@ -36,7 +37,7 @@ export interface SessionActionFacts {
 export interface SessionActionOutcome extends ActionResult {
   readonly action: SessionAction;
   readonly username: string;
-  readonly target: 'command' | 'http';
+  readonly target: ActionTarget;
   readonly elapsedMs: number;
 }
 
@@ -168,30 +169,20 @@ export class SessionActions {
     }
   }
 
-  async #run(facts: SessionActionFacts): Promise<void> {
-    const targets: Promise<void>[] = [];
-    if (this.#settings.command !== '') {
-      targets.push(this.#timed(facts, 'command', () => this.#runCommand(facts)));
-    }
-    if (this.#settings.http_notification_url !== '') {
-      targets.push(this.#timed(facts, 'http', () => this.#notify(facts)));
-    }
-    await Promise.all(targets);
-  }
-
-  async #timed(
-    facts: SessionActionFacts,
-    target: 'command' | 'http',
-    run: () => Promise<ActionResult>,
-  ): Promise<void> {
-    const start = performance.now();
-    const result = await run();
-    this.#report(facts, target, Math.round(performance.now() - start), result);
+  #run(facts: SessionActionFacts): Promise<void> {
+    const { command, http_notification_url } = this.#settings;
+    return runActionTargets(
+      {
+        ...(command !== '' && { command: () => this.#runCommand(facts) }),
+        ...(http_notification_url !== '' && { http: () => this.#notify(facts) }),
+      },
+      (target, elapsedMs, result) => this.#report(facts, target, elapsedMs, result),
+    );
   }
 
   #report(
     facts: SessionActionFacts,
-    target: 'command' | 'http',
+    target: ActionTarget,
     elapsedMs: number,
     result: ActionResult,
   ): void {

@@ -188,6 +188,23 @@ describe('SessionActions', () => {
     ]);
   });
 
+  it('reports a notification URL it cannot use as a failure, and goes on', async () => {
+    const outcomes: SessionActionOutcome[] = [];
+    const actions = new SessionActions(settings({ http_notification_url: 'http://' }), {
+      onOutcome: (o) => outcomes.push(o),
+    });
+    actions.handle(upload);
+    await actions.idle();
+    expect(outcomes).toEqual([
+      expect.objectContaining({
+        action: 'upload',
+        target: 'http',
+        ok: false,
+        error: expect.stringMatching(/Invalid URL/),
+      }),
+    ]);
+  });
+
   it('names each bad setting', () => {
     expect(
       sessionActionsProblems({
