@@ -51,6 +51,10 @@ export class ForwardingFs implements Fs {
     return this.inner.symlink(target, path);
   }
 
+  realpath(path: string): Promise<string> {
+    return this.inner.realpath(path);
+  }
+
   readlink(path: string): Promise<string> {
     return this.inner.readlink(path);
   }

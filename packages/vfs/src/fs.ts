@@ -111,6 +111,11 @@ export interface Fs {
    * would resolve outside the root is refused.
    */
   symlink(target: string, path: string): Promise<void>;
+  /**
+   * The virtual path that `path` leads to, its links followed inside the
+   * root; a missing last component is kept as it is.
+   */
+  realpath(path: string): Promise<string>;
   /** The target of a symbolic link, as a virtual path or as a relative path. */
   readlink(path: string): Promise<string>;
   /** Creates a hard link `path` to the existing file `existing`. */

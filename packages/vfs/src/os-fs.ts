@@ -1,14 +1,28 @@
-import { constants } from 'node:fs';
+import { constants, ftruncate as ftruncateCallback } from 'node:fs';
 import * as fsp from 'node:fs/promises';
-import { basename, dirname, join, posix, relative, resolve, sep } from 'node:path';
-import { fromNodeError, VfsError } from './errors.js';
+import { posix } from 'node:path';
+import { promisify } from 'node:util';
+import { VfsError } from './errors.js';
 import type { DirHandle, FileHandle, FileStat, Fs, OpenFlags, SetStat, StatVfs } from './fs.js';
 import { blockingIo, type FsIo, threadPoolIo } from './fs-io.js';
 import { DIR_PAGE_SIZE, nodeCall, OsDirHandle, OsFileHandle, toFileStat } from './os-handles.js';
+import {
+  O_PATH,
+  outsideRoot,
+  probeDescriptorWalk,
+  type Resolved,
+  RootWalker,
+  type WalkOptions,
+} from './root-walk.js';
 import { cleanVirtualPath } from './virtual-path.js';
 
-/** Symbolic links followed while resolving one path, as Linux's MAXSYMLINKS. */
-const MAX_SYMLINK_DEPTH = 40;
+/**
+ * Permission bits a user may set: set-user-id, set-group-id and sticky are
+ * dropped, so that no upload becomes a program that runs as its owner.
+ */
+const USER_MODE_BITS = 0o777;
+
+const ftruncate = promisify(ftruncateCallback);
 
 function openFlagsToNumber(flags: OpenFlags): number {
   let n = 0;
@@ -19,17 +33,9 @@ function openFlagsToNumber(flags: OpenFlags): number {
   if (flags.create) n |= constants.O_CREAT;
   if (flags.truncate) n |= constants.O_TRUNC;
   if (flags.create && flags.exclusive) n |= constants.O_EXCL;
-  // The path opened is already resolved: a final link there appeared since,
-  // planted between the check and the open.
-  return n | (constants.O_NOFOLLOW ?? 0);
-}
-
-/** Where Linux shows what a descriptor really opened. */
-const PROC_FD = '/proc/self/fd';
-
-function isMissing(err: unknown): boolean {
-  const code = (err as NodeJS.ErrnoException).code;
-  return code === 'ENOENT' || code === 'ENOTDIR';
+  // the entry opened is the one resolved, never a link put there since; and
+  // opening a FIFO must not hang one of the few threads of the file I/O
+  return n | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 }
 
 export interface OsFsOptions {
@@ -39,11 +45,27 @@ export interface OsFsOptions {
    * serves a single client, and wrong for a server of many.
    */
   readonly blocking?: boolean;
+  /**
+   * Whether operations follow the symbolic links on their paths (inside the
+   * root), as by default. With `false`, an operation fails where a link
+   * would have to be followed, and a final link is acted on only by the
+   * operations that never follow it (lstat, readlink, remove, rename, link,
+   * setstat without following): for a caller that resolves each path with
+   * {@link OsFs.realpath}, checks the answer, and acts on that answer, so
+   * that a link swapped in meanwhile is refused rather than followed.
+   */
+  readonly followLinks?: boolean;
 }
 
+const FOLLOW: WalkOptions = { followLast: true, links: 'in-root' };
+const STOP: WalkOptions = { followLast: false, links: 'in-root' };
+
 /**
- * The local disk, rooted at a directory. Every path is resolved through its
- * symbolic links and refused if it lands outside the root.
+ * The local disk, rooted at a directory. Every path is resolved component
+ * by component from a descriptor on the root, each link followed as if the
+ * root were `/`, and every call acts on the entry that was resolved through
+ * its directory's descriptor (on Linux; see docs/security.md for the rest).
+ * Nothing a user names, links or swaps leads out of the root.
  *
  * @example
  * const fs = await OsFs.create('/srv/sftp/alice');
@@ -52,68 +74,25 @@ export interface OsFsOptions {
 export class OsFs implements Fs {
   readonly #root: string;
   readonly #io: FsIo;
+  readonly #walker: RootWalker;
+  readonly #follow: WalkOptions;
+  readonly #stop: WalkOptions;
 
-  private constructor(realRoot: string, io: FsIo) {
+  private constructor(realRoot: string, io: FsIo, byDescriptor: boolean, followLinks: boolean) {
     this.#root = realRoot;
     this.#io = io;
+    this.#walker = new RootWalker(realRoot, io, byDescriptor);
+    this.#follow = followLinks ? FOLLOW : { followLast: true, links: 'refuse' };
+    this.#stop = followLinks ? STOP : { followLast: false, links: 'refuse' };
   }
 
   /** Opens `root`, creating it (and its parents) when missing. */
   static async create(root: string, options: OsFsOptions = {}): Promise<OsFs> {
     await fsp.mkdir(root, { recursive: true });
     const io = options.blocking ? blockingIo : threadPoolIo;
-    return new OsFs(await fsp.realpath(root), io);
-  }
-
-  #inside(hostPath: string): boolean {
-    return hostPath === this.#root || hostPath.startsWith(this.#root + sep);
-  }
-
-  /**
-   * Resolves a host path through every symbolic link it crosses, even a
-   * dangling one, so that a link pointing out of the root is caught whether
-   * or not its target exists.
-   */
-  async #resolveHost(hostPath: string, vpath: string, depth: number): Promise<string> {
-    if (depth > MAX_SYMLINK_DEPTH) {
-      throw new VfsError(
-        'invalid-path',
-        `${JSON.stringify(vpath)}: too many symbolic links`,
-        vpath,
-      );
-    }
-    let existing = hostPath;
-    const missing: string[] = [];
-    for (;;) {
-      try {
-        existing = await this.#io.realpath(existing);
-        break;
-      } catch (err) {
-        if (!isMissing(err) || existing === dirname(existing))
-          throw fromNodeError(err, 'stat', vpath);
-        missing.unshift(basename(existing));
-        existing = dirname(existing);
-      }
-    }
-    if (!this.#inside(existing)) throw outsideRoot(vpath);
-    const [first, ...rest] = missing;
-    if (first === undefined) return existing;
-    const child = join(existing, first);
-    let link: string;
-    try {
-      link = await this.#io.readlink(child);
-    } catch {
-      return join(child, ...rest); // simply does not exist yet
-    }
-    return this.#resolveHost(join(resolve(existing, link), ...rest), vpath, depth + 1);
-  }
-
-  /** The host path of `vpath`, following a final symbolic link or not. */
-  async #hostPath(vpath: string, followLast: boolean): Promise<string> {
-    const lexical = vpath === '/' ? this.#root : join(this.#root, vpath);
-    if (followLast || lexical === this.#root) return this.#resolveHost(lexical, vpath, 0);
-    const parent = await this.#resolveHost(dirname(lexical), vpath, 0);
-    return join(parent, basename(lexical));
+    const realRoot = await fsp.realpath(root);
+    const byDescriptor = await probeDescriptorWalk(realRoot, io);
+    return new OsFs(realRoot, io, byDescriptor, options.followLinks ?? true);
   }
 
   /** The real path of the root on the host. */
@@ -122,101 +101,118 @@ export class OsFs implements Fs {
   }
 
   /**
-   * The host path of `path` (a clean virtual path) through its links, checked
-   * to be inside the root: for the programs that work on the disk themselves
-   * (rsync, git), which this filesystem cannot mediate.
-   * @throws {VfsError} when the path, or a link on it, leads out of the root
+   * Whether paths are walked by descriptor, immune to swaps during the walk
+   * (Linux with `/proc`), or by host path.
    */
-  hostPath(path: string): Promise<string> {
-    return this.#hostPath(path, true);
-  }
-
-  async stat(path: string): Promise<FileStat> {
-    const host = await this.#hostPath(path, true);
-    return toFileStat(await nodeCall('stat', path, () => this.#io.stat(host)));
-  }
-
-  async lstat(path: string): Promise<FileStat> {
-    const host = await this.#hostPath(path, false);
-    return toFileStat(await nodeCall('lstat', path, () => this.#io.lstat(host)));
-  }
-
-  async open(path: string, flags: OpenFlags, mode = 0o666): Promise<FileHandle> {
-    const host = await this.#hostPath(path, true);
-    const fd = await nodeCall('open', path, () =>
-      this.#io.open(host, openFlagsToNumber(flags), mode),
-    );
-    await this.#checkOpened(fd, path);
-    return new OsFileHandle(this.#io, fd, path);
+  get confinedByDescriptor(): boolean {
+    return this.#walker.byDescriptor;
   }
 
   /**
-   * Closes the race where a directory on the path is swapped for a link
-   * between resolution and open: what the descriptor actually opened must lie
-   * inside the root. Where `/proc` is missing, the resolution stands alone.
+   * The host path of `path` (a clean virtual path) with its links resolved
+   * inside the root: for the programs that work on the disk themselves
+   * (rsync, git), which run where they can see nothing else.
    */
-  async #checkOpened(fd: number, path: string): Promise<void> {
-    let opened: string;
-    try {
-      opened = await this.#io.readlink(`${PROC_FD}/${fd}`);
-    } catch {
-      return;
-    }
-    if (this.#inside(opened)) return;
-    await this.#io.close(fd).catch(() => {});
-    throw outsideRoot(path);
+  async hostPath(path: string): Promise<string> {
+    const resolved = await this.realpath(path);
+    return resolved === '/' ? this.#root : `${this.#root}${resolved}`;
   }
 
-  async opendir(path: string): Promise<DirHandle> {
-    const host = await this.#hostPath(path, true);
-    const dir = await nodeCall('opendir', path, () =>
-      fsp.opendir(host, { bufferSize: DIR_PAGE_SIZE }),
-    );
-    return new OsDirHandle(this.#io, dir, host, path);
+  realpath(path: string): Promise<string> {
+    return this.#at('realpath', path, FOLLOW, async (r) => r.path);
   }
 
-  async mkdir(path: string, mode = 0o777): Promise<void> {
-    const host = await this.#hostPath(path, false);
-    await nodeCall('mkdir', path, () => fsp.mkdir(host, { mode }));
+  stat(path: string): Promise<FileStat> {
+    return this.#at('stat', path, this.#follow, async (r) => {
+      if (!r.stat) throw notFound('stat', path);
+      return toFileStat(r.stat);
+    });
   }
 
-  async rmdir(path: string): Promise<void> {
-    const host = await this.#hostPath(path, false);
-    await nodeCall('rmdir', path, () => fsp.rmdir(host));
+  lstat(path: string): Promise<FileStat> {
+    return this.#at('lstat', path, this.#stop, async (r) => toFileStat(await this.#io.lstat(r.at)));
   }
 
-  async remove(path: string): Promise<void> {
-    const host = await this.#hostPath(path, false);
-    await nodeCall('remove', path, () => fsp.unlink(host));
-  }
-
-  async rename(from: string, to: string): Promise<void> {
-    const [hostFrom, hostTo] = await Promise.all([
-      this.#hostPath(from, false),
-      this.#hostPath(to, false),
-    ]);
-    await nodeCall('rename', from, () => fsp.rename(hostFrom, hostTo));
-  }
-
-  async setstat(path: string, attrs: SetStat, options: { followLinks: boolean }): Promise<void> {
-    const follow = options.followLinks;
-    const host = await this.#hostPath(path, follow);
-    await nodeCall('setstat', path, async () => {
-      // Linux cannot change the mode or the size of a link itself.
-      if (!follow && (attrs.size !== undefined || attrs.mode !== undefined)) {
-        if ((await fsp.lstat(host)).isSymbolicLink()) {
-          throw new VfsError('unsupported', `${JSON.stringify(path)}: is a symbolic link`, path);
+  open(path: string, flags: OpenFlags, mode = 0o666): Promise<FileHandle> {
+    return this.#at('open', path, this.#follow, async (r) => {
+      const fd = await this.#io.open(r.at, openFlagsToNumber(flags), mode & USER_MODE_BITS);
+      try {
+        const st = await this.#io.fstat(fd);
+        // a device or a FIFO is no file to transfer: reading one could block or read the host's disks
+        if (!st.isFile() && !st.isDirectory()) {
+          throw new VfsError(
+            'permission',
+            `open ${JSON.stringify(path)}: not a regular file`,
+            path,
+          );
         }
+      } catch (err) {
+        await this.#io.close(fd).catch(() => {});
+        throw err;
       }
-      if (attrs.size !== undefined) await fsp.truncate(host, attrs.size);
-      if (attrs.mode !== undefined) await fsp.chmod(host, attrs.mode & 0o7777);
+      return new OsFileHandle(this.#io, fd, path);
+    });
+  }
+
+  opendir(path: string): Promise<DirHandle> {
+    return this.#at('opendir', path, this.#follow, async (r) => {
+      if (!r.stat) throw notFound('opendir', path);
+      const flags = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
+      if (!this.#walker.byDescriptor) {
+        const dir = await fsp.opendir(r.at, { bufferSize: DIR_PAGE_SIZE });
+        return new OsDirHandle(this.#io, dir, r.at, path);
+      }
+      const fd = await this.#io.open(r.at, flags, 0);
+      try {
+        const dirPath = `/proc/self/fd/${fd}`;
+        const dir = await fsp.opendir(dirPath, { bufferSize: DIR_PAGE_SIZE });
+        return new OsDirHandle(this.#io, dir, dirPath, path, fd);
+      } catch (err) {
+        await this.#io.close(fd).catch(() => {});
+        throw err;
+      }
+    });
+  }
+
+  mkdir(path: string, mode = 0o777): Promise<void> {
+    return this.#at('mkdir', path, this.#stop, (r) =>
+      fsp.mkdir(r.at, { mode: mode & USER_MODE_BITS }),
+    );
+  }
+
+  rmdir(path: string): Promise<void> {
+    return this.#at('rmdir', path, this.#stop, (r) => fsp.rmdir(r.at));
+  }
+
+  remove(path: string): Promise<void> {
+    return this.#at('remove', path, this.#stop, (r) => fsp.unlink(r.at));
+  }
+
+  rename(from: string, to: string): Promise<void> {
+    return this.#at('rename', from, this.#stop, (source) =>
+      this.#at('rename', to, this.#stop, (target) => fsp.rename(source.at, target.at)),
+    );
+  }
+
+  link(existing: string, path: string): Promise<void> {
+    return this.#at('link', existing, this.#stop, (source) =>
+      this.#at('link', path, this.#stop, (target) => fsp.link(source.at, target.at)),
+    );
+  }
+
+  setstat(path: string, attrs: SetStat, options: { followLinks: boolean }): Promise<void> {
+    const walk = options.followLinks ? this.#follow : this.#stop;
+    return this.#at('setstat', path, walk, async (r) => {
+      if (r.stat === null) throw notFound('setstat', path);
+      if (attrs.size !== undefined) await this.#truncate(r, attrs.size, path);
+      if (attrs.mode !== undefined) await this.#chmod(r, attrs.mode, path);
       if (attrs.uid !== undefined || attrs.gid !== undefined) {
-        await (follow ? fsp.chown : fsp.lchown)(host, attrs.uid ?? -1, attrs.gid ?? -1);
+        await fsp.lchown(r.at, attrs.uid ?? -1, attrs.gid ?? -1);
       }
       if (attrs.atimeMs !== undefined || attrs.mtimeMs !== undefined) {
-        const st = await (follow ? fsp.stat : fsp.lstat)(host);
-        await (follow ? fsp.utimes : fsp.lutimes)(
-          host,
+        const st = await this.#io.lstat(r.at);
+        await fsp.lutimes(
+          r.at,
           (attrs.atimeMs ?? st.atimeMs) / 1000,
           (attrs.mtimeMs ?? st.mtimeMs) / 1000,
         );
@@ -224,66 +220,110 @@ export class OsFs implements Fs {
     });
   }
 
-  async symlink(target: string, path: string): Promise<void> {
-    let stored: string;
-    if (posix.isAbsolute(target)) {
-      stored = join(this.#root, cleanVirtualPath(target));
-    } else {
-      if (target === '' || target.includes('\0') || climbsAboveRoot(posix.dirname(path), target)) {
-        throw outsideRoot(target);
+  async #truncate(r: Resolved, size: number, path: string): Promise<void> {
+    const flags = constants.O_WRONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+    const fd = await this.#io.open(r.at, flags, 0).catch((err: unknown) => {
+      throw isLink(err) ? linkHasNo('size', path) : err;
+    });
+    try {
+      if (!(await this.#io.fstat(fd)).isFile()) {
+        throw new VfsError(
+          'permission',
+          `truncate ${JSON.stringify(path)}: not a regular file`,
+          path,
+        );
       }
-      stored = target;
+      await ftruncate(fd, size);
+    } finally {
+      await this.#io.close(fd);
     }
-    const host = await this.#hostPath(path, false);
-    await nodeCall('symlink', path, () => fsp.symlink(stored, host));
   }
 
-  async readlink(path: string): Promise<string> {
-    const host = await this.#hostPath(path, false);
-    const target = await nodeCall('readlink', path, () => fsp.readlink(host));
-    if (!posix.isAbsolute(target)) return target;
-    if (!this.#inside(target)) throw outsideRoot(path);
-    return `/${relative(this.#root, target).split(sep).join('/')}`.replace(/\/+$/, '') || '/';
+  /** Changes the mode of exactly the entry resolved: Linux has no chmod that stops at a link. */
+  async #chmod(r: Resolved, mode: number, path: string): Promise<void> {
+    if (!this.#walker.byDescriptor) {
+      if ((await this.#io.lstat(r.at)).isSymbolicLink()) throw linkHasNo('mode', path);
+      await fsp.chmod(r.at, mode & USER_MODE_BITS);
+      return;
+    }
+    const fd = await this.#io.open(r.at, O_PATH | constants.O_NOFOLLOW, 0);
+    try {
+      if ((await this.#io.fstat(fd)).isSymbolicLink()) throw linkHasNo('mode', path);
+      await fsp.chmod(`/proc/self/fd/${fd}`, mode & USER_MODE_BITS);
+    } finally {
+      await this.#io.close(fd);
+    }
   }
 
-  async link(existing: string, path: string): Promise<void> {
-    const [hostExisting, host] = await Promise.all([
-      this.#hostPath(existing, false),
-      this.#hostPath(path, false),
-    ]);
-    await nodeCall('link', path, () => fsp.link(hostExisting, host));
+  async symlink(target: string, path: string): Promise<void> {
+    if (target === '' || target.includes('\0')) throw outsideRoot(target);
+    await this.#at('symlink', path, this.#stop, async (r) => {
+      const dir = posix.dirname(r.path);
+      const stored = posix.isAbsolute(target)
+        ? `${this.#root}${cleanVirtualPath(target)}`.replace(/\/$/, '')
+        : target;
+      // refused where the kernel, following the links already there, would leave the root:
+      // other programs (git, rsync, a backup) follow links without our walk
+      const where = posix.isAbsolute(target) ? cleanVirtualPath(target) : `${dir}/${target}`;
+      await this.#walker.at(where, { followLast: true, links: 'check' }, async () => {});
+      await fsp.symlink(stored, r.at);
+    });
   }
 
-  async statvfs(path: string): Promise<StatVfs> {
-    const host = await this.#hostPath(path, true);
-    const st = await nodeCall('statvfs', path, () => fsp.statfs(host));
-    return {
-      bsize: st.bsize,
-      frsize: st.bsize,
-      blocks: st.blocks,
-      bfree: st.bfree,
-      bavail: st.bavail,
-      files: st.files,
-      ffree: st.ffree,
-      favail: st.ffree,
-      fsid: 0,
-      flag: 0,
-      namemax: 255,
-    };
+  readlink(path: string): Promise<string> {
+    return this.#at('readlink', path, this.#stop, async (r) => {
+      const target = await this.#io.readlink(r.at);
+      if (target !== this.#root && !target.startsWith(`${this.#root}/`)) return target;
+      return target.slice(this.#root.length) || '/';
+    });
+  }
+
+  statvfs(path: string): Promise<StatVfs> {
+    return this.#at('statvfs', path, this.#follow, async (r) => {
+      const st = await fsp.statfs(r.dir.path);
+      return {
+        bsize: st.bsize,
+        frsize: st.bsize,
+        blocks: st.blocks,
+        bfree: st.bfree,
+        bavail: st.bavail,
+        files: st.files,
+        ffree: st.ffree,
+        favail: st.ffree,
+        fsid: 0,
+        flag: 0,
+        namemax: 255,
+      };
+    });
+  }
+
+  /** Resolves `path`, runs `call` on it, and turns errors of Node's `fs` into ones about `path`. */
+  #at<T>(
+    op: string,
+    path: string,
+    walk: WalkOptions,
+    call: (r: Resolved) => Promise<T>,
+  ): Promise<T> {
+    return nodeCall(op, path, () => this.#walker.at(path, walk, call));
   }
 }
 
-/** Whether `target`, relative to the virtual directory `dir`, climbs above `/`. */
-function climbsAboveRoot(dir: string, target: string): boolean {
-  let depth = dir.split('/').filter(Boolean).length;
-  for (const part of target.split('/')) {
-    if (part === '..') depth--;
-    else if (part !== '' && part !== '.') depth++;
-    if (depth < 0) return true;
-  }
-  return false;
+function notFound(op: string, path: string): VfsError {
+  return new VfsError(
+    'not-found',
+    `${op} ${JSON.stringify(path)}: no such file or directory`,
+    path,
+  );
 }
 
-function outsideRoot(vpath: string): VfsError {
-  return new VfsError('permission', `${JSON.stringify(vpath)}: outside the user's root`, vpath);
+function isLink(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException).code === 'ELOOP';
+}
+
+function linkHasNo(attribute: string, path: string): VfsError {
+  return new VfsError(
+    'unsupported',
+    `${JSON.stringify(path)}: is a symbolic link, whose ${attribute} cannot be changed`,
+    path,
+  );
 }

@@ -1,6 +1,5 @@
 import type { Dir, Stats } from 'node:fs';
 import * as fs from 'node:fs';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fromNodeError } from './errors.js';
 import type { DirEntry, DirHandle, FileHandle, FileStat, SetStat } from './fs.js';
@@ -23,8 +22,8 @@ export function toFileStat(st: Stats): FileStat {
   };
 }
 
-export /** Runs a call of Node's `fs`, turning its error into a {@link VfsError} about `path`. */
-async function nodeCall<T>(op: string, path: string, call: () => Promise<T>): Promise<T> {
+/** Runs a call of Node's `fs`, turning its error into a {@link VfsError} about `path`. */
+export async function nodeCall<T>(op: string, path: string, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (err) {
@@ -71,7 +70,8 @@ export class OsFileHandle implements FileHandle {
     const fd = this.#fd;
     return nodeCall('setstat', this.#path, async () => {
       if (attrs.size !== undefined) await fileOps.ftruncate(fd, attrs.size);
-      if (attrs.mode !== undefined) await fileOps.fchmod(fd, attrs.mode & 0o7777);
+      // no set-id or sticky bit: see USER_MODE_BITS in os-fs.ts
+      if (attrs.mode !== undefined) await fileOps.fchmod(fd, attrs.mode & 0o777);
       if (attrs.uid !== undefined || attrs.gid !== undefined) {
         await fileOps.fchown(fd, attrs.uid ?? -1, attrs.gid ?? -1);
       }
@@ -98,14 +98,22 @@ export class OsFileHandle implements FileHandle {
 export class OsDirHandle implements DirHandle {
   readonly #io: FsIo;
   readonly #dir: Dir;
-  readonly #hostPath: string;
+  readonly #dirPath: string;
   readonly #path: string;
+  readonly #fd: number;
 
-  constructor(io: FsIo, dir: Dir, hostPath: string, path: string) {
+  /**
+   * @param dirPath where the directory's entries are named: the descriptor
+   *   `fd`'s `/proc/self/fd/N` when it has one, so that they are read there
+   *   whatever is renamed meanwhile
+   * @param fd a descriptor that the handle owns and closes, or -1
+   */
+  constructor(io: FsIo, dir: Dir, dirPath: string, path: string, fd = -1) {
     this.#io = io;
     this.#dir = dir;
-    this.#hostPath = hostPath;
+    this.#dirPath = dirPath;
     this.#path = path;
+    this.#fd = fd;
   }
 
   async read(): Promise<DirEntry[] | null> {
@@ -123,7 +131,7 @@ export class OsDirHandle implements DirHandle {
     const entries = await Promise.all(
       names.map(async (name) => {
         try {
-          return { name, stat: toFileStat(await this.#io.lstat(join(this.#hostPath, name))) };
+          return { name, stat: toFileStat(await this.#io.lstat(`${this.#dirPath}/${name}`)) };
         } catch {
           return undefined; // removed while listing
         }
@@ -134,5 +142,6 @@ export class OsDirHandle implements DirHandle {
 
   async close(): Promise<void> {
     await this.#dir.close().catch(() => {});
+    if (this.#fd >= 0) await this.#io.close(this.#fd).catch(() => {});
   }
 }

@@ -107,9 +107,27 @@ describe('OsFs links', () => {
     await expect(lstat(join(home, 'd/lnk'))).rejects.toThrow(/ENOENT/);
   });
 
-  it('does not disclose the target of a link pointing outside', async () => {
+  it('reads back an absolute target as a path inside the root', async () => {
     await symlink('/etc/passwd', join(home, 'out'));
-    expect(await codeOf(fs.readlink('/out'))).toBe('permission');
+    expect(await fs.readlink('/out')).toBe('/etc/passwd');
+    expect(await codeOf(fs.stat('/out'))).toBe('not-found');
+  });
+
+  it('refuses a link that the links already there would lead out of the root', async () => {
+    await fs.mkdir('/a');
+    await fs.mkdir('/a/b');
+    await fs.mkdir('/a/b/c');
+    await fs.symlink('/', '/a/b/c/sub');
+    // by its names it stays inside (a/b/outside); a kernel following sub climbs out
+    expect(await codeOf(fs.symlink('a/b/c/sub/../../outside', '/esc'))).toBe('permission');
+    // an absolute target is stored cleaned by its names: /a/b/c, inside
+    await fs.symlink('/a/b/c/sub/..', '/abs');
+    expect(await readlink(join(home, 'abs'))).toBe(join(home, 'a/b/c'));
+    await symlink('/etc', join(home, 'host-etc'));
+    expect(await codeOf(fs.symlink('host-etc/passwd', '/esc'))).toBe('permission');
+    await expect(lstat(join(home, 'esc'))).rejects.toThrow(/ENOENT/);
+    await fs.symlink('a/b/c/sub/a', '/fine');
+    expect(await fs.realpath('/fine')).toBe('/a');
   });
 
   it('creates hard links inside the root', async () => {
@@ -117,12 +135,30 @@ describe('OsFs links', () => {
     expect((await stat(join(home, 'hard'))).ino).toBe((await stat(join(home, 'f.txt'))).ino);
   });
 
-  it('refuses a hard link to a file reached through a link outside', async () => {
+  it('makes no hard link to a file reached through a link outside', async () => {
     const outside = join(tmp.path, 'outside');
     await mkdir(outside);
     await writeFile(join(outside, 'secret'), 's');
     await symlink(outside, join(home, 'out'));
-    expect(await codeOf(fs.link('/out/secret', '/stolen'))).toBe('permission');
+    expect(await codeOf(fs.link('/out/secret', '/stolen'))).toBe('not-found');
+    await expect(lstat(join(home, 'stolen'))).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe('OsFs and set-id bits', () => {
+  it('never sets set-user-id, set-group-id or sticky bits', async () => {
+    await fs.setstat('/f.txt', { mode: 0o4755 }, { followLinks: true });
+    expect((await stat(join(home, 'f.txt'))).mode & 0o7777).toBe(0o755);
+    await (await fs.open('/new', { write: true, create: true }, 0o6777)).close();
+    expect((await stat(join(home, 'new'))).mode & 0o7000).toBe(0);
+    await fs.mkdir('/d', 0o3777);
+    expect((await stat(join(home, 'd'))).mode & 0o7000).toBe(0);
+    await fs.setstat('/d', { mode: 0o2777 }, { followLinks: true });
+    expect((await stat(join(home, 'd'))).mode & 0o7777).toBe(0o777);
+    const fh = await fs.open('/f.txt', { read: true, write: true });
+    await fh.setstat({ mode: 0o6711 });
+    await fh.close();
+    expect((await stat(join(home, 'f.txt'))).mode & 0o7777).toBe(0o711);
   });
 });
 

@@ -1,63 +1,162 @@
-import * as fs from 'node:fs';
-import { mkdir, rename, symlink, writeFile } from 'node:fs/promises';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { lstat, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeTempDir } from '@sftpgo/test-utils';
-import { OsFs, VfsError } from '@sftpgo/vfs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type Fs, OsFs } from '@sftpgo/vfs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-// The race where a directory on the path is swapped for a link to outside
-// between the check of the path and its open. The swap is injected at the
-// exact moment, right after the check, since a real attacker's timing
-// cannot be reproduced on demand.
+// Another process swaps a directory of the home for a link to a directory
+// outside it, as fast as it can, while each operation runs thousands of
+// times on a path through it: whatever the timing, nothing outside may be
+// read, listed, changed or linked.
+
+const TRIES = 2000;
+const SECRET = 'outside secret';
+
 let tmp: Awaited<ReturnType<typeof makeTempDir>>;
 let home: string;
 let outside: string;
-const realRealpath = fs.realpath.native;
+let swapper: ChildProcess;
 
-beforeEach(async () => {
+/** Swaps home/d between a real directory and a link to `outside`, in a loop, until killed. */
+function startSwapper(): ChildProcess {
+  const script = `
+    const fs = require('node:fs');
+    const [home, outside] = process.argv.slice(1);
+    const d = home + '/d', real = home + '/d-real', link = home + '/d-link';
+    fs.symlinkSync(outside, link);
+    for (;;) {
+      try { fs.renameSync(d, real); } catch {}
+      try { fs.renameSync(link, d); } catch {}
+      try { fs.renameSync(d, link); } catch {}
+      try { fs.renameSync(real, d); } catch {}
+    }`;
+  return spawn(process.execPath, ['-e', script, home, outside], { stdio: 'ignore' });
+}
+
+interface OutsideState {
+  readonly names: string[];
+  readonly secret: string;
+  readonly mode: number;
+  readonly mtimeMs: number;
+  readonly uid: number;
+  readonly nlink: number;
+}
+
+async function outsideState(): Promise<OutsideState> {
+  const st = await stat(join(outside, 'secret.txt'));
+  return {
+    names: (await readdir(outside)).sort(),
+    secret: await readFile(join(outside, 'secret.txt'), 'utf8'),
+    mode: st.mode,
+    mtimeMs: st.mtimeMs,
+    uid: st.uid,
+    nlink: st.nlink,
+  };
+}
+
+beforeAll(async () => {
   tmp = await makeTempDir();
   home = join(tmp.path, 'home');
   outside = join(tmp.path, 'outside');
-  await mkdir(join(home, 'd'), { recursive: true });
-  await mkdir(outside);
-  await writeFile(join(home, 'd/f.txt'), 'inside');
-  await writeFile(join(outside, 'f.txt'), 'outside secret');
+  await mkdir(join(home, 'd', 'sub'), { recursive: true });
+  await mkdir(join(outside, 'sub'), { recursive: true });
+  await writeFile(join(home, 'd/secret.txt'), 'inside');
+  await writeFile(join(outside, 'secret.txt'), SECRET, { mode: 0o640 });
+  swapper = startSwapper();
 });
 
-afterEach(async () => {
-  fs.realpath.native = realRealpath;
+afterAll(async () => {
+  swapper.kill('SIGKILL');
   await tmp.remove();
 });
 
-/** Swaps `home/d` for a link to `outside` once the path `…/d/f.txt` has been checked. */
-function swapAfterCheck(): void {
-  fs.realpath.native = ((path: string, callback: (err: Error | null, resolved: string) => void) =>
-    realRealpath(path, (err, resolved) => {
-      if (err || !String(path).endsWith('/d/f.txt')) return callback(err, resolved as string);
-      rename(join(home, 'd'), join(home, 'd-old'))
-        .then(() => symlink(outside, join(home, 'd')))
-        .then(
-          () => callback(null, resolved as string),
-          (e: Error) => callback(e, ''),
-        );
-    })) as typeof fs.realpath.native;
+/** Runs `op` TRIES times, ignoring its failures, and returns what it answered. */
+async function hammer<T>(op: () => Promise<T>): Promise<T[]> {
+  const answers: T[] = [];
+  for (let i = 0; i < TRIES; i++) {
+    try {
+      answers.push(await op());
+    } catch {
+      // refused, or missing at that instant: both fine
+    }
+  }
+  return answers;
 }
 
-describe('OsFs against a directory swapped for a link after the check', () => {
-  it('refuses the file that was actually opened outside the root', async () => {
-    const osfs = await OsFs.create(home);
-    swapAfterCheck();
-    const err = await osfs.open('/d/f.txt', { read: true }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(VfsError);
-    expect((err as VfsError).code).toBe('permission');
-    expect((err as VfsError).message).toContain("outside the user's root");
-  });
-
-  it('opens the file when nothing was swapped', async () => {
-    const osfs = await OsFs.create(home);
-    const fh = await osfs.open('/d/f.txt', { read: true });
-    const buf = Buffer.alloc(16);
-    expect(buf.subarray(0, await fh.read(buf, 0, 16, 0)).toString()).toBe('inside');
+async function readAll(fs: Fs, path: string): Promise<string> {
+  const fh = await fs.open(path, { read: true });
+  try {
+    const buf = Buffer.alloc(64);
+    return buf.subarray(0, await fh.read(buf, 0, 64, 0)).toString();
+  } finally {
     await fh.close();
-  });
-});
+  }
+}
+
+async function listAll(fs: Fs, path: string): Promise<string[]> {
+  const dir = await fs.opendir(path);
+  try {
+    return ((await dir.read()) ?? []).map((e) => e.name);
+  } finally {
+    await dir.close();
+  }
+}
+
+describe.each([{ blocking: false }, { blocking: true }])(
+  'OsFs %o with a directory swapped for a link to outside',
+  (options) => {
+    let fs: OsFs;
+    let before: OutsideState;
+
+    beforeAll(async () => {
+      fs = await OsFs.create(home, options);
+      expect(fs.confinedByDescriptor).toBe(true);
+      before = await outsideState();
+    });
+
+    const operations: [string, () => Promise<unknown>][] = [
+      ['open for reading', () => readAll(fs, '/d/secret.txt')],
+      ['stat', () => fs.stat('/d/secret.txt')],
+      ['lstat', () => fs.lstat('/d/secret.txt')],
+      ['opendir', () => listAll(fs, '/d')],
+      ['readlink', () => fs.readlink('/d/secret.txt')],
+      ['realpath', () => fs.realpath('/d/secret.txt')],
+      ['statvfs', () => fs.statvfs('/d/secret.txt')],
+      ['chmod', () => fs.setstat('/d/secret.txt', { mode: 0o777 }, { followLinks: true })],
+      ['truncate', () => fs.setstat('/d/secret.txt', { size: 1 }, { followLinks: true })],
+      [
+        'chtimes',
+        () => fs.setstat('/d/secret.txt', { mtimeMs: 1_000_000 }, { followLinks: false }),
+      ],
+      ['chown', () => fs.setstat('/d/secret.txt', { uid: 12345 }, { followLinks: true })],
+      [
+        'open for writing',
+        async () => {
+          const fh = await fs.open('/d/new.txt', { write: true, create: true, truncate: true });
+          await fh.close();
+        },
+      ],
+      ['mkdir', () => fs.mkdir('/d/newdir')],
+      ['rmdir', () => fs.rmdir('/d/sub')],
+      ['remove', () => fs.remove('/d/secret.txt')],
+      ['rename out of it', () => fs.rename('/d/secret.txt', '/taken.txt')],
+      ['rename into it', () => fs.rename('/mine.txt', '/d/mine.txt')],
+      ['symlink', () => fs.symlink('/x', '/d/planted-link')],
+      ['hard link from it', () => fs.link('/d/secret.txt', '/linked.txt')],
+      ['hard link into it', () => fs.link('/mine.txt', '/d/linked.txt')],
+    ];
+
+    it.each(operations)('%s: no effect outside the home', async (_name, op) => {
+      await writeFile(join(home, 'mine.txt'), 'mine');
+      const answers = await hammer(op);
+      expect(JSON.stringify(answers)).not.toContain(SECRET);
+      expect(await outsideState()).toEqual(before);
+      // whatever came into the home is not the outside file
+      for (const name of ['taken.txt', 'linked.txt']) {
+        const st = await lstat(join(home, name)).catch(() => undefined);
+        if (st) expect(await readFile(join(home, name), 'utf8')).not.toBe(SECRET);
+      }
+    });
+  },
+);

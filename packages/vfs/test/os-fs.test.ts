@@ -82,41 +82,74 @@ describe.each([{ blocking: false }, { blocking: true }])('OsFs %o', (options) =>
     expect(err.message).not.toContain(tmp.path);
   });
 
-  describe('symbolic links out of the root', () => {
-    it('refuses an absolute link to a file outside', async () => {
+  describe('symbolic links resolve as if the root were /', () => {
+    /** Makes `home/<hostPath>` hold `text`: where a link to `hostPath` lands. */
+    async function mirror(hostPath: string, text: string): Promise<void> {
+      await mkdir(join(home, hostPath, '..'), { recursive: true });
+      await writeFile(join(home, hostPath), text);
+    }
+
+    it('reads what an absolute link names inside the root, never the host file', async () => {
       await symlink(join(outside, 'secret.txt'), join(home, 'abs'));
-      expect((await errorOf(fs.open('/abs', { read: true }))).code).toBe('permission');
-      expect((await errorOf(fs.stat('/abs'))).code).toBe('permission');
+      expect((await errorOf(fs.open('/abs', { read: true }))).code).toBe('not-found');
+      expect((await errorOf(fs.stat('/abs'))).code).toBe('not-found');
+      await mirror(join(outside, 'secret.txt'), 'mirror');
+      const fh = await fs.open('/abs', { read: true });
+      const buf = Buffer.alloc(16);
+      expect(buf.subarray(0, await fh.read(buf, 0, 16, 0)).toString()).toBe('mirror');
+      await fh.close();
     });
 
-    it('refuses a relative link climbing out', async () => {
+    it('stops a relative link climbing out at the root', async () => {
       await symlink('../user10/secret.txt', join(home, 'rel'));
-      expect((await errorOf(fs.open('/rel', { read: true }))).code).toBe('permission');
+      expect((await errorOf(fs.open('/rel', { read: true }))).code).toBe('not-found');
+      await mirror('user10/secret.txt', 'mirror');
+      expect((await fs.stat('/rel')).size).toBe(6);
+      expect(await fs.realpath('/rel')).toBe('/user10/secret.txt');
     });
 
-    it('refuses a sibling that shares the root as a name prefix', async () => {
+    it('lands a link to / or to ../.. on the root', async () => {
+      await mkdir(join(home, 'a/b'), { recursive: true });
+      await writeFile(join(home, 'top.txt'), 'top');
+      await symlink('/', join(home, 'a/b/slash'));
+      await symlink('../../../..', join(home, 'a/b/up'));
+      expect(await fs.realpath('/a/b/slash/top.txt')).toBe('/top.txt');
+      expect(await fs.realpath('/a/b/up')).toBe('/');
+      expect((await fs.stat('/a/b/up/top.txt')).size).toBe(3);
+      expect(await fs.realpath('/a/b/slash/../../x')).toBe('/x');
+    });
+
+    it('does not reach a sibling that shares the root as a name prefix', async () => {
       // /tmp/x/user10 starts with the string /tmp/x/user1
       await symlink(outside, join(home, 'prefix'));
-      expect((await errorOf(fs.opendir('/prefix'))).code).toBe('permission');
+      expect((await errorOf(fs.opendir('/prefix'))).code).toBe('not-found');
     });
 
-    it('refuses to go through a symlinked parent directory', async () => {
+    it('acts on nothing outside through a symlinked parent directory', async () => {
       await symlink(outside, join(home, 'linkdir'));
-      expect((await errorOf(fs.stat('/linkdir/secret.txt'))).code).toBe('permission');
+      expect((await errorOf(fs.stat('/linkdir/secret.txt'))).code).toBe('not-found');
       expect((await errorOf(fs.open('/linkdir/new.txt', { write: true, create: true }))).code).toBe(
-        'permission',
+        'not-found',
       );
-      expect((await errorOf(fs.mkdir('/linkdir/d'))).code).toBe('permission');
-      expect((await errorOf(fs.remove('/linkdir/secret.txt'))).code).toBe('permission');
-      expect((await errorOf(fs.rename('/linkdir/secret.txt', '/stolen'))).code).toBe('permission');
+      expect((await errorOf(fs.mkdir('/linkdir/d'))).code).toBe('not-found');
+      expect((await errorOf(fs.remove('/linkdir/secret.txt'))).code).toBe('not-found');
+      expect((await errorOf(fs.rename('/linkdir/secret.txt', '/stolen'))).code).toBe('not-found');
+      expect(
+        (await errorOf(fs.setstat('/linkdir/secret.txt', { mode: 0o777 }, { followLinks: true })))
+          .code,
+      ).toBe('not-found');
       expect(await readFile(join(outside, 'secret.txt'), 'utf8')).toBe('secret');
+      expect((await stat(join(outside, 'secret.txt'))).mode & 0o777).not.toBe(0o777);
     });
 
-    it('refuses to create a file through a dangling link pointing outside', async () => {
+    it('creates nothing outside through a dangling link', async () => {
       await symlink(join(outside, 'planted.txt'), join(home, 'dangling'));
       const err = await errorOf(fs.open('/dangling', { write: true, create: true }));
-      expect(err.code).toBe('permission');
+      expect(err.code).toBe('not-found');
       await expect(stat(join(outside, 'planted.txt'))).rejects.toThrow(/ENOENT/);
+      await symlink('/made-here.txt', join(home, 'inside-dangling'));
+      await (await fs.open('/inside-dangling', { write: true, create: true })).close();
+      expect((await stat(join(home, 'made-here.txt'))).isFile()).toBe(true);
     });
 
     it('answers the same for existing and missing targets outside', async () => {
@@ -132,6 +165,18 @@ describe.each([{ blocking: false }, { blocking: true }])('OsFs %o', (options) =>
       await symlink('real', join(home, 'alias'));
       expect((await fs.stat('/alias/f.txt')).size).toBe(6);
       expect(isDirectory(await fs.stat('/alias'))).toBe(true);
+    });
+
+    it('refuses every link to follow when links are not followed', async () => {
+      const strict = await OsFs.create(home, { ...options, followLinks: false });
+      await mkdir(join(home, 'real'));
+      await writeFile(join(home, 'real/f.txt'), 'inside');
+      await symlink('real', join(home, 'alias'));
+      expect((await errorOf(strict.stat('/alias/f.txt'))).code).toBe('invalid-path');
+      expect((await errorOf(strict.open('/alias', { read: true }))).code).toBe('invalid-path');
+      expect(await strict.realpath('/alias/f.txt')).toBe('/real/f.txt');
+      expect((await strict.lstat('/alias')).mode & 0o170000).toBe(0o120000);
+      expect((await strict.stat('/real/f.txt')).size).toBe(6);
     });
 
     it('lstat and remove act on the link itself', async () => {

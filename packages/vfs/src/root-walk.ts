@@ -1,0 +1,304 @@
+import type { Stats } from 'node:fs';
+import { constants } from 'node:fs';
+import { VfsError } from './errors.js';
+import type { FsIo } from './fs-io.js';
+
+/** Symbolic links followed while resolving one path, as Linux's MAXSYMLINKS. */
+const MAX_SYMLINKS = 40;
+
+/**
+ * Linux's `O_PATH` (absent from Node's constants): a descriptor that names a
+ * directory without reading it. The value of x86-64, arm64 and most other
+ * architectures; where it differs the probe in {@link probeDescriptorWalk}
+ * fails and the walk goes by paths.
+ */
+export const O_PATH = 0o10000000;
+
+/** Where Linux shows each open descriptor as a link to what it opened. */
+const PROC_FD = '/proc/self/fd';
+
+const DIR_FLAGS = O_PATH | constants.O_DIRECTORY | constants.O_NOFOLLOW;
+
+/**
+ * A directory reached by a walk. `${path}/${name}` names one of its entries:
+ * on Linux `path` is `/proc/self/fd/N`, which the kernel follows to exactly
+ * the directory that descriptor N opened, as the `*at()` calls do, whatever
+ * has been renamed or swapped on the way since; elsewhere it is the host
+ * path that the walk found.
+ */
+export interface DirRef {
+  readonly path: string;
+  /** The descriptor behind `path`, or -1. */
+  readonly fd: number;
+}
+
+/** What a walk resolved: an entry of a directory that lies inside the root. */
+export interface Resolved {
+  /** The directory holding the entry. */
+  readonly dir: DirRef;
+  /** The entry's name in `dir`: `.` when the path is the root itself. */
+  readonly name: string;
+  /** `${dir.path}/${name}`: the entry, for a call that does not follow a final link. */
+  readonly at: string;
+  /** The virtual path reached, links followed. */
+  readonly path: string;
+  /**
+   * When the final link was to be followed: the entry's `lstat` (never a
+   * link), or `null` when nothing is there.
+   */
+  readonly stat?: Stats | null;
+}
+
+/** How a walk treats the symbolic links it meets. */
+export interface WalkOptions {
+  /** Follow a final link (stat, open) or stop at it (lstat, remove, rename). */
+  readonly followLast: boolean;
+  /**
+   * `in-root`: follow each link as if the root were `/` (a link to `/` or to
+   * `../..` lands on the root); `refuse`: fail on any link that would have to
+   * be followed, for a path resolved beforehand; `check`: follow links, and
+   * fail where a kernel following them would leave the root, for a link
+   * about to be created (a missing part is then taken by its names).
+   */
+  readonly links: 'in-root' | 'refuse' | 'check';
+}
+
+function errnoOf(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/** Splits a path into the names it crosses, leaving out empty ones and `.`. */
+function namesOf(path: string): string[] {
+  return path.split('/').filter((n) => n !== '' && n !== '.');
+}
+
+export function outsideRoot(vpath: string): VfsError {
+  return new VfsError('permission', `${JSON.stringify(vpath)}: outside the user's root`, vpath);
+}
+
+/** A step of the walk: a directory on the stack, by its name in its parent. */
+interface Step {
+  readonly name: string;
+  readonly dir: DirRef;
+}
+
+/**
+ * Resolves virtual paths component by component from a handle on the root,
+ * never letting the kernel follow a link: each directory is opened through
+ * its parent's descriptor with `O_NOFOLLOW`, each link is read and its target
+ * walked in turn, inside the root. What is then done to the result acts on
+ * an entry of a directory that is inside the root at that moment.
+ */
+export class RootWalker {
+  readonly #root: string;
+  readonly #io: FsIo;
+  readonly #byDescriptor: boolean;
+
+  /**
+   * @param root the real host path of the root (no link on it)
+   * @param byDescriptor whether `/proc/self/fd` can be walked (see {@link probeDescriptorWalk})
+   */
+  constructor(root: string, io: FsIo, byDescriptor: boolean) {
+    this.#root = root;
+    this.#io = io;
+    this.#byDescriptor = byDescriptor;
+  }
+
+  /** Whether directories are held by descriptor (Linux) or named by path. */
+  get byDescriptor(): boolean {
+    return this.#byDescriptor;
+  }
+
+  /**
+   * Resolves `vpath` (a clean virtual path), runs `use` on the result and
+   * then closes the directories it opened.
+   */
+  async at<T>(vpath: string, options: WalkOptions, use: (r: Resolved) => Promise<T>): Promise<T> {
+    const stack: Step[] = [{ name: '', dir: await this.#openRoot(vpath) }];
+    try {
+      return await use(await this.#walk(vpath, namesOf(vpath).reverse(), stack, options));
+    } finally {
+      await Promise.all(stack.map((step) => this.#close(step.dir)));
+    }
+  }
+
+  async #openRoot(vpath: string): Promise<DirRef> {
+    if (!this.#byDescriptor) return { path: this.#root, fd: -1 };
+    try {
+      const fd = await this.#io.open(this.#root, DIR_FLAGS, 0);
+      return { path: `${PROC_FD}/${fd}`, fd };
+    } catch (err) {
+      throw new VfsError(
+        'failure',
+        `${JSON.stringify(vpath)}: the user's root cannot be opened`,
+        vpath,
+        {
+          cause: err,
+        },
+      );
+    }
+  }
+
+  async #close(dir: DirRef): Promise<void> {
+    if (dir.fd >= 0) await this.#io.close(dir.fd).catch(() => {});
+  }
+
+  /** `todo` holds the names still to cross, the next one last. */
+  async #walk(
+    vpath: string,
+    todo: string[],
+    stack: Step[],
+    options: WalkOptions,
+  ): Promise<Resolved> {
+    let links = 0;
+    const follow = async (top: DirRef, name: string): Promise<void> => {
+      if (options.links === 'refuse') {
+        throw new VfsError(
+          'invalid-path',
+          `${JSON.stringify(vpath)}: a symbolic link appeared on the path`,
+          vpath,
+        );
+      }
+      if (++links > MAX_SYMLINKS) {
+        throw new VfsError(
+          'invalid-path',
+          `${JSON.stringify(vpath)}: too many symbolic links`,
+          vpath,
+        );
+      }
+      let target = await this.#io.readlink(`${top.path}/${name}`);
+      if (target.startsWith('/')) {
+        // links made through this server store the root's host path before the virtual one
+        if (target === this.#root || target.startsWith(`${this.#root}/`)) {
+          target = target.slice(this.#root.length);
+        } else if (options.links === 'check') {
+          throw outsideRoot(vpath);
+        }
+        while (stack.length > 1) await this.#close((stack.pop() as Step).dir);
+      }
+      todo.push(...namesOf(target).reverse());
+    };
+
+    for (;;) {
+      const top = stack.at(-1) as Step;
+      const name = todo.pop();
+      if (name === undefined) {
+        // the path ended on a directory of the stack: the root, or one reached by `..` or a link
+        if (stack.length === 1) {
+          const stat = options.followLast ? await this.#io.lstat(`${top.dir.path}/.`) : undefined;
+          return this.#result(top.dir, '.', stack, options, stat);
+        }
+        stack.pop();
+        await this.#close(top.dir);
+        todo.push(top.name);
+        continue;
+      }
+      if (name === '..') {
+        if (stack.length > 1) {
+          stack.pop();
+          await this.#close(top.dir);
+        } else if (options.links === 'check') {
+          throw outsideRoot(vpath);
+        }
+        continue;
+      }
+      const at = `${top.dir.path}/${name}`;
+      if (todo.length === 0) {
+        if (!options.followLast) return this.#result(top.dir, name, stack, options);
+        const stat = await this.#io.lstat(at).catch((err: unknown) => {
+          if (errnoOf(err) === 'ENOENT') return null;
+          throw err;
+        });
+        if (stat?.isSymbolicLink()) {
+          await follow(top.dir, name);
+          continue;
+        }
+        return this.#result(top.dir, name, stack, options, stat);
+      }
+      const child = await this.#openDir(at);
+      if (child === 'missing') {
+        if (options.links === 'check') return this.#checkRest(vpath, todo, stack, name);
+        throw new VfsError(
+          'not-found',
+          `${JSON.stringify(vpath)}: no such file or directory`,
+          vpath,
+        );
+      }
+      if (child === 'not-a-directory') {
+        if (!(await this.#isLink(at))) {
+          throw new VfsError('not-a-directory', `${JSON.stringify(vpath)}: not a directory`, vpath);
+        }
+        await follow(top.dir, name);
+        continue;
+      }
+      stack.push({ name, dir: child });
+    }
+  }
+
+  #result(
+    dir: DirRef,
+    name: string,
+    stack: readonly Step[],
+    options: WalkOptions,
+    stat?: Stats | null,
+  ): Resolved {
+    const names = stack.slice(1).map((s) => s.name);
+    if (name !== '.') names.push(name);
+    const resolved = { dir, name, at: `${dir.path}/${name}`, path: `/${names.join('/')}` };
+    return options.followLast ? { ...resolved, stat } : resolved;
+  }
+
+  /** The rest of a path past a missing directory, by names: it must not climb above the root. */
+  #checkRest(
+    vpath: string,
+    todo: readonly string[],
+    stack: readonly Step[],
+    missing: string,
+  ): Resolved {
+    let depth = stack.length;
+    for (const name of [...todo].reverse()) {
+      depth += name === '..' ? -1 : 1;
+      if (depth < 0) throw outsideRoot(vpath);
+    }
+    const top = (stack.at(-1) as Step).dir;
+    return this.#result(top, missing, stack, { followLast: true, links: 'check' }, null);
+  }
+
+  async #openDir(at: string): Promise<DirRef | 'missing' | 'not-a-directory'> {
+    try {
+      if (this.#byDescriptor) {
+        const fd = await this.#io.open(at, DIR_FLAGS, 0);
+        return { path: `${PROC_FD}/${fd}`, fd };
+      }
+      const stat = await this.#io.lstat(at);
+      return stat.isDirectory() ? { path: at, fd: -1 } : 'not-a-directory';
+    } catch (err) {
+      const code = errnoOf(err);
+      if (code === 'ENOENT') return 'missing';
+      if (code === 'ENOTDIR' || code === 'ELOOP') return 'not-a-directory';
+      throw err;
+    }
+  }
+
+  async #isLink(at: string): Promise<boolean> {
+    return (await this.#io.lstat(at)).isSymbolicLink();
+  }
+}
+
+/**
+ * Whether directories can be walked by descriptor here: Linux, with `/proc`
+ * mounted and `O_PATH` as this module knows it.
+ */
+export async function probeDescriptorWalk(root: string, io: FsIo): Promise<boolean> {
+  if (process.platform !== 'linux') return false;
+  let fd = -1;
+  try {
+    fd = await io.open(root, DIR_FLAGS, 0);
+    const stat = await io.lstat(`${PROC_FD}/${fd}/.`);
+    return stat.isDirectory();
+  } catch {
+    return false;
+  } finally {
+    if (fd >= 0) await io.close(fd).catch(() => {});
+  }
+}
