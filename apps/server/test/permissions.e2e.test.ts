@@ -2,7 +2,7 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hasCommand, makeTempDir } from '@sftpgo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sftpBatch } from './openssh-client.js';
+import { runWithPassword, sftpBatch, sshPasswordOptions } from './openssh-client.js';
 import {
   addUser,
   killAllServers,
@@ -24,13 +24,21 @@ describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('per-directory permi
     await mkdir(local);
     await writeFile(join(home, 'readme.txt'), 'read me');
     await writeFile(join(local, 'up.txt'), 'uploaded');
-    const started = await startLoopbackServer(tmp.path);
+    const started = await startLoopbackServer(tmp.path, { enabled_ssh_commands: ['scp'] });
     server = started.server;
     await addUser(started.api, {
       username: 'pat',
       password: 'pat-password',
       home_dir: home,
       permissions: { '/': ['list', 'download'], '/uploads': ['list', 'upload'] },
+    });
+    await mkdir(join(tmp.path, 'homes', 'mallory', 'up'), { recursive: true });
+    await writeFile(join(tmp.path, 'homes', 'mallory', 'secret.txt'), 'list only', { mode: 0o640 });
+    await addUser(started.api, {
+      username: 'mallory',
+      password: 'mallory-password',
+      home_dir: join(tmp.path, 'homes', 'mallory'),
+      permissions: { '/': ['list'], '/up': ['*'] },
     });
   });
 
@@ -67,6 +75,39 @@ describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('per-directory permi
     expect(denials.length).toBeGreaterThanOrEqual(9);
     await expect(stat(join(home, 'link'))).rejects.toThrow(/ENOENT/);
     expect(output).toMatch(/sftp> ls uploads\s+uploads\/up\.txt/);
+  });
+
+  it('checks the permissions of where a link leads, not of where it lies', async () => {
+    const mallory = join(tmp.path, 'homes', 'mallory');
+    // a link made deep in /up leads inside /up; moved up a level, the same text leads to /secret.txt
+    const batch = [
+      'mkdir up/x',
+      'ln -s ../secret.txt up/x/l',
+      'rename up/x/l up/l',
+      '-get up/l stolen.txt',
+      '-put up.txt up/l',
+      '-chmod 666 up/l',
+      '-ln -s /secret.txt up/direct',
+    ].join('\n');
+    const { output } = await sftpBatch(server.sshPort, 'mallory', 'mallory-password', batch, local);
+    expect(await readFile(join(mallory, 'secret.txt'), 'utf8')).toBe('list only');
+    expect((await stat(join(mallory, 'secret.txt'))).mode & 0o777).toBe(0o640);
+    await expect(stat(join(local, 'stolen.txt'))).rejects.toThrow(/ENOENT/);
+    expect(output.match(/Permission denied/g)?.length).toBeGreaterThanOrEqual(4);
+    await expect(stat(join(mallory, 'up/direct'))).rejects.toThrow(/ENOENT/);
+    const scp = await runWithPassword(
+      'mallory-password',
+      'scp',
+      [
+        '-O',
+        ...sshPasswordOptions(server.sshPort).map((o) => (o === '-p' ? '-P' : o)),
+        'mallory@127.0.0.1:/up/l',
+        'scp-stolen.txt',
+      ],
+      { cwd: local },
+    );
+    expect(scp.code).not.toBe(0);
+    await expect(stat(join(local, 'scp-stolen.txt'))).rejects.toThrow(/ENOENT/);
   });
 
   it('goes on serving after the refusals', async () => {

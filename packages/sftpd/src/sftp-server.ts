@@ -425,7 +425,7 @@ export class SftpServer {
     const keepAlive = setInterval(onActivity, 10_000);
     let result: SshCommandResult = { command: '', exitCode: 1, path: '' };
     try {
-      const storage = await OsFs.create(user.home_dir);
+      const storage = await OsFs.create(user.home_dir, { followLinks: false });
       result = await runSshCommand(
         commandLine,
         channel as unknown as CommandChannel,
@@ -481,16 +481,21 @@ export class SftpServer {
     let fs: Fs;
     let transfers: ReadonlySet<ActiveTransfer>;
     try {
-      ({ fs, transfers } = sessionFs(await OsFs.create(user.home_dir), user, this.#fsOptions, {
-        quotaStore: this.#provider,
-        context: {
-          username: user.username,
-          connectionId,
-          protocol: 'SFTP',
-          homeDir: user.home_dir,
+      ({ fs, transfers } = sessionFs(
+        await OsFs.create(user.home_dir, { followLinks: false }),
+        user,
+        this.#fsOptions,
+        {
+          quotaStore: this.#provider,
+          context: {
+            username: user.username,
+            connectionId,
+            protocol: 'SFTP',
+            homeDir: user.home_dir,
+          },
+          emit: this.#onEvent,
         },
-        emit: this.#onEvent,
-      }));
+      ));
     } catch (err) {
       this.#logger.log({
         level: 'error',

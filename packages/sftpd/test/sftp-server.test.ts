@@ -142,8 +142,9 @@ describe('SftpServer', () => {
     const client = await connect('dave', 'dave-pass');
     try {
       const sftp = await sftpOf(client);
+      // the link's absolute target is taken inside the home, where nothing is
       const viaLink = await call((cb) => sftp.readdir('/escape', cb)).catch((e: unknown) => e);
-      expect(viaLink).toMatchObject({ code: 3 });
+      expect(viaLink).toMatchObject({ code: 2 });
       const viaDots = await call((cb) => sftp.stat('/../outside/secret', cb)).catch(
         (e: unknown) => e,
       );

@@ -71,7 +71,8 @@ async function hashStream(input: Readable, algorithm: string): Promise<string> {
  * `md5sum`, `sha1sum`, `sha256sum`, `sha384sum`, `sha512sum` as coreutils
  * print them, computed here, so that they work on every storage: each file
  * named (relative names from `/`), or the standard input without names. A
- * file is read only where the user may list.
+ * file is read only where the user may list, links followed inside the
+ * home; `fs` must follow no link itself (see PolicyFs).
  * @returns the exit status: 0, or 1 when a file could not be read
  */
 export async function runChecksum(
@@ -95,7 +96,8 @@ export async function runChecksum(
   let status = 0;
   for (const name of names) {
     try {
-      const path = cleanVirtualPath(name);
+      // checked where the name leads, and read there: the storage follows no link
+      const path = await fs.realpath(cleanVirtualPath(name));
       if (!permissions.has('list', posix.dirname(path))) {
         throw new VfsError('permission', 'permission denied', path);
       }
