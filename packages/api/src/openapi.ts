@@ -63,7 +63,7 @@ function userInputSchema(): JsonSchema {
   properties.password = {
     ...properties.password,
     description:
-      'A plain password, stored hashed (argon2id), or a hash in a supported format, stored as is. Never returned. A password or a public key is required.',
+      'A plain password, stored hashed (argon2id), or a hash in a supported format, stored as is. A value with the prefix of a supported format that does not parse as that format is refused (400). Never returned. A password or a public key is required.',
   };
   properties.public_keys = {
     ...properties.public_keys,

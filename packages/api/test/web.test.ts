@@ -432,6 +432,19 @@ describe('web admin: users', () => {
     expect(await taken.text()).toMatch(/id="username-error">[\s\S]*alice/);
   });
 
+  it('refuses a password that starts like a hash and is not one, next to the field', async () => {
+    const client = new Client(base);
+    const res = await client.post('/web/user', {
+      ...userFields('prehashed', { password: '$2a$10$invalidhash' }),
+      _csrf: await client.token(),
+    });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toMatch(
+      /id="password-error">[\s\S]*starts with \$2a\$, the prefix of bcrypt hashes, but is not a valid bcrypt hash/,
+    );
+    expect(await provider.getUserByUsername('prehashed')).toBeUndefined();
+  });
+
   it('escapes what users typed', async () => {
     const client = new Client(base);
     const res = await client.post('/web/user', {

@@ -14,6 +14,17 @@ const BCRYPT_MIN_COST = 4;
 const BCRYPT = /^\$2[aby]\$(\d\d)\$[./A-Za-z0-9]{22}[./A-Za-z0-9]{31}$/;
 const SETTING_LENGTH = 29; // up to and including the salt
 
+/** Why `stored` cannot be verified, or undefined when it can. */
+function problemOf(stored: string): string | undefined {
+  const match = BCRYPT.exec(stored);
+  if (!match) return 'is not a valid bcrypt hash';
+  const cost = Number(match[1]);
+  if (cost < BCRYPT_MIN_COST || cost > BCRYPT_MAX_COST) {
+    return `has cost ${cost}, outside the accepted ${BCRYPT_MIN_COST}-${BCRYPT_MAX_COST}`;
+  }
+  return undefined;
+}
+
 /**
  * bcrypt, as golang.org/x/crypto/bcrypt stores it. The three minor versions
  * name the same algorithm there and in bcryptjs (neither reproduces the old
@@ -21,12 +32,11 @@ const SETTING_LENGTH = 29; // up to and including the salt
  * so that a salt whose last character carries unused bits still matches.
  */
 export const bcryptForm: PasswordForm = {
+  name: 'bcrypt',
   prefixes: ['$2a$', '$2b$', '$2y$'],
+  problem: problemOf,
   async verify(plain, stored) {
-    const match = BCRYPT.exec(stored);
-    if (!match) return false;
-    const cost = Number(match[1]);
-    if (cost < BCRYPT_MIN_COST || cost > BCRYPT_MAX_COST) return false;
+    if (problemOf(stored) !== undefined) return false;
     try {
       const computed = await hash(plain, stored.slice(0, SETTING_LENGTH));
       return equalsInConstantTime(computed.slice(SETTING_LENGTH), stored.slice(SETTING_LENGTH));

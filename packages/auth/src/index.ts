@@ -1,2 +1,8 @@
 export { type IpFilters, isAddressAllowed } from './ip-filter.js';
-export { hashPassword, isHashedPassword, verifyPassword } from './password.js';
+export {
+  hashedPasswordProblem,
+  hashPassword,
+  isHashedPassword,
+  verifyLoginPassword,
+  verifyPassword,
+} from './password.js';

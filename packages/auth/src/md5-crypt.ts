@@ -52,7 +52,10 @@ export function md5CryptHash(plain: string, magic: string, salt: string): string
 
 /** `$1$<salt>$<hash>` as in /etc/shadow, and Apache's `$apr1$<salt>$<hash>`. */
 export const md5CryptForm: PasswordForm = {
+  name: 'md5crypt',
   prefixes: ['$1$', '$apr1$'],
+  maxPasswordBytes: CRYPT_MAX_PASSWORD_BYTES,
+  problem: (stored) => (MD5_CRYPT.test(stored) ? undefined : 'is not a valid md5crypt hash'),
   async verify(plain, stored) {
     const match = MD5_CRYPT.exec(stored);
     if (!match || Buffer.byteLength(plain) > CRYPT_MAX_PASSWORD_BYTES) return false;

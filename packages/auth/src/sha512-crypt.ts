@@ -86,19 +86,33 @@ export async function sha512CryptHash(
   return encodeCryptBase64(c, ORDER);
 }
 
+/** Why `stored` cannot be verified, or undefined when it can. */
+function problemOf(stored: string): string | undefined {
+  const match = SHA512_CRYPT.exec(stored);
+  if (!match) return 'is not a valid sha512crypt hash';
+  const rounds = match[1] === undefined ? DEFAULT_ROUNDS : Number(match[1]);
+  if (rounds < MIN_ROUNDS || rounds > SHA512_CRYPT_MAX_ROUNDS) {
+    return `has ${rounds} rounds, outside the accepted ${MIN_ROUNDS}-${SHA512_CRYPT_MAX_ROUNDS}`;
+  }
+  return undefined;
+}
+
 /**
  * `$6$[rounds=<n>$]<salt>$<hash>` as in /etc/shadow. A number of rounds that
  * crypt(3) would not write (below 1000, above 999,999,999, with a leading
  * zero) never matches, nor does one above {@link SHA512_CRYPT_MAX_ROUNDS}.
  */
 export const sha512CryptForm: PasswordForm = {
+  name: 'sha512crypt',
   prefixes: ['$6$'],
+  maxPasswordBytes: CRYPT_MAX_PASSWORD_BYTES,
+  problem: problemOf,
   async verify(plain, stored) {
     const match = SHA512_CRYPT.exec(stored);
-    if (!match || Buffer.byteLength(plain) > CRYPT_MAX_PASSWORD_BYTES) return false;
+    if (!match || problemOf(stored) !== undefined) return false;
+    if (Buffer.byteLength(plain) > CRYPT_MAX_PASSWORD_BYTES) return false;
     const [, roundsField, salt = '', expected = ''] = match;
     const rounds = roundsField === undefined ? DEFAULT_ROUNDS : Number(roundsField);
-    if (rounds < MIN_ROUNDS || rounds > SHA512_CRYPT_MAX_ROUNDS) return false;
     return equalsInConstantTime(await sha512CryptHash(plain, salt, rounds), expected);
   },
 };

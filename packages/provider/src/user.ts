@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { posix } from 'node:path';
+import { hashedPasswordProblem } from '@sftpgo/auth';
 import { z } from 'zod';
 import { PERMISSIONS, type Permission } from './permissions.js';
 import { isPublicKeyLine } from './public-key-line.js';
@@ -61,7 +62,15 @@ export const UserInputSchema = z
       // a home dir is made of the username under users_base_dir
       .refine((name) => name !== '.' && name !== '..', { message: 'must not be "." or ".."' }),
     expiration_date: count.default(0),
-    password: z.string().optional(),
+    // A value that starts like a hash is stored as it is: one that cannot be
+    // checked would refuse every password, so it is refused here instead.
+    password: z
+      .string()
+      .optional()
+      .superRefine((value, ctx) => {
+        const problem = value === undefined ? undefined : hashedPasswordProblem(value);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      }),
     public_keys: z
       .array(z.string())
       .default([])

@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
 import type { UserInput } from '@sftpgo/provider';
 import { LoginError } from './login.js';
+import { spawnAuthProgram } from './spawn-auth-program.js';
 
 /** The spec's `external_auth_scope` bits; 0 means all of them. */
 export const EXTERNAL_SCOPE = { password: 1, publickey: 2, 'keyboard-interactive': 4 } as const;
@@ -22,7 +22,7 @@ export interface ExternalAuthRequest {
  * standard output with a user as JSON, or a user with an empty username to
  * refuse; it is killed after `timeoutMs`. The variables' values come from a
  * possibly hostile client: they are passed in the environment, never through
- * a shell.
+ * a shell. The program's output may echo them: no error quotes it.
  */
 export function runExternalAuth(
   program: string,
@@ -30,16 +30,18 @@ export function runExternalAuth(
   timeoutMs = 60_000,
 ): Promise<UserInput> {
   return new Promise((resolve, reject) => {
-    const child = spawn(program, [], {
-      env: {
-        ...process.env,
+    const child = spawnAuthProgram(
+      program,
+      {
         SFTPGO_AUTHD_USERNAME: request.username,
         SFTPGO_AUTHD_PASSWORD: request.password ?? '',
         SFTPGO_AUTHD_PUBLIC_KEY: request.publicKey ?? '',
         SFTPGO_AUTHD_KEYBOARD_INTERACTIVE: request.keyboardInteractive ? '1' : '',
       },
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
+      ['ignore', 'pipe', 'ignore'],
+      'external authentication',
+    );
+    const stdout = child.stdout!;
     const chunks: Buffer[] = [];
     let size = 0;
     const fail = (message: string, cause?: unknown) => {
@@ -48,7 +50,7 @@ export function runExternalAuth(
       reject(new LoginError(`external authentication: ${message}`, { cause }));
     };
     const timer = setTimeout(() => fail(`no answer in ${timeoutMs} ms`), timeoutMs);
-    child.stdout.on('data', (chunk: Buffer) => {
+    stdout.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > MAX_OUTPUT) fail('output too large');
       else chunks.push(chunk);
@@ -59,15 +61,16 @@ export function runExternalAuth(
       let user: unknown;
       try {
         user = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      } catch (err) {
-        fail('the program did not answer with JSON', err);
+      } catch {
+        // the parser's message quotes the output, which may echo the password
+        fail('the program did not answer with JSON');
         return;
       }
       const username = (user as { username?: unknown } | null)?.username;
       if (typeof username !== 'string' || username === '') {
         reject(new LoginError('external authentication refused'));
       } else if (username !== request.username) {
-        reject(new LoginError(`external authentication answered for another user (${username})`));
+        reject(new LoginError('external authentication answered for another user'));
       } else {
         resolve(user as UserInput);
       }

@@ -1,7 +1,9 @@
-import { spawn } from 'node:child_process';
+import type { ChildProcessByStdio } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
 import type { User } from '@sftpgo/provider';
 import { LoginError } from './login.js';
+import { spawnAuthProgram } from './spawn-auth-program.js';
 
 /** One round of the program's protocol: a JSON object on one line of its output. */
 interface ProgramStep {
@@ -47,14 +49,17 @@ export function keyboardInteractiveLogin(
   ask: (challenge: Challenge) => Promise<readonly string[]>,
   timeoutMs = 60_000,
 ): Promise<void> {
-  const child = spawn(program, [], {
-    env: {
-      ...process.env,
-      SFTPGO_AUTHD_USERNAME: user.username,
-      SFTPGO_AUTHD_PASSWORD: user.password,
-    },
-    stdio: ['pipe', 'pipe', 'ignore'],
-  });
+  let child: ChildProcessByStdio<Writable, Readable, null>;
+  try {
+    child = spawnAuthProgram(
+      program,
+      { SFTPGO_AUTHD_USERNAME: user.username, SFTPGO_AUTHD_PASSWORD: user.password },
+      ['pipe', 'pipe', 'ignore'],
+      'keyboard interactive program',
+    ) as ChildProcessByStdio<Writable, Readable, null>;
+  } catch (err) {
+    return Promise.reject(err);
+  }
   child.stdin.on('error', () => {}); // the program may stop reading at any time
   const lines = createInterface({ input: child.stdout });
   const exited = new Promise<never>((_, reject) => {

@@ -1,10 +1,25 @@
-import { hashPassword, isAddressAllowed, verifyPassword } from '@sftpgo/auth';
-import type { DataProvider, User, UserInput } from '@sftpgo/provider';
+import { isAddressAllowed, verifyLoginPassword } from '@sftpgo/auth';
+import { type DataProvider, ProviderError, type User, type UserInput } from '@sftpgo/provider';
 import ssh2 from 'ssh2';
 
 /** Why a login was refused, for the logs; the client is only told "denied". */
 export class LoginError extends Error {
   override readonly name = 'LoginError';
+}
+
+/**
+ * The `error` of a failed login's log line. A {@link LoginError} says why in
+ * words written for the log, and a data provider error what the database
+ * answered; any other error is named by its class and code only, since its
+ * message may quote what the client sent (Node's own errors quote the value
+ * they refuse), and no credential may reach a log.
+ */
+export function loginFailureReason(err: unknown): string {
+  if (err instanceof LoginError) return err.message;
+  if (err instanceof ProviderError) return `login failed: ${err.message}`;
+  const name = err instanceof Error ? err.name : typeof err;
+  const code = (err as { code?: unknown } | null)?.code;
+  return `login failed: unexpected ${name}${typeof code === 'string' ? ` (${code})` : ''}`;
 }
 
 /** A key the account does not list: clients try their keys in turn until one fits. */
@@ -30,12 +45,12 @@ export function checkAccount(user: User, context: LoginContext): User {
   return user;
 }
 
-let decoyHash: Promise<string> | undefined;
-
 /**
  * Checks a username and password against the provider and the account's
- * status and expiration. An unknown user costs the same hash verification
- * as a known one, so response times do not reveal which usernames exist.
+ * status and expiration. Every attempt costs one hash verification, whether
+ * the user is unknown, has no password (a key-only account), or has a stored
+ * hash that cannot be checked: answer times do not reveal which usernames
+ * exist, nor which accounts take a password.
  */
 export async function passwordLogin(
   provider: DataProvider,
@@ -44,14 +59,9 @@ export async function passwordLogin(
   context: LoginContext,
 ): Promise<User> {
   const user = await provider.getUserByUsername(username);
-  if (!user) {
-    decoyHash ??= hashPassword('decoy password for unknown users');
-    await verifyPassword(password, await decoyHash);
-    throw new LoginError(`user ${JSON.stringify(username)} does not exist`);
-  }
-  if (!(await verifyPassword(password, user.password))) {
-    throw new LoginError('invalid credentials');
-  }
+  const matches = await verifyLoginPassword(password, user?.password);
+  if (!user) throw new LoginError(`user ${JSON.stringify(username)} does not exist`);
+  if (!matches) throw new LoginError('invalid credentials');
   return checkAccount(user, context);
 }
 

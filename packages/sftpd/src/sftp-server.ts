@@ -9,7 +9,7 @@ import { Authenticator } from './authenticator.js';
 import { Defender, type DefenderOptions } from './defender.js';
 import { type ConnectionStatus, LiveConnection } from './live-connection.js';
 import { type Logger, silentLogger } from './logger.js';
-import { KeyNotAuthorizedError, LoginError } from './login.js';
+import { KeyNotAuthorizedError, LoginError, loginFailureReason } from './login.js';
 import type { QuotaTracking } from './quota-fs.js';
 import type { ActiveTransfer, LoginEvent, SessionEvent } from './session-events.js';
 import { type SessionFsOptions, sessionFs } from './session-fs.js';
@@ -341,7 +341,7 @@ export class SftpServer {
       username,
       client_ip: clientIp,
       login_type: loginType,
-      error: err instanceof LoginError ? err.message : `login failed: ${(err as Error).message}`,
+      error: loginFailureReason(err),
     });
   }
 

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { verifyPassword } from '@sftpgo/auth';
 import { type DataProvider, openSqliteProvider } from '@sftpgo/provider';
-import { type LogEntry, runExternalAuth, SftpServer } from '@sftpgo/sftpd';
+import { type LogEntry, LoginError, runExternalAuth, SftpServer } from '@sftpgo/sftpd';
 import { makeTempDir } from '@sftpgo/test-utils';
 import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -97,6 +97,52 @@ echo "{\\"username\\":\\"$SFTPGO_AUTHD_USERNAME\\",\\"home_dir\\":\\"/tmp/ext\\"
       /no answer in 300 ms/,
     );
     expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('writes no credential of a failed login to the log, not even one Node refuses', async () => {
+    const secret = 'Tr0ub4dor-SECRET-7f3a';
+    // Echoes the password back, as a broken program might: as its output, or as a username.
+    const echo = await script(
+      `case "$SFTPGO_AUTHD_USERNAME" in
+  garbage) echo "not json: $SFTPGO_AUTHD_PASSWORD" ;;
+  *) printf '{"username":"%s"}' "$SFTPGO_AUTHD_PASSWORD" ;;
+esac`,
+    );
+    const logs: LogEntry[] = [];
+    const port = await start(echo, 1, logs);
+    const failed = (username: string, password: string) =>
+      expect(login(port, { username, password })).rejects.toThrow(/authentication methods failed/);
+    await failed('nul', `x\0${secret}`);
+    await failed('garbage', secret);
+    await failed('other', secret);
+    const errors = logs.filter((e) => e.sender === 'connection_failed').map((e) => e.error);
+    expect(errors).toEqual([
+      'external authentication: a value for the program holds a NUL byte',
+      'external authentication: the program did not answer with JSON',
+      'external authentication answered for another user',
+    ]);
+    expect(JSON.stringify(logs)).not.toContain(secret);
+  });
+
+  it('keeps the password out of its errors and their causes', async () => {
+    const secret = 'S3cret-Of-The-Client';
+    const reasons: unknown[] = [];
+    for (const [program, password] of [
+      ['echo "$SFTPGO_AUTHD_PASSWORD"', secret],
+      ['echo "{$SFTPGO_AUTHD_PASSWORD"', secret],
+      ['exit 0', `\0${secret}`],
+    ] as const) {
+      await runExternalAuth(await script(program), { username: 'u', password }).catch(
+        (err: unknown) => reasons.push(err),
+      );
+    }
+    expect(reasons).toHaveLength(3);
+    for (let err = reasons.pop(); err !== undefined; err = reasons.pop()) {
+      expect(err).toBeInstanceOf(LoginError);
+      for (let e: unknown = err; e instanceof Error; e = e.cause) {
+        expect(`${e.message} ${e.stack}`).not.toContain(secret);
+      }
+    }
   });
 
   it('hands the variables over without a shell', async () => {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type DataProvider, openSqliteProvider, type User } from '@sftpgo/provider';
-import { keyboardInteractiveLogin, type LogEntry, SftpServer } from '@sftpgo/sftpd';
+import { keyboardInteractiveLogin, type LogEntry, LoginError, SftpServer } from '@sftpgo/sftpd';
 import { makeTempDir } from '@sftpgo/test-utils';
 import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -112,5 +112,16 @@ describe('keyboard-interactive login', () => {
     await expect(keyboardInteractiveLogin('/nonexistent/program', user, ask)).rejects.toThrow(
       /keyboard interactive program/,
     );
+  });
+
+  it('refuses, without quoting it, a stored value the program cannot be given', async () => {
+    const secret = 'stored-SECRET-value';
+    const broken = { ...user, password: `$1$\0${secret}` };
+    const err = await keyboardInteractiveLogin(SAMPLE, broken, ask).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LoginError);
+    expect((err as Error).message).toBe(
+      'keyboard interactive program: a value for the program holds a NUL byte',
+    );
+    expect((err as Error).cause).toBeUndefined();
   });
 });

@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { isHashedPassword } from '@sftpgo/auth';
+import { hashedPasswordProblem, isHashedPassword } from '@sftpgo/auth';
 import type { ApiUserInput } from '../client.js';
 
 /** A converted user, ready for `POST /api/v1/user`: its password is the hash it had. */
@@ -53,15 +53,6 @@ const USERNAME = /^[\w.@~-]{1,255}$/;
 /** The largest uid and gid of a user. */
 const MAX_ID = 65535;
 
-// The shapes @sftpgo/auth verifies; a hash of another shape never matches.
-const VERIFIABLE: readonly RegExp[] = [
-  /^\$6\$(?:rounds=([1-9]\d{0,9})\$)?[./0-9A-Za-z]{0,16}\$[./0-9A-Za-z]{86}$/,
-  /^\$(?:1|apr1)\$[./0-9A-Za-z]{0,8}\$[./0-9A-Za-z]{22}$/,
-  /^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/,
-  /^\$argon2id\$(?:v=\d+\$)?m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/,
-  /^\$pbkdf2-sha(?:1|256|512)\$\d+\$[^$]+\$[^$]+$/,
-];
-
 /** The crypt(3) schemes @sftpgo/auth does not verify, named for the report. */
 const UNSUPPORTED: readonly [RegExp, string][] = [
   [/^\$y\$/, 'yescrypt'],
@@ -85,16 +76,17 @@ const UNSUPPORTED: readonly [RegExp, string][] = [
 export function passwordProblem(hash: string): string | undefined {
   if (hash === '') return 'no password';
   if (hash.startsWith('!') || hash.startsWith('*')) return 'locked account';
-  if (isHashedPassword(hash) && VERIFIABLE.some((shape) => shape.test(hash))) {
+  // the server refuses, with 400, a hash that @sftpgo/auth cannot check
+  if (isHashedPassword(hash)) {
+    if (hashedPasswordProblem(hash) === undefined) return undefined;
     const rounds = /^\$6\$rounds=(\d+)\$/.exec(hash)?.[1];
     if (rounds !== undefined && (Number(rounds) < 1000 || Number(rounds) > 1_000_000)) {
       return `unsupported password hash (sha512crypt with ${rounds} rounds)`;
     }
-    return undefined;
+    return 'malformed password hash';
   }
   const scheme = UNSUPPORTED.find(([shape]) => shape.test(hash))?.[1];
-  if (scheme) return `unsupported password hash (${scheme})`;
-  return isHashedPassword(hash) ? 'malformed password hash' : 'unknown password hash format';
+  return scheme ? `unsupported password hash (${scheme})` : 'unknown password hash format';
 }
 
 /** Whether an account is one of those asked for (uid range, names). */
