@@ -20,7 +20,12 @@ export async function homeDirUsage(homeDir: string): Promise<Usage> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { size: 0, files: 0 };
     throw err;
   }
-  return scanUsage(await OsFs.create(homeDir));
+  const fs = await OsFs.create(homeDir);
+  try {
+    return await scanUsage(fs);
+  } finally {
+    await fs.close();
+  }
 }
 
 export interface QuotaScansOptions {

@@ -424,8 +424,9 @@ export class SftpServer {
     onActivity();
     const keepAlive = setInterval(onActivity, 10_000);
     let result: SshCommandResult = { command: '', exitCode: 1, path: '' };
+    let storage: OsFs | undefined;
     try {
-      const storage = await OsFs.create(user.home_dir, { followLinks: false });
+      storage = await OsFs.create(user.home_dir, { followLinks: false });
       result = await runSshCommand(
         commandLine,
         channel as unknown as CommandChannel,
@@ -433,7 +434,7 @@ export class SftpServer {
           user,
           storage,
           openPolicyFs: () => {
-            const { fs, transfers } = sessionFs(storage, user, this.#fsOptions, {
+            const { fs, transfers } = sessionFs(storage as OsFs, user, this.#fsOptions, {
               quotaStore: this.#provider,
               context,
               emit: this.#onEvent,
@@ -456,6 +457,7 @@ export class SftpServer {
       });
       if (channel.writable) channel.stderr.write('the command failed on the server\n');
     }
+    await storage?.close();
     clearInterval(keepAlive);
     this.#onEvent({
       ...context,
@@ -478,24 +480,21 @@ export class SftpServer {
     onRequest: () => void,
   ): Promise<void> {
     const connectionId = connection.id;
+    let storage: OsFs;
     let fs: Fs;
     let transfers: ReadonlySet<ActiveTransfer>;
     try {
-      ({ fs, transfers } = sessionFs(
-        await OsFs.create(user.home_dir, { followLinks: false }),
-        user,
-        this.#fsOptions,
-        {
-          quotaStore: this.#provider,
-          context: {
-            username: user.username,
-            connectionId,
-            protocol: 'SFTP',
-            homeDir: user.home_dir,
-          },
-          emit: this.#onEvent,
+      storage = await OsFs.create(user.home_dir, { followLinks: false });
+      ({ fs, transfers } = sessionFs(storage, user, this.#fsOptions, {
+        quotaStore: this.#provider,
+        context: {
+          username: user.username,
+          connectionId,
+          protocol: 'SFTP',
+          homeDir: user.home_dir,
         },
-      ));
+        emit: this.#onEvent,
+      }));
     } catch (err) {
       this.#logger.log({
         level: 'error',
@@ -523,6 +522,7 @@ export class SftpServer {
     connection.transfers.add(transfers);
     const end = await session.ended;
     connection.transfers.delete(transfers);
+    await storage.close();
     if (end.reason === 'protocol-error') {
       this.#logger.log({
         level: 'warn',

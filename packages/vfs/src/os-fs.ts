@@ -1,4 +1,4 @@
-import { constants, ftruncate as ftruncateCallback } from 'node:fs';
+import { closeSync, constants, ftruncate as ftruncateCallback } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { posix } from 'node:path';
 import { promisify } from 'node:util';
@@ -6,14 +6,7 @@ import { VfsError } from './errors.js';
 import type { DirHandle, FileHandle, FileStat, Fs, OpenFlags, SetStat, StatVfs } from './fs.js';
 import { blockingIo, type FsIo, threadPoolIo } from './fs-io.js';
 import { DIR_PAGE_SIZE, nodeCall, OsDirHandle, OsFileHandle, toFileStat } from './os-handles.js';
-import {
-  O_PATH,
-  outsideRoot,
-  probeDescriptorWalk,
-  type Resolved,
-  RootWalker,
-  type WalkOptions,
-} from './root-walk.js';
+import { O_PATH, outsideRoot, type Resolved, RootWalker, type WalkOptions } from './root-walk.js';
 import { cleanVirtualPath } from './virtual-path.js';
 
 /**
@@ -57,6 +50,15 @@ export interface OsFsOptions {
   readonly followLinks?: boolean;
 }
 
+/** Closes the root descriptor of an instance that was dropped without {@link OsFs.close}. */
+const openRoots = new FinalizationRegistry<number>((fd) => {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed
+  }
+});
+
 const FOLLOW: WalkOptions = { followLast: true, links: 'in-root' };
 const STOP: WalkOptions = { followLast: false, links: 'in-root' };
 
@@ -78,21 +80,31 @@ export class OsFs implements Fs {
   readonly #follow: WalkOptions;
   readonly #stop: WalkOptions;
 
-  private constructor(realRoot: string, io: FsIo, byDescriptor: boolean, followLinks: boolean) {
+  private constructor(realRoot: string, io: FsIo, walker: RootWalker, followLinks: boolean) {
     this.#root = realRoot;
     this.#io = io;
-    this.#walker = new RootWalker(realRoot, io, byDescriptor);
+    this.#walker = walker;
     this.#follow = followLinks ? FOLLOW : { followLast: true, links: 'refuse' };
     this.#stop = followLinks ? STOP : { followLast: false, links: 'refuse' };
+    if (walker.byDescriptor) openRoots.register(this, walker.rootDescriptor, this);
   }
 
-  /** Opens `root`, creating it (and its parents) when missing. */
+  /**
+   * Opens `root`, creating it (and its parents) when missing. The instance
+   * holds a descriptor on the root: {@link close} it when done.
+   */
   static async create(root: string, options: OsFsOptions = {}): Promise<OsFs> {
     await fsp.mkdir(root, { recursive: true });
     const io = options.blocking ? blockingIo : threadPoolIo;
     const realRoot = await fsp.realpath(root);
-    const byDescriptor = await probeDescriptorWalk(realRoot, io);
-    return new OsFs(realRoot, io, byDescriptor, options.followLinks ?? true);
+    const walker = await RootWalker.open(realRoot, io);
+    return new OsFs(realRoot, io, walker, options.followLinks ?? true);
+  }
+
+  /** Releases the descriptor held on the root; nothing may be called afterwards. */
+  async close(): Promise<void> {
+    openRoots.unregister(this);
+    await this.#walker.close();
   }
 
   /** The real path of the root on the host. */

@@ -9,7 +9,7 @@ const MAX_SYMLINKS = 40;
 /**
  * Linux's `O_PATH` (absent from Node's constants): a descriptor that names a
  * directory without reading it. The value of x86-64, arm64 and most other
- * architectures; where it differs the probe in {@link probeDescriptorWalk}
+ * architectures; where it differs the probe in {@link RootWalker.open}
  * fails and the walk goes by paths.
  */
 export const O_PATH = 0o10000000;
@@ -92,21 +92,61 @@ interface Step {
 export class RootWalker {
   readonly #root: string;
   readonly #io: FsIo;
-  readonly #byDescriptor: boolean;
+  /** The root, held open for the walker's life where directories are walked by descriptor. */
+  readonly #rootDir: DirRef;
+  /** Walks under way. */
+  #active = 0;
+  #closed = false;
 
-  /**
-   * @param root the real host path of the root (no link on it)
-   * @param byDescriptor whether `/proc/self/fd` can be walked (see {@link probeDescriptorWalk})
-   */
-  constructor(root: string, io: FsIo, byDescriptor: boolean) {
+  private constructor(root: string, io: FsIo, rootDir: DirRef) {
     this.#root = root;
     this.#io = io;
-    this.#byDescriptor = byDescriptor;
+    this.#rootDir = rootDir;
+  }
+
+  /**
+   * A walker of `root` (its real host path, no link on it), holding a
+   * descriptor on it where `/proc/self/fd` can be walked: Linux, with `/proc`
+   * mounted and `O_PATH` as this module knows it. Elsewhere it walks by host
+   * paths. {@link close} releases the descriptor.
+   */
+  static async open(root: string, io: FsIo): Promise<RootWalker> {
+    const byPath = new RootWalker(root, io, { path: root, fd: -1 });
+    if (process.platform !== 'linux') return byPath;
+    let fd: number;
+    try {
+      fd = await io.open(root, DIR_FLAGS, 0);
+    } catch {
+      return byPath;
+    }
+    const dir = { path: `${PROC_FD}/${fd}`, fd };
+    const walkable = await io.lstat(`${dir.path}/.`).then(
+      (st) => st.isDirectory(),
+      () => false,
+    );
+    if (walkable) return new RootWalker(root, io, dir);
+    await io.close(fd).catch(() => {});
+    return byPath;
   }
 
   /** Whether directories are held by descriptor (Linux) or named by path. */
   get byDescriptor(): boolean {
-    return this.#byDescriptor;
+    return this.#rootDir.fd >= 0;
+  }
+
+  /** The descriptor held on the root, or -1. */
+  get rootDescriptor(): number {
+    return this.#rootDir.fd;
+  }
+
+  /**
+   * Releases the root's descriptor once the walks under way have ended:
+   * closed earlier, its number could be given to another directory while
+   * they still use it. Later walks fail.
+   */
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#active === 0) await this.#close(this.#rootDir);
   }
 
   /**
@@ -114,28 +154,17 @@ export class RootWalker {
    * then closes the directories it opened.
    */
   async at<T>(vpath: string, options: WalkOptions, use: (r: Resolved) => Promise<T>): Promise<T> {
-    const stack: Step[] = [{ name: '', dir: await this.#openRoot(vpath) }];
+    if (this.#closed) {
+      throw new VfsError('failure', `${JSON.stringify(vpath)}: the filesystem is closed`, vpath);
+    }
+    this.#active++;
+    const stack: Step[] = [{ name: '', dir: this.#rootDir }];
     try {
       return await use(await this.#walk(vpath, namesOf(vpath).reverse(), stack, options));
     } finally {
-      await Promise.all(stack.map((step) => this.#close(step.dir)));
-    }
-  }
-
-  async #openRoot(vpath: string): Promise<DirRef> {
-    if (!this.#byDescriptor) return { path: this.#root, fd: -1 };
-    try {
-      const fd = await this.#io.open(this.#root, DIR_FLAGS, 0);
-      return { path: `${PROC_FD}/${fd}`, fd };
-    } catch (err) {
-      throw new VfsError(
-        'failure',
-        `${JSON.stringify(vpath)}: the user's root cannot be opened`,
-        vpath,
-        {
-          cause: err,
-        },
-      );
+      // the root stays open: the walk never pops it
+      await Promise.all(stack.slice(1).map((step) => this.#close(step.dir)));
+      if (--this.#active === 0 && this.#closed) await this.#close(this.#rootDir);
     }
   }
 
@@ -266,7 +295,7 @@ export class RootWalker {
 
   async #openDir(at: string): Promise<DirRef | 'missing' | 'not-a-directory'> {
     try {
-      if (this.#byDescriptor) {
+      if (this.byDescriptor) {
         const fd = await this.#io.open(at, DIR_FLAGS, 0);
         return { path: `${PROC_FD}/${fd}`, fd };
       }
@@ -282,23 +311,5 @@ export class RootWalker {
 
   async #isLink(at: string): Promise<boolean> {
     return (await this.#io.lstat(at)).isSymbolicLink();
-  }
-}
-
-/**
- * Whether directories can be walked by descriptor here: Linux, with `/proc`
- * mounted and `O_PATH` as this module knows it.
- */
-export async function probeDescriptorWalk(root: string, io: FsIo): Promise<boolean> {
-  if (process.platform !== 'linux') return false;
-  let fd = -1;
-  try {
-    fd = await io.open(root, DIR_FLAGS, 0);
-    const stat = await io.lstat(`${PROC_FD}/${fd}/.`);
-    return stat.isDirectory();
-  } catch {
-    return false;
-  } finally {
-    if (fd >= 0) await io.close(fd).catch(() => {});
   }
 }

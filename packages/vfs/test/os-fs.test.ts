@@ -75,6 +75,15 @@ describe.each([{ blocking: false }, { blocking: true }])('OsFs %o', (options) =>
     expect(Math.max(...sizes)).toBeLessThan(600);
   });
 
+  it('closes its root descriptor once the calls under way have ended', async () => {
+    await writeFile(join(home, 'f.txt'), 'x');
+    const own = await OsFs.create(home, options);
+    const pending = Promise.all(Array.from({ length: 20 }, () => own.stat('/f.txt')));
+    await own.close();
+    expect((await pending).every((st) => st.size === 1)).toBe(true);
+    expect((await errorOf(own.stat('/f.txt'))).code).toBe('failure');
+  });
+
   it('names the virtual path, never the host path, in errors', async () => {
     const err = await errorOf(fs.stat('/missing/file'));
     expect(err.code).toBe('not-found');
