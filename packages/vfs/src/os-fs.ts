@@ -145,25 +145,35 @@ export class OsFs implements Fs {
     return this.#at('lstat', path, this.#stop, async (r) => toFileStat(await this.#io.lstat(r.at)));
   }
 
+  /**
+   * Opens the last component with `O_NOFOLLOW` straight away, the usual case
+   * costing no `lstat`; only when it is a link is the path walked again,
+   * following it.
+   */
   open(path: string, flags: OpenFlags, mode = 0o666): Promise<FileHandle> {
-    return this.#at('open', path, this.#follow, async (r) => {
-      const fd = await this.#io.open(r.at, openFlagsToNumber(flags), mode & USER_MODE_BITS);
-      try {
-        const st = await this.#io.fstat(fd);
-        // a device or a FIFO is no file to transfer: reading one could block or read the host's disks
-        if (!st.isFile() && !st.isDirectory()) {
-          throw new VfsError(
-            'permission',
-            `open ${JSON.stringify(path)}: not a regular file`,
-            path,
-          );
-        }
-      } catch (err) {
-        await this.#io.close(fd).catch(() => {});
-        throw err;
+    return this.#at('open', path, this.#stop, (r) =>
+      this.#openAt(r, flags, mode, path).catch((err: unknown) => {
+        if (!isLink(err)) throw err;
+        return this.#walker.at(path, this.#follow, (target) =>
+          this.#openAt(target, flags, mode, path),
+        );
+      }),
+    );
+  }
+
+  async #openAt(r: Resolved, flags: OpenFlags, mode: number, path: string): Promise<FileHandle> {
+    const fd = await this.#io.open(r.at, openFlagsToNumber(flags), mode & USER_MODE_BITS);
+    try {
+      const st = await this.#io.fstat(fd);
+      // a device or a FIFO is no file to transfer: reading one could block or read the host's disks
+      if (!st.isFile() && !st.isDirectory()) {
+        throw new VfsError('permission', `open ${JSON.stringify(path)}: not a regular file`, path);
       }
-      return new OsFileHandle(this.#io, fd, path);
-    });
+    } catch (err) {
+      await this.#io.close(fd).catch(() => {});
+      throw err;
+    }
+    return new OsFileHandle(this.#io, fd, path);
   }
 
   opendir(path: string): Promise<DirHandle> {
