@@ -5,6 +5,7 @@ import { createApi, Htpasswd } from '@sftpgo/api';
 import { type Config, loadConfig } from '@sftpgo/config';
 import { parseScpCommand, runScp, ScpUsageError } from '@sftpgo/scp';
 import {
+  checkSystemCommandSandbox,
   type DefenderOptions,
   type Logger,
   loadHostKeys,
@@ -97,6 +98,15 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       : 'no configuration file found, using defaults',
   });
 
+  // enable_scp is the spec's older way to list scp
+  const sshCommands = config.sftpd.enable_scp
+    ? [...config.sftpd.enabled_ssh_commands, 'scp']
+    : config.sftpd.enabled_ssh_commands;
+  // git and rsync run only in their sandbox: without it, the server does not start
+  for (const warning of await checkSystemCommandSandbox(sshCommands)) {
+    logger.log({ level: 'warn', sender: 'sftpd', message: warning });
+  }
+
   const store = await openConfiguredProvider({
     config,
     configDir,
@@ -146,10 +156,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
         );
         return outcome.exitCode;
       },
-      // enable_scp is the spec's older way to list scp
-      sshCommands: config.sftpd.enable_scp
-        ? [...config.sftpd.enabled_ssh_commands, 'scp']
-        : config.sftpd.enabled_ssh_commands,
+      sshCommands,
       ...(config.sftpd.defender.enabled
         ? { defender: defenderOptions(config.sftpd.defender) }
         : {}),

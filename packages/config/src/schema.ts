@@ -147,7 +147,7 @@ const sftpd = z
       )
       .default(['md5sum', 'sha1sum', 'cd', 'pwd'])
       .describe(
-        'SSH commands that clients may run; "*" enables them all. The git commands and rsync run the programs of the system, which must be in PATH.',
+        'SSH commands that clients may run; "*" enables them all. The git commands and rsync run the programs of the system (installed under /usr) in a bubblewrap sandbox: when any of them is enabled, the server starts only where bubblewrap can create that sandbox.',
       ),
     keyboard_interactive_auth_program: absolutePathOrEmpty()
       .default('')

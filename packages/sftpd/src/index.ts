@@ -51,6 +51,8 @@ export {
   type SshCommandResult,
   type SshCommandSession,
 } from './ssh-commands/run-ssh-command.js';
+export { SandboxUnavailableError } from './ssh-commands/sandbox.js';
+export { checkSystemCommandSandbox } from './ssh-commands/sandbox-check.js';
 export { type Bandwidth, ThrottledFs } from './throttled-fs.js';
 export { TransferFs } from './transfer-fs.js';
 export {

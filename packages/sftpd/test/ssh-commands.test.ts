@@ -63,6 +63,27 @@ describe('rsync options', () => {
       prepareSystemCommand('rsync', ['--server', '--super', '-r', '.', '/d/'], fs, all, ['/']),
     ).rejects.toThrow(/option --super is not allowed/);
   });
+
+  it('keeps the receiver from making set-id programs and sticky directories', async () => {
+    const all = new DirectoryPermissions({ '/': ['*'] });
+    const up = await prepareSystemCommand(
+      'rsync',
+      ['--server', '-pre.iLsfxCIvu', '.', '/d/'],
+      fs,
+      all,
+      ['/'],
+    );
+    expect(up.args.indexOf('--chmod=ugo-st')).toBeGreaterThan(up.args.indexOf('-pre.iLsfxCIvu'));
+    expect(up.args.indexOf('--chmod=ugo-st')).toBeLessThan(up.args.indexOf('.'));
+    const down = await prepareSystemCommand(
+      'rsync',
+      ['--server', '--sender', '-pre.iLsfxCIvu', '.', '/dir'],
+      fs,
+      all,
+      ['/'],
+    );
+    expect(down.args).not.toContain('--chmod=ugo-st');
+  });
 });
 
 describe('checksums', () => {

@@ -3,9 +3,12 @@ import type { Duplex, Writable } from 'node:stream';
 import type { User } from '@sftpgo/provider';
 import { cleanVirtualPath, type Fs, type OsFs, scanUsage } from '@sftpgo/vfs';
 import { DirectoryPermissions } from '../directory-permissions.js';
+import { OwnershipFs } from '../ownership-fs.js';
 import type { QuotaStore, QuotaTracking } from '../quota-fs.js';
 import { CHECKSUM_COMMANDS, type ChecksumCommand, runChecksum } from './checksum.js';
 import { splitCommandLine } from './command-line.js';
+import { descendantsOf } from './process-tree.js';
+import { findProgram, type Sandbox, systemSandbox } from './sandbox.js';
 import {
   CommandRefusedError,
   type PreparedCommand,
@@ -168,21 +171,55 @@ async function runSystemCommand(
     if ('refused' in left) return refused(channel, program, `${program}: ${left.refused}`);
     allowed = left.bytes;
   }
-  const child = spawn(program, prepared.args, {
-    cwd: prepared.cwd,
-    env: systemCommandEnv(prepared.cwd),
-    stdio: ['pipe', 'pipe', 'pipe'],
-    // a group of its own: rsync forks its receiver, which a stop must reach too
-    detached: true,
-  });
+  // the sandbox would bind the whole system read-write over itself
+  if (prepared.home === '/') {
+    return refused(channel, program, `${program}: a home of / cannot be confined`);
+  }
+  let sandbox: Sandbox;
+  try {
+    sandbox = await systemSandbox();
+  } catch {
+    return refused(channel, program, `${program}: the sandbox of system commands is not available`);
+  }
+  const file = await findProgram(program);
+  if (!file) {
+    channel.stderr.write(`${program}: not installed on the server\n`);
+    return { command: program, exitCode: 127, path };
+  }
+  const { user } = session;
+  const child = spawn(
+    sandbox.bwrap,
+    sandbox.wrap(prepared.home, prepared.cwd, file, prepared.args),
+    {
+      cwd: prepared.home,
+      env: systemCommandEnv(prepared.home),
+      stdio: ['pipe', 'pipe', 'pipe'],
+      // out of the server's process group: a Ctrl-C on its terminal is the server's to handle
+      detached: true,
+      // the user's own account, as the files of an SFTP session get it
+      ...(OwnershipFs.applies(user) ? { uid: user.uid, gid: user.gid } : {}),
+    },
+  );
   let ended = false;
-  const stop = (signal: NodeJS.Signals): void => {
-    // once it has ended, its group id may name someone else's processes
+  // reaped at its exit: from then on its pid may be reused
+  child.once('exit', () => {
+    ended = true;
+  });
+  const stop = async (signal: NodeJS.Signals): Promise<void> => {
+    // once it has ended, its id may name someone else's process
+    if (ended || child.pid === undefined) return;
+    // the programs are in a session and a PID namespace of their own: each is
+    // signalled, so that rsync and the receiver it forks clean up on SIGTERM;
+    // bwrap itself only on SIGKILL, which takes the whole namespace with it
+    const inside = await descendantsOf(child.pid);
     if (ended) return;
-    try {
-      if (child.pid !== undefined) process.kill(-child.pid, signal);
-    } catch {
-      // the group has ended already
+    const targets = signal === 'SIGKILL' || inside.length === 0 ? [child.pid, ...inside] : inside;
+    for (const pid of targets) {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // it has ended already
+      }
     }
   };
   let received = 0;
@@ -197,12 +234,15 @@ async function runSystemCommand(
       );
       channel.unpipe(child.stdin);
       // SIGTERM first: rsync then removes its partial file, which would count against the quota
-      stop('SIGTERM');
-      setTimeout(() => stop('SIGKILL'), 5000).unref();
+      void stop('SIGTERM');
+      setTimeout(() => void stop('SIGKILL'), 5000).unref();
     }
   });
-  // a client that goes away takes its command with it
-  channel.once('close', () => stop('SIGTERM'));
+  // a client that goes away takes its command with it, even one that ignores SIGTERM
+  channel.once('close', () => {
+    void stop('SIGTERM');
+    setTimeout(() => void stop('SIGKILL'), 5000).unref();
+  });
   channel.pipe(child.stdin).on('error', () => undefined);
   child.stdout.pipe(channel, { end: false });
   child.stderr.pipe(channel.stderr, { end: false });

@@ -1,8 +1,11 @@
-import { lstat } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Permission } from '@sftpgo/provider';
 import { cleanVirtualPath, type OsFs } from '@sftpgo/vfs';
 import type { DirectoryPermissions } from '../directory-permissions.js';
+import { CommandRefusedError } from './command-refused-error.js';
+import { resolveRepository } from './git-repository.js';
+import { SANDBOX_PATH } from './sandbox.js';
+
+export { CommandRefusedError };
 
 export const SYSTEM_COMMANDS = [
   'git-receive-pack',
@@ -12,16 +15,13 @@ export const SYSTEM_COMMANDS = [
 ] as const;
 export type SystemCommand = (typeof SYSTEM_COMMANDS)[number];
 
-/** A command refused before it runs; the message is for the client's stderr. */
-export class CommandRefusedError extends Error {
-  override readonly name = 'CommandRefusedError';
-}
-
 /** A system program ready to run on the user's files. */
 export interface PreparedCommand {
   readonly program: SystemCommand;
   readonly args: readonly string[];
-  /** The user's home on the host: the working directory. */
+  /** The user's home on the host: the only user data the program sees. */
+  readonly home: string;
+  /** Where the program starts, inside the home. */
   readonly cwd: string;
   /** The virtual path the command works on. */
   readonly path: string;
@@ -140,8 +140,10 @@ const WRITE: readonly Permission[] = ['*'];
 
 /**
  * Checks a system command and translates its paths to the user's home on
- * the host. rsync gets `--safe-links` when the user may create symbolic
- * links and `--munge-links` otherwise, as the spec says.
+ * the host. A git repository is found as git would find it (`r` may be
+ * `r.git`), and git is started in it; rsync gets `--safe-links` when the
+ * user may create symbolic links and `--munge-links` otherwise, as the spec
+ * says.
  * @throws {CommandRefusedError} for an option or a path it does not allow
  */
 export async function prepareSystemCommand(
@@ -160,43 +162,36 @@ export async function prepareSystemCommand(
     }
   }
   if (paths.length !== 1) refuse(`${program}: give exactly one repository path`);
-  const path = virtualPath(paths[0] as string);
+  const name = paths[0] as string;
   const writes = program === 'git-receive-pack';
-  if (!allowedBelow(permissions, configuredDirs, path, writes ? WRITE : READ)) {
-    refuse(`${program}: permission denied on ${path}`);
-  }
-  const host = await hostPathOf(fs, paths[0] as string);
-  await checkRepository(host, program);
-  return { program, args: [...options, host], cwd: fs.root, path, writes };
-}
-
-async function exists(path: string): Promise<boolean> {
-  return lstat(path).then(
-    () => true,
-    () => false,
-  );
-}
-
-/**
- * Refuses what would make git work on files outside the home although the
- * path is inside it: a `.git` file or a repository path that is a file
- * (`gitdir: <elsewhere>`), a shared `commondir`, and alternate object stores.
- */
-async function checkRepository(host: string, program: SystemCommand): Promise<void> {
-  const info = await lstat(host).catch(() => undefined);
-  if (!info) return; // git answers that it is not a repository
-  if (!info.isDirectory()) refuse(`${program}: the repository must be a directory`);
-  let gitDir = host;
-  const dotGit = await lstat(join(host, '.git')).catch(() => undefined);
-  if (dotGit) {
-    if (!dotGit.isDirectory()) refuse(`${program}: a .git file pointing elsewhere is not allowed`);
-    gitDir = join(host, '.git');
-  }
-  for (const redirect of ['commondir', 'objects/info/alternates', 'objects/info/http-alternates']) {
-    if (await exists(join(gitDir, redirect))) {
-      refuse(`${program}: repositories with ${redirect} are not allowed`);
+  const needed = writes ? WRITE : READ;
+  const repository = await resolveRepository(fs, name, program);
+  if (!repository) {
+    // no answer on what is there for a user who may not work at that path
+    const path = virtualPath(name);
+    if (!allowedBelow(permissions, configuredDirs, path, needed)) {
+      refuse(`${program}: permission denied on ${path}`);
     }
+    refuse(`${program}: ${JSON.stringify(name)} does not appear to be a git repository`);
   }
+  // the permissions of the repository git will work on, found through suffixes and links
+  if (!allowedBelow(permissions, configuredDirs, repository.path, needed)) {
+    refuse(`${program}: permission denied on ${repository.path}`);
+  }
+  // git-upload-pack --strict takes `.` as it is; the other two search from `.`
+  // in their own order, which resolveRepository has left nothing to find
+  const gitOptions =
+    program === 'git-upload-pack'
+      ? [...options.filter((o) => !/^--(no-)?strict$/.test(o)), '--strict']
+      : options;
+  return {
+    program,
+    args: [...gitOptions, '.'],
+    home: fs.root,
+    cwd: repository.host,
+    path: repository.path,
+    writes,
+  };
 }
 
 async function prepareRsync(
@@ -228,10 +223,13 @@ async function prepareRsync(
   // and no super-user work when the server runs as root: files are not given the
   // owners, groups or devices the client asks for
   if (writes) extra.push('--no-D', '--no-super');
+  // nothing received becomes a set-id program or a set-group-id or sticky directory
+  if (!options.includes('--sender')) extra.push('--chmod=ugo-st');
   const hostPaths = await Promise.all(paths.map((p) => hostPathOf(fs, p)));
   return {
     program: 'rsync',
     args: [...options, ...extra, '.', ...hostPaths],
+    home: fs.root,
     cwd: fs.root,
     path: virtualPaths[0] ?? '/',
     writes,
@@ -239,9 +237,9 @@ async function prepareRsync(
 }
 
 /**
- * The environment of a system command: nothing of the server's but PATH,
- * and git told to ignore what a user could plant in their home or a
- * repository to run programs (hooks, fsmonitor, global config).
+ * The environment of a system command: nothing of the server's, the PATH
+ * of the sandbox, and git told to ignore what a user could plant in their
+ * home or a repository to run programs (hooks, fsmonitor, global config).
  */
 export function systemCommandEnv(home: string): NodeJS.ProcessEnv {
   const gitConfig: [string, string][] = [
@@ -250,7 +248,7 @@ export function systemCommandEnv(home: string): NodeJS.ProcessEnv {
     ['safe.directory', '*'],
   ];
   return {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    PATH: SANDBOX_PATH,
     HOME: home,
     LANG: 'C',
     GIT_CONFIG_NOSYSTEM: '1',
