@@ -65,73 +65,87 @@ export class PolicyFs extends ForwardingFs {
     this.#require(permission, posix.dirname(path), op, path);
   }
 
-  /** Where `path` leads, a final link followed. */
-  #resolve(path: string): Promise<string> {
-    return this.inner.realpath(path);
-  }
-
-  /** Where the entry `path` itself is: its directory resolved, a final link not followed. */
-  async #resolveEntry(path: string): Promise<string> {
-    if (path === '/') return path;
-    return posix.join(await this.inner.realpath(posix.dirname(path)), posix.basename(path));
+  /**
+   * Where `path` leads (a final link followed, or with `entry` the entry
+   * itself: its directory resolved), once `check` allows it there. A path
+   * that cannot be resolved is checked as it was named before its error is
+   * told, so that a refused user learns nothing of what exists there.
+   */
+  async #resolve(path: string, check: (resolved: string) => void, entry = false): Promise<string> {
+    let resolved: string;
+    try {
+      resolved =
+        !entry || path === '/'
+          ? await this.inner.realpath(path)
+          : posix.join(await this.inner.realpath(posix.dirname(path)), posix.basename(path));
+    } catch (err) {
+      check(path);
+      throw err;
+    }
+    check(resolved);
+    return resolved;
   }
 
   override async stat(path: string): Promise<FileStat> {
-    const resolved = await this.#resolve(path);
-    this.#requireIn('list', resolved, 'stat');
+    const resolved = await this.#resolve(path, (p) => this.#requireIn('list', p, 'stat'));
     return this.inner.stat(resolved);
   }
 
   override async lstat(path: string): Promise<FileStat> {
-    const resolved = await this.#resolveEntry(path);
-    this.#requireIn('list', resolved, 'lstat');
+    const resolved = await this.#resolve(path, (p) => this.#requireIn('list', p, 'lstat'), true);
     return this.inner.lstat(resolved);
   }
 
   override async open(path: string, flags: OpenFlags, mode?: number): Promise<FileHandle> {
-    const resolved = await this.#resolve(path);
-    if (flags.read) this.#requireIn('download', resolved, 'open');
-    if (flags.write || flags.append || flags.create || flags.truncate) {
-      this.#requireIn('upload', resolved, 'open');
-      const mustBeNew = flags.create && flags.exclusive;
-      if (!mustBeNew && (await exists(this.inner, resolved)))
-        this.#requireIn('overwrite', resolved, 'open');
+    const writes = flags.write || flags.append || flags.create || flags.truncate;
+    const resolved = await this.#resolve(path, (p) => {
+      if (flags.read) this.#requireIn('download', p, 'open');
+      if (writes) this.#requireIn('upload', p, 'open');
+    });
+    const mustBeNew = flags.create && flags.exclusive;
+    if (writes && !mustBeNew && (await exists(this.inner, resolved))) {
+      this.#requireIn('overwrite', resolved, 'open');
     }
     const handle = await this.inner.open(resolved, flags, mode);
     return new PolicyFileHandle(handle, (attrs) => this.#checkSetStat(resolved, attrs));
   }
 
   override async opendir(path: string): Promise<DirHandle> {
-    const resolved = await this.#resolve(path);
-    this.#require('list', resolved, 'opendir', resolved);
+    const resolved = await this.#resolve(path, (p) => this.#require('list', p, 'opendir', p));
     return this.inner.opendir(resolved);
   }
 
   override async mkdir(path: string, mode?: number): Promise<void> {
-    const resolved = await this.#resolveEntry(path);
-    this.#requireIn('create_dirs', resolved, 'mkdir');
-    return this.inner.mkdir(resolved, mode);
+    const check = (p: string) => this.#requireIn('create_dirs', p, 'mkdir');
+    return this.inner.mkdir(await this.#resolve(path, check, true), mode);
   }
 
   override async rmdir(path: string): Promise<void> {
-    const resolved = await this.#resolveEntry(path);
-    this.#requireIn('delete', resolved, 'rmdir');
-    return this.inner.rmdir(resolved);
+    const check = (p: string) => this.#requireIn('delete', p, 'rmdir');
+    return this.inner.rmdir(await this.#resolve(path, check, true));
   }
 
   override async remove(path: string): Promise<void> {
-    const resolved = await this.#resolveEntry(path);
-    this.#requireIn('delete', resolved, 'remove');
-    return this.inner.remove(resolved);
+    const check = (p: string) => this.#requireIn('delete', p, 'remove');
+    return this.inner.remove(await this.#resolve(path, check, true));
   }
 
   override async rename(from: string, to: string): Promise<void> {
-    const [source, target] = await Promise.all([this.#resolveEntry(from), this.#resolveEntry(to)]);
-    if (source === '/' || target === '/') {
-      throw new VfsError('permission', 'rename: the root directory cannot be renamed', from);
-    }
-    this.#requireIn('rename', source, 'rename');
-    this.#requireIn('rename', target, 'rename');
+    const notRoot = (p: string) => {
+      if (p === '/') {
+        throw new VfsError('permission', 'rename: the root directory cannot be renamed', from);
+      }
+    };
+    notRoot(from);
+    notRoot(to);
+    const check = (p: string) => {
+      notRoot(p);
+      this.#requireIn('rename', p, 'rename');
+    };
+    const [source, target] = await Promise.all([
+      this.#resolve(from, check, true),
+      this.#resolve(to, check, true),
+    ]);
     return this.inner.rename(source, target);
   }
 
@@ -140,10 +154,8 @@ export class PolicyFs extends ForwardingFs {
     attrs: SetStat,
     options: { followLinks: boolean },
   ): Promise<void> {
-    const resolved = options.followLinks
-      ? await this.#resolve(path)
-      : await this.#resolveEntry(path);
-    this.#checkSetStat(resolved, attrs);
+    const check = (p: string) => this.#checkSetStat(p, attrs);
+    const resolved = await this.#resolve(path, check, !options.followLinks);
     return this.inner.setstat(resolved, attrs, options);
   }
 
@@ -158,34 +170,31 @@ export class PolicyFs extends ForwardingFs {
   }
 
   override async symlink(target: string, path: string): Promise<void> {
-    const resolved = await this.#resolveEntry(path);
-    this.#requireIn('create_symlinks', resolved, 'symlink');
+    const check = (p: string) => this.#requireIn('create_symlinks', p, 'symlink');
+    const resolved = await this.#resolve(path, check, true);
     // A link into a directory is a way into it: where the target leads must
     // allow links as well.
-    const leadsTo = await this.#resolve(posix.resolve(posix.dirname(resolved), target)).catch(() =>
-      posix.resolve(posix.dirname(resolved), target),
-    );
-    this.#requireIn('create_symlinks', leadsTo, 'symlink');
+    const named = posix.resolve(posix.dirname(resolved), target);
+    await this.#resolve(named, check).catch((err: unknown) => {
+      if (!(err instanceof VfsError) || err.code === 'permission') throw err;
+    });
     return this.inner.symlink(target, resolved);
   }
 
   override async readlink(path: string): Promise<string> {
-    const resolved = await this.#resolveEntry(path);
-    this.#requireIn('list', resolved, 'readlink');
-    return this.inner.readlink(resolved);
+    const check = (p: string) => this.#requireIn('list', p, 'readlink');
+    return this.inner.readlink(await this.#resolve(path, check, true));
   }
 
   override async link(existing: string, path: string): Promise<void> {
     const [source, target] = await Promise.all([
-      this.#resolveEntry(existing),
-      this.#resolveEntry(path),
+      this.#resolve(existing, (p) => this.#requireIn('download', p, 'link'), true),
+      this.#resolve(path, (p) => this.#requireIn('create_symlinks', p, 'link'), true),
     ]);
-    this.#requireIn('create_symlinks', target, 'link');
-    this.#requireIn('download', source, 'link');
     return this.inner.link(source, target);
   }
 
   override async statvfs(path: string): Promise<StatVfs> {
-    return this.inner.statvfs(await this.#resolve(path));
+    return this.inner.statvfs(await this.#resolve(path, () => {}));
   }
 }
