@@ -148,7 +148,10 @@ describe.runIf(
       join(outside, 'keep.txt'),
       join(bob, 'private.git', 'HEAD'),
       join(tmp.path, 'sftpgo.json'),
+      // the rest of the user's own home: git is given the repository alone
+      join(home, 'beside-the-repository.txt'),
     ];
+    await writeFile(join(home, 'beside-the-repository.txt'), 'not for git\n');
     await writeFile(
       join(repo, 'probe.sh'),
       [
@@ -208,9 +211,10 @@ describe.runIf(
       etc.filter((f) => existsSync(`/etc/${f}`)),
     );
     expect(report).not.toMatch(/^read /m);
-    expect(report.match(/^no /gm)).toHaveLength(5);
-    // and wrote in the home, and nowhere else
-    expect(await exists(join(mallory, 'written-inside'))).toBe(true);
+    expect(report.match(/^no /gm)).toHaveLength(6);
+    // and wrote in the repository, and nowhere else
+    expect(await exists(join(mallory, 'probe.git', 'written-inside'))).toBe(true);
+    expect(await exists(join(mallory, 'written-inside'))).toBe(false);
     for (const path of [join(tmp.path, 'p'), join(outside, 'written'), join(bob, 'written')]) {
       expect(await exists(path), path).toBe(false);
     }
@@ -232,7 +236,7 @@ describe.runIf(
       expect(report).toContain(`id=${MAPPED_ID}:${MAPPED_ID}`);
       expect(report).toContain('CapEff:\t0000000000000000');
       expect(report).not.toMatch(/^read /m);
-      const written = await stat(join(home, 'written-inside'));
+      const written = await stat(join(home, 'probe.git', 'written-inside'));
       expect([written.uid, written.gid]).toEqual([MAPPED_ID, MAPPED_ID]);
       // what rsync writes belongs to that account too
       await mkdir(join(tmp.path, 'mapped-up'));

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { hasCommand, makeTempDir } from '@sftpgo/test-utils';
@@ -106,4 +106,52 @@ describe('checksums', () => {
     },
     5000,
   );
+});
+
+describe('what git and rsync are given to see', () => {
+  const split = { '/': ['list'], '/up': ['*'] } as const;
+  const perms = new DirectoryPermissions(split);
+
+  beforeEach(async () => {
+    await mkdir(join(home, 'up', 'in'), { recursive: true });
+    await writeFile(join(home, 'secret.txt'), 'list only');
+  });
+
+  it('checks rsync where a path leads, not where the link lies', async () => {
+    await symlink('/', join(home, 'up', 'root'));
+    const args = ['--server', '-logDtpre.iLsfxCIvu', '.', '/up/root/'];
+    await expect(
+      prepareSystemCommand('rsync', args, fs, perms, Object.keys(split)),
+    ).rejects.toThrow(/permission denied on \//);
+  });
+
+  it('shows rsync the directories it may not use empty, but for those it works in', async () => {
+    await mkdir(join(home, 'ro', 'up'), { recursive: true });
+    const nested = { '/': ['*'], '/ro': ['list'], '/ro/up': ['*'], '/gone': ['list'] } as const;
+    const args = ['--server', '-logDtpre.iLsfxCIvu', '.', '/ro/up/'];
+    const up = await prepareSystemCommand(
+      'rsync',
+      args,
+      fs,
+      new DirectoryPermissions(nested),
+      Object.keys(nested),
+    );
+    expect(up.home).toBe(fs.root);
+    // /gone does not exist: nothing to hide, and no mount point made in the home
+    expect(up.hidden).toEqual([join(fs.root, 'ro')]);
+    expect(up.shown).toEqual([join(fs.root, 'ro/up')]);
+    expect(up.args.at(-1)).toBe(`${join(fs.root, 'ro/up')}/`);
+  });
+
+  it('binds only the repository for git', async () => {
+    execFileSync('git', ['init', '-q', '--bare', join(home, 'up', 'r.git')]);
+    const clone = await prepareSystemCommand(
+      'git-upload-pack',
+      ['/up/r'],
+      fs,
+      perms,
+      Object.keys(split),
+    );
+    expect(clone.home).toBe(join(fs.root, 'up/r.git'));
+  });
 });

@@ -189,7 +189,7 @@ async function runSystemCommand(
   const { user } = session;
   const child = spawn(
     sandbox.bwrap,
-    sandbox.wrap(prepared.home, prepared.cwd, file, prepared.args),
+    sandbox.wrap(prepared.home, prepared.cwd, file, prepared.args, prepared),
     {
       cwd: prepared.home,
       env: systemCommandEnv(prepared.home),

@@ -162,12 +162,29 @@ export class Sandbox {
   }
 
   /**
-   * bwrap's arguments that run `program args` in the sandbox, with `home`
+   * bwrap's arguments that run `program args` in the sandbox, with the
+   * directories `views.hidden` (inside `home`) shown empty and read-only but
+   * for the directories `views.shown` inside them, and `home`
    * bound read-write at its own path and `cwd` (inside it) as the working
    * directory.
    */
-  wrap(home: string, cwd: string, program: string, args: readonly string[]): string[] {
-    return [...this.#system, '--bind', home, home, '--chdir', cwd, '--', program, ...args];
+  wrap(
+    home: string,
+    cwd: string,
+    program: string,
+    args: readonly string[],
+    views: { readonly hidden?: readonly string[]; readonly shown?: readonly string[] } = {},
+  ): string[] {
+    // an empty, read-only directory over each hidden one, then the shown ones bound back
+    const covers = (views.hidden ?? []).flatMap((dir) => ['--tmpfs', dir, '--remount-ro', dir]);
+    const shown = (views.shown ?? []).flatMap((dir) => ['--bind', dir, dir]);
+    return [
+      ...this.#system,
+      ...['--bind', home, home],
+      ...covers,
+      ...shown,
+      ...['--chdir', cwd, '--', program, ...args],
+    ];
   }
 }
 

@@ -1,5 +1,6 @@
+import { posix } from 'node:path';
 import type { Permission } from '@sftpgo/provider';
-import { cleanVirtualPath, type OsFs } from '@sftpgo/vfs';
+import { cleanVirtualPath, isDirectory, type OsFs } from '@sftpgo/vfs';
 import type { DirectoryPermissions } from '../directory-permissions.js';
 import { CommandRefusedError } from './command-refused-error.js';
 import { resolveRepository } from './git-repository.js';
@@ -19,10 +20,17 @@ export type SystemCommand = (typeof SYSTEM_COMMANDS)[number];
 export interface PreparedCommand {
   readonly program: SystemCommand;
   readonly args: readonly string[];
-  /** The user's home on the host: the only user data the program sees. */
+  /**
+   * The directory of the home bound into the sandbox: the only user data
+   * the program sees. The home, or for git the repository alone.
+   */
   readonly home: string;
   /** Where the program starts, inside the home. */
   readonly cwd: string;
+  /** Directories inside `home` shown to the program empty and read-only... */
+  readonly hidden?: readonly string[];
+  /** ...but for these directories inside them, which it works in. */
+  readonly shown?: readonly string[];
   /** The virtual path the command works on. */
   readonly path: string;
   /** Whether it may change files: quota applies. */
@@ -109,15 +117,42 @@ function virtualPath(arg: string): string {
   return cleanVirtualPath(name);
 }
 
-/**
- * The host path of `arg`, confined to the home through every link; a
- * trailing slash, which rsync reads as "the contents of", is kept.
- */
-async function hostPathOf(fs: OsFs, arg: string): Promise<string> {
-  const host = await fs
-    .hostPath(virtualPath(arg))
+/** Where `arg` leads in the home, its links followed inside it. */
+async function resolvedPath(fs: OsFs, arg: string): Promise<string> {
+  return fs
+    .realpath(virtualPath(arg))
     .catch(() => refuse(`${JSON.stringify(arg)}: no such path in your home`));
+}
+
+/** The host path of a resolved virtual path; a trailing slash of `arg` (rsync's "the contents of") kept. */
+function hostPathOf(fs: OsFs, resolved: string, arg: string): string {
+  const host = resolved === '/' ? fs.root : `${fs.root}${resolved}`;
   return arg.endsWith('/') && !host.endsWith('/') ? `${host}/` : host;
+}
+
+/**
+ * The host paths of the configured directories where `needed` is not all
+ * granted, as they are on the disk (real directories, reached through no
+ * link: a configured name that is a link holds nothing of its own).
+ */
+async function hiddenDirectories(
+  fs: OsFs,
+  permissions: DirectoryPermissions,
+  configured: readonly string[],
+  needed: readonly Permission[],
+): Promise<string[]> {
+  const restricted = configured.filter(
+    (dir) => dir !== '/' && !needed.every((p) => permissions.has(p, dir)),
+  );
+  const hidden = await Promise.all(
+    restricted.map(async (dir) => {
+      const path = cleanVirtualPath(dir);
+      const real = await fs.realpath(path).catch(() => undefined);
+      const stat = real === path ? await fs.stat(path).catch(() => undefined) : undefined;
+      return stat && isDirectory(stat) ? hostPathOf(fs, path, '') : undefined;
+    }),
+  );
+  return hidden.filter((dir): dir is string => dir !== undefined);
 }
 
 /**
@@ -187,7 +222,8 @@ export async function prepareSystemCommand(
   return {
     program,
     args: [...gitOptions, '.'],
-    home: fs.root,
+    // the repository alone: a link in it leads nowhere else in the home
+    home: repository.host,
     cwd: repository.host,
     path: repository.path,
     writes,
@@ -208,13 +244,26 @@ async function prepareRsync(
   // a sender told to remove what it sent deletes files: it needs every permission too
   const writes = !options.includes('--sender') || options.includes('--remove-source-files');
   const paths = args.slice(dot + 1);
-  const virtualPaths = paths.map(virtualPath);
-  for (const path of virtualPaths) {
-    if (!allowedBelow(permissions, configuredDirs, path, writes ? WRITE : READ)) {
+  const needed = writes ? WRITE : READ;
+  // checked where each path leads, and rsync given that place: it follows no link of ours
+  const resolved = await Promise.all(paths.map((p) => resolvedPath(fs, p)));
+  for (const path of resolved) {
+    if (!allowedBelow(permissions, configuredDirs, path, needed)) {
       refuse(`rsync: permission denied on ${path}`);
     }
   }
-  const mayLink = virtualPaths.every((p) => permissions.has('create_symlinks', p));
+  // the directories below whose permissions do not grant it all are shown to rsync empty,
+  // so that no link it meets leads into them
+  const hidden = await hiddenDirectories(fs, permissions, configuredDirs, needed);
+  // the directories rsync works in, bound back where a hidden directory holds them
+  const workDirs = await Promise.all(
+    resolved.map(async (path) => {
+      const stat = await fs.stat(path).catch(() => undefined);
+      return hostPathOf(fs, stat && isDirectory(stat) ? path : posix.dirname(path), '');
+    }),
+  );
+  const shown = workDirs.filter((dir) => hidden.some((h) => dir === h || dir.startsWith(`${h}/`)));
+  const mayLink = resolved.every((p) => permissions.has('create_symlinks', p));
   const linkOption = mayLink ? '--safe-links' : '--munge-links';
   const extra = options.includes(linkOption) ? [] : [linkOption];
   // no device nodes, FIFOs or sockets made in the home: a device would expose the host's
@@ -225,13 +274,15 @@ async function prepareRsync(
   if (writes) extra.push('--no-D', '--no-super');
   // nothing received becomes a set-id program or a set-group-id or sticky directory
   if (!options.includes('--sender')) extra.push('--chmod=ugo-st');
-  const hostPaths = await Promise.all(paths.map((p) => hostPathOf(fs, p)));
+  const hostPaths = resolved.map((path, i) => hostPathOf(fs, path, paths[i] as string));
   return {
     program: 'rsync',
     args: [...options, ...extra, '.', ...hostPaths],
     home: fs.root,
     cwd: fs.root,
-    path: virtualPaths[0] ?? '/',
+    hidden,
+    shown,
+    path: resolved[0] ?? '/',
     writes,
   };
 }
