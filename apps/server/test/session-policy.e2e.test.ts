@@ -91,6 +91,46 @@ describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('session policy with
     expect(after.output).toContain('door');
   });
 
+  it('refuses a link that the links already there would lead out of the home', async () => {
+    const { output } = await run(
+      'walled',
+      [
+        'mkdir a',
+        'mkdir a/b',
+        'mkdir a/b/c',
+        'ln -s / a/b/c/sub',
+        // by its names a/b/outside; through sub, above the home
+        '-ln -s a/b/c/sub/../../outside esc',
+        'ln -s a/b/c/sub/a fine',
+      ].join('\n'),
+    );
+    expect(output).toMatch(
+      /ln -s a\/b\/c\/sub\/\.\.\/\.\.\/outside esc\s+remote symlink .*Permission denied/,
+    );
+    await expect(stat(join(homeOf('walled'), 'esc'))).rejects.toThrow(/ENOENT/);
+    // the link to / lands on the home, for the server and for any program
+    expect((await stat(join(homeOf('walled'), 'fine'))).isDirectory()).toBe(true);
+  });
+
+  it('never sets a set-id or sticky bit', async () => {
+    await writeFile(join(local, 'tool'), '#!/bin/sh\nid\n', { mode: 0o4755 });
+    const { code } = await run(
+      'walled',
+      [
+        'put -p tool tool',
+        'put tool plain',
+        'chmod 4755 plain',
+        'mkdir shared',
+        'chmod 3777 shared',
+      ].join('\n'),
+    );
+    expect(code).toBe(0);
+    const home = homeOf('walled');
+    expect((await stat(join(home, 'tool'))).mode & 0o7777).toBe(0o755);
+    expect((await stat(join(home, 'plain'))).mode & 0o7777).toBe(0o755);
+    expect((await stat(join(home, 'shared'))).mode & 0o7777).toBe(0o777);
+  });
+
   it('refuses a second session past max_sessions, and serves once the first ends', async () => {
     const first = spawn(
       'sshpass',
