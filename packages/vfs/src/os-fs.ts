@@ -130,6 +130,22 @@ export class OsFs implements Fs {
     return resolved === '/' ? this.#root : `${this.#root}${resolved}`;
   }
 
+  /**
+   * A descriptor (`O_PATH`) of the directory `path`, resolved as every path
+   * is: for a program that must be given exactly this directory, such as a
+   * sandbox that binds it by descriptor rather than by a path that could be
+   * swapped in between. The caller closes it.
+   * @throws {VfsError} `unsupported` where paths are not walked by descriptor
+   */
+  openDirectory(path: string): Promise<number> {
+    return this.#at('opendir', path, this.#follow, async (r) => {
+      if (!this.#walker.byDescriptor) {
+        throw new VfsError('unsupported', 'directories are not held by descriptor here', path);
+      }
+      return this.#io.open(r.at, O_PATH | constants.O_DIRECTORY | constants.O_NOFOLLOW, 0);
+    });
+  }
+
   realpath(path: string): Promise<string> {
     return this.#at('realpath', path, FOLLOW, async (r) => r.path);
   }

@@ -1,5 +1,6 @@
-import { spawn } from 'node:child_process';
-import type { Duplex, Writable } from 'node:stream';
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import { closeSync } from 'node:fs';
+import type { Duplex, Readable, Writable } from 'node:stream';
 import type { User } from '@sftpgo/provider';
 import { cleanVirtualPath, type Fs, type OsFs, scanUsage } from '@sftpgo/vfs';
 import { DirectoryPermissions } from '../directory-permissions.js';
@@ -187,19 +188,36 @@ async function runSystemCommand(
     return { command: program, exitCode: 127, path };
   }
   const { user } = session;
-  const child = spawn(
-    sandbox.bwrap,
-    sandbox.wrap(prepared.home, prepared.cwd, file, prepared.args, prepared),
-    {
-      cwd: prepared.home,
+  // the directories checked, held open and given to bwrap by descriptor (3, 4, ...)
+  const bound = [prepared.bound, ...(prepared.shown ?? [])];
+  const descriptors: number[] = [];
+  let child: ChildProcessByStdio<Writable, Readable, Readable>;
+  try {
+    for (const dir of bound) descriptors.push(await session.storage.openDirectory(dir));
+    const hostOf = (dir: string) =>
+      dir === '/' ? session.storage.root : session.storage.root + dir;
+    const view = {
+      home: { fd: 3, dest: prepared.home },
+      hidden: prepared.hidden,
+      shown: (prepared.shown ?? []).map((dir, i) => ({ fd: 4 + i, dest: hostOf(dir) })),
+      cwd: prepared.cwd,
+    };
+    child = spawn(sandbox.bwrap, sandbox.wrap(view, file, prepared.args), {
+      // nowhere a user could change: bwrap itself runs outside the sandbox
+      cwd: '/',
       env: systemCommandEnv(prepared.home),
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe', ...descriptors],
       // out of the server's process group: a Ctrl-C on its terminal is the server's to handle
       detached: true,
       // the user's own account, as the files of an SFTP session get it
       ...(OwnershipFs.applies(user) ? { uid: user.uid, gid: user.gid } : {}),
-    },
-  );
+    }) as ChildProcessByStdio<Writable, Readable, Readable>;
+  } catch (err) {
+    return refused(channel, program, `${program}: ${(err as Error).message}`);
+  } finally {
+    // the child has its copies from the moment spawn returns
+    for (const fd of descriptors) closeSync(fd);
+  }
   let ended = false;
   // reaped at its exit: from then on its pid may be reused
   child.once('exit', () => {

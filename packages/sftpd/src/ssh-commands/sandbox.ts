@@ -109,6 +109,24 @@ function run(
   });
 }
 
+/** A directory bound into the sandbox: a descriptor of the program's, and where it appears. */
+export interface BoundDirectory {
+  readonly fd: number;
+  readonly dest: string;
+}
+
+/** What of the user's home a program sees in the sandbox. */
+export interface SandboxView {
+  /** The directory bound read-write: the only user data there is. */
+  readonly home: BoundDirectory;
+  /** Directories inside it shown empty and read-only... */
+  readonly hidden?: readonly string[];
+  /** ...but for these directories inside them, bound back. */
+  readonly shown?: readonly BoundDirectory[];
+  /** Where the program starts. */
+  readonly cwd: string;
+}
+
 /**
  * The kernel sandbox in which git and rsync run: bubblewrap, with new
  * namespaces of every kind (no network), the system read-only, a private
@@ -117,7 +135,10 @@ function run(
  *
  * @example
  * const sandbox = await Sandbox.probe();
- * spawn(sandbox.bwrap, sandbox.wrap(home, home, '/usr/bin/rsync', ['--server', ...]));
+ * const view = { home: { fd: 3, dest: home }, cwd: home };
+ * spawn(sandbox.bwrap, sandbox.wrap(view, '/usr/bin/rsync', ['--server', ...]), {
+ *   stdio: ['pipe', 'pipe', 'pipe', homeDescriptor],
+ * });
  */
 export class Sandbox {
   /** The bubblewrap program, as an absolute path. */
@@ -162,28 +183,20 @@ export class Sandbox {
   }
 
   /**
-   * bwrap's arguments that run `program args` in the sandbox, with the
-   * directories `views.hidden` (inside `home`) shown empty and read-only but
-   * for the directories `views.shown` inside them, and `home`
-   * bound read-write at its own path and `cwd` (inside it) as the working
-   * directory.
+   * bwrap's arguments that run `program args` in `view`. Directories of the
+   * home are bound by descriptor, never by path: a path would be looked up
+   * again when bwrap mounts it, after a user could have swapped a link in.
    */
-  wrap(
-    home: string,
-    cwd: string,
-    program: string,
-    args: readonly string[],
-    views: { readonly hidden?: readonly string[]; readonly shown?: readonly string[] } = {},
-  ): string[] {
-    // an empty, read-only directory over each hidden one, then the shown ones bound back
-    const covers = (views.hidden ?? []).flatMap((dir) => ['--tmpfs', dir, '--remount-ro', dir]);
-    const shown = (views.shown ?? []).flatMap((dir) => ['--bind', dir, dir]);
+  wrap(view: SandboxView, program: string, args: readonly string[]): string[] {
+    const { home, hidden = [], shown = [] } = view;
     return [
       ...this.#system,
-      ...['--bind', home, home],
-      ...covers,
-      ...shown,
-      ...['--chdir', cwd, '--', program, ...args],
+      ...['--bind-fd', String(home.fd), home.dest],
+      // an empty directory over each hidden one, the shown ones bound back inside, then read-only
+      ...hidden.flatMap((dir) => ['--tmpfs', dir]),
+      ...shown.flatMap((dir) => ['--bind-fd', String(dir.fd), dir.dest]),
+      ...hidden.flatMap((dir) => ['--remount-ro', dir]),
+      ...['--chdir', view.cwd, '--', program, ...args],
     ];
   }
 }

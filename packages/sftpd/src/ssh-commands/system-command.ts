@@ -21,15 +21,18 @@ export interface PreparedCommand {
   readonly program: SystemCommand;
   readonly args: readonly string[];
   /**
-   * The directory of the home bound into the sandbox: the only user data
-   * the program sees. The home, or for git the repository alone.
+   * The directory of the home bound into the sandbox, as a virtual path:
+   * the only user data the program sees. The home, or for git the
+   * repository alone.
    */
+  readonly bound: string;
+  /** Its path on the host, where the program sees it too. */
   readonly home: string;
   /** Where the program starts, inside the home. */
   readonly cwd: string;
-  /** Directories inside `home` shown to the program empty and read-only... */
+  /** Directories inside `home` (host paths) shown to the program empty and read-only... */
   readonly hidden?: readonly string[];
-  /** ...but for these directories inside them, which it works in. */
+  /** ...but for these directories inside them (virtual paths), which it works in. */
   readonly shown?: readonly string[];
   /** The virtual path the command works on. */
   readonly path: string;
@@ -223,6 +226,7 @@ export async function prepareSystemCommand(
     program,
     args: [...gitOptions, '.'],
     // the repository alone: a link in it leads nowhere else in the home
+    bound: repository.path,
     home: repository.host,
     cwd: repository.host,
     path: repository.path,
@@ -259,10 +263,13 @@ async function prepareRsync(
   const workDirs = await Promise.all(
     resolved.map(async (path) => {
       const stat = await fs.stat(path).catch(() => undefined);
-      return hostPathOf(fs, stat && isDirectory(stat) ? path : posix.dirname(path), '');
+      return stat && isDirectory(stat) ? path : posix.dirname(path);
     }),
   );
-  const shown = workDirs.filter((dir) => hidden.some((h) => dir === h || dir.startsWith(`${h}/`)));
+  const shown = workDirs.filter((dir) => {
+    const host = hostPathOf(fs, dir, '');
+    return hidden.some((h) => host === h || host.startsWith(`${h}/`));
+  });
   const mayLink = resolved.every((p) => permissions.has('create_symlinks', p));
   const linkOption = mayLink ? '--safe-links' : '--munge-links';
   const extra = options.includes(linkOption) ? [] : [linkOption];
@@ -278,6 +285,7 @@ async function prepareRsync(
   return {
     program: 'rsync',
     args: [...options, ...extra, '.', ...hostPaths],
+    bound: '/',
     home: fs.root,
     cwd: fs.root,
     hidden,
