@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import {
   appendFile,
   chmod,
@@ -14,6 +14,7 @@ import {
 import { join } from 'node:path';
 import { hasCommand, makeTempDir } from '@sftpgo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commitOneFile } from './git-work.js';
 import { runWithPassword, sshPasswordOptions } from './openssh-client.js';
 import {
   addUser,
@@ -55,22 +56,6 @@ describe.runIf(
   const url = (user: string, path: string) => `ssh://${user}@127.0.0.1:${server.sshPort}/${path}`;
   const rsync = (args: string[], cwd: string, user = 'mallory') =>
     runWithPassword(`pw-${user}`, 'rsync', ['-e', `ssh ${ssh.join(' ')}`, ...args], { cwd });
-  const commit = (work: string, file: string, text: string) => {
-    execFileSync('git', ['init', '-q', '-b', 'main', work]);
-    writeFileSync(join(work, file), text);
-    execFileSync('git', ['-C', work, 'add', file]);
-    execFileSync('git', [
-      '-C',
-      work,
-      '-c',
-      'user.name=t',
-      '-c',
-      'user.email=t@t',
-      'commit',
-      '-qm',
-      'c',
-    ]);
-  };
 
   beforeAll(async () => {
     tmp = await makeTempDir();
@@ -85,7 +70,7 @@ describe.runIf(
     await mkdir(outside);
     await writeFile(join(outside, 'keep.txt'), 'outside the home\n');
     // bob's private repository, next to mallory's home
-    commit(join(tmp.path, 'bob-work'), 'bob-secret.txt', 'bob only\n');
+    commitOneFile(join(tmp.path, 'bob-work'), 'bob-secret.txt', 'bob only\n');
     execFileSync('git', [
       'clone',
       '-q',
@@ -135,7 +120,7 @@ describe.runIf(
    */
   async function plantArchiveProbe(home: string): Promise<string> {
     const work = join(tmp.path, `work-${++probes}`);
-    commit(work, 'README', 'archived\n');
+    commitOneFile(work, 'README', 'archived\n');
     const repo = join(home, 'probe.git');
     execFileSync('git', ['clone', '-q', '--bare', work, repo]);
     await appendFile(
@@ -250,7 +235,7 @@ describe.runIf(
 
   it('finds the repository git would use without .git, and refuses its alternates', async () => {
     const work = join(tmp.path, 'push-work');
-    commit(work, 'pushed.txt', 'pushed\n');
+    commitOneFile(work, 'pushed.txt', 'pushed\n');
     const repo = join(mallory, 'r4.git');
     execFileSync('git', ['init', '-q', '--bare', repo]);
     await writeFile(

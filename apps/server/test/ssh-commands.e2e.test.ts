@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { eventually, hasCommand, makeTempDir } from '@sftpgo/test-utils';
 import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commitOneFile } from './git-work.js';
 import { runWithPassword, sshPasswordOptions } from './openssh-client.js';
 import {
   addUser,
@@ -158,20 +159,7 @@ describe.runIf(hasCommand('ssh') && hasCommand('sshpass'))('SSH commands', () =>
         cwd,
         env: { GIT_SSH_COMMAND: `ssh ${ssh.join(' ')}` },
       });
-    execFileSync('git', ['init', '-q', '-b', 'main', work]);
-    await writeFile(join(work, 'README'), 'pushed over SSH\n');
-    execFileSync('git', ['-C', work, 'add', 'README']);
-    execFileSync('git', [
-      '-C',
-      work,
-      '-c',
-      'user.name=t',
-      '-c',
-      'user.email=t@t',
-      'commit',
-      '-qm',
-      'first',
-    ]);
+    commitOneFile(work, 'README', 'pushed over SSH\n');
     const url = `ssh://carol@127.0.0.1:${server.sshPort}/repo.git`;
     const push = await git(['push', '-q', url, 'main'], work);
     expect(push.code, push.stderr).toBe(0);
