@@ -87,9 +87,11 @@ export type SftpSessionEnd =
 /**
  * Serves SFTP version 3 on a Duplex stream (an SSH channel, a socket) or a
  * pair of streams (stdin and stdout),
- * calling `handler` for every request. Requests are served concurrently and
- * answered as they complete; reading stops while too many are in flight or
- * while the stream's writable side is full.
+ * calling `handler` for every request. Replies leave in the order of the
+ * requests, as OpenSSH's server sends them; every request but READ and
+ * WRITE starts once all those before it are served, and READ and WRITE run
+ * concurrently, after the other requests sent before them. Reading stops
+ * while too many are in flight or while the stream's writable side is full.
  *
  * @example
  * channel.on('ready', () => {
@@ -109,6 +111,13 @@ export class SftpSession {
   readonly #draftSymlinkOrder: boolean;
   readonly #handles: HandleTable;
   readonly #inFlight = new Set<Promise<void>>();
+  /** The replies owed, in the order of their requests; each is sent once all before it are. */
+  readonly #replies: ReplySlot[] = [];
+  /**
+   * The last request served in order (all but READ and WRITE) while it runs:
+   * reads and writes received after it wait for it.
+   */
+  #barrier: Promise<void> | undefined;
   readonly #pool: BufferPool;
   readonly #outputCopies: boolean;
   readonly #onRequest: () => void;
@@ -238,17 +247,47 @@ export class SftpSession {
     }
     const reader = new PacketReader(packet, 1);
     const id = reader.uint32();
-    const work = this.#serve(type, id, reader)
+    const slot: ReplySlot = { reply: undefined };
+    this.#replies.push(slot);
+    const ordered = type !== SSH_FXP_READ && type !== SSH_FXP_WRITE;
+    const wait = ordered ? this.#everyEarlier() : this.#barrier;
+    const served = wait
+      ? wait.then(() => this.#serve(type, id, reader))
+      : this.#serve(type, id, reader);
+    const work = served
       .then(
-        (reply) => this.#send(fitReply(id, reply)),
-        (err) => this.#send(this.#errorReply(id, err)),
+        (reply) => fitReply(id, reply),
+        (err) => this.#errorReply(id, err),
       )
+      .then((reply) => {
+        slot.reply = reply;
+        this.#sendInOrder();
+      })
       .finally(() => {
         this.#pool.give(packet);
         this.#inFlight.delete(work);
+        if (this.#barrier === work) this.#barrier = undefined;
         this.#parse();
       });
     this.#inFlight.add(work);
+    if (ordered) this.#barrier = work;
+  }
+
+  /** Settles once every request received so far has been served; none when there is none. */
+  #everyEarlier(): Promise<unknown> | undefined {
+    if (this.#inFlight.size === 0) return undefined;
+    return Promise.allSettled(this.#inFlight);
+  }
+
+  /** Sends the replies that are ready, in the order of their requests. */
+  #sendInOrder(): void {
+    const replies = this.#replies;
+    let sent = 0;
+    while (sent < replies.length && (replies[sent] as ReplySlot).reply) {
+      this.#send((replies[sent] as ReplySlot).reply as Buffer);
+      sent++;
+    }
+    if (sent > 0) replies.splice(0, sent);
   }
 
   #errorReply(id: number, err: unknown): Buffer {
@@ -413,6 +452,11 @@ export class SftpSession {
     await this.#handles.closeAll();
     this.#resolveEnded(end);
   }
+}
+
+/** A reply owed to the client, filled in when its request has been served. */
+interface ReplySlot {
+  reply: Buffer | undefined;
 }
 
 /** A reply too large for a client to accept becomes a failure status. */
