@@ -119,7 +119,7 @@ describe('SftpSession order', () => {
               .finish(),
           );
           const handle = await client.handle();
-          requests.forEach((r, i) => client.send(request(r.kind, i + 1, handle)));
+          for (const [i, r] of requests.entries()) client.send(request(r.kind, i + 1, handle));
           const replyIds: number[] = [];
           for (const _ of requests) {
             replyIds.push(new PacketReader(await client.next(), 1).uint32());
