@@ -9,6 +9,16 @@ type LoginMethod = (typeof LOGIN_METHODS)[number];
 const isLoginMethod = (type: string): type is LoginMethod =>
   (LOGIN_METHODS as readonly string[]).includes(type);
 
+/** The prefix of each method's three reference counters, and its words in their help. */
+const METHOD_METRICS: Readonly<Record<LoginMethod, { prefix: string; using: string }>> = {
+  password: { prefix: 'sftpgo_password_login', using: 'a password' },
+  public_key: { prefix: 'sftpgo_public_key_login', using: 'a public key' },
+  'keyboard-interactive': {
+    prefix: 'sftpgo_keyboard_interactive_login',
+    using: 'keyboard interactive authentication',
+  },
+};
+
 export interface MetricsOptions {
   /** The number of live SSH connections, read at each scrape. */
   readonly connections: () => number;
@@ -28,10 +38,19 @@ export interface Metrics {
   readonly endpoint: { readonly contentType: string; render(): Promise<string> };
 }
 
+/** A login's three counters: attempts, and of those the ones that succeeded or failed. */
+interface LoginCounters {
+  readonly attempts: Counter;
+  readonly ok: Counter;
+  readonly ko: Counter;
+}
+
 /**
- * A registry with Node's process and runtime metrics and the server's own,
- * named by the Prometheus conventions (`sftpgo_` prefix, `_total` counters,
- * bytes as the unit of sizes).
+ * A registry with Node's process and runtime metrics and the server's own.
+ * The server's metrics carry the reference server's names and meanings, which
+ * existing dashboards and alerts query (`sftpgo_upload_size`, not
+ * `..._bytes_total`); two labelled counters add a breakdown of logins and of
+ * HTTP status codes.
  */
 export function createMetrics(options: MetricsOptions): Metrics {
   const register = new Registry();
@@ -39,29 +58,42 @@ export function createMetrics(options: MetricsOptions): Metrics {
   const registers = [register];
   const counter = (name: string, help: string) => new Counter({ name, help, registers });
 
-  const uploads = counter('sftpgo_uploads_total', 'Total number of completed uploads');
-  const downloads = counter('sftpgo_downloads_total', 'Total number of completed downloads');
-  const uploadBytes = counter(
-    'sftpgo_upload_size_bytes_total',
-    'Total bytes received by uploads, completed or not',
-  );
-  const downloadBytes = counter(
-    'sftpgo_download_size_bytes_total',
-    'Total bytes sent by downloads, completed or not',
-  );
-  const uploadErrors = counter('sftpgo_upload_errors_total', 'Total number of failed uploads');
+  const uploads = counter('sftpgo_uploads_total', 'The total number of successful uploads');
+  const downloads = counter('sftpgo_downloads_total', 'The total number of successful downloads');
+  const uploadErrors = counter('sftpgo_upload_errors_total', 'The total number of upload errors');
   const downloadErrors = counter(
     'sftpgo_download_errors_total',
-    'Total number of failed downloads',
+    'The total number of download errors',
+  );
+  const uploadSize = counter(
+    'sftpgo_upload_size',
+    'The total upload size as bytes, partial uploads are included',
+  );
+  const downloadSize = counter(
+    'sftpgo_download_size',
+    'The total download size as bytes, partial downloads are included',
   );
   const sshCommands = counter(
     'sftpgo_ssh_commands_total',
-    'Total number of SSH commands that succeeded',
+    'The total number of executed SSH commands',
   );
   const sshCommandErrors = counter(
     'sftpgo_ssh_command_errors_total',
-    'Total number of SSH commands that failed',
+    'The total number of SSH command errors',
   );
+
+  const loginCounters = (prefix: string, using: string): LoginCounters => ({
+    attempts: counter(`${prefix}_attempts_total`, `The total number of login attempts${using}`),
+    ok: counter(`${prefix}_ok_total`, `The total number of successful logins${using}`),
+    ko: counter(`${prefix}_ko_total`, `The total number of failed logins${using}`),
+  });
+  const allLogins = loginCounters('sftpgo_login', '');
+  const byMethod = Object.fromEntries(
+    LOGIN_METHODS.map((m) => {
+      const { prefix, using } = METHOD_METRICS[m];
+      return [m, loginCounters(prefix, ` using ${using}`)];
+    }),
+  ) as Record<LoginMethod, LoginCounters>;
   const logins = new Counter({
     name: 'sftpgo_logins_total',
     help: 'Total number of login attempts, by authentication method and result',
@@ -71,15 +103,30 @@ export function createMetrics(options: MetricsOptions): Metrics {
   for (const method of LOGIN_METHODS) {
     for (const result of ['success', 'failure']) logins.labels(method, result).inc(0);
   }
-  const httpRequests = new Counter({
+
+  const httpRequests = counter('sftpgo_http_req_total', 'The total number of HTTP requests served');
+  const httpOk = counter(
+    'sftpgo_http_req_ok_total',
+    'The total number of HTTP requests served with 2xx status code',
+  );
+  const httpClientErrors = counter(
+    'sftpgo_http_client_errors_total',
+    'The total number of HTTP requests served with 4xx status code',
+  );
+  const httpServerErrors = counter(
+    'sftpgo_http_server_errors_total',
+    'The total number of HTTP requests served with 5xx status code',
+  );
+  const httpByCode = new Counter({
     name: 'sftpgo_http_requests_total',
     help: 'Total number of HTTP requests answered by the REST API, by response code',
     labelNames: ['code'] as const,
     registers,
   });
+
   new Gauge({
     name: 'sftpgo_active_connections',
-    help: 'Number of active SSH connections',
+    help: 'Total number of logged in users',
     registers,
     collect() {
       this.set(options.connections());
@@ -87,7 +134,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
   });
   new Gauge({
     name: 'sftpgo_dataprovider_availability',
-    help: 'Whether the data provider answers: 1 if available, 0 if not',
+    help: 'Availability for the configured data provider, 1 means OK, 0 KO',
     registers,
     async collect() {
       try {
@@ -108,16 +155,26 @@ export function createMetrics(options: MetricsOptions): Metrics {
       }
       if (event.type !== 'transfer') return;
       const upload = event.operation === 'upload';
-      (upload ? uploadBytes : downloadBytes).inc(event.bytes);
+      // the bytes moved before a transfer failed or was cut count too
+      (upload ? uploadSize : downloadSize).inc(event.bytes);
       if (event.completed) (upload ? uploads : downloads).inc();
       else (upload ? uploadErrors : downloadErrors).inc();
     },
     onLogin(event) {
       if (!isLoginMethod(event.loginType)) return;
+      for (const counters of [allLogins, byMethod[event.loginType]]) {
+        counters.attempts.inc();
+        (event.ok ? counters.ok : counters.ko).inc();
+      }
       logins.labels(event.loginType, event.ok ? 'success' : 'failure').inc();
     },
     onAccess(access) {
-      httpRequests.labels(String(access.resp_status)).inc();
+      const status = access.resp_status;
+      httpRequests.inc();
+      if (status >= 200 && status < 300) httpOk.inc();
+      else if (status >= 400 && status < 500) httpClientErrors.inc();
+      else if (status >= 500) httpServerErrors.inc();
+      httpByCode.labels(String(status)).inc();
     },
     endpoint: {
       contentType: register.contentType,

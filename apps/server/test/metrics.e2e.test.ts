@@ -1,15 +1,21 @@
-import { execFileSync } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { hasCommand, makeTempDir } from '@sftpgo/test-utils';
+import { fileURLToPath } from 'node:url';
+import { eventually, hasCommand, makeTempDir } from '@sftpgo/test-utils';
+import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sftpBatch } from './openssh-client.js';
+import { runWithPassword, sftpBatch, sftpOptions, sshPasswordOptions } from './openssh-client.js';
 import {
   addUser,
   killAllServers,
   type ServerProcess,
   startLoopbackServer,
 } from './server-process.js';
+
+const KEYBOARD_INTERACTIVE = fileURLToPath(
+  new URL('../../../packages/sftpd/test/fixtures/keyboard-interactive-sample.sh', import.meta.url),
+);
 
 /** The samples of a Prometheus text page, keyed by `name{labels}` as written. */
 function parseSamples(text: string): Map<string, number> {
@@ -24,12 +30,34 @@ function parseSamples(text: string): Map<string, number> {
 
 const metricsUrl = (api: string) => api.replace(/\/api\/v1$/, '/metrics');
 
-describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('GET /metrics', () => {
+/** The reference server's counters, each of which a dashboard may query. */
+const REFERENCE_COUNTERS = [
+  'sftpgo_uploads_total',
+  'sftpgo_downloads_total',
+  'sftpgo_upload_errors_total',
+  'sftpgo_download_errors_total',
+  'sftpgo_upload_size',
+  'sftpgo_download_size',
+  'sftpgo_ssh_commands_total',
+  'sftpgo_ssh_command_errors_total',
+  ...['login', 'password_login', 'public_key_login', 'keyboard_interactive_login'].flatMap((m) =>
+    ['attempts', 'ok', 'ko'].map((k) => `sftpgo_${m}_${k}_total`),
+  ),
+  'sftpgo_http_req_total',
+  'sftpgo_http_req_ok_total',
+  'sftpgo_http_client_errors_total',
+  'sftpgo_http_server_errors_total',
+];
+
+describe.runIf(
+  hasCommand('sftp') && hasCommand('ssh') && hasCommand('sshpass') && hasCommand('ssh-keygen'),
+)('GET /metrics', () => {
   let tmp: Awaited<ReturnType<typeof makeTempDir>>;
   let server: ServerProcess;
   let api: string;
   let local: string;
   const homeOf = (user: string) => join(tmp.path, 'homes', user);
+  const keyFile = () => join(tmp.path, 'id_ed25519');
 
   beforeAll(async () => {
     tmp = await makeTempDir();
@@ -37,14 +65,22 @@ describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('GET /metrics', () =
     await mkdir(local);
     await writeFile(join(local, 'data.bin'), Buffer.alloc(12_345, 3));
     await writeFile(join(local, 'big.bin'), Buffer.alloc(600_000, 5));
-    ({ server, api } = await startLoopbackServer(tmp.path));
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', keyFile()]);
+    ({ server, api } = await startLoopbackServer(tmp.path, {
+      keyboard_interactive_auth_program: KEYBOARD_INTERACTIVE,
+    }));
     const base = { password: 'metrics-pass', permissions: { '/': ['*'] } };
-    await addUser(api, { ...base, username: 'metered', home_dir: homeOf('metered') });
+    await addUser(api, {
+      ...base,
+      username: 'metered',
+      home_dir: homeOf('metered'),
+      public_keys: [(await readFile(`${keyFile()}.pub`, 'utf8')).trim()],
+    });
     await addUser(api, {
       ...base,
       username: 'capped',
       home_dir: homeOf('capped'),
-      quota_size: 100_000,
+      quota_size: 400_000,
     });
   });
 
@@ -62,8 +98,92 @@ describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('GET /metrics', () =
     return parseSamples(await res.text());
   }
 
-  it('counts the logins, transfers and requests that happened between two scrapes', async () => {
+  const sshCommand = (command: string) =>
+    runWithPassword('metrics-pass', 'ssh', [
+      ...sshPasswordOptions(server.sshPort),
+      'metered@127.0.0.1',
+      command,
+    ]);
+
+  function sftpWithKey() {
+    return spawnSync(
+      'sftp',
+      [
+        ...sftpOptions(server.sshPort),
+        '-i',
+        keyFile(),
+        '-oIdentitiesOnly=yes',
+        '-oPreferredAuthentications=publickey',
+        '-b',
+        '-',
+        'metered@127.0.0.1',
+      ],
+      { input: 'pwd\n', encoding: 'utf8', timeout: 30_000 },
+    );
+  }
+
+  /** OpenSSH answering the sample program's questions; the last answer decides. */
+  async function sftpKeyboardInteractive(last: string) {
+    const askpass = join(tmp.path, `askpass-${last}.sh`);
+    await writeFile(
+      askpass,
+      `#!/bin/sh\ncase "$1" in\n  *Question3*) echo ${last} ;;\n  *Question*) echo answer ;;\nesac\n`,
+    );
+    await chmod(askpass, 0o755);
+    return spawnSync(
+      'sftp',
+      [
+        ...sftpOptions(server.sshPort),
+        '-oBatchMode=no',
+        '-oPreferredAuthentications=keyboard-interactive',
+        '-oKbdInteractiveAuthentication=yes',
+        '-oNumberOfPasswordPrompts=1',
+        '-b',
+        '-',
+        'metered@127.0.0.1',
+      ],
+      {
+        input: 'pwd\n',
+        encoding: 'utf8',
+        timeout: 30_000,
+        env: { ...process.env, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force', DISPLAY: ':0' },
+      },
+    );
+  }
+
+  /** An SSH connection that stays open until `end()`. */
+  async function openConnection(): Promise<ssh2.Client> {
+    const client = new ssh2.Client();
+    await new Promise<void>((resolve, reject) => {
+      client.once('ready', () => resolve()).once('error', reject);
+      client.connect({
+        host: '127.0.0.1',
+        port: server.sshPort,
+        username: 'metered',
+        password: 'metrics-pass',
+        readyTimeout: 20_000,
+      });
+    });
+    return client;
+  }
+
+  it('shows every reference metric, each at 0 or more', async () => {
+    const samples = await scrape();
+    for (const name of [
+      ...REFERENCE_COUNTERS,
+      'sftpgo_active_connections',
+      'sftpgo_dataprovider_availability',
+    ]) {
+      expect(samples.get(name), name).toBeGreaterThanOrEqual(0);
+    }
+  });
+
+  it('counts the logins, transfers, commands and requests that happened between two scrapes', async () => {
     const before = await scrape();
+
+    // HTTP first, so that each request is counted well before the second scrape
+    expect((await fetch(`${api}/version`)).status).toBe(200);
+    expect((await fetch(`${api}/user/no-such-id`)).status).toBeGreaterThanOrEqual(400);
 
     const refused = await sftpBatch(server.sshPort, 'metered', 'wrong', 'pwd', local);
     expect(refused.code).not.toBe(0);
@@ -78,7 +198,8 @@ describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('GET /metrics', () =
     expect(done.code, done.output).toBe(0);
     expect((await readFile(join(local, 'down.bin'))).length).toBe(12_345);
 
-    // an upload cut by quota_size: an upload error
+    // an upload cut by quota_size: an upload error, whose bytes written count; the quota is
+    // above one write of OpenSSH's, as a write that would cross it is refused whole
     const cut = await sftpBatch(
       server.sshPort,
       'capped',
@@ -88,31 +209,68 @@ describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('GET /metrics', () =
     );
     expect(cut.code, cut.output).toBe(0);
 
+    const summed = await sshCommand('md5sum up.bin');
+    expect(summed.code, summed.stderr).toBe(0);
+    const missing = await sshCommand('md5sum no-such-file');
+    expect(missing.code).not.toBe(0);
+
+    const keyed = sftpWithKey();
+    expect(keyed.status, keyed.stderr).toBe(0);
+    const answered = await sftpKeyboardInteractive('answer3');
+    expect(answered.status, answered.stderr).toBe(0);
+    const wrongAnswer = await sftpKeyboardInteractive('wrong');
+    expect(wrongAnswer.status).not.toBe(0);
+
     await server.waitForLog((l) => l.sender === 'Upload' && l.file_path === '/up.bin');
     await server.waitForLog((l) => l.sender === 'Download' && l.file_path === '/up.bin');
     const cutLog = await server.waitForLog(
       (l) => l.sender === 'Upload' && l.file_path === '/big.bin',
     );
     const cutBytes = Number(cutLog.size_bytes);
+    expect(cutBytes).toBeGreaterThan(0);
+
+    // an open connection is an active one
+    const open = await openConnection();
+    const during = await scrape();
+    expect(during.get('sftpgo_active_connections')).toBeGreaterThanOrEqual(1);
+    open.end();
+    await eventually(async () => {
+      expect((await scrape()).get('sftpgo_active_connections')).toBe(0);
+    });
 
     const after = await scrape();
     const delta = (key: string) => (after.get(key) ?? 0) - (before.get(key) ?? 0);
 
     expect(delta('sftpgo_uploads_total')).toBe(1);
     expect(delta('sftpgo_upload_errors_total')).toBe(1);
-    expect(delta('sftpgo_upload_size_bytes_total')).toBe(12_345 + cutBytes);
+    expect(delta('sftpgo_upload_size')).toBe(12_345 + cutBytes);
     expect(delta('sftpgo_downloads_total')).toBe(1);
     expect(delta('sftpgo_download_errors_total')).toBe(0);
-    expect(delta('sftpgo_download_size_bytes_total')).toBe(12_345);
+    expect(delta('sftpgo_download_size')).toBe(12_345);
+    expect(delta('sftpgo_ssh_commands_total')).toBe(1);
+    expect(delta('sftpgo_ssh_command_errors_total')).toBe(1);
+
+    // password: sftp x2, ssh x2, the open connection; one refused
+    const logins = (method: string) =>
+      ['attempts', 'ok', 'ko'].map((k) => delta(`sftpgo_${method}_${k}_total`));
+    expect(logins('password_login')).toEqual([6, 5, 1]);
+    expect(logins('public_key_login')).toEqual([1, 1, 0]);
+    expect(logins('keyboard_interactive_login')).toEqual([2, 1, 1]);
+    expect(logins('login')).toEqual([9, 7, 2]);
     expect(delta('sftpgo_logins_total{method="password",result="failure"}')).toBe(1);
-    expect(delta('sftpgo_logins_total{method="password",result="success"}')).toBe(2);
-    expect(delta('sftpgo_logins_total{method="public_key",result="success"}')).toBe(0);
-    expect(delta('sftpgo_ssh_commands_total')).toBe(0);
-    // at least the first scrape
-    expect(delta('sftpgo_http_requests_total{code="200"}')).toBeGreaterThanOrEqual(1);
+    expect(delta('sftpgo_logins_total{method="password",result="success"}')).toBe(5);
+    expect(delta('sftpgo_logins_total{method="public_key",result="success"}')).toBe(1);
+
+    // at least the first scrape and GET /version; the lookup of a missing user
+    expect(delta('sftpgo_http_req_ok_total')).toBeGreaterThanOrEqual(2);
+    expect(delta('sftpgo_http_client_errors_total')).toBe(1);
+    expect(delta('sftpgo_http_server_errors_total')).toBe(0);
+    expect(delta('sftpgo_http_req_total')).toBe(
+      delta('sftpgo_http_req_ok_total') + delta('sftpgo_http_client_errors_total'),
+    );
+    expect(delta('sftpgo_http_requests_total{code="200"}')).toBeGreaterThanOrEqual(2);
 
     expect(after.get('sftpgo_dataprovider_availability')).toBe(1);
-    expect(after.get('sftpgo_active_connections')).toBeGreaterThanOrEqual(0);
     expect(after.get('process_cpu_user_seconds_total')).toBeGreaterThan(0);
     expect(after.has('process_cpu_seconds_total')).toBe(true);
     expect(after.has('process_start_time_seconds')).toBe(true);

@@ -62,10 +62,14 @@ describe('createMetrics', () => {
     const text = await metrics.endpoint.render();
     expect(sample(text, 'sftpgo_uploads_total')).toBe(1);
     expect(sample(text, 'sftpgo_upload_errors_total')).toBe(1);
-    expect(sample(text, 'sftpgo_upload_size_bytes_total')).toBe(140);
+    expect(sample(text, 'sftpgo_upload_size')).toBe(140);
     expect(sample(text, 'sftpgo_downloads_total')).toBe(2);
     expect(sample(text, 'sftpgo_download_errors_total')).toBe(1);
-    expect(sample(text, 'sftpgo_download_size_bytes_total')).toBe(15);
+    expect(sample(text, 'sftpgo_download_size')).toBe(15);
+    expect(text).toContain('# TYPE sftpgo_upload_size counter');
+    expect(text).toContain('# TYPE sftpgo_download_size counter');
+    expect(text).not.toContain('sftpgo_upload_size_total');
+    expect(text).not.toContain('_bytes_total');
   });
 
   it('counts logins by method and result, only for the three SSH methods', async () => {
@@ -88,6 +92,25 @@ describe('createMetrics', () => {
     expect(logins('keyboard-interactive', 'success')).toBe(0);
     expect(logins('keyboard-interactive', 'failure')).toBe(1);
     expect(text).not.toContain('no_auth_tryed');
+
+    // the reference server's names: all methods, then each method
+    expect(sample(text, 'sftpgo_login_attempts_total')).toBe(5);
+    expect(sample(text, 'sftpgo_login_ok_total')).toBe(2);
+    expect(sample(text, 'sftpgo_login_ko_total')).toBe(3);
+    const byMethod = (prefix: string) =>
+      ['attempts', 'ok', 'ko'].map((k) => sample(text, `sftpgo_${prefix}_login_${k}_total`));
+    expect(byMethod('password')).toEqual([3, 1, 2]);
+    expect(byMethod('public_key')).toEqual([1, 1, 0]);
+    expect(byMethod('keyboard_interactive')).toEqual([1, 0, 1]);
+  });
+
+  it('shows every login counter at 0 before any login', async () => {
+    const text = await metricsWith().endpoint.render();
+    for (const prefix of ['', 'password_', 'public_key_', 'keyboard_interactive_']) {
+      for (const kind of ['attempts', 'ok', 'ko']) {
+        expect(sample(text, `sftpgo_${prefix}login_${kind}_total`)).toBe(0);
+      }
+    }
   });
 
   it('counts SSH commands run and failed', async () => {
@@ -114,13 +137,19 @@ describe('createMetrics', () => {
     expect(sample(text, 'sftpgo_ssh_command_errors_total')).toBe(1);
   });
 
-  it('counts HTTP requests by response code', async () => {
+  it('counts HTTP requests, by class of status and by response code', async () => {
     const metrics = metricsWith();
+    for (const status of [200, 201, 204, 302, 400, 401, 404, 500, 503]) {
+      metrics.onAccess(access(status));
+    }
     metrics.onAccess(access(200));
-    metrics.onAccess(access(200));
-    metrics.onAccess(access(404));
     const text = await metrics.endpoint.render();
+    expect(sample(text, 'sftpgo_http_req_total')).toBe(10);
+    expect(sample(text, 'sftpgo_http_req_ok_total')).toBe(4);
+    expect(sample(text, 'sftpgo_http_client_errors_total')).toBe(3);
+    expect(sample(text, 'sftpgo_http_server_errors_total')).toBe(2);
     expect(sample(text, 'sftpgo_http_requests_total', 'code="200"')).toBe(2);
+    expect(sample(text, 'sftpgo_http_requests_total', 'code="302"')).toBe(1);
     expect(sample(text, 'sftpgo_http_requests_total', 'code="404"')).toBe(1);
   });
 
