@@ -142,7 +142,8 @@ export function startServer(configDir: string): Promise<ServerProcess> {
 
 /**
  * Writes a configuration with SSH on a free port and the REST API on another,
- * both on 127.0.0.1, and the other `sftpd` and `data_provider` keys given,
+ * both on 127.0.0.1 (SSH on the `sftpd.bind_address` given, if any), and the
+ * other `sftpd` and `data_provider` keys given,
  * into `configDir`, and starts the server there.
  */
 export async function startLoopbackServer(
@@ -155,7 +156,7 @@ export async function startLoopbackServer(
   await writeFile(
     join(configDir, 'sftpgo.json'),
     JSON.stringify({
-      sftpd: { ...sftpd, bind_port: 0, bind_address: '127.0.0.1' },
+      sftpd: { bind_address: '127.0.0.1', ...sftpd, bind_port: 0 },
       data_provider: dataProvider,
       httpd: { ...httpd, bind_port: httpPort, bind_address: '127.0.0.1' },
     }),

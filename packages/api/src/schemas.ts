@@ -52,8 +52,16 @@ export const ConnectionStatusSchema = z
   .object({
     username: z.string(),
     connection_id: z.string(),
-    client_version: z.string(),
-    remote_address: z.string(),
+    client_version: z
+      .string()
+      .describe(
+        "The client's whole identification string: `SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u10`.",
+      ),
+    remote_address: z
+      .string()
+      .describe(
+        'Address and port: `127.0.0.1:54321`, `[2001:db8::1]:54321`; an IPv4 client as plain IPv4, never `::ffff:`-mapped.',
+      ),
     connection_time: epochMs,
     last_activity: epochMs,
     protocol: z.enum(['SFTP', 'SCP', 'SSH']),

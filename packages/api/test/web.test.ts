@@ -35,7 +35,7 @@ function connection(id: string, username: string) {
     username,
     connection_id: id,
     client_version: 'SSH-2.0-test_client',
-    remote_address: '127.0.0.1',
+    remote_address: '127.0.0.1:50022',
     connection_time: now - 60_000,
     last_activity: now,
     protocol: 'SFTP',

@@ -1,11 +1,14 @@
 import type ssh2 from 'ssh2';
+import { hostPort } from './plain-address.js';
 import type { ActiveTransfer } from './session-events.js';
 
 /** A connection as the REST API lists it, in the reference server's fields. */
 export interface ConnectionStatus {
   readonly username: string;
   readonly connection_id: string;
+  /** The client's whole identification string, `SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u10`. */
   readonly client_version: string;
+  /** Address and port, `127.0.0.1:54321` or `[2001:db8::1]:54321`. */
   readonly remote_address: string;
   /** Milliseconds since the epoch. */
   readonly connection_time: number;
@@ -27,7 +30,10 @@ export interface ConnectionStatus {
 export class LiveConnection {
   readonly id: string;
   readonly client: ssh2.Connection;
+  /** The client's address, IPv4 written plain, never IPv4-mapped. */
   readonly remoteAddress: string;
+  readonly remotePort: number;
+  /** The client's whole identification string, `SSH-2.0-<software> <comments>`. */
   readonly clientVersion: string;
   readonly connectedAt = Date.now();
   lastActivity = this.connectedAt;
@@ -47,12 +53,14 @@ export class LiveConnection {
     id: string,
     client: ssh2.Connection,
     remoteAddress: string,
+    remotePort: number,
     clientVersion: string,
     onClose: () => void,
   ) {
     this.id = id;
     this.client = client;
     this.remoteAddress = remoteAddress;
+    this.remotePort = remotePort;
     this.clientVersion = clientVersion;
     this.closed = new Promise((resolve) => {
       client.on('close', () => {
@@ -78,7 +86,7 @@ export class LiveConnection {
       username: this.username ?? '',
       connection_id: this.id,
       client_version: this.clientVersion,
-      remote_address: this.remoteAddress,
+      remote_address: hostPort(this.remoteAddress, this.remotePort),
       connection_time: this.connectedAt,
       last_activity: Math.max(this.lastActivity, ...active.map((t) => t.lastActivity)),
       protocol: this.protocol,

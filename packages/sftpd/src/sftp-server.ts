@@ -10,6 +10,7 @@ import { Defender, type DefenderOptions } from './defender.js';
 import { type ConnectionStatus, LiveConnection } from './live-connection.js';
 import { type Logger, silentLogger } from './logger.js';
 import { KeyNotAuthorizedError, LoginError, loginFailureReason } from './login.js';
+import { plainAddress } from './plain-address.js';
 import type { QuotaTracking } from './quota-fs.js';
 import type { ActiveTransfer, LoginEvent, SessionEvent } from './session-events.js';
 import { type SessionFsOptions, sessionFs } from './session-fs.js';
@@ -107,7 +108,7 @@ const LOGIN_TYPES = {
 } as const;
 
 /** The ssh2 npm client, which sends SYMLINK in the draft's order to servers other than OpenSSH. */
-const SSH2_CLIENT = /^ssh2js/;
+const SSH2_CLIENT = /^SSH-[\d.]+-ssh2js/;
 
 /**
  * The SSH service: authenticates users against the data provider and serves
@@ -166,11 +167,13 @@ export class SftpServer {
       ...(options.ident ? { ident: options.ident } : {}),
       ...(options.loginBanner ? { banner: options.loginBanner } : {}),
     });
+    // Read once here: every log line, filter, ban, action and metric gets the
+    // plain IPv4 address, never the IPv4-mapped form a socket on `::` reports.
     this.#ssh.on('connection', (client, info) =>
-      this.#accept(client, info.ip, info.header.versions.software),
+      this.#accept(client, plainAddress(info.ip), info.port, info.header.identRaw),
     );
     this.#tcp = createServer((socket: Socket) => {
-      const ip = socket.remoteAddress ?? '';
+      const ip = plainAddress(socket.remoteAddress ?? '');
       if (this.#defender?.isBanned(ip)) {
         // refused before any key exchange: a banned address costs nothing
         this.#logger.log({ level: 'debug', sender: 'defender', message: `refused banned ${ip}` });
@@ -227,7 +230,7 @@ export class SftpServer {
     await stopped;
   }
 
-  #accept(client: ssh2.Connection, clientIp: string, clientSoftware: string): void {
+  #accept(client: ssh2.Connection, clientIp: string, port: number, clientIdent: string): void {
     const id = randomBytes(8).toString('hex');
     let user: User | undefined;
     const idle = this.#idleTimeoutMs > 0 ? this.#watchIdle(client, id, clientIp) : undefined;
@@ -239,7 +242,7 @@ export class SftpServer {
       client.end();
     }, this.#loginGraceMs);
     grace.unref();
-    const connection = new LiveConnection(id, client, clientIp, clientSoftware, () => {
+    const connection = new LiveConnection(id, client, clientIp, port, clientIdent, () => {
       this.#connections.delete(id);
       clearTimeout(idle);
       clearTimeout(grace);

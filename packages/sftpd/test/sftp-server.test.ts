@@ -198,3 +198,53 @@ describe('SftpServer', () => {
     }
   });
 });
+
+// Listening on `::`, the socket reports an IPv4 client as ::ffff:127.0.0.1:
+// logs, filters and the connection list must show it as 127.0.0.1.
+describe('SftpServer listening on every interface', () => {
+  let dual: SftpServer;
+  let dualPort: number;
+  const dualLogs: LogEntry[] = [];
+
+  beforeAll(async () => {
+    dual = new SftpServer({
+      hostKeys: [hostKey],
+      provider,
+      logger: { log: (e) => dualLogs.push(e) },
+    });
+    dualPort = (await dual.listen(0, '::')).port;
+  });
+
+  afterAll(async () => {
+    await dual?.close();
+  });
+
+  it('logs, filters and lists an IPv4 client by its plain IPv4 address', async () => {
+    await expect(connectClient(dualPort, { username: 'banned', password: 'pass' })).rejects.toThrow(
+      /authentication methods failed/,
+    );
+    expect(dualLogs).toContainEqual(
+      expect.objectContaining({
+        sender: 'connection_failed',
+        username: 'banned',
+        client_ip: '127.0.0.1',
+        error: expect.stringContaining('login from 127.0.0.1 is not allowed'),
+      }),
+    );
+    const client = await connectClient(dualPort, { username: 'local', password: 'pass' });
+    try {
+      expect(dualLogs).toContainEqual(
+        expect.objectContaining({ message: 'login', username: 'local', client_ip: '127.0.0.1' }),
+      );
+      expect(dual.listConnections()).toEqual([
+        expect.objectContaining({
+          username: 'local',
+          client_version: expect.stringMatching(/^SSH-2\.0-ssh2js/),
+          remote_address: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
+        }),
+      ]);
+    } finally {
+      client.end();
+    }
+  });
+});
