@@ -145,6 +145,46 @@ describe('sftpgo api against a running server', () => {
     expect(unknown.stderr).toContain('Unknown argument');
   });
 
+  it('dumps by file name and loads by the absolute path the reference server takes', async () => {
+    const added = await api(
+      'users',
+      'add',
+      '--username',
+      'dina',
+      '--password',
+      'dina-secret',
+      '--home-dir',
+      join(homes(), 'dina'),
+      '--permissions',
+      '/:*',
+    );
+    expect(added).toMatchObject({ code: 0, stderr: '' });
+    const dumped = await api('dumpdata', 'cli-backup.json');
+    expect(JSON.parse(dumped.stdout)).toEqual({ error: '', message: 'Data saved', status: 200 });
+    const { id } = JSON.parse(added.stdout) as { id: number };
+    expect((await api('users', 'delete', String(id))).code).toBe(0);
+
+    const backup = join(tmp.path, 'backups/cli-backup.json');
+    const loaded = await api('loaddata', backup, '--mode', '1');
+    expect(loaded).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(loaded.stdout)).toEqual({ error: '', message: 'Data restored', status: 200 });
+    const listed = await api('users', 'list', '--username', 'dina');
+    expect((JSON.parse(listed.stdout) as { username: string }[]).map((u) => u.username)).toEqual([
+      'dina',
+    ]);
+    expect(JSON.parse((await api('loaddata', 'cli-backup.json')).stdout)).toMatchObject({
+      status: 200,
+    });
+
+    const outside = join(tmp.path, 'cli-backup.json');
+    await writeFile(outside, JSON.stringify({ users: [] }));
+    const refused = await api('loaddata', outside);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(
+      /^sftpgo api: 400 input_file must be a file name in the backups directory \(httpd\.backups_path, .*\) or an absolute path inside it: /,
+    );
+  });
+
   it('imports Linux, Pure-FTPd and ProFTPD accounts, then reports the duplicates', async () => {
     const unix = [
       'import-users',

@@ -481,6 +481,10 @@ describe('sftpgo api', () => {
     expect(load.calls[0]?.url).toBe(
       'http://127.0.0.1:8080/api/v1/loaddata?input_file=backup.json&scan_quota=2&mode=2',
     );
+    const absolute = await runApi(['loaddata', '/srv/sftpgo/backups/a b.json']);
+    expect(absolute.calls[0]?.url).toBe(
+      'http://127.0.0.1:8080/api/v1/loaddata?input_file=%2Fsrv%2Fsftpgo%2Fbackups%2Fa+b.json&scan_quota=0&mode=0',
+    );
   });
 
   it('updates only the flags given, keeping the stored IP list it does not change', async () => {

@@ -13,6 +13,7 @@ import {
 } from '@sftpgo/provider';
 import { type Request, type Response, Router } from 'express';
 import { HttpError, sendApiResponse } from './api-response.js';
+import { backupInputPath, isPlainFileName } from './backup-path.js';
 import type { QuotaScans } from './quota-scans.js';
 import { providerHttpError } from './user-routes.js';
 
@@ -29,28 +30,28 @@ export interface BackupRoutesOptions {
   readonly quotaTracking: boolean;
 }
 
-/**
- * The file name a query parameter gives, which must be a plain name inside
- * the backups directory: no directory part, no `..`, not absolute.
- */
-function backupFileName(param: string, raw: unknown): string {
+/** The text of a required query parameter: refused when missing, empty or with a NUL. */
+function fileParam(param: string, raw: unknown, what: string): string {
   if (typeof raw !== 'string' || raw === '') {
-    throw new HttpError(400, `${param} is required: the name of a file in the backups directory`);
+    throw new HttpError(400, `${param} is required: ${what}`);
   }
   if (raw.includes('\0')) throw new HttpError(400, `${param} must not contain a NUL character`);
-  if (
-    raw === '.' ||
-    raw === '..' ||
-    raw.includes('/') ||
-    raw.includes('\\') ||
-    (process.platform === 'win32' && raw.includes(':'))
-  ) {
+  return raw;
+}
+
+/**
+ * The file name of `output_file`, a plain name inside the backups directory:
+ * no directory part, no `..`, not absolute, as the reference server's dumpdata.
+ */
+function outputFileName(raw: unknown): string {
+  const name = fileParam('output_file', raw, 'the name of a file in the backups directory');
+  if (!isPlainFileName(name)) {
     throw new HttpError(
       400,
-      `${param} must be a plain file name in the backups directory, without any directory part: ${JSON.stringify(raw)}`,
+      `output_file must be a plain file name in the backups directory, without any directory part: ${JSON.stringify(name)}`,
     );
   }
-  return raw;
+  return name;
 }
 
 /** A query parameter that is one of the digits `0` to `max`; 0 when absent. */
@@ -100,15 +101,21 @@ async function writePrivateFile(dir: string, name: string, text: string): Promis
   }
 }
 
-/** The text of a backup file, refused when missing, not a regular file or too large. */
-async function readBackup(dir: string, name: string): Promise<string> {
+/**
+ * The text of the backup at `path`, a real path, refused when missing, not a
+ * regular file or too large; `name` is the `input_file` given.
+ */
+async function readBackup(path: string, name: string): Promise<string> {
   const quoted = JSON.stringify(name);
   let handle: Awaited<ReturnType<typeof open>>;
   try {
-    // not blocking on a FIFO: the type is checked once opened
-    handle = await open(join(dir, name), constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    // not blocking on a FIFO: the type is checked once opened; not following
+    // a link put in place of the file once its real path was checked
+    const flags = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOFOLLOW ?? 0);
+    handle = await open(path, flags);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') throw new HttpError(400, `input_file ${quoted} is not a regular file`);
     if (code === 'ENOENT' || code === 'ENOTDIR') {
       throw new HttpError(400, `input_file ${quoted} not found in the backups directory`);
     }
@@ -158,7 +165,7 @@ export function backupRoutes(
 
   router.get('/dumpdata', async (req: Request, res: Response) => {
     refuseCrossSite(req);
-    const name = backupFileName('output_file', req.query.output_file);
+    const name = outputFileName(req.query.output_file);
     const indent = queryLevel('indent', req.query.indent, 1);
     const dump = await answer(dumpUsers(provider));
     await writePrivateFile(backupsPath, name, JSON.stringify(dump, null, indent ? 2 : undefined));
@@ -167,10 +174,14 @@ export function backupRoutes(
 
   router.get('/loaddata', async (req: Request, res: Response) => {
     refuseCrossSite(req);
-    const name = backupFileName('input_file', req.query.input_file);
+    const name = fileParam(
+      'input_file',
+      req.query.input_file,
+      'a file name in the backups directory, or an absolute path inside it',
+    );
     const scanQuota = queryLevel('scan_quota', req.query.scan_quota, 2);
     const mode = LOAD_MODES[queryLevel('mode', req.query.mode, 2)] ?? 'add-and-update';
-    const text = await readBackup(backupsPath, name);
+    const text = await readBackup(await backupInputPath(backupsPath, name), name);
     let users: UserInput[];
     try {
       users = parseUserDump(text);

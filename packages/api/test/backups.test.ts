@@ -272,16 +272,98 @@ describe('GET /api/v1/loaddata', () => {
     expect(await usernames()).toEqual([]);
   });
 
-  it('refuses a name that is not a plain file name', async () => {
+  it('loads an absolute path inside backups_path, as the reference server takes it', async () => {
+    await dumpFile('abs.json', [userOf('abe')]);
+    await mkdir(join(backups, 'sub'), { recursive: true });
+    await writeFile(join(backups, 'sub/deep.json'), JSON.stringify({ users: [userOf('ada')] }));
+    // a link inside that points inside is followed
+    await symlink(join(backups, 'sub'), join(backups, 'inner'));
+    for (const path of [
+      join(backups, 'abs.json'),
+      `${backups}/sub/../sub/deep.json`,
+      join(backups, 'inner/deep.json'),
+    ]) {
+      const res = await get(`/loaddata?input_file=${encodeURIComponent(path)}`);
+      expect(res, path).toEqual({
+        status: 200,
+        body: { error: '', message: 'Data restored', status: 200 },
+      });
+    }
+    expect(await usernames()).toEqual(['abe', 'ada']);
+    const missing = join(backups, 'missing.json');
+    expect((await get(`/loaddata?input_file=${encodeURIComponent(missing)}`)).body.error).toBe(
+      `input_file ${JSON.stringify(missing)} not found in the backups directory`,
+    );
+  });
+
+  it('loads through a backups_path that is itself a link', async () => {
+    const linked = join(tmp.path, 'linked-backups');
+    await mkdir(backups, { recursive: true });
+    await symlink(backups, linked);
+    await dumpFile('via-link.json', [userOf('lin')]);
+    const other = await listen(createApi({ provider, version, backupsPath: linked }));
+    try {
+      for (const path of [join(linked, 'via-link.json'), join(backups, 'via-link.json')]) {
+        const res = await fetch(`${other.base}/loaddata?input_file=${encodeURIComponent(path)}`);
+        expect(res.status, path).toBe(200);
+      }
+    } finally {
+      await other.close();
+    }
+    expect(await usernames()).toEqual(['lin']);
+  });
+
+  it('refuses a path outside backups_path, whether the file is there or not', async () => {
+    const outside = join(tmp.path, 'outside');
+    const sibling = `${backups}2`; // shares the prefix of backups_path
+    await mkdir(outside, { recursive: true });
+    await mkdir(sibling, { recursive: true });
+    const dump = JSON.stringify({ users: [userOf('mal')] });
+    await writeFile(join(outside, 'x.json'), dump);
+    await writeFile(join(sibling, 'x.json'), dump);
     await dumpFile('ok.json', [userOf('max')]);
-    for (const name of ['', join(backups, 'ok.json'), '../backups/ok.json', '..', 'a/b', 'a%00']) {
-      const query = name.includes('%') ? name : encodeURIComponent(name);
-      const res = await get(`/loaddata?input_file=${query}`);
-      expect(res.status, name).toBe(400);
-      expect(res.body.error, name).toMatch(/^input_file /);
+    await symlink(join(outside, 'x.json'), join(backups, 'to-outside.json'));
+    await symlink(outside, join(backups, 'outside-dir'));
+    const refusal = (name: string) =>
+      `input_file must be a file name in the backups directory (httpd.backups_path, ${JSON.stringify(backups)}) or an absolute path inside it: ${JSON.stringify(name)}`;
+    for (const name of [
+      join(outside, 'x.json'),
+      join(outside, 'absent.json'),
+      join(sibling, 'x.json'),
+      `${backups}/../outside/x.json`,
+      `${backups}/missing/../../outside/x.json`,
+      `${backups}/outside-dir/x.json`,
+      join(backups, 'to-outside.json'),
+      'to-outside.json',
+      backups,
+      '/etc/passwd',
+      '../backups/ok.json',
+      '..',
+      '.',
+      'a/b',
+      'sub\\ok.json',
+    ]) {
+      const res = await get(`/loaddata?input_file=${encodeURIComponent(name)}`);
+      expect(res, name).toEqual({
+        status: 400,
+        body: { error: refusal(name), message: '', status: 400 },
+      });
+    }
+    expect(await usernames()).toEqual([]);
+  });
+
+  it('refuses a missing input_file or one with a NUL character', async () => {
+    for (const query of [
+      'input_file=',
+      'input_file=a%00',
+      `input_file=${encodeURIComponent(backups)}%2Fa%00`,
+    ]) {
+      const res = await get(`/loaddata?${query}`);
+      expect(res.status, query).toBe(400);
+      expect(res.body.error, query).toMatch(/^input_file /);
     }
     expect((await get('/loaddata')).body.error).toBe(
-      'input_file is required: the name of a file in the backups directory',
+      'input_file is required: a file name in the backups directory, or an absolute path inside it',
     );
     expect(await usernames()).toEqual([]);
   });

@@ -255,7 +255,8 @@ export class ApiClient {
 
   /**
    * Restores the users of `inputFile`, a backup file on the server's side
-   * (sent as `input_file`, resolved by the server). `scanQuota`: 0 never, 1 always, 2 for users with a quota;
+   * (sent as `input_file`, unchanged): a file name in the server's
+   * `backups_path`, or an absolute path inside it. `scanQuota`: 0 never, 1 always, 2 for users with a quota;
    * `mode`: 0 adds and updates, 1 only adds.
    */
   loadData(inputFile: string, scanQuota: 0 | 1 | 2 = 0, mode: 0 | 1 | 2 = 0): Promise<ApiMessage> {

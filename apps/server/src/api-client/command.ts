@@ -404,7 +404,7 @@ export function registerApiCommand<T>(y: Argv<T>, deps: Partial<ApiCommandDeps> 
             ly
               .positional('file', {
                 type: 'string',
-                describe: 'Backup file, sent as the input_file the server resolves',
+                describe: 'Backup file: a file name in backups_path, or an absolute path inside it',
               })
               .option('scan-quota', {
                 type: 'string',
