@@ -135,7 +135,7 @@ function buildDocument(): OpenApiDocument {
       title: 'SFTPGo-node REST API',
       version: '1.0.0',
       description:
-        'The v1 REST API of SFTPGo 0.9, as sftpgo-node serves it. Answers are JSON; messages and errors are `{error, message, status}` objects. Beyond the reference server: a taken username answers 409 (not 500); backup files are named, never given as paths; `loaddata` has a `replace` mode (2); `/openapi.json` serves this document. Any other path answers 404 `Not Found`.',
+        'The v1 REST API of SFTPGo 0.9, as sftpgo-node serves it. Answers are JSON; messages and errors are `{error, message, status}` objects. Beyond the reference server: a taken username answers 409 (not 500); `dumpdata` writes a plain file name in `backups_path`, and `loaddata` reads a plain name or an absolute path inside it; `loaddata` has a `replace` mode (2); `/openapi.json` serves this document. Any other path answers 404 `Not Found`.',
       license: { name: 'GPL-3.0-only', identifier: 'GPL-3.0-only' },
     },
     servers: [{ url: '/api/v1' }],
@@ -384,7 +384,7 @@ function buildDocument(): OpenApiDocument {
               in: 'query',
               required: true,
               description:
-                'A plain file name, read from the backups directory: no directory part, no `..`, not absolute.',
+                'A file name in the backups directory (`backups_path`), or an absolute path that leads inside it, links followed.',
               schema: { type: 'string', minLength: 1 },
             },
             {
@@ -407,7 +407,7 @@ function buildDocument(): OpenApiDocument {
           responses: {
             200: message('`Data restored`.'),
             400: message(
-              '`input_file` missing, not a plain file name, not found, not a regular file or too large; `Unable to parse input file: ...`; `Validation error: users.N ("name"): ...`; a bad `scan_quota` or `mode`.',
+              '`input_file` missing, not a file of the backups directory, not found, not a regular file or too large; `Unable to parse input file: ...`; `Validation error: users.N ("name"): ...`; a bad `scan_quota` or `mode`.',
             ),
             403: message(
               '`Method disabled error: ...`: users are managed elsewhere (`data_provider.manage_users` 0); or `Forbidden: a request sent from another site`: a browser marked it so (`Sec-Fetch-Site`).',
