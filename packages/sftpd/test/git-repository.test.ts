@@ -29,8 +29,8 @@ describe.runIf(hasCommand('git'))('repositories found as git finds them', () => 
     bare('both');
     bare('both.git');
     expect(await resolve('both')).toMatchObject({ path: '/both' });
-    execFileSync('git', ['init', '-q', join(home, 'work')]);
-    expect(await resolve('/work')).toMatchObject({ path: '/work/.git' });
+    execFileSync('git', ['init', '-q', join(home, 'worktree')]);
+    expect(await resolve('/worktree')).toMatchObject({ path: '/worktree/.git' });
     execFileSync('git', ['init', '-q', join(home, 'nested.git')]);
     expect(await resolve('nested')).toMatchObject({ path: '/nested.git/.git' });
     expect(await resolve('missing')).toBeUndefined();

@@ -136,10 +136,10 @@ describe('what git and rsync are given to see', () => {
       new DirectoryPermissions(nested),
       Object.keys(nested),
     );
-    expect(up.home).toBe(fs.root);
+    expect(up.bound).toEqual({ path: '/', host: fs.root });
     // /gone does not exist: nothing to hide, and no mount point made in the home
     expect(up.hidden).toEqual([join(fs.root, 'ro')]);
-    expect(up.shown).toEqual(['/ro/up']);
+    expect(up.shown).toEqual([{ path: '/ro/up', host: join(fs.root, 'ro/up') }]);
     expect(up.args.at(-1)).toBe(`${join(fs.root, 'ro/up')}/`);
   });
 
@@ -152,6 +152,6 @@ describe('what git and rsync are given to see', () => {
       perms,
       Object.keys(split),
     );
-    expect(clone.home).toBe(join(fs.root, 'up/r.git'));
+    expect(clone.bound).toEqual({ path: '/up/r.git', host: join(fs.root, 'up/r.git') });
   });
 });

@@ -1,3 +1,5 @@
+import { cleanVirtualPath } from '@sftpgo/vfs';
+
 /**
  * Splits an SSH exec request into words as a POSIX shell would, without
  * any expansion: quotes ('...' and "..."), backslash escapes, blanks. No shell
@@ -40,4 +42,10 @@ export function splitCommandLine(line: string): string[] {
   }
   if (inWord) words.push(word);
   return words;
+}
+
+/** A path as a client names it on a command line (`~`, `~/x`, relative names from `/`), in the user's space. */
+export function homePath(arg: string): string {
+  const name = arg === '~' ? '/' : arg.startsWith('~/') ? arg.slice(1) : arg;
+  return cleanVirtualPath(name);
 }

@@ -2,6 +2,7 @@ import { constants } from 'node:fs';
 import { access, lstat, open, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cleanVirtualPath, type OsFs } from '@sftpgo/vfs';
+import { homePath } from './command-line.js';
 import { CommandRefusedError } from './command-refused-error.js';
 
 /**
@@ -82,7 +83,7 @@ export async function resolveRepository(
   name: string,
   program: string,
 ): Promise<ResolvedRepository | undefined> {
-  const base = cleanVirtualPath(name === '~' ? '/' : name.startsWith('~/') ? name.slice(1) : name);
+  const base = homePath(name);
   let found: ResolvedRepository | undefined;
   for (const suffix of SUFFIXES) {
     const host = await fs.hostPath(cleanVirtualPath(base + suffix)).catch(() => undefined);

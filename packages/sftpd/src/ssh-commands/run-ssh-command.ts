@@ -9,7 +9,7 @@ import type { QuotaStore, QuotaTracking } from '../quota-fs.js';
 import { CHECKSUM_COMMANDS, type ChecksumCommand, runChecksum } from './checksum.js';
 import { splitCommandLine } from './command-line.js';
 import { descendantsOf } from './process-tree.js';
-import { findProgram, type Sandbox, systemSandbox } from './sandbox.js';
+import { type BoundDirectory, findProgram, type Sandbox, systemSandbox } from './sandbox.js';
 import {
   CommandRefusedError,
   type PreparedCommand,
@@ -173,7 +173,7 @@ async function runSystemCommand(
     allowed = left.bytes;
   }
   // the sandbox would bind the whole system read-write over itself
-  if (prepared.home === '/') {
+  if (prepared.bound.host === '/') {
     return refused(channel, program, `${program}: a home of / cannot be confined`);
   }
   let sandbox: Sandbox;
@@ -193,19 +193,18 @@ async function runSystemCommand(
   const descriptors: number[] = [];
   let child: ChildProcessByStdio<Writable, Readable, Readable>;
   try {
-    for (const dir of bound) descriptors.push(await session.storage.openDirectory(dir));
-    const hostOf = (dir: string) =>
-      dir === '/' ? session.storage.root : session.storage.root + dir;
+    for (const dir of bound) descriptors.push(await session.storage.openDirectory(dir.path));
+    const [home, ...shown] = bound.map((dir, i) => ({ fd: 3 + i, dest: dir.host }));
     const view = {
-      home: { fd: 3, dest: prepared.home },
+      home: home as BoundDirectory,
       hidden: prepared.hidden,
-      shown: (prepared.shown ?? []).map((dir, i) => ({ fd: 4 + i, dest: hostOf(dir) })),
+      shown,
       cwd: prepared.cwd,
     };
     child = spawn(sandbox.bwrap, sandbox.wrap(view, file, prepared.args), {
       // nowhere a user could change: bwrap itself runs outside the sandbox
       cwd: '/',
-      env: systemCommandEnv(prepared.home),
+      env: systemCommandEnv(prepared.bound.host),
       stdio: ['pipe', 'pipe', 'pipe', ...descriptors],
       // out of the server's process group: a Ctrl-C on its terminal is the server's to handle
       detached: true,

@@ -2,6 +2,7 @@ import { posix } from 'node:path';
 import type { Permission } from '@sftpgo/provider';
 import { cleanVirtualPath, isDirectory, type OsFs } from '@sftpgo/vfs';
 import type { DirectoryPermissions } from '../directory-permissions.js';
+import { homePath } from './command-line.js';
 import { CommandRefusedError } from './command-refused-error.js';
 import { resolveRepository } from './git-repository.js';
 import { SANDBOX_PATH } from './sandbox.js';
@@ -16,24 +17,27 @@ export const SYSTEM_COMMANDS = [
 ] as const;
 export type SystemCommand = (typeof SYSTEM_COMMANDS)[number];
 
+/** A directory of the home: its virtual path, opened to bind it, and its host path, where it is bound. */
+export interface HomeDirectory {
+  readonly path: string;
+  readonly host: string;
+}
+
 /** A system program ready to run on the user's files. */
 export interface PreparedCommand {
   readonly program: SystemCommand;
   readonly args: readonly string[];
   /**
-   * The directory of the home bound into the sandbox, as a virtual path:
-   * the only user data the program sees. The home, or for git the
-   * repository alone.
+   * The directory of the home bound into the sandbox: the only user data
+   * the program sees. The home, or for git the repository alone.
    */
-  readonly bound: string;
-  /** Its path on the host, where the program sees it too. */
-  readonly home: string;
-  /** Where the program starts, inside the home. */
+  readonly bound: HomeDirectory;
+  /** Where the program starts, inside `bound` (a host path). */
   readonly cwd: string;
-  /** Directories inside `home` (host paths) shown to the program empty and read-only... */
+  /** Directories inside `bound` (host paths) shown to the program empty and read-only... */
   readonly hidden?: readonly string[];
-  /** ...but for these directories inside them (virtual paths), which it works in. */
-  readonly shown?: readonly string[];
+  /** ...but for these directories inside them, which it works in. */
+  readonly shown?: readonly HomeDirectory[];
   /** The virtual path the command works on. */
   readonly path: string;
   /** Whether it may change files: quota applies. */
@@ -114,16 +118,10 @@ function checkRsyncOption(arg: string): void {
   if (!cluster) refuse(`rsync: option ${arg} is not allowed`);
 }
 
-/** A path as a client names it (`~/x` and relative names are from `/`), in the user's space. */
-function virtualPath(arg: string): string {
-  const name = arg === '~' ? '/' : arg.startsWith('~/') ? arg.slice(1) : arg;
-  return cleanVirtualPath(name);
-}
-
 /** Where `arg` leads in the home, its links followed inside it. */
 async function resolvedPath(fs: OsFs, arg: string): Promise<string> {
   return fs
-    .realpath(virtualPath(arg))
+    .realpath(homePath(arg))
     .catch(() => refuse(`${JSON.stringify(arg)}: no such path in your home`));
 }
 
@@ -206,7 +204,7 @@ export async function prepareSystemCommand(
   const repository = await resolveRepository(fs, name, program);
   if (!repository) {
     // no answer on what is there for a user who may not work at that path
-    const path = virtualPath(name);
+    const path = homePath(name);
     if (!allowedBelow(permissions, configuredDirs, path, needed)) {
       refuse(`${program}: permission denied on ${path}`);
     }
@@ -226,8 +224,7 @@ export async function prepareSystemCommand(
     program,
     args: [...gitOptions, '.'],
     // the repository alone: a link in it leads nowhere else in the home
-    bound: repository.path,
-    home: repository.host,
+    bound: repository,
     cwd: repository.host,
     path: repository.path,
     writes,
@@ -266,10 +263,9 @@ async function prepareRsync(
       return stat && isDirectory(stat) ? path : posix.dirname(path);
     }),
   );
-  const shown = workDirs.filter((dir) => {
-    const host = hostPathOf(fs, dir, '');
-    return hidden.some((h) => host === h || host.startsWith(`${h}/`));
-  });
+  const shown = workDirs
+    .map((path) => ({ path, host: hostPathOf(fs, path, '') }))
+    .filter(({ host }) => hidden.some((h) => host === h || host.startsWith(`${h}/`)));
   const mayLink = resolved.every((p) => permissions.has('create_symlinks', p));
   const linkOption = mayLink ? '--safe-links' : '--munge-links';
   const extra = options.includes(linkOption) ? [] : [linkOption];
@@ -285,8 +281,7 @@ async function prepareRsync(
   return {
     program: 'rsync',
     args: [...options, ...extra, '.', ...hostPaths],
-    bound: '/',
-    home: fs.root,
+    bound: { path: '/', host: fs.root },
     cwd: fs.root,
     hidden,
     shown,
