@@ -29,8 +29,6 @@ type Kind = 'stat' | 'mkdir' | 'remove' | 'rename' | 'read' | 'write';
 const KINDS: readonly Kind[] = ['stat', 'mkdir', 'remove', 'rename', 'read', 'write'];
 
 interface Trace {
-  /** Request ids, in the order their handler calls started. */
-  readonly started: number[];
   /** Request ids whose handler calls have finished. */
   readonly finished: Set<number>;
   /** For each request, the ids that had finished when it started. */
@@ -40,7 +38,6 @@ interface Trace {
 /** A handler whose every call on `/p<id>` finishes after `delays[id]` ms, traced. */
 function delayingHandler(delays: readonly number[], trace: Trace): SftpHandler {
   const call = async <T>(id: number, value: T): Promise<T> => {
-    trace.started.push(id);
     trace.finishedBefore.set(id, new Set(trace.finished));
     await new Promise((resolve) => setTimeout(resolve, delays[id] ?? 0));
     trace.finished.add(id);
@@ -94,6 +91,18 @@ function request(kind: Kind, id: number, handle: Buffer): Buffer {
   }
 }
 
+/** A session on a delaying handler, with `/file` open for reading and writing as request 0. */
+async function openedFile(delays: readonly number[]) {
+  const trace: Trace = { finished: new Set(), finishedBefore: new Map() };
+  const { client } = startSession(delayingHandler(delays, trace));
+  await client.init();
+  const flags = SSH_FXF_READ | SSH_FXF_WRITE;
+  client.send(
+    new PacketWriter(SSH_FXP_OPEN).uint32(0).string('/file').uint32(flags).attrs({}).finish(),
+  );
+  return { client, trace, handle: await client.handle() };
+}
+
 const isData = (kind: Kind) => kind === 'read' || kind === 'write';
 
 describe('SftpSession order', () => {
@@ -107,18 +116,7 @@ describe('SftpSession order', () => {
         async (requests) => {
           // ids 1..n are the requests; 0 is the OPEN before them
           const delays = [0, ...requests.map((r) => r.delay)];
-          const trace: Trace = { started: [], finished: new Set(), finishedBefore: new Map() };
-          const { client } = startSession(delayingHandler(delays, trace));
-          await client.init();
-          client.send(
-            new PacketWriter(SSH_FXP_OPEN)
-              .uint32(0)
-              .string('/file')
-              .uint32(SSH_FXF_READ | SSH_FXF_WRITE)
-              .attrs({})
-              .finish(),
-          );
-          const handle = await client.handle();
+          const { client, trace, handle } = await openedFile(delays);
           for (const [i, r] of requests.entries()) client.send(request(r.kind, i + 1, handle));
           const replyIds: number[] = [];
           for (const _ of requests) {
@@ -144,18 +142,7 @@ describe('SftpSession order', () => {
 
   it('keeps reads and writes of an open file pipelined', async () => {
     const delays = Array.from({ length: 21 }, () => 20);
-    const trace: Trace = { started: [], finished: new Set(), finishedBefore: new Map() };
-    const { client } = startSession(delayingHandler(delays, trace));
-    await client.init();
-    client.send(
-      new PacketWriter(SSH_FXP_OPEN)
-        .uint32(0)
-        .string('/file')
-        .uint32(SSH_FXF_READ)
-        .attrs({})
-        .finish(),
-    );
-    const handle = await client.handle();
+    const { client, trace, handle } = await openedFile(delays);
     for (let id = 1; id <= 20; id++) client.send(request('read', id, handle));
     for (let id = 1; id <= 20; id++) await client.next();
     // all twenty were under way at once: none waited for another to finish
