@@ -1,11 +1,17 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eventually, hasCommand, makeTempDir } from '@sftpgo/test-utils';
 import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runWithPassword, sftpBatch, sftpOptions, sshPasswordOptions } from './openssh-client.js';
+import {
+  runWithPassword,
+  sftpBatch,
+  sftpKeyboardInteractive,
+  sftpOptions,
+  sshPasswordOptions,
+} from './openssh-client.js';
 import {
   addUser,
   killAllServers,
@@ -122,35 +128,6 @@ describe.runIf(
     );
   }
 
-  /** OpenSSH answering the sample program's questions; the last answer decides. */
-  async function sftpKeyboardInteractive(last: string) {
-    const askpass = join(tmp.path, `askpass-${last}.sh`);
-    await writeFile(
-      askpass,
-      `#!/bin/sh\ncase "$1" in\n  *Question3*) echo ${last} ;;\n  *Question*) echo answer ;;\nesac\n`,
-    );
-    await chmod(askpass, 0o755);
-    return spawnSync(
-      'sftp',
-      [
-        ...sftpOptions(server.sshPort),
-        '-oBatchMode=no',
-        '-oPreferredAuthentications=keyboard-interactive',
-        '-oKbdInteractiveAuthentication=yes',
-        '-oNumberOfPasswordPrompts=1',
-        '-b',
-        '-',
-        'metered@127.0.0.1',
-      ],
-      {
-        input: 'pwd\n',
-        encoding: 'utf8',
-        timeout: 30_000,
-        env: { ...process.env, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force', DISPLAY: ':0' },
-      },
-    );
-  }
-
   /** An SSH connection that stays open until `end()`. */
   async function openConnection(): Promise<ssh2.Client> {
     const client = new ssh2.Client();
@@ -216,9 +193,9 @@ describe.runIf(
 
     const keyed = sftpWithKey();
     expect(keyed.status, keyed.stderr).toBe(0);
-    const answered = await sftpKeyboardInteractive('answer3');
+    const answered = await sftpKeyboardInteractive(server.sshPort, 'metered', tmp.path, 'answer3');
     expect(answered.status, answered.stderr).toBe(0);
-    const wrongAnswer = await sftpKeyboardInteractive('wrong');
+    const wrongAnswer = await sftpKeyboardInteractive(server.sshPort, 'metered', tmp.path, 'wrong');
     expect(wrongAnswer.status).not.toBe(0);
 
     await server.waitForLog((l) => l.sender === 'Upload' && l.file_path === '/up.bin');

@@ -1,4 +1,6 @@
-import { spawn } from 'node:child_process';
+import { type SpawnSyncReturns, spawn, spawnSync } from 'node:child_process';
+import { chmod, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 
 /**
  * OpenSSH's sftp options for a test server on 127.0.0.1:`port`: no user
@@ -95,5 +97,44 @@ export function runWithPassword(
       clearTimeout(timer);
       resolve({ code, stdout: Buffer.concat(stdout), stderr });
     }),
+  );
+}
+
+/**
+ * OpenSSH's sftp logging in by keyboard-interactive as `user`, each question
+ * answered through an askpass program written in `dir`: `answer` to
+ * "QuestionN: ", and `last` to "Question3: " (the spec's sample program
+ * decides on it). Runs `pwd` and returns what sftp printed.
+ */
+export async function sftpKeyboardInteractive(
+  port: number,
+  user: string,
+  dir: string,
+  last: string,
+): Promise<SpawnSyncReturns<string>> {
+  const askpass = join(dir, `askpass-${last}.sh`);
+  await writeFile(
+    askpass,
+    `#!/bin/sh\ncase "$1" in\n  *Question3*) echo ${last} ;;\n  *Question*) echo answer ;;\nesac\n`,
+  );
+  await chmod(askpass, 0o755);
+  return spawnSync(
+    'sftp',
+    [
+      ...sftpOptions(port),
+      '-oBatchMode=no',
+      '-oPreferredAuthentications=keyboard-interactive',
+      '-oKbdInteractiveAuthentication=yes',
+      '-oNumberOfPasswordPrompts=1',
+      '-b',
+      '-',
+      `${user}@127.0.0.1`,
+    ],
+    {
+      input: 'pwd\n',
+      encoding: 'utf8',
+      timeout: 30_000,
+      env: { ...process.env, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force', DISPLAY: ':0' },
+    },
   );
 }
