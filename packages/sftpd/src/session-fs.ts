@@ -24,7 +24,9 @@ export interface SessionFsOptions {
  * ownership of what is created (when running as root), and the upload mode.
  * SFTP and SCP go through it; the SSH commands that read the disk or run a
  * program on it (checksums, rsync, git) check permissions and quota
- * themselves (see ssh-commands/).
+ * themselves (see ssh-commands/). `storage` must follow no link itself
+ * (an `OsFs` made with `followLinks: false`): the permissions are checked on
+ * resolved paths, and a link swapped in afterwards must fail, not lead on.
  */
 export function sessionFs(
   storage: Fs,
