@@ -12,7 +12,7 @@ import {
 import { join, relative, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { hasCommand, makeTempDir } from '@sftpgo/test-utils';
-import ssh2 from 'ssh2';
+import type ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   Evidence,
@@ -47,6 +47,7 @@ import {
   type ServerProcess,
   startLoopbackServer,
 } from './server-process.js';
+import { connectWithPassword } from './ssh2-client.js';
 
 // No path, link or race leads a user out of the home: a directory `d` of the
 // home is swapped, as fast as a process (or the user's own second session)
@@ -197,18 +198,9 @@ describe.runIf(isRoot)('confinement while d is swapped for links out of the home
     let moverSftp: ssh2.SFTPWrapper;
 
     async function connect(): Promise<[ssh2.Client, ssh2.SFTPWrapper]> {
-      const client = new ssh2.Client();
-      await new Promise<void>((resolve, reject) => {
-        client.once('ready', () => resolve()).once('error', reject);
-        client.connect({
-          host: '127.0.0.1',
-          port: server.sshPort,
-          username: USER,
-          password: PASSWORD,
-          readyTimeout: 20_000,
-          // a test server on loopback, with keys made for this run
-          hostVerifier: () => true,
-        });
+      // a test server on loopback, with keys made for this run
+      const client = await connectWithPassword(server.sshPort, USER, PASSWORD, {
+        hostVerifier: () => true,
       });
       return [client, await call<ssh2.SFTPWrapper>((cb) => client.sftp(cb))];
     }

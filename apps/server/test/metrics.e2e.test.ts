@@ -3,7 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eventually, hasCommand, makeTempDir } from '@sftpgo/test-utils';
-import ssh2 from 'ssh2';
+import type ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   runWithPassword,
@@ -18,6 +18,7 @@ import {
   type ServerProcess,
   startLoopbackServer,
 } from './server-process.js';
+import { connectWithPassword } from './ssh2-client.js';
 
 const KEYBOARD_INTERACTIVE = fileURLToPath(
   new URL('../../../packages/sftpd/test/fixtures/keyboard-interactive-sample.sh', import.meta.url),
@@ -130,18 +131,7 @@ describe.runIf(
 
   /** An SSH connection that stays open until `end()`. */
   async function openConnection(): Promise<ssh2.Client> {
-    const client = new ssh2.Client();
-    await new Promise<void>((resolve, reject) => {
-      client.once('ready', () => resolve()).once('error', reject);
-      client.connect({
-        host: '127.0.0.1',
-        port: server.sshPort,
-        username: 'metered',
-        password: 'metrics-pass',
-        readyTimeout: 20_000,
-      });
-    });
-    return client;
+    return connectWithPassword(server.sshPort, 'metered', 'metrics-pass');
   }
 
   it('shows every reference metric, each at 0 or more', async () => {

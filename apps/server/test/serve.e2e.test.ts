@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hasCommand, makeTempDir } from '@sftpgo/test-utils';
-import ssh2 from 'ssh2';
+import type ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sftpBatch } from './openssh-client.js';
 import {
@@ -11,6 +11,7 @@ import {
   type ServerProcess,
   startLoopbackServer,
 } from './server-process.js';
+import { connectWithPassword } from './ssh2-client.js';
 
 const haveClients = hasCommand('sftp') && hasCommand('sshpass');
 
@@ -158,16 +159,7 @@ describe.runIf(haveClients)('sftpgo serve with the OpenSSH client', () => {
 
   /** Logs erin in with the ssh2 client and writes `size` bytes to `path`, leaving it open. */
   async function uploadLeftOpen(path: string, size: number): Promise<ssh2.Client> {
-    const client = new ssh2.Client();
-    await new Promise<void>((resolve, reject) => {
-      client.once('ready', () => resolve()).once('error', reject);
-      client.connect({
-        host: '127.0.0.1',
-        port: server.sshPort,
-        username: 'erin',
-        password: 'erin-password',
-      });
-    });
+    const client = await connectWithPassword(server.sshPort, 'erin', 'erin-password');
     const sftp = await new Promise<ssh2.SFTPWrapper>((resolve, reject) =>
       client.sftp((err, s) => (err ? reject(err) : resolve(s))),
     );

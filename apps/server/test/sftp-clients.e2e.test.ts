@@ -20,6 +20,7 @@ import {
   type ServerProcess,
   startLoopbackServer,
 } from './server-process.js';
+import { connectWithPassword } from './ssh2-client.js';
 
 // SFTP clients other than OpenSSH's, each against one running `sftpgo serve`.
 const USER = 'casey';
@@ -389,17 +390,8 @@ describe('the ssh2 npm client', () => {
 
   beforeAll(async () => {
     const keys = await hostKeys();
-    client = new ssh2.Client();
-    await new Promise<void>((resolve, reject) => {
-      client.once('ready', () => resolve()).once('error', reject);
-      client.connect({
-        host: '127.0.0.1',
-        port: server.sshPort,
-        username: USER,
-        password: PASSWORD,
-        readyTimeout: 20_000,
-        hostVerifier: (offered: Buffer) => keys.some((key) => offered.equals(key)),
-      });
+    client = await connectWithPassword(server.sshPort, USER, PASSWORD, {
+      hostVerifier: (offered: Buffer) => keys.some((key) => offered.equals(key)),
     });
     sftp = await call((cb) => client.sftp(cb));
     await call((cb) => sftp.mkdir('/ssh2', cb));
