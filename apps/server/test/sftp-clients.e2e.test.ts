@@ -188,7 +188,8 @@ describe.runIf(curlSpeaksSftp())('curl with sftp:// URLs', () => {
       url('/curl/'),
     );
     expectSuccess(renamed);
-    expect(renamed.stdout).toBe('moved.bin\n');
+    // `.` and `..` first, as OpenSSH's sftp-server lists them and curl prints them
+    expect(renamed.stdout).toBe('.\n..\nmoved.bin\n');
     await expectContent(join(home, 'curl/moved.bin'));
 
     expectSuccess(await curl('-o', 'curl-back.bin', url('/curl/moved.bin')));
@@ -203,7 +204,7 @@ describe.runIf(curlSpeaksSftp())('curl with sftp:// URLs', () => {
       url('/curl/'),
     );
     expectSuccess(removed);
-    expect(removed.stdout).toBe('');
+    expect(removed.stdout).toBe('.\n..\n');
     await expectGone(join(home, 'curl'));
   });
 });
@@ -416,6 +417,25 @@ describe('the ssh2 npm client', () => {
     expect(byName.get('a.txt')?.attrs.size).toBe(3);
     expect(byName.get('a.txt')?.longname).toMatch(/^-rw\S+ +1 +\d+ +\d+ +3 .* a\.txt$/);
     expect(byName.get('sub')?.attrs.isDirectory()).toBe(true);
+  });
+
+  it('readdir starts with . and .., the directory and its parent, as OpenSSH lists them', async () => {
+    await mkdir(join(dir(), 'dots/inner'), { recursive: true });
+    const entries = await call<ssh2.FileEntryWithStats[]>((cb) =>
+      sftp.readdir('/ssh2/dots', { full: true }, cb),
+    );
+    expect(entries.map((e) => e.filename)).toEqual(['.', '..', 'inner']);
+    const [self, parent] = await Promise.all([stat(join(dir(), 'dots')), stat(dir())]);
+    expect(entries[0]?.attrs).toMatchObject({ mtime: Math.floor(self.mtimeMs / 1000) });
+    expect(entries[1]?.attrs).toMatchObject({ mtime: Math.floor(parent.mtimeMs / 1000) });
+    expect(entries[1]?.attrs.isDirectory()).toBe(true);
+    expect(entries[0]?.longname).toMatch(/^d\S+ .* \.$/);
+
+    // the home's parent is the home itself, as in a chroot
+    const top = await call<ssh2.FileEntryWithStats[]>((cb) => sftp.readdir('/', { full: true }, cb));
+    expect(top.slice(0, 2).map((e) => e.filename)).toEqual(['.', '..']);
+    expect(top[1]?.attrs.mtime).toBe(top[0]?.attrs.mtime);
+    expect(top[1]?.attrs.mode).toBe(top[0]?.attrs.mode);
   });
 
   it('mkdir and rmdir', async () => {

@@ -1,5 +1,6 @@
 import {
   type Attrs,
+  type SftpDirEntry,
   type SftpDirectory,
   type SftpFile,
   type SftpHandler,
@@ -119,20 +120,33 @@ class VfsSftpFile implements SftpFile {
   }
 }
 
+const toDirEntry = (filename: string, st: FileStat): SftpDirEntry => ({
+  filename,
+  attrs: toAttrs(st),
+  nlink: st.nlink,
+});
+
+/**
+ * An open directory whose first page starts with `.` and `..`, as the
+ * listings of OpenSSH's sftp-server (which reads them from the kernel) do:
+ * clients written against it skip them, and some count on seeing them.
+ */
 class VfsSftpDirectory implements SftpDirectory {
   readonly #dir: DirHandle;
+  #dots: SftpDirEntry[] | null;
 
-  constructor(dir: DirHandle) {
+  constructor(dir: DirHandle, dots: SftpDirEntry[]) {
     this.#dir = dir;
+    this.#dots = dots;
   }
 
   read() {
     return mapErrors(async () => {
-      const page = await this.#dir.read();
-      return (
-        page?.map((e) => ({ filename: e.name, attrs: toAttrs(e.stat), nlink: e.stat.nlink })) ??
-        null
-      );
+      const page = (await this.#dir.read())?.map((e) => toDirEntry(e.name, e.stat)) ?? null;
+      const dots = this.#dots;
+      this.#dots = null;
+      if (dots === null) return page;
+      return [...dots, ...(page ?? [])];
     });
   }
 
@@ -175,9 +189,20 @@ export class VfsSftpHandler implements SftpHandler {
   }
 
   opendir(path: string): Promise<SftpDirectory> {
-    return mapErrors(
-      async () => new VfsSftpDirectory(await this.#fs.opendir(cleanVirtualPath(path))),
-    );
+    return mapErrors(async () => {
+      const virtual = cleanVirtualPath(path);
+      const dir = await this.#fs.opendir(virtual);
+      try {
+        const self = await this.#fs.stat(virtual);
+        // `..` of the home is the home, as in a chroot; a parent that may not
+        // be listed shows the directory's own attributes rather than its own
+        const parent = await this.#fs.stat(cleanVirtualPath(`${virtual}/..`)).catch(() => self);
+        return new VfsSftpDirectory(dir, [toDirEntry('.', self), toDirEntry('..', parent)]);
+      } catch (err) {
+        await dir.close();
+        throw err;
+      }
+    });
   }
 
   stat(path: string): Promise<Attrs> {
