@@ -48,7 +48,10 @@ beforeAll(async () => {
   await mkdir(clientHome);
   await writeFile(join(local, 'random.bin'), CONTENT);
   await utimes(join(local, 'random.bin'), OLD_MTIME, OLD_MTIME);
-  const started = await startLoopbackServer(tmp.path);
+  // the default commands, for rclone's checksums, and scp for curl's scp:// URLs
+  const started = await startLoopbackServer(tmp.path, {
+    enabled_ssh_commands: ['md5sum', 'sha1sum', 'cd', 'pwd', 'scp'],
+  });
   server = started.server;
   await addUser(started.api, {
     username: USER,
@@ -156,18 +159,18 @@ async function hostKeys(): Promise<Buffer[]> {
   );
 }
 
-/** Whether curl was built with SFTP (libssh2); one without it counts as missing. */
-function curlSpeaksSftp(): boolean {
+/** Whether curl was built with `protocol` (libssh2's); one without it counts as missing. */
+function curlSpeaks(protocol: 'sftp' | 'scp'): boolean {
   if (!hasCommand('curl')) return false;
   const version = spawnSync('curl', ['-V'], { encoding: 'utf8', timeout: 10_000 }).stdout ?? '';
-  if (/^Protocols: .*\bsftp\b/m.test(version)) return true;
-  const reason = 'curl was built without SFTP (curl -V does not list sftp)';
+  if (new RegExp(`^Protocols: .*\\b${protocol}\\b`, 'm').test(version)) return true;
+  const reason = `curl was built without ${protocol} (curl -V does not list it)`;
   if (process.env.CI === 'true') throw new Error(`${reason}: .ci/run must install one with it`);
   console.warn(`skipping: ${reason}`);
   return false;
 }
 
-describe.runIf(curlSpeaksSftp())('curl with sftp:// URLs', () => {
+describe.runIf(curlSpeaks('sftp'))('curl with sftp:// URLs', () => {
   const curl = (...args: string[]) =>
     run('curl', ['--silent', '--show-error', '--insecure', '-u', `${USER}:${PASSWORD}`, ...args]);
   const url = (path: string) => `sftp://127.0.0.1:${server.sshPort}${path}`;
@@ -206,6 +209,32 @@ describe.runIf(curlSpeaksSftp())('curl with sftp:// URLs', () => {
     expectSuccess(removed);
     expect(removed.stdout).toBe('.\n..\n');
     await expectGone(join(home, 'curl'));
+  });
+});
+
+describe.runIf(curlSpeaks('scp'))('curl with scp:// URLs (libssh2)', () => {
+  const url = (path: string) => `scp://127.0.0.1:${server.sshPort}${path}`;
+
+  // libssh2's ssh2_scp_send ends the stream where OpenSSH's scp sends a status byte
+  it('uploads a file that is logged as a completed upload, and downloads it', async () => {
+    const up = await run('curl', [
+      ...['--silent', '--show-error', '--insecure', '-u', `${USER}:${PASSWORD}`],
+      ...['-T', 'random.bin', url('/scp-curl.bin')],
+    ]);
+    expectSuccess(up);
+    // curl ends as it sends the last byte, before the server has closed the file
+    const logged = await server.waitForLog(
+      (l) => l.sender === 'Upload' && l.file_path === '/scp-curl.bin',
+    );
+    expect(logged).toMatchObject({ level: 'info', protocol: 'SCP', size_bytes: CONTENT.length });
+    await expectContent(join(home, 'scp-curl.bin'));
+
+    const down = await run('curl', [
+      ...['--silent', '--show-error', '--insecure', '-u', `${USER}:${PASSWORD}`],
+      ...['-o', 'scp-curl-back.bin', url('/scp-curl.bin')],
+    ]);
+    expectSuccess(down);
+    await expectContent(join(local, 'scp-curl-back.bin'));
   });
 });
 

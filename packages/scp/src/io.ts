@@ -76,6 +76,11 @@ export class ByteReader {
     return pending.subarray(0, max);
   }
 
+  /** Whether the stream ended with nothing left to read; waits for a byte or the end. */
+  async atEnd(): Promise<boolean> {
+    return (await this.#fill()) === null;
+  }
+
   /** One byte, or `null` at the end of the stream. */
   async byte(): Promise<number | null> {
     const b = await this.next(1);

@@ -185,7 +185,9 @@ async function receiveFile(
       }
       position += chunk.length;
     }
-    const status = await ctx.readResponse();
+    // libssh2's upload (`ssh2_scp_send`: curl's scp://, PHP, Perl) ends the stream
+    // where scp sends a status byte: every byte of the file arrived, so it is whole
+    const status = (await reader.atEnd()) ? ({ ok: true } as const) : await ctx.readResponse();
     if (writeError !== undefined) {
       await ctx.sendError(`scp: ${path}: ${reasonOf(writeError)}`);
       return;
