@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { hostPort, plainAddress } from '@sftpgo/auth';
 import type { NextFunction, Request, Response } from 'express';
 
 /** One answered request, with the fields of the spec's "http logs". */
@@ -23,7 +24,8 @@ export function accessLog(onAccess: (access: HttpAccess) => void) {
     res.once('close', () => {
       const socket = req.socket;
       onAccess({
-        remote_addr: `${socket.remoteAddress ?? ''}:${socket.remotePort ?? ''}`,
+        // as the reference writes it: `127.0.0.1:54321`, `[::1]:54321`
+        remote_addr: hostPort(plainAddress(socket.remoteAddress ?? ''), socket.remotePort ?? 0),
         proto: `HTTP/${req.httpVersion}`,
         method: req.method,
         user_agent: req.get('user-agent') ?? '',

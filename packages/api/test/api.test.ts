@@ -3,7 +3,6 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApi } from '@sftpgo/api';
-// @sftpgo/api does not depend on @sftpgo/auth; its sources are reached directly.
 import { verifyPassword } from '@sftpgo/auth';
 import {
   type DataProvider,

@@ -1,3 +1,4 @@
+export { hostPort, plainAddress } from './client-address.js';
 export { type IpFilters, isAddressAllowed } from './ip-filter.js';
 export {
   hashedPasswordProblem,

@@ -1,5 +1,5 @@
+import { hostPort } from '@sftpgo/auth';
 import type ssh2 from 'ssh2';
-import { hostPort } from './plain-address.js';
 import type { ActiveTransfer } from './session-events.js';
 
 /** A connection as the REST API lists it, in the reference server's fields. */

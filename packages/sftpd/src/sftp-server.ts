@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type AddressInfo, createServer, type Server as NetServer, type Socket } from 'node:net';
+import { plainAddress } from '@sftpgo/auth';
 import type { DataProvider, User } from '@sftpgo/provider';
 import { SftpSession } from '@sftpgo/sftp-protocol';
 import { type Fs, OsFs } from '@sftpgo/vfs';
@@ -10,7 +11,6 @@ import { Defender, type DefenderOptions } from './defender.js';
 import { type ConnectionStatus, LiveConnection } from './live-connection.js';
 import { type Logger, silentLogger } from './logger.js';
 import { KeyNotAuthorizedError, LoginError, loginFailureReason } from './login.js';
-import { plainAddress } from './plain-address.js';
 import type { QuotaTracking } from './quota-fs.js';
 import type { ActiveTransfer, LoginEvent, SessionEvent } from './session-events.js';
 import { type SessionFsOptions, sessionFs } from './session-fs.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hostPort, plainAddress } from '../src/plain-address.js';
+import { hostPort, plainAddress } from '../src/client-address.js';
 
 describe('plainAddress', () => {
   it('writes an IPv4-mapped IPv6 address as plain IPv4', () => {
