@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
   mkdir,
@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { hasCommand, makeTempDir } from '@sftpgo/test-utils';
 import ssh2 from 'ssh2';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ClientProcesses, expectSuccess } from './client-process.js';
 import {
   addUser,
   killAllServers,
@@ -67,72 +68,17 @@ afterAll(async () => {
   await tmp?.remove();
 });
 
-interface RunResult {
-  readonly code: number | null;
-  /** The signal that ended the client: SIGKILL when it ran out of time. */
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-const running = new Set<ChildProcess>();
-
-/** SIGKILL to the client's process group (it leads one), so that its helpers go too. */
-function kill(child: ChildProcess): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, 'SIGKILL');
-  } catch {
-    child.kill('SIGKILL');
-  }
-}
+const clients = new ClientProcesses(
+  () => local,
+  // psftp finds its directory through getpwuid(), not HOME: PUTTYDIR moves it
+  () => ({ HOME: clientHome, PUTTYDIR: join(clientHome, '.putty') }),
+);
 
 // A failed assertion never leaves a client running into the next test.
-afterEach(() => {
-  for (const child of running) kill(child);
-  running.clear();
-});
+afterEach(() => clients.killAll());
 
-/** Runs a client in `local` to completion; it is killed after `timeoutMs`. */
-function run(command: string, args: readonly string[], timeoutMs = 30_000): Promise<RunResult> {
-  const child = spawn(command, args, {
-    cwd: local,
-    // psftp finds its directory through getpwuid(), not HOME: PUTTYDIR moves it
-    env: { ...process.env, HOME: clientHome, PUTTYDIR: join(clientHome, '.putty') },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  running.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => {
-    stdout += d;
-  });
-  child.stderr.on('data', (d) => {
-    stderr += d;
-  });
-  const timer = setTimeout(() => kill(child), timeoutMs);
-  return new Promise((resolve, reject) => {
-    const done = () => {
-      clearTimeout(timer);
-      running.delete(child);
-    };
-    child.once('error', (err) => {
-      done();
-      reject(err);
-    });
-    child.once('close', (code, signal) => {
-      done();
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
-
-/** Exit status 0, with the client's output in the failure message. */
-function expectSuccess(result: RunResult): void {
-  const { signal, stdout, stderr } = result;
-  expect(result.code, `signal: ${signal}\nstdout:\n${stdout}\nstderr:\n${stderr}`).toBe(0);
-}
+/** Runs a client in `local` to completion; it is killed after 30 s. */
+const run = (command: string, args: readonly string[]) => clients.run(command, args);
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -450,9 +396,16 @@ describe('the ssh2 npm client', () => {
 
   it('readdir starts with . and .., the directory and its parent, as OpenSSH lists them', async () => {
     await mkdir(join(dir(), 'dots/inner'), { recursive: true });
-    const entries = await call<ssh2.FileEntryWithStats[]>((cb) =>
-      sftp.readdir('/ssh2/dots', { full: true }, cb),
-    );
+    // ssh2 drops `.` and `..` unless asked for the full listing, an option its types omit
+    type Listing = ssh2.FileEntryWithStats[];
+    const readdirFull = sftp.readdir as unknown as (
+      path: string,
+      options: { full: boolean },
+      cb: (err: Error | null | undefined, list: Listing) => void,
+    ) => void;
+    const list = (path: string) =>
+      call<Listing>((cb) => readdirFull.call(sftp, path, { full: true }, cb));
+    const entries = await list('/ssh2/dots');
     expect(entries.map((e) => e.filename)).toEqual(['.', '..', 'inner']);
     const [self, parent] = await Promise.all([stat(join(dir(), 'dots')), stat(dir())]);
     expect(entries[0]?.attrs).toMatchObject({ mtime: Math.floor(self.mtimeMs / 1000) });
@@ -461,7 +414,7 @@ describe('the ssh2 npm client', () => {
     expect(entries[0]?.longname).toMatch(/^d\S+ .* \.$/);
 
     // the home's parent is the home itself, as in a chroot
-    const top = await call<ssh2.FileEntryWithStats[]>((cb) => sftp.readdir('/', { full: true }, cb));
+    const top = await list('/');
     expect(top.slice(0, 2).map((e) => e.filename)).toEqual(['.', '..']);
     expect(top[1]?.attrs.mtime).toBe(top[0]?.attrs.mtime);
     expect(top[1]?.attrs.mode).toBe(top[0]?.attrs.mode);
