@@ -20,7 +20,8 @@ export interface ExternalAuthRequest {
 /**
  * Runs the spec's external authentication program. It answers on its
  * standard output with a user as JSON, or a user with an empty username to
- * refuse; it is killed after `timeoutMs`. The variables' values come from a
+ * refuse; it is killed after `timeoutMs`. A non-zero exit status or a
+ * death by signal refuses the login, whatever it printed. The variables' values come from a
  * possibly hostile client: they are passed in the environment, never through
  * a shell. The program's output may echo them: no error quotes it.
  */
@@ -46,7 +47,7 @@ export function runExternalAuth(
     let size = 0;
     const fail = (message: string, cause?: unknown) => {
       clearTimeout(timer);
-      if (child.exitCode === null) child.kill('SIGKILL');
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       reject(new LoginError(`external authentication: ${message}`, { cause }));
     };
     const timer = setTimeout(() => fail(`no answer in ${timeoutMs} ms`), timeoutMs);
@@ -56,8 +57,17 @@ export function runExternalAuth(
       else chunks.push(chunk);
     });
     child.once('error', (err) => fail(err.message, err));
-    child.once('close', () => {
+    child.once('close', (code, signal) => {
       clearTimeout(timer);
+      // As the reference: a program that fails is no answer, whatever it printed.
+      if (signal !== null) {
+        fail(`killed by signal ${signal}`);
+        return;
+      }
+      if (code !== 0) {
+        fail(`exit status ${code}`);
+        return;
+      }
       let user: unknown;
       try {
         user = JSON.parse(Buffer.concat(chunks).toString('utf8'));

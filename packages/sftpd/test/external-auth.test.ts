@@ -88,7 +88,9 @@ echo "{\\"username\\":\\"$SFTPGO_AUTHD_USERNAME\\",\\"home_dir\\":\\"/tmp/ext\\"
   it('refuses cleanly when the program misbehaves', async () => {
     const request = { username: 'u', password: 'p' };
     await expect(runExternalAuth(await script('echo not json'), request)).rejects.toThrow(/JSON/);
-    await expect(runExternalAuth(await script('exit 2'), request)).rejects.toThrow(/JSON/);
+    await expect(runExternalAuth(await script('exit 2'), request)).rejects.toThrow(
+      'external authentication: exit status 2',
+    );
     await expect(
       runExternalAuth(await script('echo \'{"username":"someone-else"}\''), request),
     ).rejects.toThrow(/another user/);
@@ -97,6 +99,24 @@ echo "{\\"username\\":\\"$SFTPGO_AUTHD_USERNAME\\",\\"home_dir\\":\\"/tmp/ext\\"
       /no answer in 300 ms/,
     );
     expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('refuses a valid user printed by a program that then fails or is killed', async () => {
+    const user = `echo '{"username":"ext-fail","home_dir":"/tmp/ext-fail","permissions":{"/":["*"]}}'`;
+    const logs: LogEntry[] = [];
+    const exits = await start(await script(`${user}\nexit 1`), 1, logs);
+    await expect(login(exits, { username: 'ext-fail', password: 'p' })).rejects.toThrow(
+      /authentication methods failed/,
+    );
+    const killed = await start(await script(`${user}\nkill -9 $$`), 1, logs);
+    await expect(login(killed, { username: 'ext-fail', password: 'p' })).rejects.toThrow(
+      /authentication methods failed/,
+    );
+    expect(logs.filter((e) => e.sender === 'connection_failed').map((e) => e.error)).toEqual([
+      'external authentication: exit status 1',
+      'external authentication: killed by signal SIGKILL',
+    ]);
+    expect(await provider.getUserByUsername('ext-fail')).toBeUndefined();
   });
 
   it('writes no credential of a failed login to the log, not even one Node refuses', async () => {
