@@ -1,4 +1,13 @@
-import type { DirHandle, FileHandle, FileStat, Fs, OpenFlags, SetStat, StatVfs } from './fs.js';
+import type {
+  DirHandle,
+  FileHandle,
+  FileStat,
+  Fs,
+  FsCapabilities,
+  OpenFlags,
+  SetStat,
+  StatVfs,
+} from './fs.js';
 
 /**
  * An {@link Fs} that passes every call to another one: extend it and
@@ -9,6 +18,10 @@ export class ForwardingFs implements Fs {
 
   constructor(inner: Fs) {
     this.inner = inner;
+  }
+
+  get capabilities(): FsCapabilities {
+    return this.inner.capabilities;
   }
 
   stat(path: string): Promise<FileStat> {

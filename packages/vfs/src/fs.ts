@@ -87,10 +87,61 @@ export interface DirHandle {
 }
 
 /**
+ * What a storage can do. The layers above a storage ask it rather than
+ * assume a POSIX disk: an object store has no links, renames by copying, and
+ * writes a file front to back, made visible whole once closed. An operation
+ * whose capability is `false` fails with a {@link VfsError} of code
+ * `unsupported`.
+ */
+export interface FsCapabilities {
+  /** `rename` replaces its target in one step, and moves a non-empty directory. */
+  readonly atomicRename: boolean;
+  /**
+   * A file can be written at any offset and opened for writing without
+   * truncation: resumed uploads, appends, writes out of order.
+   */
+  readonly randomAccessWrites: boolean;
+  /** One open file can be both read and written. */
+  readonly readWrite: boolean;
+  /** A file being written is visible at its path only once closed, whole. */
+  readonly atomicUploads: boolean;
+  /** `symlink` and `readlink`. */
+  readonly symlinks: boolean;
+  /** `link`. */
+  readonly hardLinks: boolean;
+  /** `setstat` of `mode`. */
+  readonly permissions: boolean;
+  /** `setstat` of `uid` and `gid`. */
+  readonly ownership: boolean;
+  /** `setstat` of `atimeMs` and `mtimeMs`. */
+  readonly times: boolean;
+  /** `statvfs`. */
+  readonly statvfs: boolean;
+  /** A directory exists on its own, empty or not, as on a disk. */
+  readonly emptyDirectories: boolean;
+}
+
+/** The capabilities of a local POSIX disk: everything but atomic uploads. */
+export const POSIX_CAPABILITIES: FsCapabilities = Object.freeze({
+  atomicRename: true,
+  randomAccessWrites: true,
+  readWrite: true,
+  atomicUploads: false,
+  symlinks: true,
+  hardLinks: true,
+  permissions: true,
+  ownership: true,
+  times: true,
+  statvfs: true,
+  emptyDirectories: true,
+});
+
+/**
  * The filesystem a user sees. Every path is an absolute virtual POSIX path
  * (see {@link cleanVirtualPath}); `/` is the user's root.
  */
 export interface Fs {
+  readonly capabilities: FsCapabilities;
   stat(path: string): Promise<FileStat>;
   lstat(path: string): Promise<FileStat>;
   open(path: string, flags: OpenFlags, mode?: number): Promise<FileHandle>;

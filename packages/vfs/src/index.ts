@@ -7,9 +7,11 @@ export {
   type FileHandle,
   type FileStat,
   type Fs,
+  type FsCapabilities,
   isDirectory,
   isSymbolicLink,
   type OpenFlags,
+  POSIX_CAPABILITIES,
   S_IFDIR,
   S_IFLNK,
   S_IFMT,
@@ -17,6 +19,7 @@ export {
   type SetStat,
   type StatVfs,
 } from './fs.js';
+export { MemoryFs, type MemoryFsOptions } from './memory-fs.js';
 export { OsFs, type OsFsOptions } from './os-fs.js';
 export { scanUsage, type Usage } from './usage.js';
 export { cleanVirtualPath, MAX_PATH_BYTES } from './virtual-path.js';

@@ -3,7 +3,17 @@ import * as fsp from 'node:fs/promises';
 import { posix } from 'node:path';
 import { promisify } from 'node:util';
 import { VfsError } from './errors.js';
-import type { DirHandle, FileHandle, FileStat, Fs, OpenFlags, SetStat, StatVfs } from './fs.js';
+import {
+  type DirHandle,
+  type FileHandle,
+  type FileStat,
+  type Fs,
+  type FsCapabilities,
+  type OpenFlags,
+  POSIX_CAPABILITIES,
+  type SetStat,
+  type StatVfs,
+} from './fs.js';
 import { blockingIo, type FsIo, threadPoolIo } from './fs-io.js';
 import { DIR_PAGE_SIZE, nodeCall, OsDirHandle, OsFileHandle, toFileStat } from './os-handles.js';
 import { O_PATH, outsideRoot, type Resolved, RootWalker, type WalkOptions } from './root-walk.js';
@@ -74,6 +84,7 @@ const STOP: WalkOptions = { followLast: false, links: 'in-root' };
  * const st = await fs.stat('/reports/2026.csv');
  */
 export class OsFs implements Fs {
+  readonly capabilities: FsCapabilities = POSIX_CAPABILITIES;
   readonly #root: string;
   readonly #io: FsIo;
   readonly #walker: RootWalker;

@@ -157,6 +157,15 @@ export class RootWalker {
     if (this.#closed) {
       throw new VfsError('failure', `${JSON.stringify(vpath)}: the filesystem is closed`, vpath);
     }
+    // the kernel would refuse it too, but as an unexplained failure
+    if (vpath.includes('\0')) {
+      const shown = vpath.replaceAll('\0', '\\0');
+      throw new VfsError(
+        'invalid-path',
+        `${JSON.stringify(shown)}: path contains a NUL byte`,
+        shown,
+      );
+    }
     this.#active++;
     const stack: Step[] = [{ name: '', dir: this.#rootDir }];
     try {
