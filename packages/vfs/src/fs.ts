@@ -117,8 +117,12 @@ export interface FsCapabilities {
   readonly times: boolean;
   /** `statvfs`. */
   readonly statvfs: boolean;
-  /** A directory exists on its own, empty or not, as on a disk. */
-  readonly emptyDirectories: boolean;
+  /**
+   * Directories are entries of their own, as on a disk: a file or directory
+   * is made only inside an existing directory. An object store has prefixes
+   * instead, and makes a file under any of them.
+   */
+  readonly realDirectories: boolean;
 }
 
 /** The capabilities of a local POSIX disk: everything but atomic uploads. */
@@ -133,7 +137,7 @@ export const POSIX_CAPABILITIES: FsCapabilities = Object.freeze({
   ownership: true,
   times: true,
   statvfs: true,
-  emptyDirectories: true,
+  realDirectories: true,
 });
 
 /**

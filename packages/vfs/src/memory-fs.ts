@@ -69,7 +69,7 @@ export class MemoryFs implements Fs {
     ownership: false,
     times: true,
     statvfs: false,
-    emptyDirectories: true,
+    realDirectories: true,
   });
   readonly #root: DirNode;
   readonly #uid: number;
