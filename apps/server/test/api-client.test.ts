@@ -477,10 +477,16 @@ describe('sftpgo api', () => {
     expect(dump.calls[0]?.url).toBe(
       'http://127.0.0.1:8080/api/v1/dumpdata?output_file=backup.json&indent=1',
     );
-    const load = await runApi(['loaddata', 'backup.json', '--scan-quota', '2', '--mode', '2']);
+    const load = await runApi(['loaddata', 'backup.json', '--scan-quota', '2', '--mode', '1']);
     expect(load.calls[0]?.url).toBe(
-      'http://127.0.0.1:8080/api/v1/loaddata?input_file=backup.json&scan_quota=2&mode=2',
+      'http://127.0.0.1:8080/api/v1/loaddata?input_file=backup.json&scan_quota=2&mode=1',
     );
+    const replace = await runApi(['loaddata', 'backup.json', '--replace']);
+    expect(replace.calls[0]?.url).toBe(
+      'http://127.0.0.1:8080/api/v1/loaddata?input_file=backup.json&scan_quota=0&mode=0&replace=1',
+    );
+    const noMode2 = await runApi(['loaddata', 'backup.json', '--mode', '2']);
+    expect(noMode2).toMatchObject({ code: 2, calls: [] });
     const absolute = await runApi(['loaddata', '/srv/sftpgo/backups/a b.json']);
     expect(absolute.calls[0]?.url).toBe(
       'http://127.0.0.1:8080/api/v1/loaddata?input_file=%2Fsrv%2Fsftpgo%2Fbackups%2Fa+b.json&scan_quota=0&mode=0',

@@ -14,14 +14,29 @@ import {
 import { type Request, type Response, Router } from 'express';
 import { HttpError, sendApiResponse } from './api-response.js';
 import { backupInputPath, isPlainFileName } from './backup-path.js';
+import { queryAtoi, queryParam } from './query-params.js';
 import type { QuotaScans } from './quota-scans.js';
 import { providerHttpError } from './user-routes.js';
 
 /** The reference server's largest backup file to restore. */
 export const MAX_RESTORE_SIZE = 10 * 1024 * 1024;
 
-/** `mode` of `loaddata`: 0 and 1 as the reference server, 2 ours. */
-const LOAD_MODES: readonly LoadMode[] = ['add-and-update', 'add-only', 'replace'];
+/** `mode` of `loaddata`, as the reference server reads it: 1 adds only, any other integer adds and updates. */
+function loadMode(req: Request): LoadMode {
+  return queryAtoi(req, 'mode', 0) === 1 ? 'add-only' : 'add-and-update';
+}
+
+/**
+ * `replace` of `loaddata`, ours: whether the users absent from the file are
+ * deleted. A parameter of its own, which no SFTPGo version has, so that no
+ * script written for one deletes users by reusing a value of `mode`.
+ */
+function replaceParam(req: Request): boolean {
+  const raw = queryParam(req, 'replace');
+  if (raw === undefined || raw === '0' || raw === 'false') return false;
+  if (raw === '1' || raw === 'true') return true;
+  throw new HttpError(400, 'Invalid replace: must be one of 0, 1, false, true');
+}
 
 export interface BackupRoutesOptions {
   /** The only directory backups are written to and read from. */
@@ -179,8 +194,9 @@ export function backupRoutes(
       req.query.input_file,
       'a file name in the backups directory, or an absolute path inside it',
     );
-    const scanQuota = queryLevel('scan_quota', req.query.scan_quota, 2);
-    const mode = LOAD_MODES[queryLevel('mode', req.query.mode, 2)] ?? 'add-and-update';
+    const scanQuota = queryAtoi(req, 'scan_quota', 0);
+    const mode = loadMode(req);
+    const deleteOthers = replaceParam(req);
     const text = await readBackup(await backupInputPath(backupsPath, name), name);
     let users: UserInput[];
     try {
@@ -190,7 +206,8 @@ export function backupRoutes(
       const parse = err.message.startsWith('Unable to parse input file');
       throw new HttpError(400, parse ? err.message : `Unable to parse input file: ${err.message}`);
     }
-    const scanning = options.quotaTracking && scanQuota !== 0;
+    // as the reference server: 1 scans every user loaded, 2 those with a quota, any other none
+    const scanning = options.quotaTracking && (scanQuota === 1 || scanQuota === 2);
     // with add-only, the users that exist already are not loaded, nor scanned
     const skipped = new Set<string>();
     if (scanning && mode === 'add-only') {
@@ -201,7 +218,7 @@ export function backupRoutes(
       }
     }
     try {
-      await loadUsers(provider, users, mode);
+      await loadUsers(provider, users, mode, { deleteOthers });
     } catch (err) {
       throw providerHttpError(namingUsers(err, users));
     }

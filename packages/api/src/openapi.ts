@@ -135,7 +135,7 @@ function buildDocument(): OpenApiDocument {
       title: 'SFTPGo-node REST API',
       version: '1.0.0',
       description:
-        'The v1 REST API of SFTPGo 0.9, as sftpgo-node serves it. Answers are JSON; messages and errors are `{error, message, status}` objects. Beyond the reference server: a taken username answers 409 (not 500); `dumpdata` writes a plain file name in `backups_path`, and `loaddata` reads a plain name or an absolute path inside it; `loaddata` has a `replace` mode (2); `/openapi.json` serves this document. Any other path answers 404 `Not Found`.',
+        'The v1 REST API of SFTPGo 0.9, as sftpgo-node serves it. Answers are JSON; messages and errors are `{error, message, status}` objects. Beyond the reference server: a taken username answers 409 (not 500); `dumpdata` writes a plain file name in `backups_path`, and `loaddata` reads a plain name or an absolute path inside it; `loaddata` has a `replace` parameter; `/openapi.json` serves this document. Any other path answers 404 `Not Found`.',
       license: { name: 'GPL-3.0-only', identifier: 'GPL-3.0-only' },
     },
     servers: [{ url: '/api/v1' }],
@@ -392,22 +392,30 @@ function buildDocument(): OpenApiDocument {
               in: 'query',
               required: false,
               description:
-                'Quota scans to start once loaded: 0 none, 1 for every user loaded, 2 for the users loaded that have a quota. None with `track_quota` 0.',
-              schema: { type: 'integer', enum: [0, 1, 2], default: 0 },
+                'Quota scans to start once loaded: 1 for every user loaded, 2 for the users loaded that have a quota, any other integer none. None with `track_quota` 0.',
+              schema: { type: 'integer', default: 0 },
             },
             {
               name: 'mode',
               in: 'query',
               required: false,
               description:
-                '0 adds new users and updates existing ones; 1 adds new users only; 2 (not in the reference server) also deletes the users the file does not have.',
-              schema: { type: 'integer', enum: [0, 1, 2], default: 0 },
+                '1 adds new users only; any other integer adds new users and updates existing ones. No mode deletes users.',
+              schema: { type: 'integer', default: 0 },
+            },
+            {
+              name: 'replace',
+              in: 'query',
+              required: false,
+              description:
+                'Not in the reference server: 1 or true also deletes, once the file is stored, the users it does not have.',
+              schema: { type: 'string', enum: ['0', '1', 'false', 'true'], default: '0' },
             },
           ],
           responses: {
             200: message('`Data restored`.'),
             400: message(
-              '`input_file` missing, not a file of the backups directory, not found, not a regular file or too large; `Unable to parse input file: ...`; `Validation error: users.N ("name"): ...`; a bad `scan_quota` or `mode`.',
+              '`input_file` missing, not a file of the backups directory, not found, not a regular file or too large; `Unable to parse input file: ...`; `Validation error: users.N ("name"): ...`; a `scan_quota` or `mode` that is not an integer; a bad `replace`.',
             ),
             403: message(
               '`Method disabled error: ...`: users are managed elsewhere (`data_provider.manage_users` 0); or `Forbidden: a request sent from another site`: a browser marked it so (`Sec-Fetch-Site`).',

@@ -165,7 +165,7 @@ describe('GET /api/v1/loaddata', () => {
     expect(await verifyPassword('dora-pw', dora?.password ?? '')).toBe(true);
   });
 
-  it('adds and updates with mode 0, only adds with mode 1, and deletes the others with mode 2', async () => {
+  it('adds and updates with mode 0, only adds with mode 1, and deletes nothing with any mode', async () => {
     await provider.addUser(userOf('fay', { max_sessions: 1 }));
     await provider.addUser(userOf('gus'));
     await dumpFile('modes.json', [userOf('fay', { max_sessions: 9 }), userOf('hal')]);
@@ -178,8 +178,45 @@ describe('GET /api/v1/loaddata', () => {
     expect((await provider.getUserByUsername('fay'))?.max_sessions).toBe(9);
     expect(await usernames()).toEqual(['fay', 'gus', 'hal']);
 
-    expect((await get('/loaddata?input_file=modes.json&mode=2')).status).toBe(200);
-    expect(await usernames()).toEqual(['fay', 'hal']);
+    // later SFTPGo versions: 2 adds, updates and disconnects; 0.9: any integer but 1 is 0
+    for (const mode of ['2', '3', '-1', '+7', '100']) {
+      await provider.updateUser((await provider.getUserByUsername('fay'))?.id ?? 0, {
+        ...userOf('fay'),
+        max_sessions: 1,
+      });
+      const res = await get(`/loaddata?input_file=modes.json&mode=${encodeURIComponent(mode)}`);
+      expect(res, mode).toEqual({
+        status: 200,
+        body: { error: '', message: 'Data restored', status: 200 },
+      });
+      expect(await usernames(), mode).toEqual(['fay', 'gus', 'hal']);
+      expect((await provider.getUserByUsername('fay'))?.max_sessions, mode).toBe(9);
+    }
+  });
+
+  it('deletes the users absent from the file only with replace=1 or replace=true', async () => {
+    await provider.addUser(userOf('ned'));
+    await provider.addUser(userOf('oda'));
+    await dumpFile('replace.json', [userOf('ned')]);
+    expect((await get('/loaddata?input_file=replace.json&replace=0')).status).toBe(200);
+    expect(await usernames()).toEqual(['ned', 'oda']);
+    expect((await get('/loaddata?input_file=replace.json&replace=1')).status).toBe(200);
+    expect(await usernames()).toEqual(['ned']);
+
+    await provider.addUser(userOf('oda'));
+    await dumpFile('replace.json', [userOf('ned', { max_sessions: 4 })]);
+    expect((await get('/loaddata?input_file=replace.json&mode=1&replace=true')).status).toBe(200);
+    expect(await usernames()).toEqual(['ned']);
+    expect((await provider.getUserByUsername('ned'))?.max_sessions).toBe(0);
+
+    expect(await get('/loaddata?input_file=replace.json&replace=yes')).toEqual({
+      status: 400,
+      body: {
+        error: 'Invalid replace: must be one of 0, 1, false, true',
+        message: '',
+        status: 400,
+      },
+    });
   });
 
   it('loads a dump of the reference server', async () => {
@@ -258,18 +295,30 @@ describe('GET /api/v1/loaddata', () => {
     expect((await provider.getUserByUsername('kim'))?.last_quota_update).toBe(0);
   });
 
-  it('answers 400 to a bad scan_quota or mode, loading nothing', async () => {
+  it('answers 400 to a scan_quota or mode that is not an integer, loading nothing', async () => {
     await dumpFile('ok.json', [userOf('max')]);
     for (const [query, error] of [
-      ['scan_quota=3', 'Invalid scan_quota: must be one of 0, 1, 2'],
-      ['scan_quota=', 'Invalid scan_quota: must be one of 0, 1, 2'],
-      ['mode=-1', 'Invalid mode: must be one of 0, 1, 2'],
-      ['mode=replace', 'Invalid mode: must be one of 0, 1, 2'],
+      ['scan_quota=', 'invalid scan_quota: "" is not an integer'],
+      ['scan_quota=1.5', 'invalid scan_quota: "1.5" is not an integer'],
+      ['mode=replace', 'invalid mode: "replace" is not an integer'],
+      ['mode=99999999999999999999', 'invalid mode: "99999999999999999999" is not an integer'],
     ]) {
       const res = await get(`/loaddata?input_file=ok.json&${query}`);
       expect(res, query).toEqual({ status: 400, body: { error, message: '', status: 400 } });
     }
     expect(await usernames()).toEqual([]);
+  });
+
+  it('accepts any integer scan_quota, scanning nobody for one other than 1 and 2', async () => {
+    const home = join(tmp.path, 'homes', 'pia');
+    await mkdir(home, { recursive: true });
+    await writeFile(join(home, 'data'), 'abc');
+    await dumpFile('no-scan.json', [userOf('pia')]);
+    for (const scan of ['3', '-1', '0']) {
+      expect((await get(`/loaddata?input_file=no-scan.json&scan_quota=${scan}`)).status).toBe(200);
+    }
+    expect(await (await fetch(`${api.base}/quota_scan`)).json()).toEqual([]);
+    expect((await provider.getUserByUsername('pia'))?.last_quota_update).toBe(0);
   });
 
   it('loads an absolute path inside backups_path, as the reference server takes it', async () => {

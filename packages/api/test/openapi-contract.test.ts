@@ -377,7 +377,12 @@ describe('the OpenAPI document against the API', () => {
   it('loaddata', async () => {
     await expectStatus(200, main, 'get', '/loaddata?input_file=contract.json');
     await expectStatus(200, main, 'get', '/loaddata?input_file=contract.json&mode=1&scan_quota=1');
-    await expectStatus(200, main, 'get', '/loaddata?input_file=contract.json&mode=2&scan_quota=2');
+    await expectStatus(
+      200,
+      main,
+      'get',
+      '/loaddata?input_file=contract.json&mode=2&scan_quota=2&replace=1',
+    );
     await eventually(async () => expect((await call(main, 'get', '/quota_scan')).body).toEqual([]));
     await writeFile(join(backups, 'broken.json'), '{"users": [');
     await writeFile(
@@ -390,7 +395,8 @@ describe('the OpenAPI document against the API', () => {
       'input_file=missing.json',
       'input_file=broken.json',
       'input_file=invalid.json',
-      'input_file=contract.json&mode=3',
+      'input_file=contract.json&mode=x',
+      'input_file=contract.json&replace=2',
       'input_file=contract.json&scan_quota=x',
     ]) {
       await expectStatus(400, main, 'get', `/loaddata${query ? `?${query}` : ''}`);

@@ -53,6 +53,7 @@ export {
 export {
   dumpUsers,
   type LoadMode,
+  type LoadOptions,
   type LoadResult,
   loadUsers,
   parseUserDump,

@@ -11,7 +11,12 @@ export interface UserDump {
 }
 
 /** How `loadUsers` treats users that exist already. */
-export type LoadMode = 'add-and-update' | 'add-only' | 'replace';
+export type LoadMode = 'add-and-update' | 'add-only';
+
+export interface LoadOptions {
+  /** Delete, once the dump is stored, every user it does not hold. */
+  readonly deleteOthers?: boolean;
+}
 
 /**
  * The users of a dump's text, not validated yet (each is when stored).
@@ -58,8 +63,8 @@ export interface LoadResult {
 
 /**
  * Stores the users of a dump: new usernames are added; existing ones are
- * updated (`add-and-update`, `replace`) or left alone (`add-only`); with
- * `replace`, users absent from the dump are deleted afterwards. Used quota
+ * updated (`add-and-update`) or left alone (`add-only`); with
+ * `deleteOthers`, users absent from the dump are deleted afterwards. Used quota
  * and last login are not restored: a quota scan recomputes the first.
  * Stops at the first user that cannot be stored, naming it; the users
  * before it stay stored.
@@ -68,6 +73,7 @@ export async function loadUsers(
   provider: DataProvider,
   users: readonly (UserInput | User)[],
   mode: LoadMode,
+  options: LoadOptions = {},
 ): Promise<LoadResult> {
   let added = 0;
   let updated = 0;
@@ -99,7 +105,7 @@ export async function loadUsers(
     }
   }
   let deleted = 0;
-  if (mode === 'replace') {
+  if (options.deleteOthers) {
     for (const user of (await dumpUsers(provider)).users) {
       if (kept.has(user.username)) continue;
       await provider.deleteUser(user.id);

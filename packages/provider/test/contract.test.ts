@@ -226,7 +226,9 @@ for (const driver of DRIVERS) {
       expect((await target.getUserByUsername('bob'))?.home_dir).toBe('/old');
       expect(await loadUsers(target, dump.users, 'add-and-update')).toMatchObject({ updated: 2 });
       expect((await target.getUserByUsername('bob'))?.home_dir).toBe('/srv/sftp/bob');
-      expect(await loadUsers(target, dump.users, 'replace')).toMatchObject({ deleted: 1 });
+      expect(
+        await loadUsers(target, dump.users, 'add-and-update', { deleteOthers: true }),
+      ).toMatchObject({ deleted: 1 });
       const loaded = await target.listUsers();
       const strip = ({
         id: _i,

@@ -257,11 +257,23 @@ export class ApiClient {
    * Restores the users of `inputFile`, a backup file on the server's side
    * (sent as `input_file`, unchanged): a file name in the server's
    * `backups_path`, or an absolute path inside it. `scanQuota`: 0 never, 1 always, 2 for users with a quota;
-   * `mode`: 0 adds and updates, 1 only adds.
+   * `mode`: 0 adds and updates, 1 only adds; `replace` deletes the users
+   * absent from the file, a parameter sent only when set, which only this
+   * server knows.
    */
-  loadData(inputFile: string, scanQuota: 0 | 1 | 2 = 0, mode: 0 | 1 | 2 = 0): Promise<ApiMessage> {
+  loadData(
+    inputFile: string,
+    scanQuota: 0 | 1 | 2 = 0,
+    mode: 0 | 1 = 0,
+    replace = false,
+  ): Promise<ApiMessage> {
     return this.#call('GET', '/loaddata', {
-      query: { input_file: inputFile, scan_quota: scanQuota, mode },
+      query: {
+        input_file: inputFile,
+        scan_quota: scanQuota,
+        mode,
+        replace: replace ? 1 : undefined,
+      },
     });
   }
 }

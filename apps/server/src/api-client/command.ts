@@ -414,16 +414,21 @@ export function registerApiCommand<T>(y: Argv<T>, deps: Partial<ApiCommandDeps> 
               })
               .option('mode', {
                 type: 'string',
-                choices: ['0', '1', '2'],
+                choices: ['0', '1'],
                 default: '0',
-                describe:
-                  '0 adds and updates users, 1 only adds, 2 replaces them all (deletes those not in the file)',
+                describe: '0 adds and updates users, 1 only adds',
+              })
+              .option('replace', {
+                type: 'boolean',
+                default: false,
+                describe: 'Also delete the users absent from the file (not on a reference server)',
               }),
           run((client, argv) =>
             client.loadData(
               text(argv.file) ?? '',
               Number(text(argv['scan-quota'])) as 0 | 1 | 2,
-              Number(text(argv.mode)) as 0 | 1 | 2,
+              Number(text(argv.mode)) as 0 | 1,
+              argv.replace === true,
             ),
           ),
         )
