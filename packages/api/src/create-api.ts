@@ -66,9 +66,11 @@ export function createApi(options: ApiOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   if (options.onAccess) app.use(accessLog(options.onAccess));
-  app.use(express.json({ limit: MAX_REQUEST_SIZE }));
 
   const v1 = express.Router();
+  // whatever the Content-Type, as the reference server decodes bodies:
+  // `curl -d '{...}'` sends application/x-www-form-urlencoded
+  v1.use(express.json({ limit: MAX_REQUEST_SIZE, type: () => true }));
   v1.get('/version', (_req, res) => {
     res.json(options.version);
   });

@@ -106,6 +106,28 @@ describe('REST API v1', () => {
     }
   });
 
+  it('reads a JSON body whatever its Content-Type, as curl -d sends it', async () => {
+    for (const [i, contentType] of [
+      'application/x-www-form-urlencoded',
+      'text/plain',
+      undefined,
+    ].entries()) {
+      const res = await fetch(`${base}/user`, {
+        method: 'POST',
+        headers: contentType ? { 'content-type': contentType } : {},
+        body: new TextEncoder().encode(JSON.stringify({ ...user, username: `typed${i}` })),
+      });
+      expect(res.status, contentType).toBe(200);
+      expect(await res.json(), contentType).toMatchObject({ username: `typed${i}` });
+    }
+    const scan = await fetch(`${base}/quota_scan`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: JSON.stringify({ username: 'typed0' }),
+    });
+    expect(await scan.json()).toEqual({ error: '', message: 'Scan started', status: 201 });
+  });
+
   it('answers 400 to malformed JSON and to a body that is not an object', async () => {
     const bad = await post('/user', '{"username": ');
     expect(bad.status).toBe(400);
