@@ -13,6 +13,9 @@ import {
 } from './server-process.js';
 
 const FILTER = fileURLToPath(new URL('../../../docs/fail2ban/sftpgo.conf', import.meta.url));
+/** The failregex of the reference's own filter, which jails copied from it still use. */
+const REFERENCE_FAILREGEX =
+  '^.*"sender":"connection_failed","client_ip":"<HOST>","username":".*","login_type":"password".*"}$';
 
 // '' listens on every interface, `::` included: an IPv4 client must still be
 // logged, and banned, as 127.0.0.1, never as ::ffff:127.0.0.1.
@@ -65,10 +68,35 @@ describe
     const banned = ips.stdout.split('\n').filter((line) => line.trim() !== '');
     expect(banned).toHaveLength(failed.length);
     expect(new Set(banned)).toEqual(new Set(['127.0.0.1']));
+    const passwords = failed.filter((l) => l.login_type === 'password');
+    const reference = spawnSync('fail2ban-regex', [log, REFERENCE_FAILREGEX], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(reference.status, reference.stderr).toBe(0);
+    expect(reference.stdout).toMatch(new RegExp(`, ${passwords.length} matched`));
     const logins = server.logs.filter(
       (l) => l.sender === 'connection_failed' || l.message === 'login',
     );
     expect(logins.map((l) => l.client_ip)).toEqual(logins.map(() => '127.0.0.1'));
+  });
+
+  it('logs ssh-keyscan, which leaves before any login attempt, as no_auth_tryed', async () => {
+    const scan = spawnSync('ssh-keyscan', ['-p', String(server.sshPort), '127.0.0.1'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(scan.stdout).toMatch(/^\[127\.0\.0\.1\]:\d+ ssh-/m);
+    const line = await server.waitForLog((l) => l.login_type === 'no_auth_tryed');
+    expect(line).toEqual({
+      level: 'warn',
+      time: expect.any(String),
+      sender: 'connection_failed',
+      client_ip: '127.0.0.1',
+      username: '',
+      login_type: 'no_auth_tryed',
+      error: expect.stringMatching(/./),
+    });
   });
 
   it("lists OpenSSH's connection with its whole ident and its address and port", async () => {

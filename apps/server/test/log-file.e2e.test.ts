@@ -51,7 +51,7 @@ const CATEGORY_KEYS = {
     'elapsed_ms',
     'request_id',
   ],
-  connection_failed: ['level', 'time', 'sender', 'username', 'client_ip', 'login_type', 'error'],
+  connection_failed: ['level', 'time', 'sender', 'client_ip', 'username', 'login_type', 'error'],
 };
 
 describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('the log file', () => {

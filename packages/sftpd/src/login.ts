@@ -25,6 +25,9 @@ export function loginFailureReason(err: unknown): string {
 /** A key the account does not list: clients try their keys in turn until one fits. */
 export class KeyNotAuthorizedError extends LoginError {}
 
+/** Valid credentials of a user who has all of their `max_sessions` open. */
+export class SessionLimitError extends LoginError {}
+
 /** Where and when a login happens. */
 export interface LoginContext {
   readonly clientIp: string;

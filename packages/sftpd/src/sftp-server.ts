@@ -10,7 +10,12 @@ import { Authenticator } from './authenticator.js';
 import { Defender, type DefenderOptions } from './defender.js';
 import { type ConnectionStatus, LiveConnection } from './live-connection.js';
 import { type Logger, silentLogger } from './logger.js';
-import { KeyNotAuthorizedError, LoginError, loginFailureReason } from './login.js';
+import {
+  KeyNotAuthorizedError,
+  LoginError,
+  loginFailureReason,
+  SessionLimitError,
+} from './login.js';
 import type { QuotaTracking } from './quota-fs.js';
 import type { ActiveTransfer, LoginEvent, SessionEvent } from './session-events.js';
 import { type SessionFsOptions, sessionFs } from './session-fs.js';
@@ -136,6 +141,13 @@ export class SftpServer {
   readonly #connections = new Map<string, LiveConnection>();
   /** Logged-in connections of each user, for `max_sessions`. */
   readonly #sessionsOf = new Map<string, number>();
+  /** Set by {@link close}: the connections it ends did not fail. */
+  #closing = false;
+  /**
+   * Sockets (`address:port`) whose client has not yet sent its SSH
+   * identification: ssh2 tells nothing of those that leave or send garbage.
+   */
+  readonly #beforeIdent = new Set<string>();
 
   constructor(options: SftpServerOptions) {
     this.#provider = options.provider;
@@ -169,9 +181,10 @@ export class SftpServer {
     });
     // Read once here: every log line, filter, ban, action and metric gets the
     // plain IPv4 address, never the IPv4-mapped form a socket on `::` reports.
-    this.#ssh.on('connection', (client, info) =>
-      this.#accept(client, plainAddress(info.ip), info.port, info.header.identRaw),
-    );
+    this.#ssh.on('connection', (client, info) => {
+      this.#beforeIdent.delete(`${info.ip}:${info.port}`);
+      this.#accept(client, plainAddress(info.ip), info.port, info.header.identRaw);
+    });
     this.#tcp = createServer((socket: Socket) => {
       const ip = plainAddress(socket.remoteAddress ?? '');
       if (this.#defender?.isBanned(ip)) {
@@ -183,6 +196,13 @@ export class SftpServer {
       // ssh2 writes each SSH packet separately: without this, Nagle holds back
       // the small replies that acknowledge each write and uploads crawl.
       socket.setNoDelay(true);
+      const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+      this.#beforeIdent.add(peer);
+      socket.once('close', () => {
+        if (this.#beforeIdent.delete(peer) && !this.#closing) {
+          this.#logNoAuthAttempt(ip, 'no SSH identification from the client');
+        }
+      });
       this.#ssh.injectSocket(socket);
     });
   }
@@ -216,6 +236,7 @@ export class SftpServer {
    * after their transfers otherwise, waiting at most `graceMs` for these.
    */
   async close(options: { readonly graceMs?: number } = {}): Promise<void> {
+    this.#closing = true;
     const stopped = new Promise<void>((resolve) => this.#tcp.close(() => resolve()));
     const deadline = Date.now() + (options.graceMs ?? 0);
     for (;;) {
@@ -236,13 +257,23 @@ export class SftpServer {
     const idle = this.#idleTimeoutMs > 0 ? this.#watchIdle(client, id, clientIp) : undefined;
     let lastUsername = '';
     let failures = 0;
+    // A client gone before any login attempt (a scanner, ssh-keyscan, a
+    // failed key exchange) is logged once, as the reference does.
+    let attempted = false;
+    const leftBeforeAuth = (error: string) => {
+      if (attempted || this.#closing) return;
+      attempted = true;
+      this.#logNoAuthAttempt(clientIp, error);
+    };
     // ssh2 has no login grace time: a client that never logs in is dropped here.
     const grace = setTimeout(() => {
+      attempted = true;
       this.#logFailure(lastUsername, clientIp, 'no_auth_tryed', new LoginError('login timeout'));
       client.end();
     }, this.#loginGraceMs);
     grace.unref();
     const connection = new LiveConnection(id, client, clientIp, port, clientIdent, () => {
+      leftBeforeAuth('connection closed before authentication');
       this.#connections.delete(id);
       clearTimeout(idle);
       clearTimeout(grace);
@@ -251,13 +282,16 @@ export class SftpServer {
     this.#connections.set(id, connection);
 
     client.on('error', (err) => {
+      leftBeforeAuth(err.message);
       this.#logger.log({
         level: 'debug',
         sender: 'sftpd',
-        message: `connection ${id}: ${err.message}`,
+        connection_id: id,
+        message: err.message,
       });
     });
     client.on('authentication', (ctx) => {
+      attempted = true;
       lastUsername = ctx.username;
       const method = ctx.method;
       if (!this.#auth.supports(method)) {
@@ -286,7 +320,9 @@ export class SftpServer {
           // Clients try their keys in turn: a key merely not authorized is
           // negotiation, not a failed login, and must not feed fail2ban.
           const probing = ctx.method === 'publickey' && !ctx.signature;
-          if (!(probing && err instanceof KeyNotAuthorizedError)) {
+          if (err instanceof SessionLimitError) {
+            this.#logSessionLimit(ctx.username, clientIp, loginType, id, err);
+          } else if (!(probing && err instanceof KeyNotAuthorizedError)) {
             this.#logFailure(ctx.username, clientIp, loginType, err);
           }
           ctx.reject(this.#auth.methods);
@@ -338,13 +374,50 @@ export class SftpServer {
     if (this.#defender?.recordFailure(clientIp)) {
       this.#logger.log({ level: 'warn', sender: 'defender', message: `banned ${clientIp}` });
     }
+    this.#connectionFailed(clientIp, username, loginType, loginFailureReason(err));
+  }
+
+  /**
+   * The spec's connection failed log, its keys in the reference's order:
+   * the reference's fail2ban filter matches `client_ip` then `username`.
+   */
+  #connectionFailed(clientIp: string, username: string, loginType: string, error: string): void {
     this.#logger.log({
       level: 'warn',
       sender: 'connection_failed',
-      username,
       client_ip: clientIp,
+      username,
       login_type: loginType,
-      error: loginFailureReason(err),
+      error,
+    });
+  }
+
+  /**
+   * A client gone before trying to log in: neither counted as a login nor
+   * fed to the defender, since load balancers' health checks do just that.
+   */
+  #logNoAuthAttempt(clientIp: string, error: string): void {
+    this.#connectionFailed(clientIp, '', 'no_auth_tryed', error);
+  }
+
+  /**
+   * A user with valid credentials and all their sessions open: a failed
+   * login for the metrics, but no attack, so neither a `connection_failed`
+   * line for fail2ban nor a failure for the defender.
+   */
+  #logSessionLimit(
+    username: string,
+    clientIp: string,
+    loginType: string,
+    connectionId: string,
+    err: SessionLimitError,
+  ): void {
+    this.#onLogin({ username, clientIp, loginType, ok: false });
+    this.#logger.log({
+      level: 'warn',
+      sender: 'sftpd',
+      connection_id: connectionId,
+      message: `authentication refused for user ${JSON.stringify(username)} from ${clientIp}: ${err.message}`,
     });
   }
 
@@ -386,7 +459,7 @@ export class SftpServer {
   #admitSession(user: User): void {
     const open = this.#sessionsOf.get(user.username) ?? 0;
     if (user.max_sessions > 0 && open >= user.max_sessions) {
-      throw new LoginError(`too many open sessions: ${open}/${user.max_sessions}`);
+      throw new SessionLimitError(`too many open sessions: ${open}/${user.max_sessions}`);
     }
     this.#countSession(user.username, 1);
   }

@@ -175,6 +175,46 @@ describe('SftpServer', () => {
     }
   });
 
+  it('logs a failed login with the keys in the order of the reference fail2ban filter', async () => {
+    await expect(connect('dave', 'wrong')).rejects.toThrow(/authentication methods failed/);
+    const failed = logs.findLast((l) => l.sender === 'connection_failed');
+    expect(Object.keys(failed ?? {})).toEqual([
+      'level',
+      'sender',
+      'client_ip',
+      'username',
+      'login_type',
+      'error',
+    ]);
+  });
+
+  it('logs a client that leaves before trying to log in as no_auth_tryed', async () => {
+    const before = logs.length;
+    const socket = connectTcp(port, '127.0.0.1');
+    await once(socket, 'data');
+    socket.end('SSH-2.0-scanner\r\n');
+    await once(socket, 'close');
+    socket.destroy();
+    const garbage = connectTcp(port, '127.0.0.1');
+    await once(garbage, 'data');
+    garbage.write('GET / HTTP/1.0\r\n\r\n');
+    await once(garbage, 'close');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const failed = logs.slice(before).filter((l) => l.sender === 'connection_failed');
+    const noAuth = (error: string) => ({
+      level: 'warn',
+      sender: 'connection_failed',
+      client_ip: '127.0.0.1',
+      username: '',
+      login_type: 'no_auth_tryed',
+      error,
+    });
+    expect(failed).toEqual([
+      noAuth('connection closed before authentication'),
+      noAuth('no SSH identification from the client'),
+    ]);
+  });
+
   it('admits a user whose IP filters allow the address', async () => {
     (await connect('local', 'pass')).end();
   });
