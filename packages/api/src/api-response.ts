@@ -1,4 +1,4 @@
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 
 /**
  * The body of every message and error of the v1 API, with the reference
@@ -6,6 +6,14 @@ import type { Response } from 'express';
  */
 export function sendApiResponse(res: Response, status: number, message: string, error = ''): void {
   res.status(status).json({ error, message, status });
+}
+
+/**
+ * The answer to a method that a known path does not have, as the reference
+ * server's router gives it; routers add it after their routes.
+ */
+export function methodNotAllowed(_req: Request, res: Response): void {
+  sendApiResponse(res, 405, 'Method not allowed');
 }
 
 /** An error a handler throws to answer with `status`; rendered by the error middleware. */

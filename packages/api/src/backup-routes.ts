@@ -12,7 +12,7 @@ import {
   ValidationError,
 } from '@sftpgo/provider';
 import { type Request, type Response, Router } from 'express';
-import { HttpError, sendApiResponse } from './api-response.js';
+import { HttpError, methodNotAllowed, sendApiResponse } from './api-response.js';
 import { backupInputPath, isPlainFileName } from './backup-path.js';
 import { queryAtoi, queryParam } from './query-params.js';
 import type { QuotaScans } from './quota-scans.js';
@@ -233,6 +233,8 @@ export function backupRoutes(
     }
     sendApiResponse(res, 200, 'Data restored');
   });
+
+  router.all(['/dumpdata', '/loaddata'], methodNotAllowed);
 
   return router;
 }

@@ -1,5 +1,5 @@
 import { type Request, type Response, Router } from 'express';
-import { HttpError, sendApiResponse } from './api-response.js';
+import { HttpError, methodNotAllowed, sendApiResponse } from './api-response.js';
 
 /** The live connections, as the SSH service keeps them (`SftpServer` fits). */
 export interface ConnectionRegistry {
@@ -21,6 +21,8 @@ export function connectionRoutes(registry: ConnectionRegistry): Router {
       throw new HttpError(404, '', 'Not Found');
     sendApiResponse(res, 200, 'Connection closed');
   });
+
+  router.all(['/connection', '/connection/:connectionId'], methodNotAllowed);
 
   return router;
 }

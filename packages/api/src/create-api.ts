@@ -1,7 +1,7 @@
 import type { DataProvider } from '@sftpgo/provider';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { accessLog, type HttpAccess } from './access-log.js';
-import { HttpError, sendApiResponse } from './api-response.js';
+import { HttpError, methodNotAllowed, sendApiResponse } from './api-response.js';
 import { backupRoutes } from './backup-routes.js';
 import { basicAuth, type Htpasswd } from './basic-auth.js';
 import { type ConnectionRegistry, connectionRoutes } from './connection-routes.js';
@@ -85,6 +85,7 @@ export function createApi(options: ApiOptions): Express {
   v1.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument());
   });
+  v1.all(['/version', '/providerstatus', '/openapi.json'], methodNotAllowed);
   v1.use(userRoutes(options.provider));
   const quotaTracking = options.quotaTracking ?? true;
   const scans = new QuotaScans(options.provider, { onError: options.onInternalError });

@@ -1,6 +1,6 @@
 import type { DataProvider } from '@sftpgo/provider';
 import { type Request, type Response, Router } from 'express';
-import { HttpError, sendApiResponse } from './api-response.js';
+import { HttpError, methodNotAllowed, sendApiResponse } from './api-response.js';
 import type { QuotaScans } from './quota-scans.js';
 import { providerHttpError } from './user-routes.js';
 
@@ -43,6 +43,8 @@ export function quotaRoutes(
     }
     sendApiResponse(res, 201, 'Scan started');
   });
+
+  router.all('/quota_scan', methodNotAllowed);
 
   return router;
 }

@@ -7,7 +7,7 @@ import {
   ValidationError,
 } from '@sftpgo/provider';
 import { type Request, type Response, Router } from 'express';
-import { HttpError, sendApiResponse } from './api-response.js';
+import { HttpError, methodNotAllowed, sendApiResponse } from './api-response.js';
 
 /** The reference server's most users in one page. */
 const MAX_LIST_LIMIT = 500;
@@ -124,6 +124,8 @@ export function userRoutes(provider: DataProvider): Router {
     await answer(provider.deleteUser(id));
     sendApiResponse(res, 200, 'User deleted');
   });
+
+  router.all(['/user', '/user/:userId'], methodNotAllowed);
 
   return router;
 }
