@@ -22,6 +22,7 @@ import { type SessionFsOptions, sessionFs } from './session-fs.js';
 import type { SetStatMode } from './setstat-mode-fs.js';
 import {
   type CommandChannel,
+  isCommandServed,
   runSshCommand,
   type SshCommandResult,
   type SshCommandSession,
@@ -341,6 +342,16 @@ export class SftpServer {
         const session = acceptSession();
         session.on('exec', (accept, reject, info) => {
           if (!user) {
+            reject();
+            return;
+          }
+          if (!isCommandServed(info.command, this.#sshCommands)) {
+            this.#logger.log({
+              level: 'info',
+              sender: 'sftpd',
+              connection_id: id,
+              message: `ssh command not enabled/supported: ${JSON.stringify(info.command)}`,
+            });
             reject();
             return;
           }

@@ -219,20 +219,22 @@ describe('SftpServer', () => {
     (await connect('local', 'pass')).end();
   });
 
-  it('refuses a shell, and an exec of a command not enabled with status 1 and a reason', async () => {
+  it('refuses a shell, and the exec request of a command not enabled, and logs it', async () => {
     const client = await connect('dave', 'dave-pass');
     try {
       const shell = await call((cb) => client.shell(cb)).catch((e: unknown) => e);
       expect(shell).toBeInstanceOf(Error);
-      const channel = await call<ssh2.ClientChannel>((cb) => client.exec('id', cb));
-      let stderr = '';
-      channel.stderr.on('data', (d: Buffer) => {
-        stderr += d;
-      });
-      channel.resume();
-      const [code] = (await once(channel, 'exit')) as [number];
-      expect(code).toBe(1);
-      expect(stderr).toBe('command "id" is not enabled\n');
+      for (const command of ['id', 'ls -la', "md5sum 'unterminated"]) {
+        const exec = await call((cb) => client.exec(command, cb)).catch((e: unknown) => e);
+        expect(exec).toEqual(new Error('Unable to exec'));
+        expect(logs).toContainEqual(
+          expect.objectContaining({
+            level: 'info',
+            sender: 'sftpd',
+            message: `ssh command not enabled/supported: ${JSON.stringify(command)}`,
+          }),
+        );
+      }
     } finally {
       client.end();
     }

@@ -69,6 +69,21 @@ function isEnabled(enabled: ReadonlySet<string>, command: string): boolean {
   return enabled.has('*') || enabled.has(command);
 }
 
+/**
+ * Whether an exec request names a command of the server that is in
+ * `enabled`. The server refuses any other request, as the reference does:
+ * OpenSSH's ssh then says `exec request failed` and exits with 255.
+ */
+export function isCommandServed(commandLine: string, enabled: ReadonlySet<string>): boolean {
+  let command: string;
+  try {
+    command = splitCommandLine(commandLine)[0] ?? '';
+  } catch {
+    return false;
+  }
+  return (SSH_COMMANDS as readonly string[]).includes(command) && isEnabled(enabled, command);
+}
+
 function refused(channel: CommandChannel, command: string, message: string): SshCommandResult {
   channel.stderr.write(`${message}\n`);
   return { command, exitCode: 1, path: '' };
