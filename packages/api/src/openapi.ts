@@ -77,7 +77,7 @@ function userInputSchema(): JsonSchema {
   properties.permissions = {
     ...properties.permissions,
     description:
-      'Permissions of each absolute directory, which must include "/"; "*" grants every permission.',
+      'Permissions of each absolute directory, which must include "/" with at least one permission; "*" grants every permission, and an empty list below "/" none in that directory. Keys are cleaned (`/a/` is `/a`): a key that is an alias of "/" (`/..`, `//`) and two keys that name the same directory are refused.',
   };
   for (const field of ['used_quota_size', 'used_quota_files', 'last_quota_update', 'last_login']) {
     properties[field] = { ...properties[field], description: 'Maintained by the server: ignored.' };

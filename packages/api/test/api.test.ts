@@ -357,6 +357,49 @@ describe('PUT /api/v1/user/{id}', () => {
     expect(await permissionsOf()).toEqual(replaced);
   });
 
+  it('accepts an empty permission list below "/", granting nothing there, and refuses it for "/"', async () => {
+    const { id } = await created(await post('/user', { ...pete, username: 'pete-none' }));
+    const none = { '/': ['list'], '/private': [] };
+    expect((await send('PUT', `${base}/user/${id}`, { permissions: none })).status).toBe(200);
+    expect(((await (await fetch(`${base}/user/${id}`)).json()) as ListedUser).permissions).toEqual(
+      none,
+    );
+    const root = await send('PUT', `${base}/user/${id}`, { permissions: { '/': [] } });
+    expect(await root.json()).toEqual({
+      error: 'Validation error: permissions./: grant at least one permission',
+      message: '',
+      status: 400,
+    });
+  });
+
+  it('refuses a permission key that is an alias of "/", or two that name the same directory', async () => {
+    for (const [permissions, error] of [
+      [
+        { '/': ['*'], '/..': ['list'] },
+        'permissions./..: cannot set permissions for invalid subdirectory: "/.." is an alias for "/"',
+      ],
+      [
+        { '/': ['*'], '//': ['list'] },
+        'permissions.//: cannot set permissions for invalid subdirectory: "//" is an alias for "/"',
+      ],
+      [
+        { '/': ['list'], '/in': ['*'], '/in/': ['list'] },
+        'permissions./in/: the directory "/in" is given more than once: "/in", "/in/"',
+      ],
+      [
+        { '/': ['list'], '/a/../b': ['*'], '/b': ['list'] },
+        'permissions./b: the directory "/b" is given more than once: "/a/../b", "/b"',
+      ],
+    ] as const) {
+      const res = await post('/user', { ...pete, username: 'alias', permissions });
+      expect(await res.json(), JSON.stringify(permissions)).toEqual({
+        error: `Validation error: ${error}`,
+        message: '',
+        status: 400,
+      });
+    }
+  });
+
   it('accepts the path id in the body and refuses another', async () => {
     const { id } = await created(await post('/user', { ...pete, username: 'pete4' }));
     expect((await send('PUT', `${base}/user/${id}`, { id, max_sessions: 2 })).status).toBe(200);

@@ -21,9 +21,10 @@ const cidrList = z.array(
   z.string().refine(isCidr, { message: 'must be an IP/mask in CIDR notation' }),
 );
 
+// An empty list is allowed below "/", as the reference server allows it: no
+// permission at all in that directory.
 const permissionList = z
   .array(z.enum(PERMISSIONS))
-  .min(1, { message: 'grant at least one permission' })
   .transform((list): Permission[] => (list.includes('*') ? ['*'] : [...new Set(list)]));
 
 const permissions = z
@@ -31,10 +32,34 @@ const permissions = z
   .superRefine((perms, ctx) => {
     if (!('/' in perms)) {
       ctx.addIssue({ code: 'custom', message: 'permissions for the root dir "/" must be set' });
+    } else if (perms['/']?.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['/'], message: 'grant at least one permission' });
     }
+    // a key that cleans to another one would silently take its place
+    const keysOf = new Map<string, string[]>();
     for (const dir of Object.keys(perms)) {
       if (!posix.isAbsolute(dir)) {
         ctx.addIssue({ code: 'custom', path: [dir], message: 'must be an absolute path' });
+        continue;
+      }
+      const cleaned = posix.resolve(dir);
+      if (cleaned === '/' && dir !== '/') {
+        ctx.addIssue({
+          code: 'custom',
+          path: [dir],
+          message: `cannot set permissions for invalid subdirectory: ${JSON.stringify(dir)} is an alias for "/"`,
+        });
+        continue;
+      }
+      keysOf.set(cleaned, [...(keysOf.get(cleaned) ?? []), dir]);
+    }
+    for (const [cleaned, keys] of keysOf) {
+      if (keys.length > 1) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [keys[1] ?? cleaned],
+          message: `the directory ${JSON.stringify(cleaned)} is given more than once: ${keys.map((k) => JSON.stringify(k)).join(', ')}`,
+        });
       }
     }
   })
