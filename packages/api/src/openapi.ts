@@ -250,7 +250,7 @@ function buildDocument(): OpenApiDocument {
           operationId: 'update_user',
           summary: 'Updates a user',
           description:
-            'The body is applied over the stored user: omitted fields keep their values (the password among them), and `permissions` are replaced only when the body has some.',
+            'The body is applied over the stored user: omitted fields keep their values (the password among them), inside `filters` and `filesystem` too, and `permissions` are replaced only when the body has some.',
           parameters: [userId],
           requestBody: { required: true, content: json(ref('UserUpdate')) },
           responses: {

@@ -57,21 +57,26 @@ async function answer<T>(work: Promise<T>): Promise<T> {
   }
 }
 
+function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /**
- * An update as the reference server applies it: the body over the stored
- * user, so that omitted fields (the password hash among them) are kept;
- * permissions are replaced when the body has some.
+ * An update as the reference server applies it, the body decoded over the
+ * stored user: fields the body leaves out keep their values (the password
+ * hash among them), in `filters` and `filesystem` too; permissions are
+ * replaced when the body has some.
  */
 function mergeUpdate(stored: User, body: Record<string, unknown>): UserInput {
   const { id: _id, ...fields } = stored;
   const merged: Record<string, unknown> = { ...fields, ...body };
   delete merged.id;
+  for (const key of ['filters', 'filesystem'] as const) {
+    const value = body[key];
+    if (isJsonObject(value)) merged[key] = { ...stored[key], ...value };
+  }
   const bodyPermissions = body.permissions;
-  if (
-    typeof bodyPermissions !== 'object' ||
-    bodyPermissions === null ||
-    Object.keys(bodyPermissions).length === 0
-  ) {
+  if (!isJsonObject(bodyPermissions) || Object.keys(bodyPermissions).length === 0) {
     merged.permissions = stored.permissions;
   }
   return merged as UserInput;

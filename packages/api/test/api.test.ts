@@ -170,6 +170,8 @@ interface ListedUser {
   readonly home_dir: string;
   readonly max_sessions: number;
   readonly permissions: Record<string, string[]>;
+  readonly filters: Record<string, string[]>;
+  readonly filesystem: Record<string, unknown>;
 }
 
 /** The API over `store`, on its own port; `close` stops the server, not the store. */
@@ -355,6 +357,24 @@ describe('PUT /api/v1/user/{id}', () => {
 
     expect((await send('PUT', `${base}/user/${id}`, { upload_bandwidth: 5 })).status).toBe(200);
     expect(await permissionsOf()).toEqual(replaced);
+  });
+
+  it('merges filters into the stored ones: a list the body leaves out is kept', async () => {
+    const { id } = await created(
+      await post('/user', {
+        ...pete,
+        username: 'pete-ip',
+        filters: { allowed_ip: ['10.0.0.0/8'], denied_ip: ['10.1.0.0/16'] },
+      }),
+    );
+    const res = await send('PUT', `${base}/user/${id}`, {
+      filters: { allowed_ip: ['192.168.0.0/16'] },
+      filesystem: {},
+    });
+    expect(await res.json()).toEqual({ error: '', message: 'User updated', status: 200 });
+    const got = (await (await fetch(`${base}/user/${id}`)).json()) as ListedUser;
+    expect(got.filters).toEqual({ allowed_ip: ['192.168.0.0/16'], denied_ip: ['10.1.0.0/16'] });
+    expect(got.filesystem).toMatchObject({ provider: 0 });
   });
 
   it('accepts an empty permission list below "/", granting nothing there, and refuses it for "/"', async () => {

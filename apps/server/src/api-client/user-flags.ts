@@ -156,8 +156,9 @@ export function userFromFlags(flags: UserFlags): ApiUserInput {
 }
 
 /**
- * The server replaces `filters` as a whole: an update giving one IP list
- * keeps the stored other one.
+ * Earlier versions of this server replaced `filters` as a whole: with the
+ * stored lists sent again, an update giving one IP list keeps the other one
+ * on any server.
  */
 export function mergeFilters(
   update: ApiUserInput,
