@@ -4,7 +4,9 @@ import { SummaryReporter } from './packages/test-utils/src/summary-reporter.js';
 
 // Workspace packages export their TypeScript sources under this condition, so
 // tests run against `src` and never need a prior build.
-const conditions = ['@sftpgo/source', ...defaultServerConditions];
+// Without vite's `module` condition, which points some dependencies (the AWS
+// SDK) at builds only a bundler can load: they resolve as Node resolves them.
+const conditions = ['@sftpgo/source', ...defaultServerConditions.filter((c) => c !== 'module')];
 
 export default defineConfig({
   resolve: { conditions },
