@@ -16,6 +16,7 @@ import { HttpError, methodNotAllowed, sendApiResponse } from './api-response.js'
 import { backupInputPath, isPlainFileName } from './backup-path.js';
 import { queryAtoi, queryParam } from './query-params.js';
 import type { QuotaScans } from './quota-scans.js';
+import { userJsonWithoutNulls } from './user-json.js';
 import { providerHttpError } from './user-routes.js';
 
 /** The reference server's largest backup file to restore. */
@@ -200,7 +201,9 @@ export function backupRoutes(
     const text = await readBackup(await backupInputPath(backupsPath, name), name);
     let users: UserInput[];
     try {
-      users = parseUserDump(text);
+      users = parseUserDump(text).map(
+        (user) => userJsonWithoutNulls(user as Record<string, unknown>) as UserInput,
+      );
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
       const parse = err.message.startsWith('Unable to parse input file');

@@ -86,7 +86,7 @@ function userInputSchema(): JsonSchema {
     ...schema,
     required: (schema.required as string[]).filter((name) => name !== 'home_dir'),
     description:
-      'A user to add. Unknown fields are refused; every problem is reported at once (400 `Validation error: ...`).',
+      'A user to add. A field set to null is taken as absent, a list set to null as empty. Unknown fields are refused; every problem is reported at once (400 `Validation error: ...`).',
   };
 }
 

@@ -8,6 +8,7 @@ import {
 } from '@sftpgo/provider';
 import { type Request, type Response, Router } from 'express';
 import { HttpError, methodNotAllowed, sendApiResponse } from './api-response.js';
+import { isJsonObject, userJsonWithoutNulls } from './user-json.js';
 
 /** The reference server's most users in one page. */
 const MAX_LIST_LIMIT = 500;
@@ -23,11 +24,10 @@ function queryInteger(value: unknown, fallback: number, error: string): number {
   return Number(value);
 }
 
-function jsonObject(body: unknown): Record<string, unknown> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new HttpError(400, 'the request body must be a JSON object');
-  }
-  return body as Record<string, unknown>;
+/** The user JSON of a request body, its nulls read as the reference server reads them. */
+function userBody(body: unknown): Record<string, unknown> {
+  if (!isJsonObject(body)) throw new HttpError(400, 'the request body must be a JSON object');
+  return userJsonWithoutNulls(body);
 }
 
 /** Maps a provider error to the status the reference API answers with. */
@@ -55,10 +55,6 @@ async function answer<T>(work: Promise<T>): Promise<T> {
   } catch (err) {
     throw providerHttpError(err);
   }
-}
-
-function isJsonObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**
@@ -100,7 +96,7 @@ export function userRoutes(provider: DataProvider): Router {
   });
 
   router.post('/user', async (req: Request, res: Response) => {
-    const body = jsonObject(req.body);
+    const body = userBody(req.body);
     const user = await answer(provider.addUser(body as UserInput));
     res.status(200).json(toPublicUser(user));
   });
@@ -114,7 +110,7 @@ export function userRoutes(provider: DataProvider): Router {
 
   router.put('/user/:userId', async (req: Request<{ userId: string }>, res: Response) => {
     const id = parseUserId(req.params.userId);
-    const body = jsonObject(req.body);
+    const body = userBody(req.body);
     if (body.id !== undefined && body.id !== id) {
       throw new HttpError(400, 'user ID in request body does not match user ID in path parameter');
     }

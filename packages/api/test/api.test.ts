@@ -166,6 +166,7 @@ interface ApiBody {
 
 interface ListedUser {
   readonly id: number;
+  readonly public_keys: string[];
   readonly username: string;
   readonly home_dir: string;
   readonly max_sessions: number;
@@ -375,6 +376,47 @@ describe('PUT /api/v1/user/{id}', () => {
     const got = (await (await fetch(`${base}/user/${id}`)).json()) as ListedUser;
     expect(got.filters).toEqual({ allowed_ip: ['192.168.0.0/16'], denied_ip: ['10.1.0.0/16'] });
     expect(got.filesystem).toMatchObject({ provider: 0 });
+  });
+
+  it('reads null as an absent field, and as an empty list for a list', async () => {
+    const res = await post('/user', {
+      ...pete,
+      username: 'pete-null',
+      public_keys: null,
+      expiration_date: null,
+      max_sessions: null,
+      filters: { allowed_ip: null, denied_ip: ['10.1.0.0/16'] },
+      filesystem: { provider: 0, s3config: null, gcsconfig: null },
+    });
+    expect(res.status).toBe(200);
+    const { id } = (await res.json()) as ListedUser;
+    const got = async () => (await (await fetch(`${base}/user/${id}`)).json()) as ListedUser;
+    expect(await got()).toMatchObject({
+      max_sessions: 0,
+      public_keys: [],
+      expiration_date: 0,
+      filters: { allowed_ip: [], denied_ip: ['10.1.0.0/16'] },
+    });
+
+    await send('PUT', `${base}/user/${id}`, { max_sessions: 4 });
+    const update = await send('PUT', `${base}/user/${id}`, {
+      id: null,
+      max_sessions: null,
+      home_dir: null,
+      permissions: null,
+      filters: null,
+      filesystem: null,
+      status: null,
+    });
+    expect(await update.json()).toEqual({ error: '', message: 'User updated', status: 200 });
+    expect(await got()).toMatchObject({
+      max_sessions: 4,
+      home_dir: '/srv/pete',
+      permissions: pete.permissions,
+      filters: { allowed_ip: [], denied_ip: ['10.1.0.0/16'] },
+    });
+    await send('PUT', `${base}/user/${id}`, { filters: { denied_ip: null } });
+    expect((await got()).filters).toEqual({ allowed_ip: [], denied_ip: [] });
   });
 
   it('accepts an empty permission list below "/", granting nothing there, and refuses it for "/"', async () => {

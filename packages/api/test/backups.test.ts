@@ -253,6 +253,18 @@ describe('GET /api/v1/loaddata', () => {
     expect((await provider.getUserByUsername('ref'))?.home_dir).toBe('/srv/ref');
   });
 
+  it('reads null as an absent field, and as an empty list for a list', async () => {
+    await dumpFile('nulls.json', [
+      { ...userOf('quin'), status: null, public_keys: null, quota_files: null, filters: null },
+    ]);
+    expect(await get('/loaddata?input_file=nulls.json')).toMatchObject({ status: 200 });
+    expect(await provider.getUserByUsername('quin')).toMatchObject({
+      public_keys: [],
+      quota_files: 0,
+      filters: { allowed_ip: [], denied_ip: [] },
+    });
+  });
+
   it('scans the quota of every user loaded with scan_quota=1, of those with a quota with 2', async () => {
     for (const name of ['ida', 'jon']) {
       const home = join(tmp.path, 'homes', name);

@@ -1,0 +1,31 @@
+/** Whether `value` is a JSON object: not null, not an array. */
+export function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function entriesWithout(
+  object: Record<string, unknown>,
+  nullAs: (key: string) => unknown,
+): Record<string, unknown> {
+  const result: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(object)) {
+    const kept = value === null ? nullAs(key) : value;
+    if (kept !== undefined) result[key] = kept;
+  }
+  return result;
+}
+
+/**
+ * A user JSON with its nulls read as the reference server's Go decoder reads
+ * them: a list set to null is empty (`public_keys`, the lists of `filters`);
+ * any other field set to null is left as if absent, its stored value kept on
+ * an update and its default taken on an add. Clients generated from an
+ * OpenAPI document send nulls for the fields they do not set.
+ */
+export function userJsonWithoutNulls(user: Record<string, unknown>): Record<string, unknown> {
+  const result = entriesWithout(user, (key) => (key === 'public_keys' ? [] : undefined));
+  const { filters, filesystem } = result;
+  if (isJsonObject(filters)) result.filters = entriesWithout(filters, () => []);
+  if (isJsonObject(filesystem)) result.filesystem = entriesWithout(filesystem, () => undefined);
+  return result;
+}
