@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { isAbsolute, resolve } from 'node:path';
+import { loadConfig } from '@sftpgo/config';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { registerApiCommand } from './api-client/index.js';
@@ -50,7 +51,7 @@ function configOptions<T>(y: Argv<T>) {
       type: 'string',
       default: env.SFTPGO_CONFIG_FILE || 'sftpgo',
       describe:
-        'Name of the configuration file in the config dir, without extension: sftpgo.json, .yaml, .toml, .hcl, .env or .properties (SFTPGO_CONFIG_FILE)',
+        'Name of the configuration file, without extension: sftpgo.json, .toml, .yaml, .yml, .properties, .hcl or .env, searched in the config dir, then $HOME/.config/sftpgo, /etc/sftpgo and the working directory (SFTPGO_CONFIG_FILE)',
     });
 }
 
@@ -129,6 +130,10 @@ async function runServe(argv: LogArgs & { 'config-file': string }): Promise<void
   const { logger } = log;
   let server: Awaited<ReturnType<typeof serve>>;
   try {
+    // serve() reads the configuration for itself: this first read reports
+    // the keys and variables that it ignores.
+    const { warnings } = await loadConfig(resolve(argv['config-dir']), argv['config-file']);
+    for (const message of warnings) logger.log({ level: 'warn', sender: 'config', message });
     server = await serve({
       configDir: argv['config-dir'],
       configFile: argv['config-file'],

@@ -14,7 +14,8 @@ export async function initProvider(options: {
   readonly logger: Logger;
 }): Promise<string> {
   const configDir = resolve(options.configDir);
-  const { config } = await loadConfig(configDir, options.configFile);
+  const { config, warnings } = await loadConfig(configDir, options.configFile);
+  for (const message of warnings) options.logger.log({ level: 'warn', sender: 'config', message });
   const { driver } = config.data_provider;
   if (driver === 'memory' || driver === 'bolt') {
     return `the ${driver} data provider needs no initialization`;

@@ -28,13 +28,13 @@ describe('sftpgo --version', () => {
 });
 
 describe('sftpgo serve with a bad configuration', () => {
-  it('exits non-zero naming the unknown key', async () => {
+  it('exits non-zero naming the bad key', async () => {
     const tmp = await makeTempDir();
     try {
-      await writeFile(join(tmp.path, 'sftpgo.json'), '{"sftpd": {"bind_port": 0, "nope": 1}}');
+      await writeFile(join(tmp.path, 'sftpgo.json'), '{"sftpd": {"bind_port": 0, "umask": "9"}}');
       const { code, stderr } = await runSftpgo(['serve', '--config-dir', tmp.path]);
       expect(code).toBe(1);
-      expect(stderr).toContain('unknown key "sftpd.nope"');
+      expect(stderr).toContain('"sftpd.umask": must be an octal mode');
     } finally {
       await tmp.remove();
     }

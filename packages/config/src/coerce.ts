@@ -1,40 +1,49 @@
 import type { z } from 'zod';
 import { getOwn, isRecord, setOwn } from './objects.js';
-import { inspect } from './schema-nodes.js';
+import { inspect, type ValueShape } from './schema-nodes.js';
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 
+// Go's strconv.ParseBool, which the reference's weak decoding uses, in any case.
+const TRUE = new Set(['1', 't', 'true']);
+const FALSE = new Set(['0', 'f', 'false']);
+
 /**
- * Turns the text of a string-only source (an environment variable, an .env
- * or .properties file) into the type `schema` expects. Throws an Error whose
- * message says what the text should have been.
+ * Converts one value to the type the key expects, as the reference's weakly
+ * typed decoding does: numeric and boolean text, numbers for strings,
+ * booleans for numbers and back. Throws an Error whose message says what the
+ * value should have been; a value of another kind is left to the schema.
  */
-export function coerce(text: string, schema: z.ZodType): unknown {
-  const { shape } = inspect(schema);
+function coerceScalar(value: unknown, shape: ValueShape): unknown {
   switch (shape.kind) {
     case 'string':
-      return text;
+      if (typeof value === 'number') return String(value);
+      if (typeof value === 'boolean') return value ? '1' : '0';
+      return value;
     case 'number': {
-      const trimmed = text.trim();
-      if (!NUMBER.test(trimmed)) throw new Error(`${JSON.stringify(text)} is not a number`);
+      if (typeof value === 'boolean') return value ? 1 : 0;
+      if (typeof value !== 'string') return value;
+      const trimmed = value.trim();
+      if (!NUMBER.test(trimmed)) throw new Error(`${JSON.stringify(value)} is not a number`);
       return Number(trimmed);
     }
     case 'boolean': {
-      const lower = text.trim().toLowerCase();
-      if (lower === 'true' || lower === 'false') return lower === 'true';
-      throw new Error(`${JSON.stringify(text)} is not true or false`);
+      if (typeof value === 'number') return value !== 0;
+      if (typeof value !== 'string') return value;
+      const lower = value.trim().toLowerCase();
+      if (TRUE.has(lower)) return true;
+      if (FALSE.has(lower)) return false;
+      throw new Error(`${JSON.stringify(value)} is not a boolean: 1, t, true, 0, f or false`);
     }
-    case 'list': {
-      if (text.trim() === '') return [];
-      if (inspect(shape.element).shape.kind === 'section') return jsonList(text);
-      return text.split(',').map((item) => coerce(item.trim(), shape.element));
-    }
-    case 'section':
-      throw new Error('is a section: set its keys one by one');
+    default:
+      return value;
   }
 }
 
-function jsonList(text: string): unknown[] {
+/** The items of a list given as text: comma-separated, or JSON for a list of sections. */
+function splitList(text: string, element: z.ZodType): unknown[] {
+  if (text.trim() === '') return [];
+  if (inspect(element).shape.kind !== 'section') return text.split(',').map((i) => i.trim());
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -54,32 +63,62 @@ export interface Problem {
   readonly message: string;
 }
 
-/**
- * Coerces every string of `data` whose key the schema expects as another
- * type. Keys the schema does not know are left for its validation to name.
- */
-export function coerceStrings(
+/** What normalizing found: values that cannot be converted, and keys the schema does not know. */
+export interface Findings {
+  readonly problems: Problem[];
+  readonly unknownKeys: string[];
+}
+
+function normalizeSection(
   data: Record<string, unknown>,
-  schema: z.ZodType,
-  problems: Problem[],
-  path: readonly string[] = [],
+  keys: Readonly<Record<string, z.ZodType>>,
+  path: readonly string[],
+  findings: Findings,
 ): Record<string, unknown> {
-  const { shape } = inspect(schema);
-  if (shape.kind !== 'section') return data;
   const result: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(data)) {
-    const keySchema = getOwn(shape.keys, key) as z.ZodType | undefined;
-    let coerced = value;
-    if (keySchema !== undefined && isRecord(value)) {
-      coerced = coerceStrings(value, keySchema, problems, [...path, key]);
-    } else if (keySchema !== undefined && typeof value === 'string') {
-      try {
-        coerced = coerce(value, keySchema);
-      } catch (err) {
-        problems.push({ path: [...path, key], message: (err as Error).message });
-      }
+  for (const [name, value] of Object.entries(data)) {
+    // The reference's keys are case-insensitive.
+    const key = name.toLowerCase();
+    // null, as in the reference, leaves the key to its default.
+    if (value === null) continue;
+    const keySchema = getOwn(keys, key) as z.ZodType | undefined;
+    if (keySchema === undefined) {
+      findings.unknownKeys.push([...path, key].join('.'));
+      continue;
     }
-    setOwn(result, key, coerced);
+    setOwn(result, key, normalize(value, keySchema, findings, [...path, key]));
   }
   return result;
+}
+
+/**
+ * Brings parsed data to what `schema` expects, the reference's way: keys in
+ * lower case, null keys dropped, values weakly converted to the key's type
+ * (text from .env files and variables included), lists given as text split.
+ * Keys the schema does not know are dropped and listed in `findings`, as are
+ * values that cannot be converted; the schema still validates the result.
+ */
+export function normalize(
+  value: unknown,
+  schema: z.ZodType,
+  findings: Findings,
+  path: readonly string[] = [],
+): unknown {
+  const { shape } = inspect(schema);
+  try {
+    switch (shape.kind) {
+      case 'section':
+        return isRecord(value) ? normalizeSection(value, shape.keys, path, findings) : value;
+      case 'list': {
+        const items = typeof value === 'string' ? splitList(value, shape.element) : value;
+        if (!Array.isArray(items)) return items;
+        return items.map((item, i) => normalize(item, shape.element, findings, [...path, `${i}`]));
+      }
+      default:
+        return coerceScalar(value, shape);
+    }
+  } catch (err) {
+    findings.problems.push({ path, message: (err as Error).message });
+    return value;
+  }
 }

@@ -1,6 +1,6 @@
-import { coerce } from './coerce.js';
+import { type Findings, normalize } from './coerce.js';
 import { getOwn, isRecord, setOwn } from './objects.js';
-import { schemaAt } from './schema-nodes.js';
+import { inspect, schemaAt } from './schema-nodes.js';
 import { throwProblems } from './validate.js';
 
 const PREFIX = 'SFTPGO_';
@@ -12,13 +12,23 @@ export interface Override {
   readonly value: unknown;
 }
 
+/** The overrides the environment makes, and what it sets that is not a configuration key. */
+export interface EnvironmentOverrides {
+  readonly overrides: Override[];
+  /** One sentence per variable ignored, naming it. */
+  readonly warnings: string[];
+}
+
 /**
  * The keys that `SFTPGO_SECTION__KEY` variables set, their values coerced
  * to the schema's types. Variables without `__`, such as SFTPGO_CONFIG_DIR,
- * are not configuration keys; one with `__` that names no key is an error.
+ * are not configuration keys. One with `__` that names no key, or a whole
+ * section, is ignored with a warning, as the reference ignores it: containers
+ * often carry variables meant for another version.
  */
-export function environmentOverrides(env: NodeJS.ProcessEnv): Override[] {
+export function environmentOverrides(env: NodeJS.ProcessEnv): EnvironmentOverrides {
   const overrides: Override[] = [];
+  const warnings: string[] = [];
   const problems: { source: string; text: string }[] = [];
   const variables = Object.keys(env)
     .filter((name) => name.startsWith(PREFIX) && name.includes('__'))
@@ -26,18 +36,25 @@ export function environmentOverrides(env: NodeJS.ProcessEnv): Override[] {
   for (const variable of variables) {
     const path = variable.slice(PREFIX.length).toLowerCase().split('__');
     const schema = schemaAt(path);
+    const key = JSON.stringify(path.join('.'));
     if (schema === undefined) {
-      problems.push({ source: variable, text: `"${path.join('.')}" is not a configuration key` });
+      warnings.push(`${variable}: ${key} is not a configuration key, ignored`);
       continue;
     }
-    try {
-      overrides.push({ variable, path, value: coerce(env[variable] ?? '', schema) });
-    } catch (err) {
-      problems.push({ source: variable, text: (err as Error).message });
+    if (inspect(schema).shape.kind === 'section') {
+      warnings.push(`${variable}: ${key} is a section, ignored: set its keys one by one`);
+      continue;
     }
+    const findings: Findings = { problems: [], unknownKeys: [] };
+    const value = normalize(env[variable] ?? '', schema, findings, path);
+    for (const { message } of findings.problems) problems.push({ source: variable, text: message });
+    for (const unknown of findings.unknownKeys) {
+      warnings.push(`${variable}: unknown key "${unknown}" ignored`);
+    }
+    overrides.push({ variable, path, value });
   }
   if (problems.length > 0) throwProblems(problems);
-  return overrides;
+  return { overrides, warnings };
 }
 
 /** Sets each override in `data`, in place of what the file says. */

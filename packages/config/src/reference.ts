@@ -94,13 +94,17 @@ export function renderConfigurationReference(): string {
     '',
     'The configuration file is `<config-file>.<ext>` in the config dir, `<ext>` being the',
     `first found of ${CONFIG_EXTENSIONS.map(code).join(', ')}.`,
-    'Every key is optional, and an unknown key is an error. An environment variable',
-    'overrides the file, which overrides the default; its name is `SFTPGO_` and the path of',
-    'the key in capitals, `__` between its parts, and one that names no key is an error.',
+    'Every key is optional, keys are case-insensitive, a key set to `null` keeps its',
+    'default, and an unknown key is ignored with a warning that names it. An environment',
+    'variable overrides the file, which overrides the default; its name is `SFTPGO_` and the',
+    'path of the key in capitals, `__` between its parts, and one that names no key is',
+    'ignored with a warning.',
     '',
-    'In environment variables and in `.env` and `.properties` files every value is text:',
-    'numbers and `true`/`false` are read as such, a list as comma-separated values, and a',
-    'list of objects as JSON, such as `[{"private_key": "id_rsa"}]`.',
+    'Values are converted to the type of their key, in every format: numbers and booleans',
+    '(`true`, `false`, `1`, `0`, `t`, `f`, in any case) may be given as text, a number where',
+    'text is expected becomes text. In environment variables and in `.env` and `.properties`',
+    'files every value is text: a list is comma-separated values, and a list of objects is',
+    'JSON, such as `[{"private_key": "id_rsa"}]`.',
   ];
   for (const [section, schema] of Object.entries(keysOf(ConfigSchema, 'the configuration'))) {
     const sectionDefaults = defaults[section];

@@ -64,14 +64,18 @@ const sftpd = z
       ),
     umask: z
       .string()
-      .regex(/^0?[0-7]{3}$/, { message: 'must be an octal mode such as "0022"' })
+      .regex(/^0*[0-7]{1,3}$/, { message: 'must be an octal mode of at most 777, such as "0022"' })
       .default('0022')
-      .describe('Octal umask applied to the files and directories the server creates.'),
+      .describe(
+        'Octal umask applied to the files and directories the server creates: up to three octal digits after any leading zeros, such as "0022", "022" or "22".',
+      ),
     banner: z
       .string()
+      // as the reference, which trims it to decide
+      .overwrite((banner) => (banner.trim() === '' ? '' : banner))
       .default('')
       .describe(
-        'Identification string the server sends in the SSH handshake; empty sends "SFTPGo_" followed by the version.',
+        'Identification string the server sends in the SSH handshake; empty or blank sends "SFTPGo_" followed by the version.',
       ),
     upload_mode: z
       .literal([0, 1, 2])
@@ -396,8 +400,9 @@ const httpd = z
   .describe('The HTTP server of the REST API and the web admin.');
 
 /**
- * The configuration, with the spec's defaults. Only known keys are accepted:
- * an unknown key is an error, never ignored.
+ * The configuration, with the spec's defaults. Only known keys are accepted
+ * here: loadConfig drops the others from a file or the environment first,
+ * with a warning that names them.
  */
 export const ConfigSchema = z.object({ sftpd, data_provider: dataProvider, httpd }).strict();
 

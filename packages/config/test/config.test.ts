@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeTempDir } from '@sftpgo/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/index.js';
+import { loadConfig } from '../src/index.js';
 
 let tmp: Awaited<ReturnType<typeof makeTempDir>>;
 beforeEach(async () => {
@@ -86,22 +86,21 @@ describe('loadConfig', () => {
     expect(config.httpd).toEqual(SPEC_DEFAULTS.httpd);
   });
 
-  it('refuses an unknown key, naming it and the file', async () => {
-    await writeFile(
-      join(tmp.path, 'sftpgo.json'),
-      JSON.stringify({ sftpd: { bind_prot: 22 }, extra: {} }),
-    );
-    const err = await loadConfig(tmp.path, 'sftpgo', {}).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ConfigError);
-    expect((err as Error).message).toContain(join(tmp.path, 'sftpgo.json'));
-    expect((err as Error).message).toContain('unknown key "sftpd.bind_prot"');
-    expect((err as Error).message).toContain('unknown key "extra"');
+  it('ignores an unknown key with a warning that names it and the file', async () => {
+    const file = join(tmp.path, 'sftpgo.json');
+    await writeFile(file, JSON.stringify({ sftpd: { bind_prot: 22, bind_port: 2200 }, extra: {} }));
+    const { config, warnings } = await loadConfig(tmp.path, 'sftpgo', {});
+    expect(config.sftpd.bind_port).toBe(2200);
+    expect(warnings).toEqual([
+      `${file}: unknown key "sftpd.bind_prot" ignored`,
+      `${file}: unknown key "extra" ignored`,
+    ]);
   });
 
   it('refuses values of the wrong type or out of range', async () => {
     await writeFile(
       join(tmp.path, 'sftpgo.json'),
-      JSON.stringify({ sftpd: { bind_port: 70000 }, httpd: { bind_address: 1 } }),
+      JSON.stringify({ sftpd: { bind_port: 70000 }, httpd: { bind_address: {} } }),
     );
     await expect(loadConfig(tmp.path, 'sftpgo', {})).rejects.toThrow(
       /"sftpd\.bind_port": .*65535.*"httpd\.bind_address"/,
@@ -167,5 +166,14 @@ describe('loadConfig', () => {
   it('refuses a config file name with a directory or an extension', async () => {
     await expect(loadConfig(tmp.path, '../etc/sftpgo', {})).rejects.toThrow(/without directory/);
     await expect(loadConfig(tmp.path, 'sftpgo.json', {})).rejects.toThrow(/without directory/);
+    await expect(loadConfig(tmp.path, 'sftpgo.YAML', {})).rejects.toThrow(/without directory/);
+  });
+
+  it('reads a config file name with a dot as the reference does: sftpgo.prod from sftpgo.prod.json', async () => {
+    const file = join(tmp.path, 'sftpgo.prod.json');
+    await writeFile(file, '{"sftpd": {"bind_port": 2200}}');
+    const loaded = await loadConfig(tmp.path, 'sftpgo.prod', {});
+    expect(loaded.file).toBe(file);
+    expect(loaded.config.sftpd.bind_port).toBe(2200);
   });
 });

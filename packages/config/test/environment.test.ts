@@ -83,33 +83,51 @@ describe('SFTPGO_SECTION__KEY environment variables', () => {
     expect(config).toEqual(DEFAULTS);
   });
 
-  it('refuse a variable that names no key, naming it', async () => {
-    const text = await message(
-      loadConfig(tmp.path, 'sftpgo', {
-        SFTPGO_SFTPD__BIND_PROT: '22',
-        SFTPGO_NOSECTION__KEY: 'x',
-        SFTPGO_SFTPD__KEYS__PRIVATE_KEY: 'id_rsa',
-      }),
-    );
-    expect(text).toBe(
-      'SFTPGO_NOSECTION__KEY: "nosection.key" is not a configuration key; ' +
-        'SFTPGO_SFTPD__BIND_PROT: "sftpd.bind_prot" is not a configuration key; ' +
-        'SFTPGO_SFTPD__KEYS__PRIVATE_KEY: "sftpd.keys.private_key" is not a configuration key',
-    );
+  it('ignore a variable that names no key or a whole section, with a warning naming it', async () => {
+    const { config, warnings } = await loadConfig(tmp.path, 'sftpgo', {
+      SFTPGO_SFTPD__BIND_PROT: '22',
+      SFTPGO_NOSECTION__KEY: 'x',
+      SFTPGO_SFTPD__KEYS__PRIVATE_KEY: 'id_rsa',
+      SFTPGO_DATA_PROVIDER__PRE_LOGIN_PROGRAM: '/usr/local/bin/pre-login',
+      SFTPGO_SFTPD__ACTIONS: 'upload',
+      SFTPGO_SFTPD__BIND_PORT: '2200',
+    });
+    expect(config).toEqual({ ...DEFAULTS, sftpd: { ...DEFAULTS.sftpd, bind_port: 2200 } });
+    expect(warnings).toEqual([
+      'SFTPGO_DATA_PROVIDER__PRE_LOGIN_PROGRAM: "data_provider.pre_login_program" is not a configuration key, ignored',
+      'SFTPGO_NOSECTION__KEY: "nosection.key" is not a configuration key, ignored',
+      'SFTPGO_SFTPD__ACTIONS: "sftpd.actions" is a section, ignored: set its keys one by one',
+      'SFTPGO_SFTPD__BIND_PROT: "sftpd.bind_prot" is not a configuration key, ignored',
+      'SFTPGO_SFTPD__KEYS__PRIVATE_KEY: "sftpd.keys.private_key" is not a configuration key, ignored',
+    ]);
+  });
+
+  it('read booleans as the reference: 1, t, true, 0, f, false in any case', async () => {
+    for (const [text, value] of [
+      ['1', true],
+      ['t', true],
+      ['T', true],
+      ['True', true],
+      ['0', false],
+      ['f', false],
+      ['F', false],
+      ['FALSE', false],
+    ] as const) {
+      const { config } = await loadConfig(tmp.path, 'sftpgo', { SFTPGO_SFTPD__ENABLE_SCP: text });
+      expect(config.sftpd.enable_scp, text).toBe(value);
+    }
   });
 
   it('refuse a value that is not of the type of the key, naming the variable', async () => {
     const text = await message(
       loadConfig(tmp.path, 'sftpgo', {
         SFTPGO_SFTPD__BIND_PORT: '22 22',
-        SFTPGO_SFTPD__DEFENDER__ENABLED: '1',
-        SFTPGO_SFTPD__ACTIONS: 'upload',
+        SFTPGO_SFTPD__DEFENDER__ENABLED: 'yes',
       }),
     );
     expect(text).toBe(
-      'SFTPGO_SFTPD__ACTIONS: is a section: set its keys one by one; ' +
-        'SFTPGO_SFTPD__BIND_PORT: "22 22" is not a number; ' +
-        'SFTPGO_SFTPD__DEFENDER__ENABLED: "1" is not true or false',
+      'SFTPGO_SFTPD__BIND_PORT: "22 22" is not a number; ' +
+        'SFTPGO_SFTPD__DEFENDER__ENABLED: "yes" is not a boolean: 1, t, true, 0, f or false',
     );
   });
 

@@ -5,15 +5,22 @@ import { parseProperties } from './properties.js';
 import { parseToml } from './toml.js';
 import { parseYaml } from './yaml.js';
 
-/** The extensions of the configuration file, in the order they are searched. */
+/**
+ * The extensions of the configuration file, in the order they are searched:
+ * the order of the reference's configuration library, viper.
+ */
 export const CONFIG_EXTENSIONS = [
   'json',
+  'toml',
   'yaml',
   'yml',
-  'toml',
-  'hcl',
-  'env',
   'properties',
+  'props',
+  'prop',
+  'hcl',
+  'dotenv',
+  'env',
+  'ini',
 ] as const;
 
 export type ConfigExtension = (typeof CONFIG_EXTENSIONS)[number];
@@ -21,20 +28,27 @@ export type ConfigExtension = (typeof CONFIG_EXTENSIONS)[number];
 export interface ConfigFormat {
   /** The name of the format in error messages. */
   readonly name: string;
-  /** Turns the text into data; throws an Error that says where the text is wrong. */
-  readonly parse: (text: string) => unknown;
-  /** Whether every value is text, to be coerced to the type the schema expects. */
-  readonly stringValues: boolean;
+  /**
+   * Turns the text into data; throws an Error that says where the text is
+   * wrong. Undefined for a format searched, as the reference does, but not read.
+   */
+  readonly parse?: (text: string) => unknown;
 }
 
-const yaml: ConfigFormat = { name: 'YAML', parse: parseYaml, stringValues: false };
+const yaml: ConfigFormat = { name: 'YAML', parse: parseYaml };
+const properties: ConfigFormat = { name: 'properties', parse: parseProperties };
+const envfile: ConfigFormat = { name: 'envfile', parse: parseEnvFile };
 
 export const FORMATS: Readonly<Record<ConfigExtension, ConfigFormat>> = {
-  json: { name: 'JSON', parse: parseJson, stringValues: false },
+  json: { name: 'JSON', parse: parseJson },
+  toml: { name: 'TOML', parse: parseToml },
   yaml,
   yml: yaml,
-  toml: { name: 'TOML', parse: parseToml, stringValues: false },
-  hcl: { name: 'HCL', parse: parseHcl, stringValues: false },
-  env: { name: 'envfile', parse: parseEnvFile, stringValues: true },
-  properties: { name: 'properties', parse: parseProperties, stringValues: true },
+  properties,
+  props: properties,
+  prop: properties,
+  hcl: { name: 'HCL', parse: parseHcl },
+  dotenv: envfile,
+  env: envfile,
+  ini: { name: 'INI' },
 };
