@@ -8,18 +8,21 @@ import { initProvider } from './initprovider.js';
 import { type AppLogger, createAppLogger } from './logging/app-logger.js';
 import { serve } from './serve.js';
 import { registerServiceCommand } from './service-command.js';
-import { fullVersion } from './version.js';
+import { versionInfo } from './version.js';
+
+// The process name that journald records as _COMM, which the reference's fail2ban jail matches.
+process.title = 'sftpgo';
 
 const env = process.env;
 
-/** The spec's booleans, in a flag or its variable: 1 or true, 0 or false. */
+/** The reference's booleans, in a flag or its variable: 1, t or true, 0, f or false. */
 function toBoolean(name: string) {
   return (value: unknown): boolean => {
     if (typeof value === 'boolean') return value;
     const text = String(value).trim().toLowerCase();
-    if (text === '1' || text === 'true') return true;
-    if (text === '0' || text === 'false') return false;
-    throw new Error(`${name}: expected 1, true, 0 or false, got ${JSON.stringify(value)}`);
+    if (text === '1' || text === 't' || text === 'true') return true;
+    if (text === '0' || text === 'f' || text === 'false') return false;
+    throw new Error(`${name}: expected 1, t, true, 0, f or false, got ${JSON.stringify(value)}`);
   };
 }
 
@@ -174,13 +177,30 @@ async function runServe(argv: LogArgs & { 'config-file': string }): Promise<void
   });
 }
 
-const args = hideBin(process.argv);
+/**
+ * `<version>[-<commit>][-<build date>]`, as the reference prints it: the
+ * commit and the date only when known, never their placeholders of a run
+ * from the sources.
+ */
+function versionText(): string {
+  const { version, commit_hash, build_date } = versionInfo;
+  const known = [
+    commit_hash === 'dev' ? '' : commit_hash,
+    build_date === 'unbuilt' ? '' : build_date,
+  ];
+  return [version, ...known.filter((part) => part !== '')].join('-');
+}
+
+let args = hideBin(process.argv);
 // `-v` is the version before a command and --log-verbose after `serve`, as in
 // the reference: answered here, before yargs, which has one meaning per flag.
 if (args.length === 1 && (args[0] === '-v' || args[0] === '--version')) {
-  process.stdout.write(`SFTPGo version: ${fullVersion}\n`);
+  process.stdout.write(`SFTPGo version: ${versionText()}\n`);
   process.exit(0);
 }
+// As the reference: `sftpgo` alone prints the help, `sftpgo help serve` the help of `serve`.
+if (args.length === 0) args = ['help'];
+if (args[0] === 'help' && args.length > 1) args = [...args.slice(1), '--help'];
 
 const cli = registerApiCommand(registerServiceCommand(yargs(args)))
   .scriptName('sftpgo')
@@ -227,7 +247,6 @@ const cli = registerApiCommand(registerServiceCommand(yargs(args)))
       }
     },
   )
-  .demandCommand(1, 'Specify a command.')
   .strict()
   .version(false)
   .option('version', { alias: 'v', type: 'boolean', global: false, describe: 'Print the version' })

@@ -18,11 +18,11 @@ const haveClients = hasCommand('sftp') && hasCommand('sshpass');
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 describe('sftpgo --version', () => {
-  it('prints the version, the commit and the build date', async () => {
+  it('prints the version, without a commit or a build date that a run from the sources lacks', async () => {
     for (const flag of ['--version', '-v']) {
       const { code, stdout } = await runSftpgo([flag]);
       expect(code).toBe(0);
-      expect(stdout.trim()).toMatch(/^SFTPGo version: \d+\.\d+\.\d+-\S+-\S+$/);
+      expect(stdout).toMatch(/^SFTPGo version: \d+\.\d+\.\d+\n$/);
     }
   });
 });
