@@ -25,8 +25,7 @@ export function logSessionEvent(logger: Logger, event: SessionEvent): void {
     return;
   }
   if (event.type === 'ssh-command') {
-    // scp is logged by its transfers, as the spec has it
-    if (event.command === 'scp' || !event.ok) return;
+    if (!event.ok) return;
     logger.log({
       level: 'info',
       sender: 'SSHCommand',
@@ -40,7 +39,8 @@ export function logSessionEvent(logger: Logger, event: SessionEvent): void {
       modification_time: '',
       ssh_command: event.commandLine,
       connection_id: event.connectionId,
-      protocol: event.protocol,
+      // the reference's protocol of every exec request, scp's included
+      protocol: 'SSH',
     });
     return;
   }

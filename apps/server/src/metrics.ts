@@ -149,8 +149,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
   return {
     onEvent(event) {
       if (event.type === 'ssh-command') {
-        // scp counts by its transfers
-        if (event.command !== 'scp') (event.ok ? sshCommands : sshCommandErrors).inc();
+        (event.ok ? sshCommands : sshCommandErrors).inc();
         return;
       }
       if (event.type !== 'transfer') return;

@@ -130,11 +130,12 @@ describe('createMetrics', () => {
     command(true);
     command(true);
     command(false);
-    // scp counts by its transfers only
+    // scp counts as a command too, besides its transfers, as in the reference
     command(true, 'scp');
+    command(false, 'scp');
     const text = await metrics.endpoint.render();
-    expect(sample(text, 'sftpgo_ssh_commands_total')).toBe(2);
-    expect(sample(text, 'sftpgo_ssh_command_errors_total')).toBe(1);
+    expect(sample(text, 'sftpgo_ssh_commands_total')).toBe(3);
+    expect(sample(text, 'sftpgo_ssh_command_errors_total')).toBe(2);
   });
 
   it('counts HTTP requests, by class of status and by response code', async () => {

@@ -119,6 +119,31 @@ describe.runIf(hasCommand('ssh') && hasCommand('sshpass'))('SSH commands', () =>
     });
   });
 
+  it("logs and fires ssh_cmd with the command's last argument, as the reference does", async () => {
+    expect(await exec('cd /')).toMatchObject({ code: 0 });
+    expect(await exec("md5sum data.bin '/with space.txt'")).toMatchObject({ code: 0 });
+    expect(await exec('sha256sum "ro/../data.bin"')).toMatchObject({ code: 0 });
+    for (const [line, path] of [
+      ['cd /', '/'],
+      ["md5sum data.bin '/with space.txt'", '/with space.txt'],
+      ['sha256sum "ro/../data.bin"', '/data.bin'],
+    ]) {
+      const logged = await server.waitForLog(
+        (l) => l.sender === 'SSHCommand' && l.ssh_command === line,
+      );
+      expect(logged).toMatchObject({ file_path: path, protocol: 'SSH' });
+    }
+    await eventually(async () => {
+      expect(await runs()).toEqual(
+        expect.arrayContaining([
+          `ssh_cmd|carol|${home}|cd`,
+          `ssh_cmd|carol|${join(home, 'with space.txt')}|md5sum`,
+          `ssh_cmd|carol|${join(home, 'data.bin')}|sha256sum`,
+        ]),
+      );
+    });
+  });
+
   it('fails the exec request of a command not enabled, or unknown: ssh exits with 255', async () => {
     for (const command of [
       'git-upload-archive /repo.git',
@@ -315,6 +340,21 @@ describe.runIf(hasCommand('ssh') && hasCommand('sshpass'))('SSH commands', () =>
         (l) => l.sender === 'Upload' && l.file_path === '/a.txt' && l.protocol === 'SCP',
       );
       expect(upload.size_bytes).toBe(6);
+      // each scp run is also an SSH command, as in the reference, but fires no ssh_cmd
+      const commands = server.logs.filter(
+        (l) => l.sender === 'SSHCommand' && String(l.ssh_command).startsWith('scp '),
+      );
+      expect(commands.map((l) => [l.file_path, l.protocol])).toEqual([
+        ['/', 'SSH'],
+        ['/tree', 'SSH'],
+        ['/tree', 'SSH'],
+      ]);
+      expect(commands.map((l) => l.ssh_command)).toEqual([
+        expect.stringMatching(/^scp .*-t .*\/$/),
+        expect.stringMatching(/^scp .*-t .*\/tree$/),
+        expect.stringMatching(/^scp .*-f .*\/tree$/),
+      ]);
+      expect((await runs()).filter((r) => r.endsWith('|scp'))).toEqual([]);
     });
 
     it('stops an upload past the size quota, and leaves no partial file', async () => {

@@ -82,7 +82,8 @@ export function actionOf(event: SessionEvent): SessionActionFacts | undefined {
     return {
       ...base,
       action: 'ssh_cmd',
-      path: event.path ? full(event.path) : '',
+      // `cd /` names the home itself: no trailing slash
+      path: event.path ? full(event.path).replace(/(.)\/+$/, '$1') : '',
       sshCommand: event.command,
     };
   }

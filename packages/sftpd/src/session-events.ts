@@ -59,7 +59,10 @@ export interface SshCommandEvent extends SessionContext {
   readonly command: string;
   /** The command line as the client sent it. */
   readonly commandLine: string;
-  /** The virtual path it worked on; empty when none. */
+  /**
+   * The virtual path of its last argument, by the reference's rule (see
+   * `sshCommandPath`); empty when it has none.
+   */
   readonly path: string;
   readonly ok: boolean;
 }

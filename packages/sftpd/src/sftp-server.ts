@@ -20,6 +20,7 @@ import type { QuotaTracking } from './quota-fs.js';
 import type { ActiveTransfer, LoginEvent, SessionEvent } from './session-events.js';
 import { type SessionFsOptions, sessionFs } from './session-fs.js';
 import type { SetStatMode } from './setstat-mode-fs.js';
+import { sshCommandPath } from './ssh-commands/command-line.js';
 import {
   type CommandChannel,
   isCommandServed,
@@ -510,7 +511,7 @@ export class SftpServer {
     // client's first bytes before the command reads them.
     onActivity();
     const keepAlive = setInterval(onActivity, 10_000);
-    let result: SshCommandResult = { command: '', exitCode: 1, path: '' };
+    let result: SshCommandResult = { command: '', exitCode: 1 };
     let storage: OsFs | undefined;
     try {
       storage = await OsFs.create(user.home_dir, { followLinks: false });
@@ -551,7 +552,7 @@ export class SftpServer {
       type: 'ssh-command',
       command: result.command,
       commandLine,
-      path: result.path,
+      path: sshCommandPath(commandLine),
       ok: result.exitCode === 0,
     });
     if (channel.writable) {

@@ -7,6 +7,7 @@ import { OsFs } from '@sftpgo/vfs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DirectoryPermissions } from '../src/directory-permissions.js';
 import { runChecksum } from '../src/ssh-commands/checksum.js';
+import { sshCommandPath } from '../src/ssh-commands/command-line.js';
 import { CommandRefusedError, prepareSystemCommand } from '../src/ssh-commands/system-command.js';
 
 let tmp: Awaited<ReturnType<typeof makeTempDir>>;
@@ -22,6 +23,18 @@ beforeEach(async () => {
 });
 
 afterEach(() => tmp.remove());
+
+describe('the path an SSH command is logged with', () => {
+  it("is the last argument, made absolute and cleaned, by the reference's rule", () => {
+    expect(sshCommandPath('pwd')).toBe('');
+    expect(sshCommandPath('cd /')).toBe('/');
+    expect(sshCommandPath('md5sum a.txt b.txt')).toBe('/b.txt');
+    expect(sshCommandPath('rsync --server -vlogDtpre.iLsfxC . dst//sub/')).toBe('/dst/sub/');
+    expect(sshCommandPath(`git-upload-pack '"/../repo.git"'`)).toBe('/repo.git');
+    expect(sshCommandPath('scp -t -- /x/./y')).toBe('/x/y');
+    expect(sshCommandPath("md5sum 'unterminated")).toBe('');
+  });
+});
 
 describe('rsync options', () => {
   it('refuses --remove-source-files to a user who may only download', async () => {

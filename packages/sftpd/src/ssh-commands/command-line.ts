@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import { cleanVirtualPath } from '@sftpgo/vfs';
 
 /**
@@ -42,6 +43,30 @@ export function splitCommandLine(line: string): string[] {
   }
   if (inWord) words.push(word);
   return words;
+}
+
+/**
+ * The path an SSH command is logged and its `ssh_cmd` action fired with, by
+ * the reference server's rule, whatever the command: its last argument,
+ * quotes trimmed, made absolute and cleaned, a trailing `/` kept (`cd /`
+ * gives `/`, `rsync --server ... . /dst/` gives `/dst/`); empty without
+ * arguments or for a line that cannot be read.
+ *
+ * @example
+ * sshCommandPath("md5sum a.txt 'b c.txt'"); // '/b c.txt'
+ */
+export function sshCommandPath(commandLine: string): string {
+  let words: string[];
+  try {
+    words = splitCommandLine(commandLine);
+  } catch {
+    return '';
+  }
+  if (words.length < 2) return '';
+  const last = (words.at(-1) as string).replace(/^'+|'+$/g, '').replace(/^"+|"+$/g, '');
+  const absolute = last.startsWith('/') ? last : `/${last}`;
+  const cleaned = posix.normalize(absolute).replace(/(.)\/+$/, '$1');
+  return absolute.endsWith('/') && !cleaned.endsWith('/') ? `${cleaned}/` : cleaned;
 }
 
 /** A path as a client names it on a command line (`~`, `~/x`, relative names from `/`), in the user's space. */

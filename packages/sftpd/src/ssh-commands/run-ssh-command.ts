@@ -2,7 +2,7 @@ import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { closeSync } from 'node:fs';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import type { User } from '@sftpgo/provider';
-import { cleanVirtualPath, type Fs, type OsFs, scanUsage } from '@sftpgo/vfs';
+import { type Fs, type OsFs, scanUsage } from '@sftpgo/vfs';
 import { DirectoryPermissions } from '../directory-permissions.js';
 import { OwnershipFs } from '../ownership-fs.js';
 import type { QuotaStore, QuotaTracking } from '../quota-fs.js';
@@ -50,19 +50,6 @@ export interface SshCommandSession {
 export interface SshCommandResult {
   readonly command: string;
   readonly exitCode: number;
-  /** The virtual path it worked on, or empty. */
-  readonly path: string;
-}
-
-/** The virtual path of the first file argument, cleaned as it was read; empty when none. */
-function firstPath(args: readonly string[]): string {
-  const name = args.find((a) => !a.startsWith('-'));
-  if (name === undefined) return '';
-  try {
-    return cleanVirtualPath(name);
-  } catch {
-    return '';
-  }
 }
 
 function isEnabled(enabled: ReadonlySet<string>, command: string): boolean {
@@ -86,7 +73,7 @@ export function isCommandServed(commandLine: string, enabled: ReadonlySet<string
 
 function refused(channel: CommandChannel, command: string, message: string): SshCommandResult {
   channel.stderr.write(`${message}\n`);
-  return { command, exitCode: 1, path: '' };
+  return { command, exitCode: 1 };
 }
 
 /**
@@ -112,10 +99,10 @@ export async function runSshCommand(
     return refused(channel, command, `command ${JSON.stringify(command)} is not enabled`);
   }
   const permissions = new DirectoryPermissions(session.user.permissions);
-  if (command === 'cd') return { command, exitCode: 0, path: '' };
+  if (command === 'cd') return { command, exitCode: 0 };
   if (command === 'pwd') {
     channel.write('/\n');
-    return { command, exitCode: 0, path: '' };
+    return { command, exitCode: 0 };
   }
   if (command in CHECKSUM_COMMANDS) {
     const io = { input: channel, output: channel, errors: channel.stderr };
@@ -126,12 +113,12 @@ export async function runSshCommand(
       session.storage,
       permissions,
     );
-    return { command, exitCode, path: firstPath(args) };
+    return { command, exitCode };
   }
   if (command === 'scp') {
     if (!session.runScp) return refused(channel, command, 'scp is not available');
     const exitCode = await session.runScp(words, channel, session.openPolicyFs());
-    return { command, exitCode, path: '' };
+    return { command, exitCode };
   }
   if (session.user.filesystem.provider !== 0) {
     return refused(channel, command, `${command} works only on the local filesystem`);
@@ -180,7 +167,7 @@ async function runSystemCommand(
   channel: CommandChannel,
   session: SshCommandSession,
 ): Promise<SshCommandResult> {
-  const { program, path } = prepared;
+  const { program } = prepared;
   let allowed = Number.POSITIVE_INFINITY;
   if (prepared.writes) {
     const left = await remainingQuota(session);
@@ -200,7 +187,7 @@ async function runSystemCommand(
   const file = await findProgram(program);
   if (!file) {
     channel.stderr.write(`${program}: not installed on the server\n`);
-    return { command: program, exitCode: 127, path };
+    return { command: program, exitCode: 127 };
   }
   const { user } = session;
   // the directories checked, held open and given to bwrap by descriptor (3, 4, ...)
@@ -294,5 +281,5 @@ async function runSystemCommand(
       reset: { size: usage.size, files: usage.files },
     });
   }
-  return { command: program, exitCode: overQuota ? 1 : exitCode, path };
+  return { command: program, exitCode: overQuota ? 1 : exitCode };
 }

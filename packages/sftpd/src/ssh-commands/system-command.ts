@@ -38,8 +38,6 @@ export interface PreparedCommand {
   readonly hidden?: readonly string[];
   /** ...but for these directories inside them, which it works in. */
   readonly shown?: readonly HomeDirectory[];
-  /** The virtual path the command works on. */
-  readonly path: string;
   /** Whether it may change files: quota applies. */
   readonly writes: boolean;
 }
@@ -226,7 +224,6 @@ export async function prepareSystemCommand(
     // the repository alone: a link in it leads nowhere else in the home
     bound: repository,
     cwd: repository.host,
-    path: repository.path,
     writes,
   };
 }
@@ -285,7 +282,6 @@ async function prepareRsync(
     cwd: fs.root,
     hidden,
     shown,
-    path: resolved[0] ?? '/',
     writes,
   };
 }
