@@ -86,7 +86,7 @@ function userInputSchema(): JsonSchema {
     ...schema,
     required: (schema.required as string[]).filter((name) => name !== 'home_dir'),
     description:
-      'A user to add. A field set to null is taken as absent, a list set to null as empty. Unknown fields are refused; every problem is reported at once (400 `Validation error: ...`).',
+      'A user to add. A field set to null is taken as absent, a list set to null as empty. Unknown fields are ignored; the lists of SFTPGo 0.9.6 this server does not have (`virtual_folders`, `filters.denied_login_methods`, `filters.file_extensions`) are accepted only when empty. Every problem is reported at once (400 `Validation error: ...`).',
   };
 }
 

@@ -101,9 +101,39 @@ describe('REST API v1', () => {
     const body = (await res.json()) as { status: number; error: string };
     expect(body.status).toBe(400);
     expect(body.error).toMatch(/^Validation error: /);
-    for (const part of ['username', 'home_dir', 'bogus', 'permissions for the root dir']) {
+    for (const part of ['username', 'home_dir', 'permissions for the root dir']) {
       expect(body.error).toContain(part);
     }
+    expect(body.error).not.toContain('bogus');
+  });
+
+  it('ignores unknown fields, and takes the fields of SFTPGo 0.9.6 only when empty', async () => {
+    const res = await post('/user', {
+      ...user,
+      username: 'newer',
+      bogus: 1,
+      virtual_folders: [],
+      filters: { allowed_ip: [], denied_ip: [], denied_login_methods: [], file_extensions: [] },
+      filesystem: { provider: 0, s3config: {}, gcsconfig: { automatic_credentials: 0 } },
+    });
+    expect(res.status).toBe(200);
+    const created = (await res.json()) as Record<string, unknown>;
+    expect(created).not.toHaveProperty('bogus');
+    expect(created).not.toHaveProperty('virtual_folders');
+    expect(created.filters).toEqual({ allowed_ip: [], denied_ip: [] });
+
+    const restricted = await post('/user', {
+      ...user,
+      username: 'restricted',
+      virtual_folders: [{ virtual_path: '/v', mapped_path: '/srv/v' }],
+      filters: { denied_login_methods: ['password'], file_extensions: [{ path: '/' }] },
+    });
+    expect(await restricted.json()).toEqual({
+      error:
+        'Validation error: filters.denied_login_methods: is not supported by this server: it must be empty; filters.file_extensions: is not supported by this server: it must be empty; virtual_folders: is not supported by this server: it must be empty',
+      message: '',
+      status: 400,
+    });
   });
 
   it('reads a JSON body whatever its Content-Type, as curl -d sends it', async () => {

@@ -70,7 +70,18 @@ const permissions = z
   });
 
 /**
- * A user as the REST API and the data provider receive it. Server-maintained
+ * A list of SFTPGo 0.9.6 this server does not have: accepted empty, as that
+ * version's dumps and clients send it; refused otherwise, since ignoring a
+ * restriction would grant more than asked.
+ */
+const unsupportedList = z
+  .array(z.unknown())
+  .max(0, { message: 'is not supported by this server: it must be empty' })
+  .optional();
+
+/**
+ * A user as the REST API and the data provider receive it. Unknown fields
+ * are ignored, as the reference server ignores them. Server-maintained
  * fields may be sent (a dump holds them) and are ignored on creation.
  */
 export const UserInputSchema = z
@@ -120,8 +131,13 @@ export const UserInputSchema = z
     download_bandwidth: count.default(0),
     last_login: count.optional(),
     filters: z
-      .object({ allowed_ip: cidrList.default([]), denied_ip: cidrList.default([]) })
-      .strict()
+      .object({
+        allowed_ip: cidrList.default([]),
+        denied_ip: cidrList.default([]),
+        denied_login_methods: unsupportedList,
+        file_extensions: unsupportedList,
+      })
+      .transform(({ allowed_ip, denied_ip }) => ({ allowed_ip, denied_ip }))
       .default({ allowed_ip: [], denied_ip: [] }),
     filesystem: z
       .object({
@@ -131,14 +147,14 @@ export const UserInputSchema = z
         s3config: z.looseObject({}).optional(),
         gcsconfig: z.looseObject({}).optional(),
       })
-      .strict()
       .transform(({ provider }) => ({ provider }))
       .default({ provider: 0 }),
+    virtual_folders: unsupportedList,
   })
-  .strict()
   .refine((u) => Boolean(u.password) || u.public_keys.length > 0, {
     message: 'please set a password or at least a public_key',
-  });
+  })
+  .transform(({ virtual_folders: _none, ...user }) => user);
 
 export type UserInput = z.input<typeof UserInputSchema>;
 type ValidUserInput = z.output<typeof UserInputSchema>;
