@@ -140,16 +140,20 @@ async function readBackup(path: string, name: string): Promise<string> {
   try {
     const st = await handle.stat();
     if (!st.isFile()) throw new HttpError(400, `input_file ${quoted} is not a regular file`);
-    const tooLarge = () =>
-      new HttpError(400, `input_file ${quoted} is too large: at most ${MAX_RESTORE_SIZE} bytes`);
-    if (st.size > MAX_RESTORE_SIZE) throw tooLarge();
+    const tooLarge = (size: number) =>
+      new HttpError(
+        400,
+        '',
+        `Unable to restore input file: ${quoted} size too big: ${size}/${MAX_RESTORE_SIZE} bytes`,
+      );
+    if (st.size > MAX_RESTORE_SIZE) throw tooLarge(st.size);
     const buffer = Buffer.alloc(MAX_RESTORE_SIZE + 1);
     let length = 0;
     for (;;) {
       const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
       if (bytesRead === 0) break;
       length += bytesRead;
-      if (length > MAX_RESTORE_SIZE) throw tooLarge();
+      if (length > MAX_RESTORE_SIZE) throw tooLarge(length);
     }
     return buffer.toString('utf8', 0, length).replace(/^\uFEFF/, '');
   } finally {
@@ -206,8 +210,12 @@ export function backupRoutes(
       );
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
-      const parse = err.message.startsWith('Unable to parse input file');
-      throw new HttpError(400, parse ? err.message : `Unable to parse input file: ${err.message}`);
+      // as the reference server: the decoder's words in `error`, the file in `message`
+      throw new HttpError(
+        400,
+        err.message.replace(/^Unable to parse input file: /, ''),
+        `Unable to parse input file: ${JSON.stringify(name)}`,
+      );
     }
     // as the reference server: 1 scans every user loaded, 2 those with a quota, any other none
     const scanning = options.quotaTracking && (scanQuota === 1 || scanQuota === 2);

@@ -415,7 +415,7 @@ function buildDocument(): OpenApiDocument {
           responses: {
             200: message('`Data restored`.'),
             400: message(
-              '`input_file` missing, not a file of the backups directory, not found, not a regular file or too large; `Unable to parse input file: ...`; `Validation error: users.N ("name"): ...`; a `scan_quota` or `mode` that is not an integer; a bad `replace`.',
+              '`input_file` missing, not a file of the backups directory, not found or not a regular file; message `Unable to restore input file: ...` (too large) or `Unable to parse input file: ...` (the parser\'s words in `error`); `Validation error: users.N ("name"): ...`; a `scan_quota` or `mode` that is not an integer; a bad `replace`.',
             ),
             403: message(
               '`Method disabled error: ...`: users are managed elsewhere (`data_provider.manage_users` 0); or `Forbidden: a request sent from another site`: a browser marked it so (`Sec-Fetch-Site`).',

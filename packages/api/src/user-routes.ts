@@ -112,7 +112,11 @@ export function userRoutes(provider: DataProvider): Router {
     const id = parseUserId(req.params.userId);
     const body = userBody(req.body);
     if (body.id !== undefined && body.id !== id) {
-      throw new HttpError(400, 'user ID in request body does not match user ID in path parameter');
+      throw new HttpError(
+        400,
+        '',
+        'user ID in request body does not match user ID in path parameter',
+      );
     }
     const stored = await answer(provider.getUserById(id));
     if (!stored) throw new HttpError(404, `Not found: user with ID ${id} does not exist`);

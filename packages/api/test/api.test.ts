@@ -499,8 +499,8 @@ describe('PUT /api/v1/user/{id}', () => {
     const res = await send('PUT', `${base}/user/${id}`, { id: id + 1, max_sessions: 9 });
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual({
-      error: 'user ID in request body does not match user ID in path parameter',
-      message: '',
+      error: '',
+      message: 'user ID in request body does not match user ID in path parameter',
       status: 400,
     });
     expect((await provider.getUserById(id))?.max_sessions).toBe(2);

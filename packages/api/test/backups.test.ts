@@ -445,21 +445,28 @@ describe('GET /api/v1/loaddata', () => {
     }
     await writeFile(join(backups, 'big.json'), Buffer.alloc(10 * 1024 * 1024 + 1, 0x20));
     const big = await get('/loaddata?input_file=big.json');
-    expect(big.status).toBe(400);
-    expect(big.body.error).toBe('input_file "big.json" is too large: at most 10485760 bytes');
+    expect(big).toEqual({
+      status: 400,
+      body: {
+        error: '',
+        message: 'Unable to restore input file: "big.json" size too big: 10485761/10485760 bytes',
+        status: 400,
+      },
+    });
   });
 
   it('answers 400 to a file that is not a dump', async () => {
     await mkdir(backups, { recursive: true });
     for (const [text, error] of [
-      ['{"users": [', /^Unable to parse input file: /],
-      ['[]', /^Unable to parse input file: expected an object/],
-      ['{"users": [1]}', /^Unable to parse input file: users\.0: must be an object$/],
+      ['{"users": [', /JSON/],
+      ['[]', /^expected an object/],
+      ['{"users": [1]}', /^users\.0: must be an object$/],
     ] as const) {
       await writeFile(join(backups, 'bad.json'), text);
       const res = await get('/loaddata?input_file=bad.json');
       expect(res.status, text).toBe(400);
       expect(res.body.error, text).toMatch(error);
+      expect(res.body.message, text).toBe('Unable to parse input file: "bad.json"');
     }
   });
 
