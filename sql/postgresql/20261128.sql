@@ -6,7 +6,9 @@ CREATE TABLE IF NOT EXISTS "schema_migrations" (
   "version" varchar(32) NOT NULL PRIMARY KEY,
   "applied_at" bigint NOT NULL
 );
-CREATE TABLE "users" (
+-- IF NOT EXISTS: a users table that the reference server's scripts created
+-- is adopted as it is, its users kept.
+CREATE TABLE IF NOT EXISTS "users" (
   "id" serial NOT NULL PRIMARY KEY,
   "username" varchar(255) COLLATE "C" NOT NULL UNIQUE,
   "password" varchar(255) NULL,
