@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { isAbsolute, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { loadConfig } from '@sftpgo/config';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -118,8 +119,20 @@ interface LogArgs {
 
 function openLog(argv: LogArgs): AppLogger {
   const file = argv['log-file-path'];
+  const filePath = file === '' || isAbsolute(file) ? file : resolve(argv['config-dir'], file);
+  // As the reference's log writer (lumberjack), which creates a missing folder.
+  if (filePath !== '') {
+    try {
+      mkdirSync(dirname(filePath), { recursive: true, mode: 0o700 });
+    } catch (err) {
+      throw new Error(
+        `cannot create the folder of the log file "${filePath}": ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+  }
   return createAppLogger({
-    filePath: file === '' || isAbsolute(file) ? file : resolve(argv['config-dir'], file),
+    filePath,
     maxSizeMB: argv['log-max-size'],
     maxBackups: argv['log-max-backups'],
     maxAgeDays: argv['log-max-age'],

@@ -1,10 +1,10 @@
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { eventually, freePort, hasCommand, makeTempDir } from '@sftpgo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sftpBatch } from './openssh-client.js';
-import { killAllServers, spawnSftpgo } from './server-process.js';
+import { killAllServers, runSftpgo, spawnSftpgo } from './server-process.js';
 
 type Line = Record<string, unknown>;
 
@@ -170,6 +170,51 @@ describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('the log file', () =
     for (const line of lines) {
       expect(line.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
       expect(['debug', 'info', 'warn', 'error']).toContain(line.level);
+    }
+  });
+});
+
+describe('the folder of the log file', () => {
+  it('is created when missing, mode 0700, as the reference server creates it', async () => {
+    const tmp = await makeTempDir();
+    try {
+      // a bad umask ends the start once the log is open, with the reason in the log
+      await writeFile(join(tmp.path, 'sftpgo.json'), '{"sftpd": {"umask": "9"}}');
+      const { code } = await runSftpgo([
+        'serve',
+        '--config-dir',
+        tmp.path,
+        '--log-file-path',
+        'logs/sftpgo/sftpgo.log',
+      ]);
+      expect(code).toBe(1);
+      for (const dir of ['logs', 'logs/sftpgo']) {
+        expect((await stat(join(tmp.path, dir))).mode & 0o777, dir).toBe(0o700);
+      }
+      const log = await readFile(join(tmp.path, 'logs', 'sftpgo', 'sftpgo.log'), 'utf8');
+      expect(log).toMatch(/sftpd\.umask.*must be an octal mode/);
+    } finally {
+      await tmp.remove();
+    }
+  });
+
+  it('that cannot be created stops the start, naming the log file', async () => {
+    const tmp = await makeTempDir();
+    try {
+      await writeFile(join(tmp.path, 'not-a-dir'), '');
+      const { code, stderr } = await runSftpgo([
+        'serve',
+        '--config-dir',
+        tmp.path,
+        '--log-file-path',
+        'not-a-dir/sftpgo.log',
+      ]);
+      expect(code).toBe(1);
+      expect(stderr).toMatch(
+        /^sftpgo: cannot create the folder of the log file ".*sftpgo\.log": /m,
+      );
+    } finally {
+      await tmp.remove();
     }
   });
 });
