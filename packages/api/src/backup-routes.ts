@@ -46,9 +46,13 @@ export interface BackupRoutesOptions {
   readonly quotaTracking: boolean;
 }
 
-/** The text of a required query parameter: refused when missing, empty or with a NUL. */
-function fileParam(param: string, raw: unknown, what: string): string {
-  if (typeof raw !== 'string' || raw === '') {
+/**
+ * The text of a required query parameter, trimmed as the reference server
+ * trims it: refused when missing, empty or with a NUL.
+ */
+function fileParam(req: Request, param: string, what: string): string {
+  const raw = queryParam(req, param)?.trim();
+  if (raw === undefined || raw === '') {
     throw new HttpError(400, `${param} is required: ${what}`);
   }
   if (raw.includes('\0')) throw new HttpError(400, `${param} must not contain a NUL character`);
@@ -59,8 +63,8 @@ function fileParam(param: string, raw: unknown, what: string): string {
  * The file name of `output_file`, a plain name inside the backups directory:
  * no directory part, no `..`, not absolute, as the reference server's dumpdata.
  */
-function outputFileName(raw: unknown): string {
-  const name = fileParam('output_file', raw, 'the name of a file in the backups directory');
+function outputFileName(req: Request): string {
+  const name = fileParam(req, 'output_file', 'the name of a file in the backups directory');
   if (!isPlainFileName(name)) {
     throw new HttpError(
       400,
@@ -68,14 +72,6 @@ function outputFileName(raw: unknown): string {
     );
   }
   return name;
-}
-
-/** A query parameter that is one of the digits `0` to `max`; 0 when absent. */
-function queryLevel(param: string, raw: unknown, max: number): number {
-  if (raw === undefined) return 0;
-  if (typeof raw === 'string' && /^\d$/.test(raw) && Number(raw) <= max) return Number(raw);
-  const allowed = Array.from({ length: max + 1 }, (_, i) => i).join(', ');
-  throw new HttpError(400, `Invalid ${param}: must be one of ${allowed}`);
 }
 
 /**
@@ -185,8 +181,9 @@ export function backupRoutes(
 
   router.get('/dumpdata', async (req: Request, res: Response) => {
     refuseCrossSite(req);
-    const name = outputFileName(req.query.output_file);
-    const indent = queryLevel('indent', req.query.indent, 1);
+    const name = outputFileName(req);
+    // as the reference server: exactly 1 indents, any other value does not
+    const indent = queryParam(req, 'indent')?.trim() === '1';
     const dump = await answer(dumpUsers(provider));
     await writePrivateFile(backupsPath, name, JSON.stringify(dump, null, indent ? 2 : undefined));
     sendApiResponse(res, 200, 'Data saved');
@@ -195,8 +192,8 @@ export function backupRoutes(
   router.get('/loaddata', async (req: Request, res: Response) => {
     refuseCrossSite(req);
     const name = fileParam(
+      req,
       'input_file',
-      req.query.input_file,
       'a file name in the backups directory, or an absolute path inside it',
     );
     const scanQuota = queryAtoi(req, 'scan_quota', 0);

@@ -358,13 +358,13 @@ function buildDocument(): OpenApiDocument {
               name: 'indent',
               in: 'query',
               required: false,
-              description: '1 writes indented JSON.',
-              schema: { type: 'integer', enum: [0, 1], default: 0 },
+              description: '1 writes indented JSON; any other value does not.',
+              schema: { type: 'string', default: '0' },
             },
           ],
           responses: {
             200: message('`Data saved`.'),
-            400: message('`output_file` missing or not a plain file name, or a bad `indent`.'),
+            400: message('`output_file` missing or not a plain file name.'),
             403: message(
               '`Forbidden: a request sent from another site`: a browser marked it so (`Sec-Fetch-Site`).',
             ),

@@ -8,6 +8,7 @@ import {
 } from '@sftpgo/provider';
 import { type Request, type Response, Router } from 'express';
 import { HttpError, methodNotAllowed, sendApiResponse } from './api-response.js';
+import { queryParam } from './query-params.js';
 import { isJsonObject, userJsonWithoutNulls } from './user-json.js';
 
 /** The reference server's most users in one page. */
@@ -18,9 +19,9 @@ function parseUserId(raw: string | undefined): number {
   return Number(raw);
 }
 
-function queryInteger(value: unknown, fallback: number, error: string): number {
+function queryInteger(value: string | undefined, fallback: number, error: string): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'string' || !/^-?\d{1,15}$/.test(value)) throw new HttpError(400, error);
+  if (!/^-?\d{1,15}$/.test(value)) throw new HttpError(400, error);
   return Number(value);
 }
 
@@ -83,12 +84,15 @@ export function userRoutes(provider: DataProvider): Router {
   const router = Router();
 
   router.get('/user', async (req: Request, res: Response) => {
-    const limit = Math.min(queryInteger(req.query.limit, 100, 'Invalid limit'), MAX_LIST_LIMIT);
-    const offset = queryInteger(req.query.offset, 0, 'Invalid offset');
+    const limit = Math.min(
+      queryInteger(queryParam(req, 'limit'), 100, 'Invalid limit'),
+      MAX_LIST_LIMIT,
+    );
+    const offset = queryInteger(queryParam(req, 'offset'), 0, 'Invalid offset');
     if (offset < 0) throw new HttpError(400, 'Invalid offset');
-    const order = req.query.order ?? 'ASC';
+    const order = queryParam(req, 'order') ?? 'ASC';
     if (order !== 'ASC' && order !== 'DESC') throw new HttpError(400, 'Invalid order');
-    const username = typeof req.query.username === 'string' ? req.query.username : undefined;
+    const username = queryParam(req, 'username');
     const users = await answer(
       provider.listUsers({ limit: Math.max(limit, 0), offset, order, username }),
     );

@@ -298,6 +298,13 @@ describe('GET /api/v1/user', () => {
     expect((await list('?username=car')).users).toEqual([]);
   });
 
+  it('takes the first value of a repeated parameter, as the reference server does', async () => {
+    expect(names((await list('?username=carol&username=bob')).users)).toEqual(['carol']);
+    expect(names((await list('?limit=1&limit=3')).users)).toEqual(['alice']);
+    expect(names((await list('?offset=3&offset=x')).users)).toEqual(['dave']);
+    expect(names((await list('?order=DESC&order=ASC&limit=1')).users)).toEqual(['dave']);
+  });
+
   it('answers 400 to a bad limit, offset or order', async () => {
     for (const [query, error] of [
       ['limit=abc', 'Invalid limit'],

@@ -118,7 +118,7 @@ describe('GET /api/v1/dumpdata', () => {
       'output_file=sub/file.json',
       'output_file=sub%5Cfile.json',
       'output_file=nul%00.json',
-      'output_file=a.json&output_file=b.json',
+      'output_file=%20',
     ]) {
       const res = await get(`/dumpdata?${query}`);
       expect(res.status, query).toBe(400);
@@ -131,14 +131,37 @@ describe('GET /api/v1/dumpdata', () => {
     await expect(stat(join(tmp.path, 'config/escape.json'))).rejects.toThrow();
   });
 
-  it('answers 400 to a bad indent, and to a name that is a directory', async () => {
-    expect((await get('/dumpdata?output_file=x.json&indent=2')).body.error).toBe(
-      'Invalid indent: must be one of 0, 1',
-    );
+  it('indents only for indent=1, taking any other value, and answers 400 to a directory', async () => {
+    for (const [indent, indented] of [
+      ['2', false],
+      ['true', false],
+      ['', false],
+      ['%201%20', true],
+      ['1&indent=0', true],
+      ['0&indent=1', false],
+    ] as const) {
+      const res = await get(`/dumpdata?output_file=x.json&indent=${indent}`);
+      expect(res, indent).toEqual({
+        status: 200,
+        body: { error: '', message: 'Data saved', status: 200 },
+      });
+      expect(await readFile(join(backups, 'x.json'), 'utf8'), indent).toContain(
+        indented ? '\n' : '{"users":[]}',
+      );
+    }
     await mkdir(join(backups, 'a-dir'), { recursive: true });
     const res = await get('/dumpdata?output_file=a-dir');
     expect(res.status).toBe(400);
     expect(res.body.error).toBe('output_file "a-dir" is a directory');
+  });
+
+  it('trims output_file, and takes the first one given', async () => {
+    expect((await get('/dumpdata?output_file=%20trim.json%20&output_file=other.json')).status).toBe(
+      200,
+    );
+    expect(JSON.parse(await readFile(join(backups, 'trim.json'), 'utf8'))).toEqual({ users: [] });
+    await expect(stat(join(backups, ' trim.json '))).rejects.toThrow();
+    await expect(stat(join(backups, 'other.json'))).rejects.toThrow();
   });
 });
 
@@ -263,6 +286,12 @@ describe('GET /api/v1/loaddata', () => {
       quota_files: 0,
       filters: { allowed_ip: [], denied_ip: [] },
     });
+  });
+
+  it('trims input_file, as the reference server does', async () => {
+    await dumpFile('trimmed.json', [userOf('ria')]);
+    expect(await get('/loaddata?input_file=%20trimmed.json%09')).toMatchObject({ status: 200 });
+    expect(await usernames()).toEqual(['ria']);
   });
 
   it('scans the quota of every user loaded with scan_quota=1, of those with a quota with 2', async () => {
