@@ -12,8 +12,18 @@ function logTime(ms: number | undefined): string {
  */
 export function logSessionEvent(logger: Logger, event: SessionEvent): void {
   if (event.type === 'transfer') {
+    // as the reference: a failed transfer is no Upload or Download, only a warning
+    if (!event.completed) {
+      logger.log({
+        level: 'warn',
+        sender: 'sftpd',
+        connection_id: event.connectionId,
+        message: `transfer error: ${event.error}, path: ${JSON.stringify(event.path)}`,
+      });
+      return;
+    }
     logger.log({
-      level: event.completed ? 'info' : 'warn',
+      level: 'info',
       sender: event.operation === 'upload' ? 'Upload' : 'Download',
       elapsed_ms: event.elapsedMs,
       size_bytes: event.bytes,

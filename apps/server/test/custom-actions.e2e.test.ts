@@ -11,6 +11,7 @@ import {
   type ServerProcess,
   startLoopbackServer,
 } from './server-process.js';
+import { connectWithPassword } from './ssh2-client.js';
 
 describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('custom actions', () => {
   let tmp: Awaited<ReturnType<typeof makeTempDir>>;
@@ -31,6 +32,7 @@ describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('custom actions', ()
     local = join(tmp.path, 'local');
     await mkdir(local);
     await writeFile(join(local, 'hello.txt'), 'hello from the client\n');
+    await writeFile(join(local, 'empty.txt'), '');
     const command = join(tmp.path, 'on-file.sh');
     await writeFile(
       command,
@@ -112,5 +114,72 @@ describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('custom actions', ()
         `upload|alice|${join(home, 'last.txt')}|||upload|22|true`,
       ]);
     });
+  });
+
+  it('passes no size for an empty file, and the whole size for a resumed upload', async () => {
+    const before = { runs: (await runs()).length, queries: queries.length };
+    // the first 10 bytes of hello.txt, as an upload cut short leaves them
+    await writeFile(join(home, 'resumed.txt'), 'hello from');
+    const result = await sftpBatch(
+      server.sshPort,
+      'alice',
+      'pw-alice',
+      'put empty.txt\nreput hello.txt resumed.txt\n',
+      local,
+    );
+    expect(result.code, result.output).toBe(0);
+    expect(await readFile(join(home, 'resumed.txt'), 'utf8')).toBe('hello from the client\n');
+    await eventually(async () => {
+      expect((await runs()).slice(before.runs)).toEqual([
+        `upload|alice|${join(home, 'empty.txt')}|||upload||true`,
+        `upload|alice|${join(home, 'resumed.txt')}|||upload|22|true`,
+      ]);
+      expect(queries.slice(before.queries)).toEqual([
+        `GET /hook?action=upload&username=alice&path=${encodeURIComponent(join(home, 'empty.txt'))}&local_file=true`,
+        `GET /hook?action=upload&username=alice&path=${encodeURIComponent(join(home, 'resumed.txt'))}&local_file=true&file_size=22`,
+      ]);
+    });
+    // the transfer line counts the bytes of this session, as in the reference
+    const resumed = await server.waitForLog(
+      (l) => l.sender === 'Upload' && l.file_path === '/resumed.txt',
+    );
+    expect(resumed.size_bytes).toBe(12);
+  });
+
+  it('treats a download closed before the end of the file as failed', async () => {
+    await writeFile(join(home, 'partial.bin'), Buffer.alloc(100_000, 7));
+    const before = (await runs()).length;
+    const client = await connectWithPassword(server.sshPort, 'alice', 'pw-alice');
+    try {
+      await new Promise<void>((resolve, reject) =>
+        client.sftp((err, sftp) => {
+          if (err) return reject(err);
+          sftp.open('/partial.bin', 'r', (err, handle) => {
+            if (err) return reject(err);
+            sftp.read(handle, Buffer.alloc(1000), 0, 1000, 0, (err) => {
+              if (err) return reject(err);
+              sftp.close(handle, (err) => (err ? reject(err) : resolve()));
+            });
+          });
+        }),
+      );
+    } finally {
+      client.end();
+    }
+    const warning = await server.waitForLog((l) => String(l.message).includes('partial.bin'));
+    expect(warning).toMatchObject({
+      level: 'warn',
+      sender: 'sftpd',
+      message:
+        'transfer error: incomplete download: 1000/100000 bytes transferred, path: "/partial.bin"',
+    });
+    // the queue is worked through in order: a later upload's action comes alone
+    await sftpBatch(server.sshPort, 'alice', 'pw-alice', 'put hello.txt after.txt\n', local);
+    await eventually(async () => {
+      expect((await runs()).slice(before)).toEqual([
+        `upload|alice|${join(home, 'after.txt')}|||upload|22|true`,
+      ]);
+    });
+    expect(server.logs.filter((l) => l.file_path === '/partial.bin')).toEqual([]);
   });
 });

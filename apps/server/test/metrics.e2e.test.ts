@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eventually, hasCommand, makeTempDir } from '@sftpgo/test-utils';
@@ -176,6 +176,22 @@ describe.runIf(
     );
     expect(cut.code, cut.output).toBe(0);
 
+    // a download closed after its first bytes failed, as in the reference
+    const reader = await openConnection();
+    await new Promise<void>((resolve, reject) =>
+      reader.sftp((err, sftp) => {
+        if (err) return reject(err);
+        sftp.open('/up.bin', 'r', (err, handle) => {
+          if (err) return reject(err);
+          sftp.read(handle, Buffer.alloc(100), 0, 100, 0, (err) => {
+            if (err) return reject(err);
+            sftp.close(handle, (err) => (err ? reject(err) : resolve()));
+          });
+        });
+      }),
+    );
+    reader.end();
+
     const summed = await sshCommand('md5sum up.bin');
     expect(summed.code, summed.stderr).toBe(0);
     const missing = await sshCommand('md5sum no-such-file');
@@ -190,10 +206,11 @@ describe.runIf(
 
     await server.waitForLog((l) => l.sender === 'Upload' && l.file_path === '/up.bin');
     await server.waitForLog((l) => l.sender === 'Download' && l.file_path === '/up.bin');
-    const cutLog = await server.waitForLog(
-      (l) => l.sender === 'Upload' && l.file_path === '/big.bin',
+    await server.waitForLog((l) =>
+      String(l.message).startsWith('transfer error: "/big.bin": size quota exceeded'),
     );
-    const cutBytes = Number(cutLog.size_bytes);
+    // in place, the bytes written before the quota stopped the upload
+    const cutBytes = (await stat(join(homeOf('capped'), 'big.bin'))).size;
     expect(cutBytes).toBeGreaterThan(0);
 
     // an open connection is an active one
@@ -212,20 +229,21 @@ describe.runIf(
     expect(delta('sftpgo_upload_errors_total')).toBe(1);
     expect(delta('sftpgo_upload_size')).toBe(12_345 + cutBytes);
     expect(delta('sftpgo_downloads_total')).toBe(1);
-    expect(delta('sftpgo_download_errors_total')).toBe(0);
-    expect(delta('sftpgo_download_size')).toBe(12_345);
+    expect(delta('sftpgo_download_errors_total')).toBe(1);
+    // the partial download's bytes count too
+    expect(delta('sftpgo_download_size')).toBe(12_345 + 100);
     expect(delta('sftpgo_ssh_commands_total')).toBe(1);
     expect(delta('sftpgo_ssh_command_errors_total')).toBe(1);
 
-    // password: sftp x2, ssh x2, the open connection; one refused
+    // password: sftp x2, ssh x2, the partial download, the open connection; one refused
     const logins = (method: string) =>
       ['attempts', 'ok', 'ko'].map((k) => delta(`sftpgo_${method}_${k}_total`));
-    expect(logins('password_login')).toEqual([6, 5, 1]);
+    expect(logins('password_login')).toEqual([7, 6, 1]);
     expect(logins('public_key_login')).toEqual([1, 1, 0]);
     expect(logins('keyboard_interactive_login')).toEqual([2, 1, 1]);
-    expect(logins('login')).toEqual([9, 7, 2]);
+    expect(logins('login')).toEqual([10, 8, 2]);
     expect(delta('sftpgo_logins_total{method="password",result="failure"}')).toBe(1);
-    expect(delta('sftpgo_logins_total{method="password",result="success"}')).toBe(5);
+    expect(delta('sftpgo_logins_total{method="password",result="success"}')).toBe(6);
     expect(delta('sftpgo_logins_total{method="public_key",result="success"}')).toBe(1);
 
     // at least the first scrape and GET /version; the lookup of a missing user

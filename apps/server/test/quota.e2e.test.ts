@@ -65,11 +65,18 @@ describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('quota', () => {
     expect(output).toMatch(/second\.bin.*Failure|Failure.*second\.bin|write remote.*Failure/s);
     expect((await stat(join(homeOf('sized'), 'first.bin'))).size).toBe(600_000);
     expect((await stat(join(homeOf('sized'), 'second.bin'))).size).toBeLessThanOrEqual(400_000);
-    // a cut upload: logged as a warning, and no upload action
-    const cut = await server.waitForLog(
-      (l) => l.sender === 'Upload' && l.file_path === '/second.bin',
-    );
-    expect(cut.level).toBe('warn');
+    // a cut upload: no Upload line, a warning, and no upload action
+    const cut = await server.waitForLog((l) => String(l.message).startsWith('transfer error: '));
+    expect(cut).toMatchObject({
+      level: 'warn',
+      sender: 'sftpd',
+      message: 'transfer error: "/second.bin": size quota exceeded, path: "/second.bin"',
+    });
+    await server.waitForLog((l) => l.sender === 'Upload' && l.file_path === '/after.txt');
+    expect(server.logs.filter((l) => l.sender === 'Upload').map((l) => l.file_path)).toEqual([
+      '/first.bin',
+      '/after.txt',
+    ]);
     const [size, files] = await usedOf('sized');
     expect(size).toBeLessThanOrEqual(1_000_000);
     expect(files).toBe(3);

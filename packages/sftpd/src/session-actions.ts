@@ -29,7 +29,7 @@ export interface SessionActionFacts {
   readonly path: string;
   readonly targetPath: string;
   readonly sshCommand: string;
-  /** For upload, download and delete. */
+  /** For upload, download and delete; 0 passes no size, as in the reference. */
   readonly fileSize?: number;
 }
 
@@ -74,7 +74,12 @@ export function actionOf(event: SessionEvent): SessionActionFacts | undefined {
   const base = { username: event.username, targetPath: '', sshCommand: '' };
   if (event.type === 'transfer') {
     if (!event.completed) return undefined;
-    return { ...base, action: event.operation, path: full(event.path), fileSize: event.bytes };
+    return {
+      ...base,
+      action: event.operation,
+      path: full(event.path),
+      fileSize: event.fileSize ?? event.bytes,
+    };
   }
   if (event.type === 'ssh-command') {
     // scp fires upload and download, never ssh_cmd
@@ -204,7 +209,7 @@ export class SessionActions {
       SFTPGO_ACTION_PATH: facts.path,
       SFTPGO_ACTION_TARGET: facts.targetPath,
       SFTPGO_ACTION_SSH_CMD: facts.sshCommand,
-      SFTPGO_ACTION_FILE_SIZE: facts.fileSize === undefined ? '' : String(facts.fileSize),
+      SFTPGO_ACTION_FILE_SIZE: facts.fileSize ? String(facts.fileSize) : '',
       SFTPGO_ACTION_LOCAL_FILE: 'true',
     };
     return runActionCommand(this.#settings.command, args, env, this.#options.commandTimeoutMs);
@@ -219,7 +224,7 @@ export class SessionActions {
     query.append('local_file', 'true');
     if (facts.action === 'rename') query.append('target_path', facts.targetPath);
     if (facts.action === 'ssh_cmd') query.append('ssh_cmd', facts.sshCommand);
-    if (facts.fileSize !== undefined) query.append('file_size', String(facts.fileSize));
+    if (facts.fileSize) query.append('file_size', String(facts.fileSize));
     return sendActionNotification(url, { method: 'GET' }, this.#options.httpTimeoutMs);
   }
 }

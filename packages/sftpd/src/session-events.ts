@@ -18,8 +18,16 @@ export interface TransferEvent extends SessionContext {
   readonly path: string;
   readonly bytes: number;
   readonly elapsedMs: number;
-  /** False when the transfer was cut (the session ended with the file open). */
+  /**
+   * False when the transfer failed: a read or write refused, the session
+   * ended with the file open, or a download closed before the end of the
+   * file.
+   */
   readonly completed: boolean;
+  /** Why a transfer that did not complete failed. */
+  readonly error?: string;
+  /** A completed upload: the file's size once written, a resumed file's earlier bytes included. */
+  readonly fileSize?: number;
 }
 
 /** The commands of the spec's "command logs". */

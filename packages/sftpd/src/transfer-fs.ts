@@ -33,18 +33,29 @@ class TransferState implements ActiveTransfer {
   }
 }
 
+/** How a transfer ended: completed, or why not; a completed upload's file size. */
+type TransferEnd =
+  | { readonly completed: true; readonly fileSize?: number }
+  | { readonly completed: false; readonly error: string };
+
 class TransferFile extends ForwardingFileHandle {
   readonly #state: TransferState;
-  readonly #finish: (state: TransferState, completed: boolean) => void;
-  #failed = false;
+  readonly #finish: (state: TransferState, end: TransferEnd) => void;
+  /** A download: the file's size at open, which it must reach to be complete. */
+  readonly #expectedSize: number | undefined;
+  /** A download: where the furthest read ended, so that a resumed download completes too. */
+  #readEnd = 0;
+  #error: string | undefined;
 
   constructor(
     handle: FileHandle,
     state: TransferState,
-    finish: (state: TransferState, completed: boolean) => void,
+    expectedSize: number | undefined,
+    finish: (state: TransferState, end: TransferEnd) => void,
   ) {
     super(handle);
     this.#state = state;
+    this.#expectedSize = expectedSize;
     this.#finish = finish;
   }
 
@@ -54,10 +65,11 @@ class TransferFile extends ForwardingFileHandle {
     try {
       n = await this.inner.read(buffer, offset, length, position);
     } catch (err) {
-      this.#failed = true;
+      this.#error ??= (err as Error).message;
       throw err;
     }
     this.#state.count(n);
+    if (n > 0 && position + n > this.#readEnd) this.#readEnd = position + n;
     return n;
   }
 
@@ -67,7 +79,7 @@ class TransferFile extends ForwardingFileHandle {
       n = await this.inner.write(buffer, offset, length, position);
     } catch (err) {
       // a write refused (quota, disk full) leaves a partial file: no completed transfer
-      this.#failed = true;
+      this.#error ??= (err as Error).message;
       throw err;
     }
     this.#state.count(n);
@@ -75,20 +87,40 @@ class TransferFile extends ForwardingFileHandle {
   }
 
   override async close(): Promise<void> {
-    let closed = false;
-    try {
-      await this.inner.close();
-      closed = true;
-    } finally {
-      this.#finish(this.#state, closed && !this.#failed);
+    const expected = this.#expectedSize;
+    if (this.#error === undefined && expected !== undefined && this.#readEnd < expected) {
+      this.#error = `incomplete download: ${this.#state.bytes}/${expected} bytes transferred`;
     }
+    let end: TransferEnd = { completed: false, error: this.#error ?? 'the file was not closed' };
+    try {
+      const fileSize = this.#state.operation === 'upload' ? await this.#uploadedSize() : undefined;
+      await this.inner.close();
+      if (this.#error === undefined) end = { completed: true, fileSize };
+    } catch (err) {
+      if (this.#error === undefined) end = { completed: false, error: (err as Error).message };
+      throw err;
+    } finally {
+      this.#finish(this.#state, end);
+    }
+  }
+
+  /** The file's size, read before an atomic upload moves it to its path. */
+  async #uploadedSize(): Promise<number | undefined> {
+    if (this.#error !== undefined) return undefined;
+    return this.inner.stat().then(
+      (st) => st.size,
+      () => undefined,
+    );
   }
 
   override async abort(): Promise<void> {
     try {
       await super.abort();
     } finally {
-      this.#finish(this.#state, false);
+      this.#finish(this.#state, {
+        completed: false,
+        error: this.#error ?? 'the connection ended with the file open',
+      });
     }
   }
 }
@@ -117,9 +149,16 @@ export class TransferFs extends ForwardingFs {
   override async open(path: string, flags: OpenFlags, mode?: number): Promise<FileHandle> {
     const handle = await this.inner.open(path, flags, mode);
     const upload = flags.write || flags.append || flags.create || flags.truncate;
+    // as the reference: a download that stops before the size at open failed
+    const expectedSize = upload
+      ? undefined
+      : await handle.stat().then(
+          (st) => st.size,
+          () => undefined,
+        );
     const state = new TransferState(upload ? 'upload' : 'download', path);
     this.active.add(state);
-    return new TransferFile(handle, state, (finished, completed) => {
+    return new TransferFile(handle, state, expectedSize, (finished, end) => {
       this.active.delete(finished);
       this.#emit({
         ...this.#context,
@@ -128,7 +167,7 @@ export class TransferFs extends ForwardingFs {
         path,
         bytes: finished.bytes,
         elapsedMs: Date.now() - finished.startTime,
-        completed,
+        ...end,
       });
     });
   }
