@@ -267,7 +267,7 @@ const dataProvider = z
       .string()
       .default('')
       .describe(
-        'A complete connection string, used instead of the keys above; empty builds one from them.',
+        'A complete connection string, used instead of the keys above; empty builds one from them. For sqlite, the path of the database file or a file: URI (such as file:sftpgo.db?cache=shared), used instead of name; relative to the config dir.',
       ),
     users_table: z
       .string()
@@ -321,7 +321,8 @@ const dataProvider = z
   })
   .strict()
   .superRefine((dp, ctx) => {
-    if ((dp.driver === 'sqlite' || dp.driver === 'bolt') && dp.name === '') {
+    const file = dp.driver === 'bolt' || (dp.driver === 'sqlite' && dp.connection_string === '');
+    if (file && dp.name === '') {
       ctx.addIssue({
         code: 'custom',
         path: ['name'],

@@ -158,6 +158,19 @@ describe('loadConfig', () => {
     );
   });
 
+  it('takes a sqlite connection_string in place of the file name', async () => {
+    await writeFile(
+      join(tmp.path, 'sftpgo.json'),
+      JSON.stringify({ data_provider: { name: '', connection_string: 'file:users.db' } }),
+    );
+    const { config } = await loadConfig(tmp.path, 'sftpgo', {});
+    expect(config.data_provider.connection_string).toBe('file:users.db');
+    await writeFile(join(tmp.path, 'sftpgo.json'), JSON.stringify({ data_provider: { name: '' } }));
+    await expect(loadConfig(tmp.path, 'sftpgo', {})).rejects.toThrow(
+      /"data_provider.name": the sqlite driver needs a file name/,
+    );
+  });
+
   it('reports malformed JSON with the file name', async () => {
     await writeFile(join(tmp.path, 'sftpgo.json'), '{"sftpd": ');
     await expect(loadConfig(tmp.path, 'sftpgo', {})).rejects.toThrow(/sftpgo\.json: invalid JSON/);

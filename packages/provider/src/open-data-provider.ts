@@ -59,6 +59,41 @@ function storePath(settings: DataProviderSettings, configDir: string): string {
   return isAbsolute(settings.name) ? settings.name : resolve(configDir, settings.name);
 }
 
+/**
+ * The SQLite file. The reference hands a non-empty `connection_string` to its
+ * driver in place of `name`: a path, or a `file:` URI such as its own
+ * `file:sftpgo.db?cache=shared`. Relative paths are relative to the config
+ * dir, as `name`. URI parameters that would change how the file is opened
+ * (`mode`, go-sqlite3's `_journal_mode`...) cannot be honoured and are refused.
+ */
+function sqlitePath(settings: DataProviderSettings, configDir: string): string {
+  const dsn = settings.connection_string;
+  if (dsn === '') return storePath(settings, configDir);
+  const refuse = (why: string) =>
+    new ProviderError(
+      'validation',
+      `data_provider.connection_string ${JSON.stringify(dsn)}: ${why}; give the path of the SQLite file, or a file: URI`,
+    );
+  if (!dsn.startsWith('file:')) return resolve(configDir, dsn);
+  const queryAt = dsn.indexOf('?');
+  const location = dsn.slice('file:'.length, queryAt < 0 ? undefined : queryAt);
+  const query = new URLSearchParams(queryAt < 0 ? '' : dsn.slice(queryAt + 1));
+  for (const key of query.keys()) {
+    // cache=shared only shares a cache between connections of one process: the provider has one
+    if (key !== 'cache') throw refuse(`the URI parameter "${key}" is not supported`);
+  }
+  let path = decodeURIComponent(location);
+  if (path.startsWith('//')) {
+    const slash = path.indexOf('/', 2);
+    const authority = path.slice(2, slash < 0 ? undefined : slash);
+    if (authority !== '' && authority !== 'localhost')
+      throw refuse(`host "${authority}" is not local`);
+    path = slash < 0 ? '' : path.slice(slash);
+  }
+  if (path === '' || path === ':memory:') throw refuse('it names no file');
+  return resolve(configDir, path);
+}
+
 async function openStore(
   settings: DataProviderSettings,
   options: OpenDataProviderOptions,
@@ -82,7 +117,7 @@ async function openStore(
   switch (settings.driver) {
     case 'sqlite':
       return openSqliteProvider({
-        path: storePath(settings, options.configDir),
+        path: sqlitePath(settings, options.configDir),
         usersTable,
         ...migrations,
       });

@@ -1,0 +1,71 @@
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type DataProviderSettings, openDataProvider } from '@sftpgo/provider';
+import { makeTempDir } from '@sftpgo/test-utils';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+const sqlDir = fileURLToPath(new URL('../../../sql/', import.meta.url));
+
+const SQLITE: DataProviderSettings = {
+  driver: 'sqlite',
+  name: 'sftpgo.db',
+  host: '',
+  port: 5432,
+  username: '',
+  password: '',
+  sslmode: 0,
+  connection_string: '',
+  users_table: 'users',
+  manage_users: 1,
+  pool_size: 0,
+  users_base_dir: '',
+  actions: { execute_on: [], command: '', http_notification_url: '' },
+};
+
+let tmp: Awaited<ReturnType<typeof makeTempDir>>;
+beforeEach(async () => {
+  tmp = await makeTempDir();
+  await mkdir(join(tmp.path, 'data'));
+});
+afterEach(() => tmp.remove());
+
+async function open(connectionString: string) {
+  const { provider } = await openDataProvider(
+    { ...SQLITE, connection_string: connectionString },
+    { configDir: tmp.path, sqlDir },
+  );
+  await provider.close();
+}
+
+describe("the sqlite driver's connection_string", () => {
+  it.each([
+    ['a path relative to the config dir', 'data/users.db', 'data/users.db'],
+    [
+      "the reference's own form, file:<path>?cache=shared",
+      'file:users.db?cache=shared',
+      'users.db',
+    ],
+    ['a file: URI with an empty authority', 'file:///ABS/users%20db.sqlite', 'users db.sqlite'],
+    ['a file: URI of localhost', 'file://localhost/ABS/users.db', 'users.db'],
+  ])('is the database file in place of name: %s', async (_, connectionString, file) => {
+    await open(connectionString.replace('/ABS', tmp.path));
+    expect(existsSync(join(tmp.path, file))).toBe(true);
+    expect(existsSync(join(tmp.path, 'sftpgo.db'))).toBe(false);
+  });
+
+  it.each([
+    ['file:users.db?mode=ro', 'the URI parameter "mode" is not supported'],
+    [
+      'file:users.db?cache=shared&_journal_mode=WAL',
+      'the URI parameter "_journal_mode" is not supported',
+    ],
+    ['file::memory:', 'it names no file'],
+    ['file://db.example.com/users.db', 'host "db.example.com" is not local'],
+  ])('refuses %s, saying why', async (connectionString, why) => {
+    await expect(open(connectionString)).rejects.toThrow(
+      `data_provider.connection_string ${JSON.stringify(connectionString)}: ${why}; give the path of the SQLite file, or a file: URI`,
+    );
+  });
+});
