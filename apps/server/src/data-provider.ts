@@ -26,18 +26,18 @@ export function openConfiguredProvider(opening: ProviderOpening): Promise<Opened
     onMigrationApplied: (version) => {
       logger.log({
         level: 'info',
-        sender: 'dataprovider',
+        sender: 'dataProvider',
         message: `schema script ${version}.sql applied`,
       });
       opening.onMigrationApplied?.(version);
     },
     onMigrationDenied: opening.tolerateDeniedMigrations
-      ? (err) => logger.log({ level: 'warn', sender: 'dataprovider', message: err.message })
+      ? (err) => logger.log({ level: 'warn', sender: 'dataProvider', message: err.message })
       : undefined,
     onActionOutcome: (o) =>
       logger.log({
         level: o.ok ? 'debug' : 'warn',
-        sender: 'dataprovider',
+        sender: 'dataProvider',
         message: o.ok
           ? `user action ${o.action} for ${JSON.stringify(o.username)}: ${o.target} done in ${o.elapsedMs} ms`
           : `user action ${o.action} for ${JSON.stringify(o.username)}: ${o.target} failed: ${o.error}`,

@@ -249,14 +249,14 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       if (count !== undefined) {
         logger.log({
           level: 'info',
-          sender: 'dataprovider',
+          sender: 'dataProvider',
           message: `users reloaded from ${config.data_provider.name}: ${count} users`,
         });
       }
     } catch (err) {
       logger.log({
         level: 'error',
-        sender: 'dataprovider',
+        sender: 'dataProvider',
         message: `users not reloaded, the previous ones are kept: ${(err as Error).message}`,
       });
     }

@@ -143,8 +143,11 @@ describe.runIf(hasClients)('sftpgo on the memory and bolt drivers', () => {
     await writeFile(dumpPath, dump);
     const before = await stat(dumpPath);
     process.kill(server.pid, 'SIGHUP');
-    await server.waitForLog((l) =>
-      /users reloaded from users\.json: 2 users/.test(String(l.message)),
+    // the reference's sender, for log filters written for it
+    await server.waitForLog(
+      (l) =>
+        l.sender === 'dataProvider' &&
+        /users reloaded from users\.json: 2 users/.test(String(l.message)),
     );
     expect((await upload(server, 'bob', 'pw-bob')).code).toBe(0);
     await eventually(async () => {
