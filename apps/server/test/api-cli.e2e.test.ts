@@ -181,7 +181,7 @@ describe('sftpgo api against a running server', () => {
     const refused = await api('loaddata', outside);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(
-      /^sftpgo api: 400 input_file must be a file name in the backups directory \(httpd\.backups_path, .*\) or an absolute path inside it: /,
+      /^sftpgo api: 400 input_file must be a relative path inside the backups directory \(httpd\.backups_path, .*\) or an absolute path inside it: /,
     );
   });
 

@@ -1,16 +1,31 @@
-import { realpath } from 'node:fs/promises';
+import { mkdir, realpath } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { HttpError } from './api-response.js';
 
-/** Whether `raw` is a file name alone: no directory part, not `.` nor `..`. */
-export function isPlainFileName(raw: string): boolean {
-  return !(
-    raw === '.' ||
-    raw === '..' ||
-    raw.includes('/') ||
+/**
+ * The parts of `raw`, a relative path that names a file and never climbs:
+ * not absolute, no `..` part, not ending with `/` or `.`, no backslash;
+ * undefined for anything else.
+ */
+export function relativeFileParts(raw: string): string[] | undefined {
+  if (
+    isAbsolute(raw) ||
     raw.includes('\\') ||
     (process.platform === 'win32' && raw.includes(':'))
-  );
+  ) {
+    return undefined;
+  }
+  const segments = raw.split('/');
+  const last = segments.at(-1);
+  if (last === undefined || last === '' || last === '.' || segments.includes('..'))
+    return undefined;
+  return segments.filter((part) => part !== '' && part !== '.');
+}
+
+/** Whether `real` is `root` or inside it (both real paths). */
+function isWithin(root: string, real: string): boolean {
+  // with the separator, so that a sibling such as `/backups2` is not inside `/backups`
+  return real === root || real.startsWith(root.endsWith(sep) ? root : `${root}${sep}`);
 }
 
 /**
@@ -29,8 +44,9 @@ async function realPathOf(path: string): Promise<string> {
 }
 
 /**
- * The real path of the backup `input_file` names: a file name in
- * `backupsPath`, or, as the reference server takes it, an absolute path that
+ * The real path of the backup `input_file` names: a path relative to
+ * `backupsPath` that never climbs with `..`, or, as the reference server
+ * takes it, an absolute path that
  * resolves, links followed, inside the real `backupsPath`. Anything else
  * answers 400 with where backups are read from; whether a file outside is
  * there or not is never told. A missing file inside is left to the reader.
@@ -39,10 +55,10 @@ export async function backupInputPath(backupsPath: string, raw: string): Promise
   const refuse = () =>
     new HttpError(
       400,
-      `input_file must be a file name in the backups directory (httpd.backups_path, ${JSON.stringify(backupsPath)}) or an absolute path inside it: ${JSON.stringify(raw)}`,
+      `input_file must be a relative path inside the backups directory (httpd.backups_path, ${JSON.stringify(backupsPath)}) or an absolute path inside it: ${JSON.stringify(raw)}`,
     );
   const absolute = isAbsolute(raw);
-  if (!absolute && !isPlainFileName(raw)) throw refuse();
+  if (!absolute && !relativeFileParts(raw)) throw refuse();
   let root: string;
   let real: string;
   try {
@@ -54,8 +70,49 @@ export async function backupInputPath(backupsPath: string, raw: string): Promise
     }
     throw err;
   }
-  // with the separator, so that a sibling such as `/backups2` is not inside `/backups`
-  const inside = root.endsWith(sep) ? root : `${root}${sep}`;
-  if (!real.startsWith(inside) || real.length === inside.length) throw refuse();
+  if (real === root || !isWithin(root, real)) throw refuse();
+  return real;
+}
+
+/**
+ * The real directory of `output_file`, whose directory parts are `dirParts`,
+ * created with mode 0700 as far as missing: `backupsPath` or a directory
+ * inside it, links followed; 400 when it leads outside or is not a directory.
+ */
+export async function backupOutputDir(
+  backupsPath: string,
+  dirParts: readonly string[],
+  raw: string,
+): Promise<string> {
+  await mkdir(backupsPath, { recursive: true, mode: 0o700 });
+  const root = await realPathOf(resolve(backupsPath));
+  let real: string;
+  try {
+    real = await realPathOf(join(root, ...dirParts));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP') {
+      throw new HttpError(400, `output_file ${JSON.stringify(raw)}: too many symbolic links`);
+    }
+    throw err;
+  }
+  // checked before anything is created: a link in the way must not make one outside
+  if (!isWithin(root, real)) {
+    throw new HttpError(
+      400,
+      `output_file ${JSON.stringify(raw)} leads outside the backups directory (httpd.backups_path)`,
+    );
+  }
+  try {
+    await mkdir(real, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOTDIR') {
+      throw new HttpError(
+        400,
+        `output_file ${JSON.stringify(raw)}: a part of it is not a directory`,
+      );
+    }
+    throw err;
+  }
   return real;
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
+import { open, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type DataProvider,
@@ -13,7 +13,7 @@ import {
 } from '@sftpgo/provider';
 import { type Request, type Response, Router } from 'express';
 import { HttpError, methodNotAllowed, sendApiResponse } from './api-response.js';
-import { backupInputPath, isPlainFileName } from './backup-path.js';
+import { backupInputPath, backupOutputDir, relativeFileParts } from './backup-path.js';
 import { queryAtoi, queryParam } from './query-params.js';
 import type { QuotaScans } from './quota-scans.js';
 import { userJsonWithoutNulls } from './user-json.js';
@@ -60,18 +60,19 @@ function fileParam(req: Request, param: string, what: string): string {
 }
 
 /**
- * The file name of `output_file`, a plain name inside the backups directory:
- * no directory part, no `..`, not absolute, as the reference server's dumpdata.
+ * The parts of `output_file`, a path relative to the backups directory, as
+ * the reference server's dumpdata takes it: not absolute, no `..`.
  */
-function outputFileName(req: Request): string {
-  const name = fileParam(req, 'output_file', 'the name of a file in the backups directory');
-  if (!isPlainFileName(name)) {
+function outputFileParts(req: Request): { name: string; parts: string[] } {
+  const name = fileParam(req, 'output_file', 'a path relative to the backups directory');
+  const parts = relativeFileParts(name);
+  if (!parts) {
     throw new HttpError(
       400,
-      `output_file must be a plain file name in the backups directory, without any directory part: ${JSON.stringify(name)}`,
+      `output_file must be a relative path inside the backups directory, without "..": ${JSON.stringify(name)}`,
     );
   }
-  return name;
+  return { name, parts };
 }
 
 /**
@@ -96,9 +97,13 @@ async function answer<T>(work: Promise<T>): Promise<T> {
   }
 }
 
-/** Writes `text` to `path` with mode 0600, replacing the file (or link) there at once. */
-async function writePrivateFile(dir: string, name: string, text: string): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+/** Writes `text` to `name` in `dir` with mode 0600, replacing the file (or link) there at once. */
+async function writePrivateFile(
+  dir: string,
+  name: string,
+  text: string,
+  raw: string,
+): Promise<void> {
   const temp = join(dir, `.${randomUUID()}.tmp`);
   try {
     await writeFile(temp, text, { mode: 0o600, flag: 'wx' });
@@ -107,7 +112,7 @@ async function writePrivateFile(dir: string, name: string, text: string): Promis
     await rm(temp, { force: true });
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EISDIR' || code === 'ENOTEMPTY' || code === 'EEXIST') {
-      throw new HttpError(400, `output_file ${JSON.stringify(name)} is a directory`);
+      throw new HttpError(400, `output_file ${JSON.stringify(raw)} is a directory`);
     }
     throw err;
   }
@@ -181,11 +186,13 @@ export function backupRoutes(
 
   router.get('/dumpdata', async (req: Request, res: Response) => {
     refuseCrossSite(req);
-    const name = outputFileName(req);
+    const { name, parts } = outputFileParts(req);
     // as the reference server: exactly 1 indents, any other value does not
     const indent = queryParam(req, 'indent')?.trim() === '1';
     const dump = await answer(dumpUsers(provider));
-    await writePrivateFile(backupsPath, name, JSON.stringify(dump, null, indent ? 2 : undefined));
+    const dir = await backupOutputDir(backupsPath, parts.slice(0, -1), name);
+    const text = JSON.stringify(dump, null, indent ? 2 : undefined);
+    await writePrivateFile(dir, parts.at(-1) ?? name, text, name);
     sendApiResponse(res, 200, 'Data saved');
   });
 
@@ -194,7 +201,7 @@ export function backupRoutes(
     const name = fileParam(
       req,
       'input_file',
-      'a file name in the backups directory, or an absolute path inside it',
+      'a path relative to the backups directory, or an absolute path inside it',
     );
     const scanQuota = queryAtoi(req, 'scan_quota', 0);
     const mode = loadMode(req);

@@ -135,7 +135,7 @@ function buildDocument(): OpenApiDocument {
       title: 'SFTPGo-node REST API',
       version: '1.0.0',
       description:
-        'The v1 REST API of SFTPGo 0.9, as sftpgo-node serves it. Answers are JSON; messages and errors are `{error, message, status}` objects. Beyond the reference server: a taken username answers 409 (not 500); `dumpdata` writes a plain file name in `backups_path`, and `loaddata` reads a plain name or an absolute path inside it; `loaddata` has a `replace` parameter; `/openapi.json` serves this document. Any other path answers 404 `Not Found`.',
+        'The v1 REST API of SFTPGo 0.9, as sftpgo-node serves it. Answers are JSON; messages and errors are `{error, message, status}` objects. Beyond the reference server: a taken username answers 409 (not 500); `loaddata` reads a path relative to `backups_path` as well as an absolute path inside it; `loaddata` has a `replace` parameter; `/openapi.json` serves this document. Any other path answers 404 `Not Found`.',
       license: { name: 'GPL-3.0-only', identifier: 'GPL-3.0-only' },
     },
     servers: [{ url: '/api/v1' }],
@@ -351,7 +351,7 @@ function buildDocument(): OpenApiDocument {
               in: 'query',
               required: true,
               description:
-                'A plain file name, written in the backups directory: no directory part, no `..`, not absolute.',
+                'A path relative to the backups directory, not absolute, without a `..` part; its missing directories are created with mode 0700. A link that leads outside the backups directory is refused.',
               schema: { type: 'string', minLength: 1 },
             },
             {
@@ -364,7 +364,9 @@ function buildDocument(): OpenApiDocument {
           ],
           responses: {
             200: message('`Data saved`.'),
-            400: message('`output_file` missing or not a plain file name.'),
+            400: message(
+              '`output_file` missing, absolute, with a `..` part, led outside the backups directory by a link, or a directory.',
+            ),
             403: message(
               '`Forbidden: a request sent from another site`: a browser marked it so (`Sec-Fetch-Site`).',
             ),
@@ -384,7 +386,7 @@ function buildDocument(): OpenApiDocument {
               in: 'query',
               required: true,
               description:
-                'A file name in the backups directory (`backups_path`), or an absolute path that leads inside it, links followed.',
+                'A path relative to the backups directory (`backups_path`), or an absolute path that leads inside it, links followed.',
               schema: { type: 'string', minLength: 1 },
             },
             {

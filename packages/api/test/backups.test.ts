@@ -106,16 +106,17 @@ describe('GET /api/v1/dumpdata', () => {
     expect(JSON.parse(await readFile(join(backups, 'link.json'), 'utf8'))).toEqual({ users: [] });
   });
 
-  it('refuses a name that is not a plain file name, writing nothing', async () => {
+  it('refuses an absolute output_file or one that climbs with "..", writing nothing', async () => {
     for (const query of [
       '',
       'output_file=',
       `output_file=${encodeURIComponent(join(backups, 'abs.json'))}`,
       'output_file=/tmp/abs.json',
       'output_file=../escape.json',
+      'output_file=sub/../../escape.json',
       'output_file=..',
       'output_file=.',
-      'output_file=sub/file.json',
+      'output_file=sub/',
       'output_file=sub%5Cfile.json',
       'output_file=nul%00.json',
       'output_file=%20',
@@ -126,9 +127,46 @@ describe('GET /api/v1/dumpdata', () => {
     }
     const res = await get('/dumpdata?output_file=..%2Fescape.json');
     expect(res.body.error).toBe(
-      'output_file must be a plain file name in the backups directory, without any directory part: "../escape.json"',
+      'output_file must be a relative path inside the backups directory, without "..": "../escape.json"',
     );
     await expect(stat(join(tmp.path, 'config/escape.json'))).rejects.toThrow();
+  });
+
+  it('writes a relative sub-path, creating its directories with mode 0700', async () => {
+    await provider.addUser(userOf('sam'));
+    const res = await get('/dumpdata?output_file=daily%2F2026%2F.%2Fd.json');
+    expect(res).toEqual({ status: 200, body: { error: '', message: 'Data saved', status: 200 } });
+    for (const dir of ['daily', 'daily/2026']) {
+      expect((await stat(join(backups, dir))).mode & 0o777, dir).toBe(0o700);
+    }
+    const file = join(backups, 'daily/2026/d.json');
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect((JSON.parse(await readFile(file, 'utf8')) as { users: User[] }).users).toHaveLength(1);
+    expect(await get('/loaddata?input_file=daily%2F2026%2Fd.json')).toMatchObject({ status: 200 });
+  });
+
+  it('refuses a sub-path that a link leads outside backups_path, creating nothing there', async () => {
+    const outside = join(tmp.path, 'dump-outside');
+    await mkdir(outside, { recursive: true });
+    await mkdir(backups, { recursive: true });
+    await symlink(outside, join(backups, 'out-link'));
+    await writeFile(join(backups, 'plain-file'), 'x');
+    for (const [name, error] of [
+      [
+        'out-link/new/d.json',
+        'output_file "out-link/new/d.json" leads outside the backups directory (httpd.backups_path)',
+      ],
+      [
+        'out-link/d.json',
+        'output_file "out-link/d.json" leads outside the backups directory (httpd.backups_path)',
+      ],
+      ['plain-file/d.json', 'output_file "plain-file/d.json": a part of it is not a directory'],
+    ]) {
+      const res = await get(`/dumpdata?output_file=${encodeURIComponent(name)}`);
+      expect(res, name).toEqual({ status: 400, body: { error, message: '', status: 400 } });
+    }
+    await expect(stat(join(outside, 'new'))).rejects.toThrow();
+    await expect(stat(join(outside, 'd.json'))).rejects.toThrow();
   });
 
   it('indents only for indent=1, taking any other value, and answers 400 to a directory', async () => {
@@ -415,7 +453,7 @@ describe('GET /api/v1/loaddata', () => {
     await symlink(join(outside, 'x.json'), join(backups, 'to-outside.json'));
     await symlink(outside, join(backups, 'outside-dir'));
     const refusal = (name: string) =>
-      `input_file must be a file name in the backups directory (httpd.backups_path, ${JSON.stringify(backups)}) or an absolute path inside it: ${JSON.stringify(name)}`;
+      `input_file must be a relative path inside the backups directory (httpd.backups_path, ${JSON.stringify(backups)}) or an absolute path inside it: ${JSON.stringify(name)}`;
     for (const name of [
       join(outside, 'x.json'),
       join(outside, 'absent.json'),
@@ -430,7 +468,7 @@ describe('GET /api/v1/loaddata', () => {
       '../backups/ok.json',
       '..',
       '.',
-      'a/b',
+      'outside-dir/x.json',
       'sub\\ok.json',
     ]) {
       const res = await get(`/loaddata?input_file=${encodeURIComponent(name)}`);
@@ -453,7 +491,7 @@ describe('GET /api/v1/loaddata', () => {
       expect(res.body.error, query).toMatch(/^input_file /);
     }
     expect((await get('/loaddata')).body.error).toBe(
-      'input_file is required: a file name in the backups directory, or an absolute path inside it',
+      'input_file is required: a path relative to the backups directory, or an absolute path inside it',
     );
     expect(await usernames()).toEqual([]);
   });

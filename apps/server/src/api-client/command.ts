@@ -390,7 +390,7 @@ export function registerApiCommand<T>(y: Argv<T>, deps: Partial<ApiCommandDeps> 
             dy
               .positional('file', {
                 type: 'string',
-                describe: 'File name, relative to backups_path',
+                describe: 'Path relative to backups_path',
               })
               .option('indent', { type: 'boolean', default: false, describe: 'Indented JSON' }),
           run((client, argv) =>
@@ -404,7 +404,7 @@ export function registerApiCommand<T>(y: Argv<T>, deps: Partial<ApiCommandDeps> 
             ly
               .positional('file', {
                 type: 'string',
-                describe: 'Backup file: a file name in backups_path, or an absolute path inside it',
+                describe: 'Backup file: a path relative to backups_path, or an absolute path inside it',
               })
               .option('scan-quota', {
                 type: 'string',
