@@ -404,7 +404,8 @@ export function registerApiCommand<T>(y: Argv<T>, deps: Partial<ApiCommandDeps> 
             ly
               .positional('file', {
                 type: 'string',
-                describe: 'Backup file: a path relative to backups_path, or an absolute path inside it',
+                describe:
+                  'Backup file: a path relative to backups_path, or an absolute path inside it',
               })
               .option('scan-quota', {
                 type: 'string',
