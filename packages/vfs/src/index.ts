@@ -20,6 +20,13 @@ export {
   type StatVfs,
 } from './fs.js';
 export { MemoryFs, type MemoryFsOptions } from './memory-fs.js';
+export { keyPrefixProblem } from './object-keys.js';
+export type { ObjectInfo, ObjectPage, ObjectStore, ObjectUpload } from './object-store.js';
+export {
+  OBJECT_STORE_CAPABILITIES,
+  ObjectStoreFs,
+  type ObjectStoreFsOptions,
+} from './object-store-fs.js';
 export { OsFs, type OsFsOptions } from './os-fs.js';
 export { scanUsage, type Usage } from './usage.js';
 export { cleanVirtualPath, MAX_PATH_BYTES } from './virtual-path.js';

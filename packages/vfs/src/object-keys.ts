@@ -1,4 +1,4 @@
-import { cleanVirtualPath } from '@sftpgo/vfs';
+import { cleanVirtualPath } from './virtual-path.js';
 
 /**
  * Why a key prefix is refused, or undefined when it is fine: it confines a

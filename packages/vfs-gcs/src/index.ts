@@ -1,0 +1,2 @@
+export { GcsFs, type GcsFsOptions } from './gcs-fs.js';
+export { GcsStore, type GcsStoreOptions, gcsError } from './gcs-store.js';
