@@ -81,8 +81,12 @@ describe.runIf(hasCommand('sftp') && hasCommand('ssh-keygen'))('public key login
       expect(run.status).toBe(0);
     }
     const line = await server.waitForLog(
-      (l) => l.message === 'login' && l.username === 'keyed' && l.login_type === 'public_key',
+      (l) =>
+        String(l.message).includes('logged in with: "public_key:') &&
+        l.username === 'keyed' &&
+        l.login_type === 'public_key',
     );
+    expect(line.message).toContain(`logged in with: "public_key:${line.fingerprint}"`);
     // the fingerprint OpenSSH prints for the key that was used
     const printed = execFileSync('ssh-keygen', ['-lf', `${key('ed25519')}.pub`], {
       encoding: 'utf8',

@@ -68,7 +68,7 @@ describe('keyboard-interactive login', () => {
     expect(seen).toEqual([['Question1:  (echo)', 'Question2: '], ['Question3:  (echo)']]);
     expect(logs).toContainEqual(
       expect.objectContaining({
-        message: 'login',
+        message: expect.stringContaining('logged in with: "keyboard-interactive", username: "kim"'),
         username: 'kim',
         login_type: 'keyboard-interactive',
       }),

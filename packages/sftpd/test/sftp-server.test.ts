@@ -215,6 +215,25 @@ describe('SftpServer', () => {
     ]);
   });
 
+  it("logs a login with the reference's message, and the fields of its own", async () => {
+    const client = await connect('dave', 'dave-pass');
+    client.end();
+    const id = (await provider.getUserByUsername('dave'))?.id;
+    const line = logs.findLast((l) => l.username === 'dave' && l.login_type === 'password');
+    expect(line).toEqual({
+      level: 'info',
+      sender: 'sftpd',
+      connection_id: expect.stringMatching(/^[0-9a-f]{16}$/),
+      message: expect.stringMatching(/ remote addr: "127\.0\.0\.1:\d+"$/),
+      username: 'dave',
+      client_ip: '127.0.0.1',
+      login_type: 'password',
+    });
+    expect(String(line?.message).replace(/:\d+"$/, ':PORT"')).toBe(
+      `User id: ${id}, logged in with: "password", username: "dave", home_dir: ${JSON.stringify(home)} remote addr: "127.0.0.1:PORT"`,
+    );
+  });
+
   it('admits a user whose IP filters allow the address', async () => {
     (await connect('local', 'pass')).end();
   });
@@ -276,7 +295,7 @@ describe('SftpServer listening on every interface', () => {
     const client = await connectClient(dualPort, { username: 'local', password: 'pass' });
     try {
       expect(dualLogs).toContainEqual(
-        expect.objectContaining({ message: 'login', username: 'local', client_ip: '127.0.0.1' }),
+        expect.objectContaining({ username: 'local', client_ip: '127.0.0.1' }),
       );
       expect(dual.listConnections()).toEqual([
         expect.objectContaining({
