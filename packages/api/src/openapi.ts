@@ -327,11 +327,13 @@ function buildDocument(): OpenApiDocument {
           requestBody: { required: true, content: json(ref('QuotaScanRequest')) },
           responses: {
             201: message('`Scan started`.'),
-            400: message('The body is not a JSON object with a username.'),
+            400: message('The body is not a JSON object, or its username is not a string.'),
             403: message(
               '`Method disabled error: quota tracking is disabled` (`data_provider.track_quota` 0).',
             ),
-            404: message('`Not found: ...`: no user has that username.'),
+            404: message(
+              "`Not found: ...`: no user has that username; a missing or empty username is no user's.",
+            ),
             409: message('`Another scan is already in progress` for that user.'),
             ...bodyErrors,
             ...common,

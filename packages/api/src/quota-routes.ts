@@ -25,9 +25,10 @@ export function quotaRoutes(
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw new HttpError(400, 'the request body must be a JSON object');
     }
-    const { username } = body as { username?: unknown };
-    if (typeof username !== 'string' || username === '') {
-      throw new HttpError(400, 'the request body must have a username');
+    // as the reference server: a missing username is the empty one, which no user has
+    const username = (body as { username?: unknown }).username ?? '';
+    if (typeof username !== 'string') {
+      throw new HttpError(400, 'the username of the request body must be a string');
     }
     let user: Awaited<ReturnType<DataProvider['getUserByUsername']>>;
     try {
@@ -35,8 +36,9 @@ export function quotaRoutes(
     } catch (err) {
       throw providerHttpError(err);
     }
-    if (!user)
+    if (!user) {
       throw new HttpError(404, `Not found: user ${JSON.stringify(username)} does not exist`);
+    }
     if (!scans.start(user)) {
       sendApiResponse(res, 409, 'Another scan is already in progress');
       return;

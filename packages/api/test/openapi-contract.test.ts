@@ -348,7 +348,8 @@ describe('the OpenAPI document against the API', () => {
 
     await expectStatus(404, main, 'post', '/quota_scan', { body: { username: 'nobody' } });
     await expectStatus(400, main, 'post', '/quota_scan', { raw: '{' });
-    await expectStatus(400, main, 'post', '/quota_scan', { body: { user: 'alice' } });
+    await expectStatus(400, main, 'post', '/quota_scan', { body: { username: 7 } });
+    await expectStatus(404, main, 'post', '/quota_scan', { body: { user: 'alice' } });
     await expectStatus(413, main, 'post', '/quota_scan', {
       body: { username: 'x'.repeat(1_100_000) },
     });

@@ -121,18 +121,23 @@ describe('POST /api/v1/quota_scan', () => {
     expect(body.error).toBe('Not found: user "nobody" does not exist');
   });
 
-  it('answers 400 to malformed JSON, a body that is not an object, and no username', async () => {
-    for (const bad of [
-      '{"username": ',
-      '[]',
-      '"ann"',
-      '{}',
-      '{"username": 7}',
-      '{"username": ""}',
-    ]) {
+  it('answers 400 to malformed JSON, a body that is not an object, and a username not a string', async () => {
+    for (const bad of ['{"username": ', '[]', '"ann"', '{"username": 7}']) {
       const res = await send('POST', `${api.base}/quota_scan`, bad);
       expect(res.status, bad).toBe(400);
       expect(((await res.json()) as ApiBody).status, bad).toBe(400);
+    }
+    expect(await scans()).toEqual([]);
+  });
+
+  it('answers 404 to a missing or empty username, as the reference server does', async () => {
+    for (const body of ['{}', '{"username": ""}', '{"username": null}']) {
+      const res = await send('POST', `${api.base}/quota_scan`, body);
+      expect(await res.json(), body).toEqual({
+        error: 'Not found: user "" does not exist',
+        message: '',
+        status: 404,
+      });
     }
     expect(await scans()).toEqual([]);
   });
