@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { getOwn, isRecord, setOwn } from './objects.js';
 import { inspect, type ValueShape } from './schema-nodes.js';
+import { closestKey, type UnknownKey } from './suggest.js';
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 
@@ -66,7 +67,7 @@ export interface Problem {
 /** What normalizing found: values that cannot be converted, and keys the schema does not know. */
 export interface Findings {
   readonly problems: Problem[];
-  readonly unknownKeys: string[];
+  readonly unknownKeys: UnknownKey[];
 }
 
 function normalizeSection(
@@ -83,7 +84,11 @@ function normalizeSection(
     if (value === null) continue;
     const keySchema = getOwn(keys, key) as z.ZodType | undefined;
     if (keySchema === undefined) {
-      findings.unknownKeys.push([...path, key].join('.'));
+      const closest = closestKey(key, Object.keys(keys));
+      findings.unknownKeys.push({
+        path: [...path, key].join('.'),
+        ...(closest === undefined ? {} : { suggestion: `"${[...path, closest].join('.')}"` }),
+      });
       continue;
     }
     setOwn(result, key, normalize(value, keySchema, findings, [...path, key]));

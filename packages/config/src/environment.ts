@@ -1,6 +1,7 @@
 import { type Findings, normalize } from './coerce.js';
 import { getOwn, isRecord, setOwn } from './objects.js';
 import { inspect, schemaAt } from './schema-nodes.js';
+import { closestKey, ignored } from './suggest.js';
 import { throwProblems } from './validate.js';
 
 const PREFIX = 'SFTPGO_';
@@ -17,6 +18,23 @@ export interface EnvironmentOverrides {
   readonly overrides: Override[];
   /** One sentence per variable ignored, naming it. */
   readonly warnings: string[];
+}
+
+const variableName = (path: readonly string[]) =>
+  `${PREFIX}${path.map((key) => key.toUpperCase()).join('__')}`;
+
+/** The variable that one for `path`, which names no key, is likely a misspelling of. */
+function closestVariable(path: readonly string[]): string | undefined {
+  for (const [i, key] of path.entries()) {
+    const { shape } = inspect(schemaAt(path.slice(0, i))!);
+    if (shape.kind !== 'section') return undefined;
+    if (Object.hasOwn(shape.keys, key)) continue;
+    const closest = closestKey(key, Object.keys(shape.keys));
+    if (closest === undefined) return undefined;
+    const candidate = [...path.slice(0, i), closest, ...path.slice(i + 1)];
+    return schemaAt(candidate) === undefined ? undefined : variableName(candidate);
+  }
+  return undefined;
 }
 
 /**
@@ -38,7 +56,9 @@ export function environmentOverrides(env: NodeJS.ProcessEnv): EnvironmentOverrid
     const schema = schemaAt(path);
     const key = JSON.stringify(path.join('.'));
     if (schema === undefined) {
-      warnings.push(`${variable}: ${key} is not a configuration key, ignored`);
+      warnings.push(
+        `${variable}: ${key} is not a configuration key, ${ignored(closestVariable(path))}`,
+      );
       continue;
     }
     if (inspect(schema).shape.kind === 'section') {
@@ -49,7 +69,7 @@ export function environmentOverrides(env: NodeJS.ProcessEnv): EnvironmentOverrid
     const value = normalize(env[variable] ?? '', schema, findings, path);
     for (const { message } of findings.problems) problems.push({ source: variable, text: message });
     for (const unknown of findings.unknownKeys) {
-      warnings.push(`${variable}: unknown key "${unknown}" ignored`);
+      warnings.push(`${variable}: unknown key "${unknown.path}" ${ignored(unknown.suggestion)}`);
     }
     overrides.push({ variable, path, value });
   }

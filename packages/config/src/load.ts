@@ -5,6 +5,7 @@ import { applyOverrides, environmentOverrides } from './environment.js';
 import { CONFIG_EXTENSIONS, type ConfigExtension, FORMATS } from './formats/index.js';
 import { isRecord } from './objects.js';
 import { type Config, ConfigSchema } from './schema.js';
+import { ignored } from './suggest.js';
 import { ConfigError, throwProblems, validate } from './validate.js';
 
 export interface LoadedConfig {
@@ -68,7 +69,9 @@ async function readData(file: string, extension: ConfigExtension, warnings: stri
       })),
     );
   }
-  for (const key of findings.unknownKeys) warnings.push(`${file}: unknown key "${key}" ignored`);
+  for (const key of findings.unknownKeys) {
+    warnings.push(`${file}: unknown key "${key.path}" ${ignored(key.suggestion)}`);
+  }
   return normalized;
 }
 
@@ -122,7 +125,7 @@ export async function loadConfig(
       `--config-file ${JSON.stringify(configFile)}: give a file name without directory or extension`,
     );
   }
-  const [found, ...ignored] = await findFiles(searchPath(configDir, env), configFile);
+  const [found, ...others] = await findFiles(searchPath(configDir, env), configFile);
   const warnings: string[] = [];
   const data = found ? await readData(found.path, found.extension, warnings) : {};
   const environment = environmentOverrides(env);
@@ -135,7 +138,7 @@ export async function loadConfig(
   return {
     config,
     ...(found ? { file: found.path } : {}),
-    ignoredFiles: ignored.map(({ path }) => path),
+    ignoredFiles: others.map(({ path }) => path),
     warnings,
   };
 }

@@ -92,7 +92,7 @@ describe('loadConfig', () => {
     const { config, warnings } = await loadConfig(tmp.path, 'sftpgo', {});
     expect(config.sftpd.bind_port).toBe(2200);
     expect(warnings).toEqual([
-      `${file}: unknown key "sftpd.bind_prot" ignored`,
+      `${file}: unknown key "sftpd.bind_prot" ignored: did you mean "sftpd.bind_port"?`,
       `${file}: unknown key "extra" ignored`,
     ]);
   });

@@ -91,13 +91,15 @@ describe('SFTPGO_SECTION__KEY environment variables', () => {
       SFTPGO_DATA_PROVIDER__PRE_LOGIN_PROGRAM: '/usr/local/bin/pre-login',
       SFTPGO_SFTPD__ACTIONS: 'upload',
       SFTPGO_SFTPD__BIND_PORT: '2200',
+      SFTPGO_SFTPD__ACTOINS__COMMAND: '/usr/local/bin/on-upload',
     });
     expect(config).toEqual({ ...DEFAULTS, sftpd: { ...DEFAULTS.sftpd, bind_port: 2200 } });
     expect(warnings).toEqual([
       'SFTPGO_DATA_PROVIDER__PRE_LOGIN_PROGRAM: "data_provider.pre_login_program" is not a configuration key, ignored',
       'SFTPGO_NOSECTION__KEY: "nosection.key" is not a configuration key, ignored',
       'SFTPGO_SFTPD__ACTIONS: "sftpd.actions" is a section, ignored: set its keys one by one',
-      'SFTPGO_SFTPD__BIND_PROT: "sftpd.bind_prot" is not a configuration key, ignored',
+      'SFTPGO_SFTPD__ACTOINS__COMMAND: "sftpd.actoins.command" is not a configuration key, ignored: did you mean SFTPGO_SFTPD__ACTIONS__COMMAND?',
+      'SFTPGO_SFTPD__BIND_PROT: "sftpd.bind_prot" is not a configuration key, ignored: did you mean SFTPGO_SFTPD__BIND_PORT?',
       'SFTPGO_SFTPD__KEYS__PRIVATE_KEY: "sftpd.keys.private_key" is not a configuration key, ignored',
     ]);
   });

@@ -48,9 +48,9 @@ describe('keys the configuration does not know', () => {
     expect(config.sftpd.idle_timeout).toBe(5);
     expect(config.sftpd.keys).toEqual([{ private_key: 'id_rsa' }]);
     expect(warnings).toEqual([
-      `${file}: unknown key "sftpd.bind_prot" ignored`,
+      `${file}: unknown key "sftpd.bind_prot" ignored: did you mean "sftpd.bind_port"?`,
       `${file}: unknown key "sftpd.keys.0.passphrase" ignored`,
-      `${file}: unknown key "data_provider.connectionstring" ignored`,
+      `${file}: unknown key "data_provider.connectionstring" ignored: did you mean "data_provider.connection_string"?`,
     ]);
   });
 
