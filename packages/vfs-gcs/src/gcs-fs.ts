@@ -1,5 +1,5 @@
 import { Storage, type StorageOptions } from '@google-cloud/storage';
-import { ObjectStoreFs } from '@sftpgo/vfs';
+import { ObjectStoreFs, type UploadBudget } from '@sftpgo/vfs';
 import { GcsStore } from './gcs-store.js';
 
 const MiB = 1024 * 1024;
@@ -21,6 +21,8 @@ export interface GcsFsOptions {
   readonly keyPrefix?: string;
   /** MiB sent per request of a resumable upload. Default 8. */
   readonly uploadChunkSize?: number;
+  /** The server's memory for uploads, shared with other storages: see UploadBudget. */
+  readonly uploadBudget?: UploadBudget;
   /** Bytes fetched by each ranged read of a download. Default 2 MiB. */
   readonly readChunkSize?: number;
   /** Another endpoint of the JSON API than Google's: for tests and proxies. */
@@ -47,6 +49,7 @@ export class GcsFs extends ObjectStoreFs {
       {
         ...(options.keyPrefix !== undefined ? { keyPrefix: options.keyPrefix } : {}),
         ...(options.readChunkSize !== undefined ? { readChunkSize: options.readChunkSize } : {}),
+        ...(options.uploadBudget ? { uploadBudget: options.uploadBudget } : {}),
       },
     );
   }

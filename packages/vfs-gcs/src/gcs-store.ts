@@ -40,9 +40,12 @@ export function gcsError(err: unknown, op: string, path: string): VfsError {
 /** The calls of an object store, made to a Google Cloud Storage bucket. */
 export class GcsStore implements ObjectStore {
   readonly #o: GcsStoreOptions;
+  /** The client buffers one chunk, and the stream another behind it. */
+  readonly uploadMemory: number;
 
   constructor(options: GcsStoreOptions) {
     this.#o = options;
+    this.uploadMemory = 2 * options.chunkSize;
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {

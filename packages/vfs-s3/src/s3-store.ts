@@ -25,9 +25,11 @@ export interface S3StoreOptions {
 /** The calls of an object store, made to an S3-compatible bucket. */
 export class S3Store implements ObjectStore {
   readonly #o: S3StoreOptions;
+  readonly uploadMemory: number;
 
   constructor(options: S3StoreOptions) {
     this.#o = options;
+    this.uploadMemory = options.partSize * options.concurrency;
   }
 
   get #bucket() {

@@ -28,5 +28,6 @@ export {
   type ObjectStoreFsOptions,
 } from './object-store-fs.js';
 export { OsFs, type OsFsOptions } from './os-fs.js';
+export { UploadBudget } from './upload-budget.js';
 export { scanUsage, type Usage } from './usage.js';
 export { cleanVirtualPath, MAX_PATH_BYTES } from './virtual-path.js';

@@ -1,6 +1,7 @@
 import { VfsError } from './errors.js';
 import { type FileHandle, type FileStat, S_IFREG, type SetStat } from './fs.js';
 import type { ObjectStore, ObjectUpload } from './object-store.js';
+import type { UploadBudget } from './upload-budget.js';
 
 const unsupported = (op: string, path: string, why: string) =>
   new VfsError('unsupported', `${op} ${JSON.stringify(path)}: ${why}`, path);
@@ -109,11 +110,24 @@ export class ObjectWriteHandle implements FileHandle {
   #next = 0;
   #tail: Promise<void> = Promise.resolve();
   #failed: VfsError | undefined;
+  readonly #budget: UploadBudget | undefined;
+  #reserved: Promise<void> | undefined;
+  #release: (() => void) | undefined;
 
-  constructor(target: ObjectTarget, mode: number) {
+  constructor(target: ObjectTarget, mode: number, budget?: UploadBudget) {
     this.#target = target;
     this.#upload = target.store.upload(target.key);
     this.#mode = mode;
+    this.#budget = budget;
+  }
+
+  /** The server's upload memory this upload may buffer, taken before its first byte. */
+  #reserve(): Promise<void> {
+    if (!this.#budget) return Promise.resolve();
+    this.#reserved ??= this.#budget.reserve(this.#target.store.uploadMemory).then((release) => {
+      this.#release = release;
+    });
+    return this.#reserved;
   }
 
   async read(): Promise<number> {
@@ -131,6 +145,7 @@ export class ObjectWriteHandle implements FileHandle {
     const data = Buffer.from(buffer.subarray(offset, offset + length));
     const written = this.#tail.then(async () => {
       if (this.#failed) throw this.#failed;
+      await this.#reserve();
       try {
         await this.#upload.write(data);
       } catch (err) {
@@ -166,19 +181,23 @@ export class ObjectWriteHandle implements FileHandle {
 
   async close(): Promise<void> {
     await this.#tail;
-    if (this.#failed) {
-      await this.#upload.abort().catch(() => {});
-      throw this.#failed;
-    }
     try {
+      if (this.#failed) {
+        await this.#upload.abort().catch(() => {});
+        throw this.#failed;
+      }
+      await this.#reserve();
       await this.#upload.finish();
     } catch (err) {
       throw this.#target.store.error(err, 'write', this.#target.path);
+    } finally {
+      this.#release?.();
     }
   }
 
   async abort(): Promise<void> {
     await this.#tail;
     await this.#upload.abort().catch(() => {});
+    this.#release?.();
   }
 }

@@ -15,12 +15,15 @@ import {
 import { ObjectReadHandle, type ObjectTarget, ObjectWriteHandle } from './object-handles.js';
 import { KeyMap } from './object-keys.js';
 import type { ObjectInfo, ObjectPage, ObjectStore } from './object-store.js';
+import type { UploadBudget } from './upload-budget.js';
 
 export interface ObjectStoreFsOptions {
   /** Keys below this prefix (`users/alice/`) are the user's whole storage. */
   readonly keyPrefix?: string;
   /** Bytes fetched by each ranged read of a download. Default 2 MiB. */
   readonly readChunkSize?: number;
+  /** The server's memory for uploads, shared by every storage given the same budget. */
+  readonly uploadBudget?: UploadBudget;
 }
 
 /** What every object store can do: files written whole, no links, no attributes. */
@@ -96,6 +99,7 @@ export class ObjectStoreFs implements Fs {
   readonly #store: ObjectStore;
   readonly #keys: KeyMap;
   readonly #readChunk: number;
+  readonly #budget: UploadBudget | undefined;
   /** Directories without a marker (the root, prefixes) have no time of their own. */
   readonly #created = Date.now();
 
@@ -103,6 +107,7 @@ export class ObjectStoreFs implements Fs {
     this.#store = store;
     this.#keys = new KeyMap(options.keyPrefix ?? '');
     this.#readChunk = Math.max(64 * 1024, options.readChunkSize ?? 2 * 1024 * 1024);
+    this.#budget = options.uploadBudget;
   }
 
   async #call<T>(op: string, path: string, call: () => Promise<T>): Promise<T> {
@@ -187,7 +192,7 @@ export class ObjectStoreFs implements Fs {
         throw unsupported('open', r.path, 'objects are written whole: resuming is not supported');
       }
     }
-    return new ObjectWriteHandle(this.#target(r.key, r.path), mode & 0o777);
+    return new ObjectWriteHandle(this.#target(r.key, r.path), mode & 0o777, this.#budget);
   }
 
   async opendir(path: string): Promise<DirHandle> {

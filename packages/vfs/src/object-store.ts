@@ -32,6 +32,8 @@ export interface ObjectUpload {
  * whole. An adapter implements this and nothing else.
  */
 export interface ObjectStore {
+  /** The bytes one upload buffers at most: parts or chunks in flight. */
+  readonly uploadMemory: number;
   /** The object at `key`, or undefined when there is none. */
   head(key: string): Promise<ObjectInfo | undefined>;
   list(

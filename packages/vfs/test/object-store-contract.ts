@@ -1,11 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { type Fs, VfsError } from '@sftpgo/vfs';
+import { type Fs, UploadBudget, VfsError } from '@sftpgo/vfs';
 import { describe, expect, it } from 'vitest';
 
 /** How the suite reaches one object store. */
 export interface ObjectStoreSubject {
   /** A storage below `keyPrefix` in the store's bucket; `bucket` names another bucket. */
-  open(options: { keyPrefix: string; bucket?: string; readChunkSize?: number }): Fs;
+  open(options: {
+    keyPrefix: string;
+    bucket?: string;
+    readChunkSize?: number;
+    uploadBudget?: UploadBudget;
+  }): Fs;
   /** Every key of the bucket, whoever wrote it. */
   keys(): Promise<string[]>;
   /** Words that no error message may hold: the bucket, credentials. */
@@ -96,6 +101,27 @@ export function describeObjectStore(name: string, subject: () => ObjectStoreSubj
       await handle.write(randomBytes(6 * 1024 * 1024), 0, 6 * 1024 * 1024, 0);
       await handle.abort?.();
       expect((await errorOf(fs.stat('/cut.bin'))).code).toBe('not-found');
+    });
+
+    it("makes an upload wait while the server's upload memory is spent", async () => {
+      // smaller than one upload's share: uploads run one at a time
+      const budget = new UploadBudget(1);
+      const fs = subject().open({ keyPrefix: 'budget/', uploadBudget: budget });
+      const flags = { write: true, create: true, truncate: true };
+      const [first, second] = [await fs.open('/1.txt', flags), await fs.open('/2.txt', flags)];
+      await first.write(Buffer.from('one'), 0, 3, 0);
+      let secondWrote = false;
+      const pending = second.write(Buffer.from('two'), 0, 3, 0).then(() => {
+        secondWrote = true;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(secondWrote).toBe(false);
+      await first.close();
+      await pending;
+      await second.close();
+      expect(budget.available).toBe(1);
+      expect((await fs.stat('/1.txt')).size).toBe(3);
+      expect((await fs.stat('/2.txt')).size).toBe(3);
     });
 
     it('refuses to resume, to append and to read and write one object at once', async () => {
