@@ -161,7 +161,7 @@ describe('GET /api/v1/dumpdata', () => {
         'output_file "out-link/d.json" leads outside the backups directory (httpd.backups_path)',
       ],
       ['plain-file/d.json', 'output_file "plain-file/d.json": a part of it is not a directory'],
-    ]) {
+    ] as const) {
       const res = await get(`/dumpdata?output_file=${encodeURIComponent(name)}`);
       expect(res, name).toEqual({ status: 400, body: { error, message: '', status: 400 } });
     }
