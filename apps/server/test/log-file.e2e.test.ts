@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { eventually, freePort, hasCommand, makeTempDir } from '@sftpgo/test-utils';
+import { freePort, hasCommand, makeTempDir } from '@sftpgo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sftpBatch } from './openssh-client.js';
 import { killAllServers, runSftpgo, spawnSftpgo } from './server-process.js';
@@ -41,15 +41,15 @@ const CATEGORY_KEYS = {
     'level',
     'time',
     'sender',
-    'remote_addr',
-    'proto',
     'method',
-    'user_agent',
+    'proto',
+    'remote_addr',
+    'request_id',
     'uri',
+    'user_agent',
     'resp_status',
     'resp_size',
     'elapsed_ms',
-    'request_id',
   ],
   connection_failed: ['level', 'time', 'sender', 'client_ip', 'username', 'login_type', 'error'],
 };
@@ -87,9 +87,17 @@ describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('the log file', () =
     ]);
     const exited = new Promise((resolve) => child.on('close', resolve));
     const api = `http://127.0.0.1:${httpPort}/api/v1`;
-    await eventually(async () => {
-      expect((await fetch(`${api}/version`)).status).toBe(200);
-    });
+    // the first start generates the host keys: slow on a busy machine
+    const answers = () =>
+      fetch(`${api}/version`).then(
+        (r) => r.ok,
+        () => false,
+      );
+    const deadline = Date.now() + 30_000;
+    while (!(await answers())) {
+      if (Date.now() > deadline) throw new Error('the server did not answer in 30 s');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     const res = await fetch(`${api}/user`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'user-agent': 'log-test/1.0' },

@@ -47,3 +47,42 @@ it('logs an IPv6 client as [address]:port', async () => {
   const access = await accessOf('[::1]');
   expect(access.remote_addr).toMatch(/^\[::1\]:\d+$/);
 });
+
+async function accessWithId(id: string): Promise<{ header: string | null; access: HttpAccess }> {
+  const res = await fetch(`http://127.0.0.1:${port}/api/v1/version?id=${encodeURIComponent(id)}`, {
+    headers: { 'x-request-id': id },
+  });
+  await res.arrayBuffer();
+  for (let waited = 0; waited < 2000; waited += 10) {
+    const found = accesses.find((a) => a.uri.endsWith(`id=${encodeURIComponent(id)}`));
+    if (found) return { header: res.headers.get('x-request-id'), access: found };
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`no access logged for ${id}`);
+}
+
+it("writes the fields in the reference's order", async () => {
+  const access = await accessOf('127.0.0.1');
+  expect(Object.keys(access)).toEqual([
+    'method',
+    'proto',
+    'remote_addr',
+    'request_id',
+    'uri',
+    'user_agent',
+    'resp_status',
+    'resp_size',
+    'elapsed_ms',
+  ]);
+});
+
+it('keeps an incoming X-Request-Id that is a short printable token, and no other', async () => {
+  const kept = await accessWithId('proxy/abc-000123');
+  expect(kept.access.request_id).toBe('proxy/abc-000123');
+  expect(kept.header).toBe('proxy/abc-000123');
+  for (const bad of ['has space', 'x'.repeat(129)]) {
+    const replaced = await accessWithId(bad);
+    expect(replaced.access.request_id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(replaced.header).toBe(replaced.access.request_id);
+  }
+});
