@@ -315,35 +315,38 @@ export class ObjectStoreFs implements Fs {
       more = token !== undefined;
     }
     const moved = (key: string) => `${target.key}/${key.slice(source.key.length + 1)}`;
-    let copied = 0;
+    const copy = (key: string) => this.#store.copy(key, moved(key));
+    await this.#eachKey(
+      keys,
+      copy,
+      source.path,
+      (n) => `${n} of ${keys.length} objects copied, none removed from the source`,
+    );
+    const remove = (key: string) => this.#store.delete(key);
+    await this.#eachKey(
+      keys,
+      remove,
+      source.path,
+      (n) => `every object copied, ${n} of ${keys.length} removed from the source`,
+    );
+  }
+
+  /** One step of a directory rename over every key; a failure says how far it went. */
+  async #eachKey(
+    keys: readonly string[],
+    step: (key: string) => Promise<void>,
+    path: string,
+    progress: (done: number) => string,
+  ): Promise<void> {
+    let done = 0;
     try {
       await inBatches(keys, async (key) => {
-        await this.#store.copy(key, moved(key));
-        copied++;
+        await step(key);
+        done++;
       });
     } catch (err) {
-      const reason = this.#store.error(err, 'rename', source.path).message;
-      throw fail(
-        'failure',
-        'rename',
-        source.path,
-        `${reason}; ${copied} of ${keys.length} objects copied, none removed from the source`,
-      );
-    }
-    let deleted = 0;
-    try {
-      await inBatches(keys, async (key) => {
-        await this.#store.delete(key);
-        deleted++;
-      });
-    } catch (err) {
-      const reason = this.#store.error(err, 'rename', source.path).message;
-      throw fail(
-        'failure',
-        'rename',
-        source.path,
-        `${reason}; every object copied, ${deleted} of ${keys.length} removed from the source`,
-      );
+      const reason = this.#store.error(err, 'rename', path).message;
+      throw fail('failure', 'rename', path, `${reason}; ${progress(done)}`);
     }
   }
 

@@ -7,14 +7,17 @@ export interface ContractSubject {
   dispose(): Promise<void>;
 }
 
-async function codeOf(op: Promise<unknown>): Promise<VfsErrorCode> {
+/** The error a call fails with; the test fails if it succeeds or throws anything else. */
+export async function errorOf(op: Promise<unknown>): Promise<VfsError> {
   const err = await op.then(
     () => undefined,
     (e: unknown) => e,
   );
   expect(err, 'the call should have failed').toBeInstanceOf(VfsError);
-  return (err as VfsError).code;
+  return err as VfsError;
 }
+
+const codeOf = async (op: Promise<unknown>): Promise<VfsErrorCode> => (await errorOf(op)).code;
 
 async function writeFile(fs: Fs, path: string, data: string | Buffer): Promise<void> {
   const bytes = Buffer.from(data);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { type Fs, UploadBudget, VfsError } from '@sftpgo/vfs';
+import { type Fs, UploadBudget } from '@sftpgo/vfs';
 import { describe, expect, it } from 'vitest';
+import { errorOf } from './fs-contract.js';
 
 /** How the suite reaches one object store. */
 export interface ObjectStoreSubject {
@@ -15,15 +16,6 @@ export interface ObjectStoreSubject {
   keys(): Promise<string[]>;
   /** Words that no error message may hold: the bucket, credentials. */
   readonly secrets: readonly string[];
-}
-
-async function errorOf(op: Promise<unknown>): Promise<VfsError> {
-  const err = await op.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(VfsError);
-  return err as VfsError;
 }
 
 /**
