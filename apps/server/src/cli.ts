@@ -55,7 +55,7 @@ function configOptions<T>(y: Argv<T>) {
       type: 'string',
       default: env.SFTPGO_CONFIG_FILE || 'sftpgo',
       describe:
-        'Name of the configuration file, without extension: sftpgo.json, .toml, .yaml, .yml, .properties, .hcl or .env, searched in the config dir, then $HOME/.config/sftpgo, /etc/sftpgo and the working directory (SFTPGO_CONFIG_FILE)',
+        'Name of the configuration file, without extension: sftpgo.json, .toml, .yaml, .yml, .properties, .hcl, .env or .ini, searched in the config dir, then $HOME/.config/sftpgo, /etc/sftpgo and the working directory (SFTPGO_CONFIG_FILE)',
     });
 }
 

@@ -35,13 +35,6 @@ async function isFile(path: string, required: boolean): Promise<boolean> {
 
 async function readData(file: string, extension: ConfigExtension, warnings: string[]) {
   const format = FORMATS[extension];
-  if (format.parse === undefined) {
-    throw new ConfigError(
-      `${file}: ${format.name} configuration files are not supported: write it as ${CONFIG_EXTENSIONS.filter(
-        (e) => FORMATS[e].parse !== undefined,
-      ).join(', ')}`,
-    );
-  }
   let text: string;
   try {
     text = await readFile(file, 'utf8');

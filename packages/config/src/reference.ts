@@ -102,9 +102,9 @@ export function renderConfigurationReference(): string {
     '',
     'Values are converted to the type of their key, in every format: numbers and booleans',
     '(`true`, `false`, `1`, `0`, `t`, `f`, in any case) may be given as text, a number where',
-    'text is expected becomes text. In environment variables and in `.env` and `.properties`',
-    'files every value is text: a list is comma-separated values, and a list of objects is',
-    'JSON, such as `[{"private_key": "id_rsa"}]`.',
+    'text is expected becomes text. In environment variables and in `.env`, `.properties`',
+    'and `.ini` files every value is text: a list is comma-separated values, and a list of',
+    'objects is JSON, such as `[{"private_key": "id_rsa"}]`.',
   ];
   for (const [section, schema] of Object.entries(keysOf(ConfigSchema, 'the configuration'))) {
     const sectionDefaults = defaults[section];

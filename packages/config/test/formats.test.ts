@@ -12,7 +12,7 @@ import {
 } from '../src/index.js';
 
 const fixtures = fileURLToPath(new URL('fixtures', import.meta.url));
-const FORMATS = ['json', 'yaml', 'toml', 'hcl', 'env', 'properties'] as const;
+const FORMATS = ['json', 'yaml', 'toml', 'hcl', 'env', 'properties', 'ini'] as const;
 
 let tmp: Awaited<ReturnType<typeof makeTempDir>>;
 beforeEach(async () => {

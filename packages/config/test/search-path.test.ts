@@ -67,10 +67,8 @@ describe('the extensions searched', () => {
     expect((await loadConfig(configDir, 'sftpgo', {})).config.sftpd.bind_port).toBe(2204);
   });
 
-  it('include .ini, refused with the formats to use instead', async () => {
+  it('end with .ini, read as the reference reads it: [sftpd] bind_port = 2204', async () => {
     await writeFile(join(configDir, 'sftpgo.ini'), '[sftpd]\nbind_port = 2204\n');
-    await expect(loadConfig(configDir, 'sftpgo', {})).rejects.toThrow(
-      `${join(configDir, 'sftpgo.ini')}: INI configuration files are not supported: write it as json, toml, yaml`,
-    );
+    expect((await loadConfig(configDir, 'sftpgo', {})).config.sftpd.bind_port).toBe(2204);
   });
 });

@@ -1,5 +1,6 @@
 import { parseEnvFile } from './envfile.js';
 import { parseHcl } from './hcl.js';
+import { parseIni } from './ini.js';
 import { parseJson } from './json.js';
 import { parseProperties } from './properties.js';
 import { parseToml } from './toml.js';
@@ -28,11 +29,8 @@ export type ConfigExtension = (typeof CONFIG_EXTENSIONS)[number];
 export interface ConfigFormat {
   /** The name of the format in error messages. */
   readonly name: string;
-  /**
-   * Turns the text into data; throws an Error that says where the text is
-   * wrong. Undefined for a format searched, as the reference does, but not read.
-   */
-  readonly parse?: (text: string) => unknown;
+  /** Turns the text into data; throws an Error that says where the text is wrong. */
+  readonly parse: (text: string) => unknown;
 }
 
 const yaml: ConfigFormat = { name: 'YAML', parse: parseYaml };
@@ -50,5 +48,5 @@ export const FORMATS: Readonly<Record<ConfigExtension, ConfigFormat>> = {
   hcl: { name: 'HCL', parse: parseHcl },
   dotenv: envfile,
   env: envfile,
-  ini: { name: 'INI' },
+  ini: { name: 'INI', parse: parseIni },
 };
