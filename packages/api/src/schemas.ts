@@ -43,7 +43,14 @@ export const PublicUserSchema = z
     download_bandwidth: count.describe('KB/s; 0 for no limit.'),
     last_login: epochMsOrNever,
     filters: z.object({ allowed_ip: z.array(z.string()), denied_ip: z.array(z.string()) }).strict(),
-    filesystem: z.object({ provider: z.literal(0) }).strict(),
+    filesystem: z
+      .object({
+        provider: z.literal(0),
+        s3config: z.object({}).strict(),
+        gcsconfig: z.object({}).strict(),
+      })
+      .strict()
+      .describe('0, the local filesystem: the S3 and GCS settings are empty.'),
   })
   .strict()
   .describe('A stored user: never with its password.');

@@ -75,6 +75,12 @@ describe('REST API v1', () => {
     expect(created).toMatchObject({ username: 'carol', home_dir: '/srv/carol', status: 1 });
     expect(created.id).toBeTypeOf('number');
     expect(created).not.toHaveProperty('password');
+    // as the reference server shows a user of the local filesystem
+    expect((created as { filesystem?: unknown }).filesystem).toEqual({
+      provider: 0,
+      s3config: {},
+      gcsconfig: {},
+    });
 
     const got = await fetch(`${base}/user/${created.id}`);
     expect(got.status).toBe(200);

@@ -82,6 +82,7 @@ describe('GET /api/v1/dumpdata', () => {
     expect(Object.keys(dump)).toEqual(['users']);
     expect(dump.users.map((u) => u.username)).toEqual(['amy', 'bob']);
     expect(dump.users[0]).toMatchObject({ quota_files: 3, home_dir: join(tmp.path, 'homes/amy') });
+    expect(dump.users[0]?.filesystem).toEqual({ provider: 0, s3config: {}, gcsconfig: {} });
     expect(await verifyPassword('amy-pw', dump.users[0]?.password ?? '')).toBe(true);
   });
 

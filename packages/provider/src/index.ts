@@ -43,12 +43,15 @@ export {
 export { openSqliteProvider, type SqliteProviderOptions } from './sqlite-provider.js';
 export { isValidTableName } from './table-name-plugin.js';
 export {
+  type FilesystemJson,
   type PublicUser,
   parseUserInput,
   toPublicUser,
+  toUserJson,
   type User,
   type UserInput,
   UserInputSchema,
+  type UserJson,
 } from './user.js';
 export {
   dumpUsers,

@@ -1,13 +1,13 @@
 import { ProviderError, ValidationError } from './errors.js';
 import type { DataProvider } from './provider.js';
-import type { User, UserInput } from './user.js';
+import { toUserJson, type User, type UserInput, type UserJson } from './user.js';
 
 /**
  * The backup format of the `dumpdata` and `loaddata` API: every user with
  * its password hash, as the reference server writes it.
  */
 export interface UserDump {
-  readonly users: readonly User[];
+  readonly users: readonly UserJson[];
 }
 
 /** How `loadUsers` treats users that exist already. */
@@ -45,10 +45,10 @@ const PAGE = 500;
 
 /** Every user of `provider`, by username. */
 export async function dumpUsers(provider: DataProvider): Promise<UserDump> {
-  const users: User[] = [];
+  const users: UserJson[] = [];
   for (let offset = 0; ; offset += PAGE) {
     const page = await provider.listUsers({ limit: PAGE, offset });
-    users.push(...page);
+    users.push(...page.map(toUserJson));
     if (page.length < PAGE) return { users };
   }
 }
@@ -71,7 +71,7 @@ export interface LoadResult {
  */
 export async function loadUsers(
   provider: DataProvider,
-  users: readonly (UserInput | User)[],
+  users: readonly (UserInput | User | UserJson)[],
   mode: LoadMode,
   options: LoadOptions = {},
 ): Promise<LoadResult> {

@@ -187,11 +187,30 @@ export interface User {
   readonly filesystem: { readonly provider: 0 };
 }
 
-/** A user as it may be shown: everything but the password hash. */
-export type PublicUser = Omit<User, 'password'>;
+/**
+ * The filesystem of a user as the reference server writes it out: the S3
+ * and GCS settings are there, empty, for a user of the local filesystem.
+ */
+export interface FilesystemJson {
+  readonly provider: 0;
+  readonly s3config: Readonly<Record<string, never>>;
+  readonly gcsconfig: Readonly<Record<string, never>>;
+}
 
+/** A user as the reference server writes it out, with its password hash: a user of a dump. */
+export type UserJson = Omit<User, 'filesystem'> & { readonly filesystem: FilesystemJson };
+
+/** A user as it may be shown: everything but the password hash. */
+export type PublicUser = Omit<UserJson, 'password'>;
+
+/** `user` as the reference server writes it out, in its key order. */
+export function toUserJson(user: User): UserJson {
+  return { ...user, filesystem: { ...user.filesystem, s3config: {}, gcsconfig: {} } };
+}
+
+/** `user` as the API, the provider actions and the web admin show it. */
 export function toPublicUser(user: User): PublicUser {
-  const { password: _secret, ...rest } = user;
+  const { password: _secret, ...rest } = toUserJson(user);
   return rest;
 }
 

@@ -244,6 +244,7 @@ describe('the HTTP notification', () => {
     const body = JSON.parse(request?.body ?? '');
     expect(body).toEqual(toPublicUser(user));
     expect(body).not.toHaveProperty('password');
+    expect(body.filesystem).toEqual({ provider: 0, s3config: {}, gcsconfig: {} });
     expect(outcomes).toEqual([
       {
         action: 'update',
