@@ -18,10 +18,11 @@ const pkg = readJson<{ version: string }>(new URL('../package.json', import.meta
 // when running from the TypeScript sources.
 const build = readJson<BuildInfo>(new URL('./build-info.json', import.meta.url));
 
+// in the key order of the reference server's `/api/v1/version`
 export const versionInfo = {
   version: pkg?.version ?? '0.0.0',
-  commit_hash: build?.commit_hash ?? 'dev',
   build_date: build?.build_date ?? 'unbuilt',
+  commit_hash: build?.commit_hash ?? 'dev',
 } as const;
 
 /** `<semver>-<git commit>-<build date>`, as `sftpgo -v` prints it. */
