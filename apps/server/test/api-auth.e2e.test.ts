@@ -42,6 +42,18 @@ describe.runIf(hasCommand('openssl'))('the REST API behind auth_user_file', () =
     }
   });
 
+  it('answers 401 to /metrics with the plain text Unauthorized, as the reference server does', async () => {
+    const res = await fetch(new URL('/metrics', api));
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe('Basic realm="SFTPGo Web"');
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(await res.text()).toBe('Unauthorized');
+    const allowed = await fetch(new URL('/metrics', api), {
+      headers: { authorization: `Basic ${btoa('admin:bcrypt-secret')}` },
+    });
+    expect(allowed.status).toBe(200);
+  });
+
   it('lets in the users of the file, with bcrypt and apr1 hashes', async () => {
     expect((await get('admin', 'bcrypt-secret')).status).toBe(200);
     expect((await get('ops', 'apr-secret')).status).toBe(200);

@@ -9,6 +9,7 @@ import { openApiDocument } from './openapi.js';
 import { quotaRoutes } from './quota-routes.js';
 import { QuotaScans } from './quota-scans.js';
 import { providerHttpError, userRoutes } from './user-routes.js';
+import { webBasicAuth } from './web/web-auth.js';
 import { mountWebAdmin, type WebOptions } from './web/web-routes.js';
 
 /** The `/api/v1/version` body. */
@@ -99,7 +100,8 @@ export function createApi(options: ApiOptions): Express {
   app.use('/api/v1', v1);
   const { metrics } = options;
   if (metrics) {
-    const auth = options.htpasswd ? [basicAuth(options.htpasswd)] : [];
+    // as the reference server: the JSON body is the API's, /metrics gets plain text as the pages do
+    const auth = options.htpasswd ? [webBasicAuth(options.htpasswd)] : [];
     app.get('/metrics', ...auth, async (_req: Request, res: Response) => {
       const body = await metrics.render();
       res.type(metrics.contentType).send(body);
