@@ -224,4 +224,22 @@ describe.runIf(hasClients && hasCommand('sqlite3'))('sftpgo on SQLite prepared b
     expect((await upload(server, 'dave', 'pw-dave')).code).toBe(0);
     expect(await userByName(api, 'dave')).toMatchObject({ username: 'dave' });
   });
+
+  it("starts on a database the reference server's scripts created, adopting its users", async () => {
+    const dbPath = join(tmp.path, 'sftpgo.db');
+    const home = join(tmp.path, 'homes', 'frank');
+    const hash = await hashPassword('pw-frank');
+    // the users table as the reference's sql/sqlite scripts 20190828 to 20200116 leave it
+    const reference = [
+      'CREATE TABLE "users" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "username" varchar(255) NOT NULL UNIQUE, "password" varchar(255) NULL, "public_keys" text NULL, "home_dir" varchar(255) NOT NULL, "uid" integer NOT NULL, "gid" integer NOT NULL, "max_sessions" integer NOT NULL, "quota_size" bigint NOT NULL, "quota_files" integer NOT NULL, "permissions" text NOT NULL, "used_quota_size" bigint NOT NULL, "used_quota_files" integer NOT NULL, "last_quota_update" bigint NOT NULL, "upload_bandwidth" integer NOT NULL, "download_bandwidth" integer NOT NULL, "expiration_date" bigint NOT NULL, "last_login" bigint NOT NULL, "status" integer NOT NULL, "filters" text NULL);',
+      'ALTER TABLE "users" ADD COLUMN "filesystem" text NULL;',
+      `INSERT INTO "users" VALUES (1, 'frank', '${hash}', '[]', '${home}', 0, 0, 0, 0, 0, '{"/":["*"]}', 0, 0, 0, 0, 0, 0, 0, 1, '{"allowed_ip":[],"denied_ip":[]}', '{"provider":0,"s3config":{},"gcsconfig":{}}');`,
+    ];
+    execFileSync('sqlite3', [dbPath, reference.join('\n')]);
+    const { server, api } = await start({});
+    await server.waitForLog((l) => l.message === 'schema script 20261128.sql applied');
+    expect((await upload(server, 'frank', 'pw-frank')).code).toBe(0);
+    expect(await readFile(join(home, 'hello.txt'), 'utf8')).toBe('hello from the client\n');
+    expect(await userByName(api, 'frank')).toMatchObject({ id: 1, home_dir: home });
+  });
 });
