@@ -52,17 +52,23 @@ describe('sftpgo serve: backups and quota scans over the REST API', () => {
     }
   });
 
-  it('refuses quota scans with track_quota 0', async () => {
+  it('answers quota scans with track_quota 0 as the reference server, scanning nothing', async () => {
     const tmp = await makeTempDir();
     const { server, api } = await startLoopbackServer(tmp.path, {}, { track_quota: 0 });
     try {
+      await addUser(api, {
+        username: 'anyone',
+        password: 'pw',
+        home_dir: join(tmp.path, 'anyone'),
+        permissions: { '/': ['*'] },
+      });
       const res = await fetch(`${api}/quota_scan`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ username: 'anyone' }),
       });
-      expect(res.status).toBe(403);
-      expect(((await res.json()) as { error: string }).error).toMatch(/^Method disabled error: /);
+      expect(await res.json()).toEqual({ error: '', message: 'Scan started', status: 201 });
+      expect(await (await fetch(`${api}/quota_scan`)).json()).toEqual([]);
     } finally {
       await server.stop();
       await tmp.remove();

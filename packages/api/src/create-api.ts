@@ -39,8 +39,9 @@ export interface ApiOptions {
    */
   readonly backupsPath?: string;
   /**
-   * False for `data_provider.track_quota` 0: `POST /quota_scan` answers 403
-   * and `loaddata` starts no scan. True by default.
+   * False for `data_provider.track_quota` 0: `POST /quota_scan` answers as
+   * if it started a scan, and neither it nor `loaddata` starts one. True by
+   * default.
    */
   readonly quotaTracking?: boolean;
   /** When given, `GET /metrics` answers what it renders (behind `htpasswd` too), e.g. Prometheus text. */

@@ -326,11 +326,10 @@ function buildDocument(): OpenApiDocument {
             'Counts the regular files under the home dir of the user and their bytes (links are not followed; a missing home dir holds nothing), in the background, and stores them as the used quota of the user.',
           requestBody: { required: true, content: json(ref('QuotaScanRequest')) },
           responses: {
-            201: message('`Scan started`.'),
-            400: message('The body is not a JSON object, or its username is not a string.'),
-            403: message(
-              '`Method disabled error: quota tracking is disabled` (`data_provider.track_quota` 0).',
+            201: message(
+              '`Scan started`; with `data_provider.track_quota` 0, as the reference server answers, although nothing is scanned.',
             ),
+            400: message('The body is not a JSON object, or its username is not a string.'),
             404: message(
               "`Not found: ...`: no user has that username; a missing or empty username is no user's.",
             ),

@@ -4,9 +4,6 @@ import { HttpError, methodNotAllowed, sendApiResponse } from './api-response.js'
 import type { QuotaScans } from './quota-scans.js';
 import { providerHttpError } from './user-routes.js';
 
-/** The error of the quota routes when `data_provider.track_quota` is 0. */
-export const QUOTA_TRACKING_DISABLED = 'Method disabled error: quota tracking is disabled';
-
 /** `/quota_scan` routes of the v1 API. */
 export function quotaRoutes(
   provider: DataProvider,
@@ -20,7 +17,6 @@ export function quotaRoutes(
   });
 
   router.post('/quota_scan', async (req: Request, res: Response) => {
-    if (!options.quotaTracking) throw new HttpError(403, QUOTA_TRACKING_DISABLED);
     const body: unknown = req.body;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw new HttpError(400, 'the request body must be a JSON object');
@@ -38,6 +34,12 @@ export function quotaRoutes(
     }
     if (!user) {
       throw new HttpError(404, `Not found: user ${JSON.stringify(username)} does not exist`);
+    }
+    // as the reference server, whose scan then fails to store anything: README
+    // "REST API to scan user dir and update quota will do nothing"
+    if (!options.quotaTracking) {
+      sendApiResponse(res, 201, 'Scan started');
+      return;
     }
     if (!scans.start(user)) {
       sendApiResponse(res, 409, 'Another scan is already in progress');

@@ -160,19 +160,19 @@ describe('POST /api/v1/quota_scan', () => {
 });
 
 describe('quota scans with track_quota 0', () => {
-  it('answers 403 to POST, and still lists', async () => {
+  it('answers POST as the reference server, Scan started, and scans nothing', async () => {
     const off = await listen(createApi({ provider, version, quotaTracking: false }));
     try {
-      const res = await send('POST', `${off.base}/quota_scan`, { username: 'ann' });
-      expect(res.status).toBe(403);
-      expect(await res.json()).toEqual({
-        error: 'Method disabled error: quota tracking is disabled',
-        message: '',
-        status: 403,
-      });
-      const list = await fetch(`${off.base}/quota_scan`);
-      expect(list.status).toBe(200);
-      expect(await list.json()).toEqual([]);
+      const home = join(tmp.path, 'homes/off');
+      await mkdir(home, { recursive: true });
+      await writeFile(join(home, 'f'), 'abc');
+      await provider.addUser(userOf('off', home));
+      const res = await send('POST', `${off.base}/quota_scan`, { username: 'off' });
+      expect(await res.json()).toEqual({ error: '', message: 'Scan started', status: 201 });
+      expect(await (await fetch(`${off.base}/quota_scan`)).json()).toEqual([]);
+      expect((await provider.getUserByUsername('off'))?.last_quota_update).toBe(0);
+      const unknown = await send('POST', `${off.base}/quota_scan`, { username: 'nobody' });
+      expect(unknown.status).toBe(404);
     } finally {
       await off.close();
     }
