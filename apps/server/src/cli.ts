@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { loadConfig } from '@sftpgo/config';
 import yargs, { type Argv } from 'yargs';
@@ -11,8 +11,18 @@ import { serve } from './serve.js';
 import { registerServiceCommand } from './service-command.js';
 import { versionInfo } from './version.js';
 
-// The process name that journald records as _COMM, which the reference's fail2ban jail matches.
-process.title = 'sftpgo';
+// As the reference's process: `sftpgo serve ...` in ps, and the name sftpgo
+// in /proc/<pid>/comm, which journald records as _COMM and the reference's
+// fail2ban jail matches. The title alone would make the name its first 15
+// bytes, `sftpgo serve -c`.
+process.title = ['sftpgo', ...hideBin(process.argv)].join(' ');
+if (process.platform === 'linux') {
+  try {
+    writeFileSync('/proc/self/comm', 'sftpgo');
+  } catch {
+    // A /proc that cannot be written leaves the name from the title.
+  }
+}
 
 const env = process.env;
 
