@@ -4,7 +4,7 @@ import { PassThrough } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { makeTempDir } from '@sftpgo/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type AppLoggerOptions, createAppLogger } from '../src/logging/app-logger.js';
+import { type AppLoggerOptions, createAppLogger, formatLine } from '../src/logging/app-logger.js';
 import { backupTimestamp, RotatingFileStream } from '../src/logging/rotating-file.js';
 
 let tmp: Awaited<ReturnType<typeof makeTempDir>>;
@@ -65,6 +65,31 @@ function parseLines(text: string): Record<string, unknown>[] {
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
+describe('formatLine', () => {
+  it("puts an app line's connection_id before its message, and leaves the others' order", () => {
+    const app = JSON.parse(
+      formatLine({ level: 'info', sender: 'sftpd', message: 'closing', connection_id: 'c9' }, 0),
+    );
+    expect(Object.entries(app)).toEqual([
+      ['level', 'info'],
+      ['time', '1970-01-01T00:00:00.000Z'],
+      ['sender', 'sftpd'],
+      ['connection_id', 'c9'],
+      ['message', 'closing'],
+    ]);
+    const transfer = JSON.parse(
+      formatLine({ level: 'info', sender: 'Upload', file_path: '/a', connection_id: 'c9' }, 0),
+    );
+    expect(Object.keys(transfer)).toEqual([
+      'level',
+      'time',
+      'sender',
+      'file_path',
+      'connection_id',
+    ]);
+  });
+});
+
 describe('createAppLogger', () => {
   it('writes one JSON object a line: level, time, sender, then the fields in order', async () => {
     const { logger, close } = createAppLogger(fileOptions());
@@ -93,8 +118,14 @@ describe('createAppLogger', () => {
     const text = await readFile(logPath, 'utf8');
     const lines = parseLines(text);
     expect(lines).toHaveLength(3);
-    expect(Object.keys(lines[0]!)).toEqual(['level', 'time', 'sender', 'message']);
-    expect(lines[0]).toMatchObject({ level: 'info', sender: 'service', message: 'started' });
+    // an app line always has a connection_id, before its message, as in the reference
+    expect(Object.keys(lines[0]!)).toEqual(['level', 'time', 'sender', 'connection_id', 'message']);
+    expect(lines[0]).toMatchObject({
+      level: 'info',
+      sender: 'service',
+      connection_id: '',
+      message: 'started',
+    });
     expect(Object.keys(lines[1]!)).toEqual([
       'level',
       'time',
@@ -112,8 +143,9 @@ describe('createAppLogger', () => {
       'level',
       'time',
       'sender',
-      'username',
+      'connection_id',
       'message',
+      'username',
       'exception',
     ]);
     for (const line of lines) {
@@ -161,6 +193,7 @@ describe('createAppLogger', () => {
       level: 'info',
       time: expect.stringMatching(ISO_TIME),
       sender: 'service',
+      connection_id: '',
       message: 'hello',
       n: '1',
     });

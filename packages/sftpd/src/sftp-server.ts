@@ -332,6 +332,7 @@ export class SftpServer {
             this.#logger.log({
               level: 'info',
               sender: 'sftpd',
+              connection_id: id,
               message: `closing connection ${id} from ${clientIp}: ${failures} failed login attempts`,
             });
             client.end();

@@ -50,15 +50,27 @@ function replacer(_key: string, value: unknown): unknown {
   return value;
 }
 
+/** The keys every line starts with, and the two an app line adds after them. */
+const LEADING_KEYS = new Set(['level', 'time', 'sender']);
+const APP_KEYS = new Set([...LEADING_KEYS, 'connection_id', 'message']);
+
 /**
  * One JSON object: `level`, `time` (ISO 8601 UTC with milliseconds), `sender`,
- * then the entry's other fields in their order.
+ * then the entry's other fields in their order. An app line (one with a
+ * `message`) has `connection_id` before its message, empty when no
+ * connection applies, as the reference writes every app line.
  */
 export function formatLine(entry: LogEntry, timeMs: number): string {
   const time = new Date(timeMs).toISOString();
   const line: Record<string, unknown> = { level: entry.level, time, sender: entry.sender };
+  const app = entry.message !== undefined;
+  if (app) {
+    line.connection_id = entry.connection_id ?? '';
+    line.message = entry.message;
+  }
+  const placed = app ? APP_KEYS : LEADING_KEYS;
   for (const key of Object.keys(entry)) {
-    if (key !== 'level' && key !== 'time' && key !== 'sender') line[key] = entry[key];
+    if (!placed.has(key)) line[key] = entry[key];
   }
   try {
     return JSON.stringify(line, replacer);
