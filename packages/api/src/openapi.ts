@@ -16,6 +16,8 @@ type Content = Readonly<Record<string, { readonly schema: JsonSchema }>>;
 
 /** An operation of the document. */
 export interface OpenApiOperation {
+  /** The reference server's tag of the operation, which generated clients name their classes after. */
+  readonly tags: readonly [string];
   readonly operationId: string;
   readonly summary: string;
   readonly description?: string;
@@ -140,9 +142,19 @@ function buildDocument(): OpenApiDocument {
     },
     servers: [{ url: '/api/v1' }],
     security: [{}, { BasicAuth: [] }],
+    tags: [
+      { name: 'version', description: 'The version of the server.' },
+      { name: 'providerstatus', description: 'Whether the data provider answers.' },
+      { name: 'connections', description: 'The live SSH connections.' },
+      { name: 'quota', description: 'Quota scans.' },
+      { name: 'users', description: 'The users of the data provider.' },
+      { name: 'maintenance', description: 'Backups of the users: dumpdata and loaddata.' },
+      { name: 'openapi', description: 'This document; not in the reference server.' },
+    ],
     paths: {
       '/version': {
         get: {
+          tags: ['version'],
           operationId: 'get_version',
           summary: 'The version of the server',
           responses: {
@@ -153,6 +165,7 @@ function buildDocument(): OpenApiDocument {
       },
       '/providerstatus': {
         get: {
+          tags: ['providerstatus'],
           operationId: 'get_provider_status',
           summary: 'Whether the data provider answers',
           responses: {
@@ -164,6 +177,7 @@ function buildDocument(): OpenApiDocument {
       },
       '/openapi.json': {
         get: {
+          tags: ['openapi'],
           operationId: 'get_openapi',
           summary: 'This document',
           responses: {
@@ -174,6 +188,7 @@ function buildDocument(): OpenApiDocument {
       },
       '/user': {
         get: {
+          tags: ['users'],
           operationId: 'get_users',
           summary: 'A page of users, by username',
           parameters: [
@@ -217,6 +232,7 @@ function buildDocument(): OpenApiDocument {
           },
         },
         post: {
+          tags: ['users'],
           operationId: 'add_user',
           summary: 'Adds a user',
           requestBody: { required: true, content: json(ref('UserInput')) },
@@ -235,6 +251,7 @@ function buildDocument(): OpenApiDocument {
       },
       '/user/{userID}': {
         get: {
+          tags: ['users'],
           operationId: 'get_user_by_id',
           summary: 'A user',
           parameters: [userId],
@@ -247,6 +264,7 @@ function buildDocument(): OpenApiDocument {
           },
         },
         put: {
+          tags: ['users'],
           operationId: 'update_user',
           summary: 'Updates a user',
           description:
@@ -267,6 +285,7 @@ function buildDocument(): OpenApiDocument {
           },
         },
         delete: {
+          tags: ['users'],
           operationId: 'delete_user',
           summary: 'Deletes a user',
           parameters: [userId],
@@ -282,6 +301,7 @@ function buildDocument(): OpenApiDocument {
       },
       '/connection': {
         get: {
+          tags: ['connections'],
           operationId: 'get_connections',
           summary: 'The live SSH connections',
           responses: {
@@ -292,6 +312,7 @@ function buildDocument(): OpenApiDocument {
       },
       '/connection/{connectionID}': {
         delete: {
+          tags: ['connections'],
           operationId: 'close_connection',
           summary: 'Closes a connection',
           parameters: [
@@ -312,6 +333,7 @@ function buildDocument(): OpenApiDocument {
       },
       '/quota_scan': {
         get: {
+          tags: ['quota'],
           operationId: 'get_quota_scans',
           summary: 'The quota scans under way',
           responses: {
@@ -320,6 +342,7 @@ function buildDocument(): OpenApiDocument {
           },
         },
         post: {
+          tags: ['quota'],
           operationId: 'start_quota_scan',
           summary: "Starts a scan of a user's home dir",
           description:
@@ -342,6 +365,7 @@ function buildDocument(): OpenApiDocument {
       },
       '/dumpdata': {
         get: {
+          tags: ['maintenance'],
           operationId: 'dumpdata',
           summary: 'Saves every user to a backup file',
           description:
@@ -378,6 +402,7 @@ function buildDocument(): OpenApiDocument {
       },
       '/loaddata': {
         get: {
+          tags: ['maintenance'],
           operationId: 'loaddata',
           summary: 'Restores users from a backup file',
           description: `Reads a file of \`httpd.backups_path\` (at most ${MAX_RESTORE_SIZE} bytes) as written by \`/dumpdata\` and stores its users. Used quota and last login are not restored. It stops at the first user that cannot be stored: the users before it stay stored.`,

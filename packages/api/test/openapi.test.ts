@@ -43,6 +43,34 @@ describe('openApiDocument', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
+  it('tags every operation as the reference server does, for generated client classes', () => {
+    const doc = openApiDocument();
+    const tagOf = Object.fromEntries(
+      Object.values(doc.paths).flatMap((item) =>
+        Object.values(item).map((op) => [op.operationId, op.tags.join()]),
+      ),
+    );
+    expect(tagOf).toEqual({
+      get_version: 'version',
+      get_provider_status: 'providerstatus',
+      get_openapi: 'openapi',
+      get_users: 'users',
+      add_user: 'users',
+      get_user_by_id: 'users',
+      update_user: 'users',
+      delete_user: 'users',
+      get_connections: 'connections',
+      close_connection: 'connections',
+      get_quota_scans: 'quota',
+      start_quota_scan: 'quota',
+      dumpdata: 'maintenance',
+      loaddata: 'maintenance',
+    });
+    expect((doc.tags as { name: string }[]).map((t) => t.name).sort()).toEqual(
+      [...new Set(Object.values(tagOf))].sort(),
+    );
+  });
+
   it('never lets a user out with a password', () => {
     const user = openApiDocument().components.schemas.User as {
       properties: Record<string, unknown>;
