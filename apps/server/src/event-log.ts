@@ -1,9 +1,19 @@
+import { posix } from 'node:path';
 import { modeString } from '@sftpgo/sftp-protocol';
 import type { Logger, SessionEvent } from '@sftpgo/sftpd';
 
 /** `YYYY-MM-DDTHH:MM:SS`, the spec's format for the times of a Chtimes line. */
 function logTime(ms: number | undefined): string {
   return ms === undefined ? '' : new Date(ms).toISOString().slice(0, 19);
+}
+
+/**
+ * A user's path as the reference logs transfers and commands: on the
+ * filesystem, the home directory joined with the path, which is taken from
+ * `/` when relative (a symlink's target) and never above the home.
+ */
+function storagePath(homeDir: string, path: string): string {
+  return posix.join(homeDir, posix.normalize(`/${path}`)).replace(/(.)\/$/, '$1');
 }
 
 /**
@@ -18,7 +28,7 @@ export function logSessionEvent(logger: Logger, event: SessionEvent): void {
         level: 'warn',
         sender: 'sftpd',
         connection_id: event.connectionId,
-        message: `transfer error: ${event.error}, path: ${JSON.stringify(event.path)}`,
+        message: `transfer error: ${event.error}, path: ${JSON.stringify(storagePath(event.homeDir, event.path))}`,
       });
       return;
     }
@@ -28,7 +38,7 @@ export function logSessionEvent(logger: Logger, event: SessionEvent): void {
       elapsed_ms: event.elapsedMs,
       size_bytes: event.bytes,
       username: event.username,
-      file_path: event.path,
+      file_path: storagePath(event.homeDir, event.path),
       connection_id: event.connectionId,
       protocol: event.protocol,
     });
@@ -58,8 +68,8 @@ export function logSessionEvent(logger: Logger, event: SessionEvent): void {
     level: 'info',
     sender: event.command,
     username: event.username,
-    file_path: event.path,
-    target_path: event.targetPath ?? '',
+    file_path: storagePath(event.homeDir, event.path),
+    target_path: event.targetPath === undefined ? '' : storagePath(event.homeDir, event.targetPath),
     filemode: event.mode === undefined ? '' : modeString(event.mode),
     uid: event.uid ?? -1,
     gid: event.gid ?? -1,

@@ -141,7 +141,7 @@ describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('custom actions', ()
     });
     // the transfer line counts the bytes of this session, as in the reference
     const resumed = await server.waitForLog(
-      (l) => l.sender === 'Upload' && l.file_path === '/resumed.txt',
+      (l) => l.sender === 'Upload' && l.file_path === join(home, 'resumed.txt'),
     );
     expect(resumed.size_bytes).toBe(12);
   });
@@ -170,8 +170,7 @@ describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('custom actions', ()
     expect(warning).toMatchObject({
       level: 'warn',
       sender: 'sftpd',
-      message:
-        'transfer error: incomplete download: 1000/100000 bytes transferred, path: "/partial.bin"',
+      message: `transfer error: incomplete download: 1000/100000 bytes transferred, path: "${join(home, 'partial.bin')}"`,
     });
     // the queue is worked through in order: a later upload's action comes alone
     await sftpBatch(server.sshPort, 'alice', 'pw-alice', 'put hello.txt after.txt\n', local);
@@ -180,6 +179,6 @@ describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('custom actions', ()
         `upload|alice|${join(home, 'after.txt')}|||upload|22|true`,
       ]);
     });
-    expect(server.logs.filter((l) => l.file_path === '/partial.bin')).toEqual([]);
+    expect(server.logs.filter((l) => l.file_path === join(home, 'partial.bin'))).toEqual([]);
   });
 });

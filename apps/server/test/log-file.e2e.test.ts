@@ -172,7 +172,7 @@ describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('the log file', () =
       level: 'info',
       size_bytes: 6,
       username: 'alice',
-      file_path: '/hello.txt',
+      file_path: join(tmp.path, 'homes', 'alice', 'hello.txt'),
       protocol: 'SFTP',
     });
     for (const line of lines) {

@@ -204,8 +204,9 @@ describe.runIf(
     const wrongAnswer = await sftpKeyboardInteractive(server.sshPort, 'metered', tmp.path, 'wrong');
     expect(wrongAnswer.status).not.toBe(0);
 
-    await server.waitForLog((l) => l.sender === 'Upload' && l.file_path === '/up.bin');
-    await server.waitForLog((l) => l.sender === 'Download' && l.file_path === '/up.bin');
+    const upBin = join(homeOf('metered'), 'up.bin');
+    await server.waitForLog((l) => l.sender === 'Upload' && l.file_path === upBin);
+    await server.waitForLog((l) => l.sender === 'Download' && l.file_path === upBin);
     await server.waitForLog((l) =>
       String(l.message).startsWith('transfer error: "/big.bin": size quota exceeded'),
     );

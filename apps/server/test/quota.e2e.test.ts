@@ -70,12 +70,13 @@ describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('quota', () => {
     expect(cut).toMatchObject({
       level: 'warn',
       sender: 'sftpd',
-      message: 'transfer error: "/second.bin": size quota exceeded, path: "/second.bin"',
+      message: `transfer error: "/second.bin": size quota exceeded, path: "${join(homeOf('sized'), 'second.bin')}"`,
     });
-    await server.waitForLog((l) => l.sender === 'Upload' && l.file_path === '/after.txt');
+    const after = join(homeOf('sized'), 'after.txt');
+    await server.waitForLog((l) => l.sender === 'Upload' && l.file_path === after);
     expect(server.logs.filter((l) => l.sender === 'Upload').map((l) => l.file_path)).toEqual([
-      '/first.bin',
-      '/after.txt',
+      join(homeOf('sized'), 'first.bin'),
+      after,
     ]);
     const [size, files] = await usedOf('sized');
     expect(size).toBeLessThanOrEqual(1_000_000);

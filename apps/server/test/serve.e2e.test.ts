@@ -94,6 +94,8 @@ describe.runIf(haveClients)('sftpgo serve with the OpenSSH client', () => {
       'rename incoming/random.bin incoming/moved.bin',
       'get incoming/moved.bin downloaded.bin',
       'ls incoming',
+      'ln -s moved.bin incoming/link',
+      'rm incoming/link',
       'rm incoming/moved.bin',
       'rmdir incoming',
       'ls',
@@ -122,17 +124,18 @@ describe.runIf(haveClients)('sftpgo serve with the OpenSSH client', () => {
       elapsed_ms: expect.any(Number),
       size_bytes: 5 * 1024 * 1024,
       username: 'erin',
-      file_path: '/incoming/random.bin',
+      // the path on the server's disk, as the reference logs it
+      file_path: join(home, 'incoming/random.bin'),
       connection_id: expect.stringMatching(/^[0-9a-f]{16}$/),
       protocol: 'SFTP',
     });
     expect(fields('Download')).toMatchObject({
       size_bytes: 5 * 1024 * 1024,
-      file_path: '/incoming/moved.bin',
+      file_path: join(home, 'incoming/moved.bin'),
     });
     expect(fields('Rename')).toMatchObject({
-      file_path: '/incoming/random.bin',
-      target_path: '/incoming/moved.bin',
+      file_path: join(home, 'incoming/random.bin'),
+      target_path: join(home, 'incoming/moved.bin'),
       filemode: '',
       uid: -1,
       gid: -1,
@@ -140,6 +143,11 @@ describe.runIf(haveClients)('sftpgo serve with the OpenSSH client', () => {
       modification_time: '',
       ssh_command: '',
       protocol: 'SFTP',
+    });
+    // a link's target as the client sent it (`moved.bin`), resolved from the home as the reference does
+    expect(fields('Symlink')).toMatchObject({
+      file_path: join(home, 'moved.bin'),
+      target_path: join(home, 'incoming/link'),
     });
     for (const sender of ['Mkdir', 'Remove', 'Rmdir']) expect(fields(sender)).toBeDefined();
   });

@@ -170,7 +170,7 @@ describe.runIf(curlSpeaks('scp'))('curl with scp:// URLs (libssh2)', () => {
     expectSuccess(up);
     // curl ends as it sends the last byte, before the server has closed the file
     const logged = await server.waitForLog(
-      (l) => l.sender === 'Upload' && l.file_path === '/scp-curl.bin',
+      (l) => l.sender === 'Upload' && l.file_path === join(home, 'scp-curl.bin'),
     );
     expect(logged).toMatchObject({ level: 'info', protocol: 'SCP', size_bytes: CONTENT.length });
     await expectContent(join(home, 'scp-curl.bin'));

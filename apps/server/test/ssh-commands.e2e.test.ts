@@ -337,7 +337,7 @@ describe.runIf(hasCommand('ssh') && hasCommand('sshpass'))('SSH commands', () =>
         await readFile(join(local, 'dir', 'inner', 'b.bin')),
       );
       const upload = await server.waitForLog(
-        (l) => l.sender === 'Upload' && l.file_path === '/a.txt' && l.protocol === 'SCP',
+        (l) => l.sender === 'Upload' && l.file_path === join(home, 'a.txt') && l.protocol === 'SCP',
       );
       expect(upload.size_bytes).toBe(6);
       // each scp run is also an SSH command, as in the reference, but fires no ssh_cmd
