@@ -101,6 +101,13 @@ describe.runIf(hasCommand('ssh') && hasCommand('sshpass'))('SSH commands', () =>
     );
     const missing = await exec('md5sum nothing.txt data.bin');
     expect(missing.code).toBe(1);
+    expect(
+      await server.waitForLog((l) => String(l.message).includes('"md5sum nothing.txt data.bin"')),
+    ).toMatchObject({
+      level: 'warn',
+      sender: 'ssh',
+      message: 'command failed: "md5sum nothing.txt data.bin" user: carol exit status: 1',
+    });
     expect(missing.stderr).toContain('md5sum: nothing.txt: No such file or directory');
     expect(missing.stdout.toString()).toMatch(/^[0-9a-f]{32} {2}data\.bin\n$/);
   });

@@ -553,6 +553,15 @@ export class SftpServer {
     }
     await storage?.close();
     clearInterval(keepAlive);
+    if (result.exitCode !== 0) {
+      // the reference's sender and text, for filters written for it
+      this.#logger.log({
+        level: 'warn',
+        sender: 'ssh',
+        connection_id: connection.id,
+        message: `command failed: ${JSON.stringify(commandLine)} user: ${user.username} exit status: ${result.exitCode}`,
+      });
+    }
     this.#onEvent({
       ...context,
       type: 'ssh-command',
