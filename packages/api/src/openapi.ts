@@ -36,7 +36,7 @@ export interface OpenApiOperation {
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'delete';
 
-/** The OpenAPI 3.1 document of the v1 API. */
+/** The OpenAPI 3.0 document of the v1 API. */
 export interface OpenApiDocument {
   readonly openapi: string;
   readonly info: Record<string, unknown>;
@@ -50,7 +50,10 @@ export interface OpenApiDocument {
 }
 
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io }) as JsonSchema;
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, {
+    io,
+    target: 'openapi-3.0',
+  }) as JsonSchema;
   return rest;
 }
 
@@ -132,13 +135,13 @@ const userResponses = {
 
 function buildDocument(): OpenApiDocument {
   return {
-    openapi: '3.1.0',
+    openapi: '3.0.3',
     info: {
       title: 'SFTPGo-node REST API',
       version: '1.0.0',
       description:
         'The v1 REST API of SFTPGo 0.9, as sftpgo-node serves it. Answers are JSON; messages and errors are `{error, message, status}` objects. Beyond the reference server: a taken username answers 409 (not 500); `loaddata` reads a path relative to `backups_path` as well as an absolute path inside it; `loaddata` has a `replace` parameter; `/openapi.json` serves this document. Any other path answers 404 `Not Found`.',
-      license: { name: 'GPL-3.0-only', identifier: 'GPL-3.0-only' },
+      license: { name: 'GPL-3.0-only', url: 'https://www.gnu.org/licenses/gpl-3.0.html' },
     },
     servers: [{ url: '/api/v1' }],
     security: [{}, { BasicAuth: [] }],
@@ -484,7 +487,11 @@ function buildDocument(): OpenApiDocument {
 
 let document: OpenApiDocument | undefined;
 
-/** The OpenAPI 3.1 document of the v1 API, generated from the schemas of its bodies. */
+/**
+ * The OpenAPI 3.0 document of the v1 API, generated from the schemas of its
+ * bodies: 3.0 as the reference server's, which the generators it names
+ * (swagger-codegen, OpenAPI Generator) all read.
+ */
 export function openApiDocument(): OpenApiDocument {
   document ??= buildDocument();
   return document;
