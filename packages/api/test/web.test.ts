@@ -338,7 +338,7 @@ describe('web admin: users', () => {
         upload_bandwidth: '500',
         download_bandwidth: '800',
         permissions_root: ['list', 'download', 'upload'],
-        permissions_dirs: '/incoming: list, upload\n"/odd: name": *\n',
+        permissions_dirs: '/incoming: list, upload\n"/odd: name": *\n/private:\n',
         allowed_ip: '192.168.1.0/24\n10.0.0.0/8',
         denied_ip: '192.168.1.13/32',
       }),
@@ -363,6 +363,7 @@ describe('web admin: users', () => {
         '/': ['list', 'download', 'upload'],
         '/incoming': ['list', 'upload'],
         '/odd: name': ['*'],
+        '/private': [],
       },
       filters: { allowed_ip: ['192.168.1.0/24', '10.0.0.0/8'], denied_ip: ['192.168.1.13/32'] },
     });
@@ -490,7 +491,7 @@ describe('web admin: users', () => {
     expect(form).toContain('<h1>Edit user alice</h1>');
     expect(form).toContain('value="/srv/alice"');
     expect(form).toContain('value="2031-05-17"');
-    expect(form).toContain('>/incoming: list,upload\n/odd: name: *</textarea>');
+    expect(form).toContain('>/incoming: list,upload\n/odd: name: *\n/private:</textarea>');
     expect(form).toMatch(/value="upload" checked>/);
     expect(form).toContain('Leave empty to keep the current password.');
     expect(form).not.toContain(before.password);

@@ -81,7 +81,7 @@ export function emptyFormValues(): UserFormValues {
 function permissionLines(permissions: User['permissions']): string {
   return Object.entries(permissions)
     .filter(([dir]) => dir !== '/')
-    .map(([dir, perms]) => `${dir}: ${perms.join(',')}`)
+    .map(([dir, perms]) => (perms.length === 0 ? `${dir}:` : `${dir}: ${perms.join(',')}`))
     .join('\n');
 }
 
@@ -145,7 +145,8 @@ function isPermission(value: string): value is Permission {
 /**
  * The sub-directory permissions of the textarea: one `/dir: perm1,perm2`
  * line per directory (the directory may be quoted; it is split at its last
- * colon, so it may hold colons itself).
+ * colon, so it may hold colons itself); `/dir:` alone grants nothing there,
+ * as the API allows.
  */
 function parsePermissionLines(
   value: string,
@@ -176,8 +177,6 @@ function parsePermissionLines(
       fail(`line ${i + 1}: the directory is missing`);
     } else if (dir === '/' || /^\/+$/.test(dir)) {
       fail(`line ${i + 1}: set the permissions of "/" with the checkboxes above`);
-    } else if (perms.length === 0) {
-      fail(`line ${i + 1}: no permissions granted for the directory "${dir}"`);
     } else if (unknown.length > 0) {
       fail(`line ${i + 1}: invalid permission ${unknown.map((p) => `"${p}"`).join(', ')}`);
     } else if (dir in result) {
