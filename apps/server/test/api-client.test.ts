@@ -522,9 +522,17 @@ describe('sftpgo api', () => {
       [{ status: 200, body: { id: 1 } }],
     );
     expect(run.calls[0]?.body).toEqual({
+      status: 1,
       username: 'u',
       permissions: { '/': ['list'], '/in': ['*'] },
     });
+  });
+
+  it('adds a user enabled unless --status says otherwise, as the reference CLI', async () => {
+    const add = (...flags: string[]) =>
+      runApi(['users', 'add', '--username', 'u', ...flags], [{ status: 200, body: { id: 1 } }]);
+    expect((await add()).calls[0]?.body).toMatchObject({ status: 1 });
+    expect((await add('--status', '0')).calls[0]?.body).toMatchObject({ status: 0 });
   });
 
   it('reports API errors on stderr with exit 1, usage errors with exit 2', async () => {

@@ -326,7 +326,9 @@ export function registerApiCommand<T>(y: Argv<T>, deps: Partial<ApiCommandDeps> 
               'add',
               'Add a user; prints it with its ID',
               (ay2) => userOptions(ay2, true).demandOption('username'),
-              run((client, argv) => client.addUser(userFromFlags(argv))),
+              // enabled unless told, as the reference CLI: the reference server
+              // takes an omitted status as 0, a disabled user
+              run((client, argv) => client.addUser({ status: 1, ...userFromFlags(argv) })),
             )
             .command(
               'update <id>',
