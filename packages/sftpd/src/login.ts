@@ -64,7 +64,7 @@ export async function passwordLogin(
   const user = await provider.getUserByUsername(username);
   const matches = await verifyLoginPassword(password, user?.password);
   if (!user) throw new LoginError(`user ${JSON.stringify(username)} does not exist`);
-  if (!matches) throw new LoginError('invalid credentials');
+  if (!matches) throw new LoginError('Invalid credentials');
   return checkAccount(user, context);
 }
 

@@ -122,8 +122,8 @@ describe('password logins', () => {
   it('keep the reasons of the log apart', async () => {
     const reason = async (kind: Kind) => ((await attempt(kind)).error as Error).message;
     expect(await reason('unknown user')).toBe('user "nobody" does not exist');
-    expect(await reason('key-only account')).toBe('invalid credentials');
-    expect(await reason('hash that does not parse')).toBe('invalid credentials');
+    expect(await reason('key-only account')).toBe('Invalid credentials');
+    expect(await reason('hash that does not parse')).toBe('Invalid credentials');
     expect(await reason('disabled account')).toBe('user is disabled');
     expect(await reason('expired account')).toBe('user is expired');
   });

@@ -156,7 +156,7 @@ describe('SftpServer', () => {
 
   it('refuses a wrong password, an unknown user and a disabled user, and logs why', async () => {
     for (const [user, pass, why] of [
-      ['dave', 'wrong', 'invalid credentials'],
+      ['dave', 'wrong', 'Invalid credentials'],
       ['nobody', 'x', 'does not exist'],
       ['disabled', 'pass', 'user is disabled'],
       ['fenced', 'pass', 'login from 127.0.0.1 is not allowed'],
