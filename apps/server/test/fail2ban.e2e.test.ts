@@ -97,6 +97,12 @@ describe
       login_type: 'no_auth_tryed',
       error: expect.stringMatching(/./),
     });
+    // it tried no credential: a health check must not get its address banned
+    const log = join(tmp.path, 'keyscan.log');
+    await writeFile(log, `${JSON.stringify(line)}\n`);
+    const run = spawnSync('fail2ban-regex', [log, FILTER], { encoding: 'utf8', timeout: 60_000 });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/Lines: 1 lines, 1 ignored, 0 matched/);
   });
 
   it("lists OpenSSH's connection with its whole ident and its address and port", async () => {
