@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { loadConfig } from '@sftpgo/config';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { registerApiCommand } from './api-client/index.js';
@@ -9,7 +8,7 @@ import { initProvider } from './initprovider.js';
 import { type AppLogger, createAppLogger } from './logging/app-logger.js';
 import { serve } from './serve.js';
 import { registerServiceCommand } from './service-command.js';
-import { versionInfo } from './version.js';
+import { fullVersion } from './version.js';
 
 // As the reference's process: `sftpgo serve ...` in ps, and the name sftpgo
 // in /proc/<pid>/comm, which journald records as _COMM and the reference's
@@ -156,10 +155,6 @@ async function runServe(argv: LogArgs & { 'config-file': string }): Promise<void
   const { logger } = log;
   let server: Awaited<ReturnType<typeof serve>>;
   try {
-    // serve() reads the configuration for itself: this first read reports
-    // the keys and variables that it ignores.
-    const { warnings } = await loadConfig(resolve(argv['config-dir']), argv['config-file']);
-    for (const message of warnings) logger.log({ level: 'warn', sender: 'config', message });
     server = await serve({
       configDir: argv['config-dir'],
       configFile: argv['config-file'],
@@ -200,25 +195,11 @@ async function runServe(argv: LogArgs & { 'config-file': string }): Promise<void
   });
 }
 
-/**
- * `<version>[-<commit>][-<build date>]`, as the reference prints it: the
- * commit and the date only when known, never their placeholders of a run
- * from the sources.
- */
-function versionText(): string {
-  const { version, commit_hash, build_date } = versionInfo;
-  const known = [
-    commit_hash === 'dev' ? '' : commit_hash,
-    build_date === 'unbuilt' ? '' : build_date,
-  ];
-  return [version, ...known.filter((part) => part !== '')].join('-');
-}
-
 let args = hideBin(process.argv);
 // `-v` is the version before a command and --log-verbose after `serve`, as in
 // the reference: answered here, before yargs, which has one meaning per flag.
 if (args.length === 1 && (args[0] === '-v' || args[0] === '--version')) {
-  process.stdout.write(`SFTPGo version: ${versionText()}\n`);
+  process.stdout.write(`SFTPGo version: ${fullVersion}\n`);
   process.exit(0);
 }
 // As the reference: `sftpgo` alone prints the help, `sftpgo help serve` the help of `serve`.

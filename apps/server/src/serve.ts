@@ -82,7 +82,9 @@ function defenderOptions(d: Config['sftpd']['defender']): DefenderOptions {
 export async function serve(options: ServeOptions): Promise<RunningServer> {
   const { logger } = options;
   const configDir = resolve(options.configDir);
-  const { config, file, ignoredFiles } = await loadConfig(configDir, options.configFile);
+  const { config, file, ignoredFiles, warnings } = await loadConfig(configDir, options.configFile);
+  // keys and variables of other releases, ignored as the reference ignores them
+  for (const message of warnings) logger.log({ level: 'warn', sender: 'config', message });
   for (const ignored of ignoredFiles) {
     logger.log({
       level: 'warn',
@@ -201,7 +203,11 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
 
     if (config.httpd.bind_port !== 0) {
       const authFile = config.httpd.auth_user_file;
-      const htpasswd = authFile ? await Htpasswd.load(resolve(configDir, authFile)) : undefined;
+      const onWarning = (message: string) =>
+        logger.log({ level: 'warn', sender: 'httpd', message });
+      const htpasswd = authFile
+        ? await Htpasswd.load(resolve(configDir, authFile), { onWarning })
+        : undefined;
       const api = createApi({
         htpasswd,
         provider,

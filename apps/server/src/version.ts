@@ -18,12 +18,16 @@ const pkg = readJson<{ version: string }>(new URL('../package.json', import.meta
 // when running from the TypeScript sources.
 const build = readJson<BuildInfo>(new URL('./build-info.json', import.meta.url));
 
-// in the key order of the reference server's `/api/v1/version`
+// in the key order of the reference server's `/api/v1/version`; a run from
+// the sources knows neither commit nor date, and leaves them empty as the
+// reference does
 export const versionInfo = {
   version: pkg?.version ?? '0.0.0',
-  build_date: build?.build_date ?? 'unbuilt',
-  commit_hash: build?.commit_hash ?? 'dev',
+  build_date: build?.build_date ?? '',
+  commit_hash: build?.commit_hash ?? '',
 } as const;
 
-/** `<semver>-<git commit>-<build date>`, as `sftpgo -v` prints it. */
-export const fullVersion = `${versionInfo.version}-${versionInfo.commit_hash}-${versionInfo.build_date}`;
+/** `<semver>[-<git commit>][-<build date>]`, as `sftpgo -v` prints it: the parts known. */
+export const fullVersion = [versionInfo.version, versionInfo.commit_hash, versionInfo.build_date]
+  .filter((part) => part !== '')
+  .join('-');
