@@ -102,6 +102,7 @@ describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('the log file', () =
       method: 'POST',
       headers: { 'content-type': 'application/json', 'user-agent': 'log-test/1.0' },
       body: JSON.stringify({
+        status: 1,
         username: 'alice',
         password: 'pw-alice',
         home_dir: join(tmp.path, 'homes', 'alice'),

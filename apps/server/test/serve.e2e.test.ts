@@ -69,6 +69,7 @@ describe.runIf(haveClients)('sftpgo serve with the OpenSSH client', () => {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
+        status: 1,
         username: 'erin',
         password: 'erin-password',
         home_dir: home,

@@ -209,8 +209,10 @@ export function backupRoutes(
     const text = await readBackup(await backupInputPath(backupsPath, name), name);
     let users: UserInput[];
     try {
+      // a user without status is disabled, as the reference server decodes it
       users = parseUserDump(text).map(
-        (user) => userJsonWithoutNulls(user as Record<string, unknown>) as UserInput,
+        (user) =>
+          ({ status: 0, ...userJsonWithoutNulls(user as Record<string, unknown>) }) as UserInput,
       );
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;

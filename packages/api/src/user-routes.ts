@@ -101,7 +101,8 @@ export function userRoutes(provider: DataProvider): Router {
 
   router.post('/user', async (req: Request, res: Response) => {
     const body = userBody(req.body);
-    const user = await answer(provider.addUser(body as UserInput));
+    // as the reference server's Go decoder: a user sent without status is disabled
+    const user = await answer(provider.addUser({ status: 0, ...body } as UserInput));
     res.status(200).json(toPublicUser(user));
   });
 

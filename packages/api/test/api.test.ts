@@ -72,7 +72,8 @@ describe('REST API v1', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     const created = (await res.json()) as { id: number };
-    expect(created).toMatchObject({ username: 'carol', home_dir: '/srv/carol', status: 1 });
+    // sent without status: disabled, as the reference server's Go decoder leaves it
+    expect(created).toMatchObject({ username: 'carol', home_dir: '/srv/carol', status: 0 });
     expect(created.id).toBeTypeOf('number');
     expect(created).not.toHaveProperty('password');
     // as the reference server shows a user of the local filesystem
@@ -87,6 +88,12 @@ describe('REST API v1', () => {
     const text = await got.text();
     expect(JSON.parse(text)).toEqual(created);
     expect(text).not.toContain('argon2');
+  });
+
+  it('adds a user enabled when its status says so', async () => {
+    const res = await post('/user', { ...user, username: 'enabled', status: 1 });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ username: 'enabled', status: 1 });
   });
 
   it('answers 409 to a duplicate username', async () => {

@@ -321,6 +321,8 @@ describe('GET /api/v1/loaddata', () => {
     ]);
     expect(await get('/loaddata?input_file=nulls.json')).toMatchObject({ status: 200 });
     expect(await provider.getUserByUsername('quin')).toMatchObject({
+      // no status: disabled, as the reference server decodes it
+      status: 0,
       public_keys: [],
       quota_files: 0,
       filters: { allowed_ip: [], denied_ip: [] },
