@@ -10,6 +10,22 @@ export interface RunResult {
   readonly stderr: string;
 }
 
+/** What a started process prints, once it has ended. */
+export function outputOf(child: ChildProcess): Promise<RunResult> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr?.on('data', (d) => {
+    stderr += d;
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
 /** SIGKILL to the client's process group (it leads one), so that its helpers go too. */
 function kill(child: ChildProcess): void {
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
@@ -61,28 +77,10 @@ export class ClientProcesses {
     });
     this.#running.add(child);
     child.stdin?.end(options.input);
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr?.on('data', (d) => {
-      stderr += d;
-    });
     const timer = setTimeout(() => kill(child), options.timeoutMs ?? 30_000);
-    return new Promise((resolve, reject) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.#running.delete(child);
-      };
-      child.once('error', (err) => {
-        done();
-        reject(err);
-      });
-      child.once('close', (code, signal) => {
-        done();
-        resolve({ code, signal, stdout, stderr });
-      });
+    return outputOf(child).finally(() => {
+      clearTimeout(timer);
+      this.#running.delete(child);
     });
   }
 

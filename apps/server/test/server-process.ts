@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { freePort } from '@sftpgo/test-utils';
+import { outputOf, type RunResult } from './client-process.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 const STDIO_SERVER = fileURLToPath(new URL('../src/sftp-server-stdio.ts', import.meta.url));
@@ -36,21 +37,11 @@ export function stdioServerCommand(dir: string): string {
 }
 
 /** Runs `sftpgo` to completion. */
-export async function runSftpgo(
+export function runSftpgo(
   args: readonly string[],
   env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawnSftpgo(args, env);
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (d) => {
-    stdout += d;
-  });
-  child.stderr?.on('data', (d) => {
-    stderr += d;
-  });
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  return { code, stdout, stderr };
+): Promise<RunResult> {
+  return outputOf(spawnSftpgo(args, env));
 }
 
 /** A running `sftpgo serve`, with the ports it reported and its log lines. */
