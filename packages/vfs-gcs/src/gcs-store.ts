@@ -4,6 +4,7 @@ import {
   type ObjectPage,
   type ObjectStore,
   type ObjectUpload,
+  opError,
   VfsError,
 } from '@sftpgo/vfs';
 
@@ -23,18 +24,15 @@ const statusOf = (err: unknown) => (err as { code?: unknown } | undefined)?.code
  */
 export function gcsError(err: unknown, op: string, path: string): VfsError {
   if (err instanceof VfsError) return err;
-  const where = `${op} ${JSON.stringify(path)}`;
   const status = statusOf(err);
   if (status === 404) {
-    return new VfsError('not-found', `${where}: no such file or directory`, path, { cause: err });
+    return opError('not-found', op, path, 'no such file or directory', { cause: err });
   }
   if (status === 401 || status === 403) {
-    return new VfsError('permission', `${where}: access denied by the storage`, path, {
-      cause: err,
-    });
+    return opError('permission', op, path, 'access denied by the storage', { cause: err });
   }
   const reason = typeof status === 'number' ? `storage error (HTTP ${status})` : 'storage error';
-  return new VfsError('failure', `${where}: ${reason}`, path, { cause: err });
+  return opError('failure', op, path, reason, { cause: err });
 }
 
 /** The calls of an object store, made to a Google Cloud Storage bucket. */

@@ -1,4 +1,4 @@
-import { VfsError } from '@sftpgo/vfs';
+import { opError, VfsError } from '@sftpgo/vfs';
 
 interface AwsError {
   readonly name?: string;
@@ -14,15 +14,12 @@ export function s3Error(err: unknown, op: string, path: string): VfsError {
   if (err instanceof VfsError) return err;
   const { name, $metadata } = (err ?? {}) as AwsError;
   const status = $metadata?.httpStatusCode;
-  const where = `${op} ${JSON.stringify(path)}`;
   if (status === 404 || name === 'NoSuchKey' || name === 'NotFound') {
-    return new VfsError('not-found', `${where}: no such file or directory`, path, { cause: err });
+    return opError('not-found', op, path, 'no such file or directory', { cause: err });
   }
   if (status === 403 || name === 'AccessDenied') {
-    return new VfsError('permission', `${where}: access denied by the storage`, path, {
-      cause: err,
-    });
+    return opError('permission', op, path, 'access denied by the storage', { cause: err });
   }
   const reason = name && /^[A-Za-z]+$/.test(name) ? name : 'storage error';
-  return new VfsError('failure', `${where}: ${reason}`, path, { cause: err });
+  return opError('failure', op, path, reason, { cause: err });
 }

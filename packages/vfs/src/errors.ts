@@ -27,6 +27,17 @@ export class VfsError extends Error {
   }
 }
 
+/** An error of operation `op` on `path`, its message in the one form every backend uses. */
+export function opError(
+  code: VfsErrorCode,
+  op: string,
+  path: string,
+  text: string,
+  options?: { cause?: unknown },
+): VfsError {
+  return new VfsError(code, `${op} ${JSON.stringify(path)}: ${text}`, path, options);
+}
+
 const ERRNO_CODES: Record<string, [VfsErrorCode, string]> = {
   ENOENT: ['not-found', 'no such file or directory'],
   EACCES: ['permission', 'permission denied'],
@@ -47,5 +58,5 @@ export function fromNodeError(err: unknown, op: string, path: string): VfsError 
   if (err instanceof VfsError) return err;
   const errno = (err as NodeJS.ErrnoException | undefined)?.code;
   const [code, text] = (errno && ERRNO_CODES[errno]) || ['failure', 'operation failed'];
-  return new VfsError(code, `${op} ${JSON.stringify(path)}: ${text}`, path, { cause: err });
+  return opError(code, op, path, text, { cause: err });
 }

@@ -1,4 +1,4 @@
-export { fromNodeError, VfsError, type VfsErrorCode } from './errors.js';
+export { fromNodeError, opError, VfsError, type VfsErrorCode } from './errors.js';
 export { ForwardingFileHandle, ForwardingFs } from './forwarding-fs.js';
 export {
   type DirEntry,

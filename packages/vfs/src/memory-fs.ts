@@ -1,4 +1,4 @@
-import { VfsError, type VfsErrorCode } from './errors.js';
+import { opError as fail } from './errors.js';
 import {
   type DirEntry,
   type DirHandle,
@@ -42,10 +42,6 @@ export interface MemoryFsOptions {
   /** The owner every file is reported with: memory has no owners to change. */
   readonly uid?: number;
   readonly gid?: number;
-}
-
-function fail(code: VfsErrorCode, op: string, path: string, text: string): VfsError {
-  return new VfsError(code, `${op} ${JSON.stringify(path)}: ${text}`, path);
 }
 
 const unsupported = (op: string, path: string) =>

@@ -1,10 +1,10 @@
-import { VfsError } from './errors.js';
+import { opError, type VfsError } from './errors.js';
 import { type FileHandle, type FileStat, S_IFREG, type SetStat } from './fs.js';
 import type { ObjectStore, ObjectUpload } from './object-store.js';
 import type { UploadBudget } from './upload-budget.js';
 
 const unsupported = (op: string, path: string, why: string) =>
-  new VfsError('unsupported', `${op} ${JSON.stringify(path)}: ${why}`, path);
+  opError('unsupported', op, path, why);
 
 /** The object a handle is open on. */
 export interface ObjectTarget {

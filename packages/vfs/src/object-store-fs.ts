@@ -1,4 +1,4 @@
-import { VfsError, type VfsErrorCode } from './errors.js';
+import { opError as fail } from './errors.js';
 import {
   type DirEntry,
   type DirHandle,
@@ -66,9 +66,6 @@ const dirStat = (ms: number): FileStat => ({
   atimeMs: ms,
   mtimeMs: ms,
 });
-
-const fail = (code: VfsErrorCode, op: string, path: string, text: string) =>
-  new VfsError(code, `${op} ${JSON.stringify(path)}: ${text}`, path);
 
 const unsupported = (op: string, path: string, why: string) => fail('unsupported', op, path, why);
 
