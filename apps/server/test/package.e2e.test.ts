@@ -9,6 +9,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, hasCommand, makeTempDir } from '@sftpgo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunResult as Outcome, outputOf } from './client-process.js';
 
 const APP_DIR = fileURLToPath(new URL('..', import.meta.url));
 const VERSION_LINE = /^SFTPGo version: (\d+\.\d+\.\d+)-(\S+)-(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)$/;
@@ -32,13 +33,6 @@ const canRun = pnpm !== undefined && hasCommand('npm');
 const cleanEnv: NodeJS.ProcessEnv = Object.fromEntries(
   Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key)),
 );
-
-interface Outcome {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
 
 /** Every process this file starts, each the leader of its own process group. */
 const children = new Set<ChildProcess>();
@@ -76,27 +70,10 @@ function start(command: string[], cwd: string): ChildProcess {
 /** Runs `command` to completion, killing its process group after `timeoutMs`. */
 function run(command: string[], cwd: string, timeoutMs: number): Promise<Outcome> {
   const child = start(command, cwd);
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (d) => {
-    stdout += d;
-  });
-  child.stderr?.on('data', (d) => {
-    stderr += d;
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-    }, timeoutMs);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+  const timer = setTimeout(() => {
+    if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+  }, timeoutMs);
+  return outputOf(child).finally(() => clearTimeout(timer));
 }
 
 function expectSuccess(outcome: Outcome, what: string): void {
