@@ -43,9 +43,12 @@ export {
 export { openSqliteProvider, type SqliteProviderOptions } from './sqlite-provider.js';
 export { isValidTableName } from './table-name-plugin.js';
 export {
+  type Filesystem,
   type FilesystemJson,
+  type GcsConfig,
   type PublicUser,
   parseUserInput,
+  type S3Config,
   toPublicUser,
   toUserJson,
   type User,

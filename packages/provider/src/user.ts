@@ -184,8 +184,47 @@ export interface User {
     readonly allowed_ip: readonly string[];
     readonly denied_ip: readonly string[];
   };
-  readonly filesystem: { readonly provider: 0 };
+  readonly filesystem: Filesystem;
 }
+
+/**
+ * A user's files in an S3-compatible bucket (`filesystem.provider` 1), with
+ * the reference server's field names. `access_secret` is stored encrypted
+ * (`$aes$...`): {@link AccountSecrets} decrypts it for the storage.
+ */
+export interface S3Config {
+  readonly bucket: string;
+  /** `''` or a relative path ending with `/`: the user's root in the bucket. */
+  readonly key_prefix: string;
+  readonly region: string;
+  readonly access_key: string;
+  readonly access_secret: string;
+  readonly endpoint: string;
+  readonly storage_class: string;
+  /** MiB per part of a multipart upload; 0 takes the default (5). */
+  readonly upload_part_size: number;
+  /** Parts of one upload sent at once; 0 takes the default (2). */
+  readonly upload_concurrency: number;
+}
+
+/**
+ * A user's files in a Google Cloud Storage bucket (`filesystem.provider` 2).
+ * The service account key is not a field: it is kept in a file of the
+ * credentials directory (see {@link AccountSecrets}).
+ */
+export interface GcsConfig {
+  readonly bucket: string;
+  readonly key_prefix: string;
+  /** 1: the environment's default credentials, not a stored key. */
+  readonly automatic_credentials: 0 | 1;
+  readonly storage_class: string;
+}
+
+/** Where a user's files are kept: 0 local disk, 1 S3, 2 Google Cloud Storage. */
+export type Filesystem =
+  | { readonly provider: 0 }
+  | { readonly provider: 1; readonly s3config: S3Config }
+  | { readonly provider: 2; readonly gcsconfig: GcsConfig };
 
 /**
  * The filesystem of a user as the reference server writes it out: the S3
