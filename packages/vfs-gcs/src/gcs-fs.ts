@@ -1,5 +1,5 @@
 import { Storage, type StorageOptions } from '@google-cloud/storage';
-import { ObjectStoreFs, type UploadBudget } from '@sftpgo/vfs';
+import { type ObjectStoreEvents, ObjectStoreFs, type UploadBudget } from '@sftpgo/vfs';
 import { GcsStore } from './gcs-store.js';
 
 const MiB = 1024 * 1024;
@@ -23,6 +23,8 @@ export interface GcsFsOptions {
   readonly uploadChunkSize?: number;
   /** The server's memory for uploads, shared with other storages: see UploadBudget. */
   readonly uploadBudget?: UploadBudget;
+  /** Told of every transfer and counted call, for metrics. */
+  readonly events?: ObjectStoreEvents;
   /** Bytes fetched by each ranged read of a download. Default 2 MiB. */
   readonly readChunkSize?: number;
   /** Another endpoint of the JSON API than Google's: for tests and proxies. */
@@ -50,6 +52,7 @@ export class GcsFs extends ObjectStoreFs {
         ...(options.keyPrefix !== undefined ? { keyPrefix: options.keyPrefix } : {}),
         ...(options.readChunkSize !== undefined ? { readChunkSize: options.readChunkSize } : {}),
         ...(options.uploadBudget ? { uploadBudget: options.uploadBudget } : {}),
+        ...(options.events ? { events: options.events } : {}),
       },
     );
   }

@@ -139,6 +139,10 @@ export class GcsStore implements ObjectStore {
     await this.#o.bucket.file(key).delete();
   }
 
+  async checkBucket(): Promise<void> {
+    await this.#o.bucket.getMetadata();
+  }
+
   error(err: unknown, op: string, path: string): VfsError {
     return gcsError(err, op, path);
   }

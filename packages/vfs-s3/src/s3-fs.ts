@@ -1,5 +1,5 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import { ObjectStoreFs, type UploadBudget } from '@sftpgo/vfs';
+import { type ObjectStoreEvents, ObjectStoreFs, type UploadBudget } from '@sftpgo/vfs';
 import { S3Store } from './s3-store.js';
 
 const MiB = 1024 * 1024;
@@ -24,6 +24,8 @@ export interface S3FsOptions {
   readonly uploadConcurrency?: number;
   /** The server's memory for uploads, shared with other storages: see UploadBudget. */
   readonly uploadBudget?: UploadBudget;
+  /** Told of every transfer and counted call, for metrics. */
+  readonly events?: ObjectStoreEvents;
   /** Bytes fetched by each ranged GET of a download. Default 2 MiB. */
   readonly readChunkSize?: number;
   /** A client of the caller's own (shared, instrumented); else one is made from the fields above. */
@@ -49,6 +51,7 @@ export class S3Fs extends ObjectStoreFs {
         ...(options.keyPrefix !== undefined ? { keyPrefix: options.keyPrefix } : {}),
         ...(options.readChunkSize !== undefined ? { readChunkSize: options.readChunkSize } : {}),
         ...(options.uploadBudget ? { uploadBudget: options.uploadBudget } : {}),
+        ...(options.events ? { events: options.events } : {}),
       },
     );
   }

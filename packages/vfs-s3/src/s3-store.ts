@@ -3,6 +3,7 @@ import {
   CopyObjectCommand,
   DeleteObjectCommand,
   GetObjectCommand,
+  HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -142,6 +143,10 @@ export class S3Store implements ObjectStore {
 
   async delete(key: string): Promise<void> {
     await this.#o.client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: key }));
+  }
+
+  async checkBucket(): Promise<void> {
+    await this.#o.client.send(new HeadBucketCommand({ Bucket: this.#bucket }));
   }
 
   error(err: unknown, op: string, path: string): VfsError {

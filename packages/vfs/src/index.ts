@@ -21,7 +21,14 @@ export {
 } from './fs.js';
 export { MemoryFs, type MemoryFsOptions } from './memory-fs.js';
 export { keyPrefixProblem } from './object-keys.js';
-export type { ObjectInfo, ObjectPage, ObjectStore, ObjectUpload } from './object-store.js';
+export type {
+  ObjectInfo,
+  ObjectPage,
+  ObjectRequest,
+  ObjectStore,
+  ObjectStoreEvents,
+  ObjectUpload,
+} from './object-store.js';
 export {
   OBJECT_STORE_CAPABILITIES,
   ObjectStoreFs,

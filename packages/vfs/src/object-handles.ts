@@ -1,6 +1,6 @@
 import { opError, type VfsError } from './errors.js';
 import { type FileHandle, type FileStat, S_IFREG, type SetStat } from './fs.js';
-import type { ObjectStore, ObjectUpload } from './object-store.js';
+import type { ObjectStore, ObjectStoreEvents, ObjectUpload } from './object-store.js';
 import type { UploadBudget } from './upload-budget.js';
 
 const unsupported = (op: string, path: string, why: string) =>
@@ -12,6 +12,7 @@ export interface ObjectTarget {
   readonly key: string;
   /** The virtual path, for messages. */
   readonly path: string;
+  readonly events?: ObjectStoreEvents;
 }
 
 /** Chunks a read handle keeps: the one being read, the one before, the one ahead. */
@@ -27,6 +28,8 @@ export class ObjectReadHandle implements FileHandle {
   readonly #stat: FileStat;
   readonly #chunkSize: number;
   readonly #chunks = new Map<number, Promise<Buffer>>();
+  #bytesRead = 0;
+  #error: unknown;
 
   constructor(target: ObjectTarget, stat: FileStat, chunkSize: number) {
     this.#target = target;
@@ -43,6 +46,7 @@ export class ObjectReadHandle implements FileHandle {
       chunk = store.readRange(key, start, end).catch((err: unknown) => {
         // a failed fetch is not kept: the next read tries again
         this.#chunks.delete(index);
+        this.#error = err;
         throw store.error(err, 'read', path);
       });
       this.#chunks.set(index, chunk);
@@ -74,6 +78,7 @@ export class ObjectReadHandle implements FileHandle {
       done += n;
       at += n;
     }
+    this.#bytesRead += done;
     return done;
   }
 
@@ -93,6 +98,7 @@ export class ObjectReadHandle implements FileHandle {
 
   async close(): Promise<void> {
     this.#chunks.clear();
+    this.#target.events?.transfer('download', this.#bytesRead, this.#error);
   }
 }
 
@@ -181,6 +187,7 @@ export class ObjectWriteHandle implements FileHandle {
 
   async close(): Promise<void> {
     await this.#tail;
+    const { store, path, events } = this.#target;
     try {
       if (this.#failed) {
         await this.#upload.abort().catch(() => {});
@@ -188,8 +195,10 @@ export class ObjectWriteHandle implements FileHandle {
       }
       await this.#reserve();
       await this.#upload.finish();
+      events?.transfer('upload', this.#next);
     } catch (err) {
-      throw this.#target.store.error(err, 'write', this.#target.path);
+      events?.transfer('upload', this.#next, err);
+      throw store.error(err, 'write', path);
     } finally {
       this.#release?.();
     }
@@ -199,5 +208,6 @@ export class ObjectWriteHandle implements FileHandle {
     await this.#tail;
     await this.#upload.abort().catch(() => {});
     this.#release?.();
+    this.#target.events?.transfer('upload', this.#next, new Error('the upload was cut'));
   }
 }

@@ -14,7 +14,13 @@ import {
 } from './fs.js';
 import { ObjectReadHandle, type ObjectTarget, ObjectWriteHandle } from './object-handles.js';
 import { KeyMap } from './object-keys.js';
-import type { ObjectInfo, ObjectPage, ObjectStore } from './object-store.js';
+import type {
+  ObjectInfo,
+  ObjectPage,
+  ObjectRequest,
+  ObjectStore,
+  ObjectStoreEvents,
+} from './object-store.js';
 import type { UploadBudget } from './upload-budget.js';
 
 export interface ObjectStoreFsOptions {
@@ -24,6 +30,8 @@ export interface ObjectStoreFsOptions {
   readonly readChunkSize?: number;
   /** The server's memory for uploads, shared by every storage given the same budget. */
   readonly uploadBudget?: UploadBudget;
+  /** Told of every transfer and counted call, for metrics. */
+  readonly events?: ObjectStoreEvents;
 }
 
 /** What every object store can do: files written whole, no links, no attributes. */
@@ -69,6 +77,35 @@ const dirStat = (ms: number): FileStat => ({
 
 const unsupported = (op: string, path: string, why: string) => fail('unsupported', op, path, why);
 
+/** `store`, telling `events` of each listing, copy, delete and bucket check. */
+function observed(store: ObjectStore, events: ObjectStoreEvents | undefined): ObjectStore {
+  if (!events) return store;
+  const count =
+    <A extends unknown[], T>(kind: ObjectRequest, call: (...args: A) => Promise<T>) =>
+    async (...args: A): Promise<T> => {
+      try {
+        const result = await call(...args);
+        events.request(kind);
+        return result;
+      } catch (err) {
+        events.request(kind, err);
+        throw err;
+      }
+    };
+  return {
+    uploadMemory: store.uploadMemory,
+    head: (key) => store.head(key),
+    list: count('list_objects', (prefix, options) => store.list(prefix, options)),
+    readRange: (key, start, end) => store.readRange(key, start, end),
+    upload: (key) => store.upload(key),
+    putEmpty: (key) => store.putEmpty(key),
+    copy: count('copy_object', (from, to) => store.copy(from, to)),
+    delete: count('delete_object', (key) => store.delete(key)),
+    checkBucket: count('head_bucket', () => store.checkBucket()),
+    error: (err, op, path) => store.error(err, op, path),
+  };
+}
+
 /** The entries of a listing page of the directory whose keys start with `dirPrefix`. */
 function entriesOf(page: ObjectPage, dirPrefix: string, stat: FileStat): DirEntry[] {
   const entries: DirEntry[] = [];
@@ -97,11 +134,13 @@ export class ObjectStoreFs implements Fs {
   readonly #keys: KeyMap;
   readonly #readChunk: number;
   readonly #budget: UploadBudget | undefined;
+  readonly #events: ObjectStoreEvents | undefined;
   /** Directories without a marker (the root, prefixes) have no time of their own. */
   readonly #created = Date.now();
 
   constructor(store: ObjectStore, options: ObjectStoreFsOptions = {}) {
-    this.#store = store;
+    this.#store = observed(store, options.events);
+    this.#events = options.events;
     this.#keys = new KeyMap(options.keyPrefix ?? '');
     this.#readChunk = Math.max(64 * 1024, options.readChunkSize ?? 2 * 1024 * 1024);
     this.#budget = options.uploadBudget;
@@ -129,7 +168,16 @@ export class ObjectStoreFs implements Fs {
   }
 
   #target(key: string, path: string): ObjectTarget {
-    return { store: this.#store, key, path };
+    return { store: this.#store, key, path, ...(this.#events && { events: this.#events }) };
+  }
+
+  /**
+   * Checks that the bucket exists and answers, as a session starts: a
+   * missing bucket or a refused credential is told once, clearly, rather
+   * than as the first listing's failure.
+   */
+  async checkBucket(): Promise<void> {
+    await this.#call('open', '/', () => this.#store.checkBucket());
   }
 
   /** The directory at `key`: by its marker, else by anything stored below it. */

@@ -26,6 +26,20 @@ export interface ObjectUpload {
   abort(): Promise<void>;
 }
 
+/** The calls to a store that are counted, with the reference server's metric names. */
+export type ObjectRequest = 'list_objects' | 'copy_object' | 'delete_object' | 'head_bucket';
+
+/**
+ * What an {@link ObjectStoreFs} tells of its traffic, for metrics: each
+ * file transferred, and the calls that are not transfers. `error` is set
+ * when it failed.
+ */
+export interface ObjectStoreEvents {
+  /** A file uploaded or downloaded, whole or cut: `bytes` moved. */
+  transfer(kind: 'upload' | 'download', bytes: number, error?: unknown): void;
+  request(kind: ObjectRequest, error?: unknown): void;
+}
+
 /**
  * What {@link ObjectStoreFs} needs of an object store (S3, Google Cloud
  * Storage, ...): a bucket of keys, listed by prefix, read by ranges, written
@@ -48,6 +62,8 @@ export interface ObjectStore {
   /** A server-side copy. */
   copy(from: string, to: string): Promise<void>;
   delete(key: string): Promise<void>;
+  /** Resolves when the bucket exists and can be reached with the store's credentials. */
+  checkBucket(): Promise<void>;
   /**
    * The {@link VfsError} for a failed call about the virtual `path`: a
    * missing object is `not-found`, a refusal `permission`. Its message names

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type Fs, UploadBudget } from '@sftpgo/vfs';
+import { type Fs, type ObjectStoreEvents, ObjectStoreFs, UploadBudget } from '@sftpgo/vfs';
 import { describe, expect, it } from 'vitest';
 import { errorOf } from './fs-contract.js';
 
@@ -11,6 +11,7 @@ export interface ObjectStoreSubject {
     bucket?: string;
     readChunkSize?: number;
     uploadBudget?: UploadBudget;
+    events?: ObjectStoreEvents;
   }): Fs;
   /** Every key of the bucket, whoever wrote it. */
   keys(): Promise<string[]>;
@@ -129,6 +130,44 @@ export function describeObjectStore(name: string, subject: () => ObjectStoreSubj
       for (const flags of flagSets) {
         expect((await errorOf(fs.open('/r.bin', flags))).code).toBe('unsupported');
       }
+    });
+
+    it('tells of each transfer and counted call, and checks its bucket', async () => {
+      const s = subject();
+      const seen: string[] = [];
+      const events: ObjectStoreEvents = {
+        transfer: (kind, bytes, error) => seen.push(`${kind} ${bytes}${error ? ' failed' : ''}`),
+        request: (kind, error) => seen.push(`${kind}${error ? ' failed' : ''}`),
+      };
+      const fs = s.open({ keyPrefix: 'events/', events });
+      expect(fs).toBeInstanceOf(ObjectStoreFs);
+      await (fs as ObjectStoreFs).checkBucket();
+      const up = await fs.open('/a.txt', { write: true, create: true, truncate: true });
+      await up.write(Buffer.from('hello'), 0, 5, 0);
+      await up.close();
+      const cut = await fs.open('/b.txt', { write: true, create: true, truncate: true });
+      await cut.write(Buffer.from('hi'), 0, 2, 0);
+      await cut.abort?.();
+      const down = await fs.open('/a.txt', { read: true });
+      await down.read(Buffer.alloc(10), 0, 10, 0);
+      await down.close();
+      await fs.rename('/a.txt', '/c.txt');
+      const dir = await fs.opendir('/');
+      while (await dir.read());
+      await dir.close();
+      expect(seen).toEqual([
+        'head_bucket',
+        'upload 5',
+        'upload 2 failed',
+        'download 5',
+        'list_objects',
+        'copy_object',
+        'delete_object',
+        'list_objects',
+      ]);
+      const missing = s.open({ keyPrefix: 'events/', bucket: 'no-such-bucket', events });
+      await expect((missing as ObjectStoreFs).checkBucket()).rejects.toThrow();
+      expect(seen.at(-1)).toBe('head_bucket failed');
     });
 
     it('names the virtual path in its errors, never the bucket or the key prefix', async () => {
