@@ -41,7 +41,7 @@ export type {
   TransferEvent,
 } from './session-events.js';
 export { type SessionFsOptions, sessionFs } from './session-fs.js';
-export { IgnoreSetStatFs, type SetStatMode } from './setstat-mode-fs.js';
+export { type IgnoredAttributes, IgnoreSetStatFs, type SetStatMode } from './setstat-mode-fs.js';
 export { SftpServer, type SftpServerOptions } from './sftp-server.js';
 export { splitCommandLine } from './ssh-commands/command-line.js';
 export {
@@ -55,6 +55,7 @@ export { SandboxUnavailableError } from './ssh-commands/sandbox.js';
 export { checkSystemCommandSandbox } from './ssh-commands/sandbox-check.js';
 export { type Bandwidth, ThrottledFs } from './throttled-fs.js';
 export { TransferFs } from './transfer-fs.js';
+export { openLocalStorage, type StorageOpener, StorageUnavailableError } from './user-storage.js';
 export {
   toAttrs,
   toSetStat,

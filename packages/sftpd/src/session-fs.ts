@@ -7,6 +7,7 @@ import { PolicyFs } from './policy-fs.js';
 import { QuotaFs, type QuotaStore, type QuotaTracking } from './quota-fs.js';
 import type { ActiveTransfer, SessionContext, SessionEvent } from './session-events.js';
 import { IgnoreSetStatFs, type SetStatMode } from './setstat-mode-fs.js';
+import { OpensStatOnceFs, StatOnceFs } from './stat-once-fs.js';
 import { ThrottledFs } from './throttled-fs.js';
 import { TransferFs } from './transfer-fs.js';
 
@@ -20,12 +21,16 @@ export interface SessionFsOptions {
 /**
  * A user's storage as one of their sessions sees it, through the layers of
  * the session policy, from the outside in: permissions, ignored attribute
- * changes (`setstat_mode` 1), events and live transfers, quota, bandwidth,
- * ownership of what is created (when running as root), and the upload mode.
- * SFTP and SCP go through it; the SSH commands that read the disk or run a
- * program on it (checksums, rsync, git) check permissions and quota
- * themselves (see ssh-commands/). `storage` must follow no link itself
- * (an `OsFs` made with `followLinks: false`): the permissions are checked on
+ * changes (`setstat_mode` 1, and mode and owner where the storage keeps
+ * none), events and live transfers, quota, bandwidth, ownership of what is
+ * created (when running as root and the storage has owners), and the upload
+ * mode (skipped where uploads are atomic already). The layers ask the
+ * storage what it can do rather than assume a disk, and an open looks at its
+ * target once however many layers ask (on an object store, each look is a
+ * request). SFTP and SCP go through it; the SSH commands that read the disk
+ * or run a program on it (checksums, rsync, git) check permissions and quota
+ * themselves (see ssh-commands/). `storage` must follow no link itself (an
+ * `OsFs` made with `followLinks: false`): the permissions are checked on
  * resolved paths, and a link swapped in afterwards must fail, not lead on.
  */
 export function sessionFs(
@@ -38,16 +43,21 @@ export function sessionFs(
     readonly emit: (event: SessionEvent) => void;
   },
 ): { fs: Fs; transfers: ReadonlySet<ActiveTransfer> } {
-  let fs: Fs = new AtomicUploadFs(storage, options.uploadMode);
-  if (OwnershipFs.applies(user)) fs = new OwnershipFs(fs, { uid: user.uid, gid: user.gid });
+  const looks = new StatOnceFs(storage);
+  const can = storage.capabilities;
+  let fs: Fs = can.atomicUploads ? looks : new AtomicUploadFs(looks, options.uploadMode);
+  if (can.ownership && OwnershipFs.applies(user)) {
+    fs = new OwnershipFs(fs, { uid: user.uid, gid: user.gid });
+  }
   fs = new ThrottledFs(fs, { upload: user.upload_bandwidth, download: user.download_bandwidth });
   if (QuotaFs.applies(options.quotaTracking, user)) {
     fs = new QuotaFs(fs, services.quotaStore, user);
   }
   const events = new TransferFs(fs, services.context, services.emit);
-  fs = options.setstatMode === 1 ? new IgnoreSetStatFs(events) : events;
+  const ignored = IgnoreSetStatFs.ignoredBy(storage, options.setstatMode);
+  fs = ignored ? new IgnoreSetStatFs(events, ignored) : events;
   return {
-    fs: new PolicyFs(fs, new DirectoryPermissions(user.permissions)),
+    fs: new OpensStatOnceFs(new PolicyFs(fs, new DirectoryPermissions(user.permissions)), looks),
     transfers: events.active,
   };
 }

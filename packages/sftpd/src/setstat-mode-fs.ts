@@ -2,6 +2,7 @@ import {
   type FileHandle,
   ForwardingFileHandle,
   ForwardingFs,
+  type Fs,
   type OpenFlags,
   type SetStat,
 } from '@sftpgo/vfs';
@@ -9,34 +10,74 @@ import {
 /** The spec's `setstat_mode`: 0 applies attribute changes, 1 ignores them. */
 export type SetStatMode = 0 | 1;
 
-/** Only the size: what remains of a change once mode, owner and times are ignored. */
-function sizeOnly(attrs: SetStat): SetStat | undefined {
-  return attrs.size === undefined ? undefined : { size: attrs.size };
+/** The attributes whose changes succeed without doing anything. */
+export interface IgnoredAttributes {
+  readonly mode?: boolean;
+  readonly owner?: boolean;
+  readonly times?: boolean;
 }
 
-class SizeOnlyFile extends ForwardingFileHandle {
+/** What remains of `attrs` once the ignored attributes are taken out; undefined when nothing. */
+function kept(attrs: SetStat, ignored: IgnoredAttributes): SetStat | undefined {
+  const { size, mode, uid, gid, atimeMs, mtimeMs } = attrs;
+  const left: SetStat = {
+    ...(size !== undefined && { size }),
+    ...(!ignored.mode && mode !== undefined && { mode }),
+    ...(!ignored.owner && uid !== undefined && { uid }),
+    ...(!ignored.owner && gid !== undefined && { gid }),
+    ...(!ignored.times && atimeMs !== undefined && { atimeMs }),
+    ...(!ignored.times && mtimeMs !== undefined && { mtimeMs }),
+  };
+  return Object.keys(left).length > 0 ? left : undefined;
+}
+
+class IgnoringFile extends ForwardingFileHandle {
+  readonly #ignored: IgnoredAttributes;
+
+  constructor(inner: FileHandle, ignored: IgnoredAttributes) {
+    super(inner);
+    this.#ignored = ignored;
+  }
+
   override async setstat(attrs: SetStat): Promise<void> {
-    const kept = sizeOnly(attrs);
-    if (kept) await this.inner.setstat(kept);
+    const left = kept(attrs, this.#ignored);
+    if (left) await this.inner.setstat(left);
   }
 }
 
 /**
- * `setstat_mode` 1: changes of mode, owner and times succeed without doing
- * anything, for clients whose `chmod` after an upload would break a workflow.
- * A change of size (truncation) still applies.
+ * Changes of some attributes succeed without doing anything: all but the
+ * size with `setstat_mode` 1, for clients whose `chmod` after an upload
+ * would break a workflow; mode and owner on a storage that keeps none (an
+ * object store), as the spec has it. A change of size (truncation) is
+ * always passed on.
  */
 export class IgnoreSetStatFs extends ForwardingFs {
+  readonly #ignored: IgnoredAttributes;
+
+  constructor(fs: Fs, ignored: IgnoredAttributes = { mode: true, owner: true, times: true }) {
+    super(fs);
+    this.#ignored = ignored;
+  }
+
+  /** What a storage ignores under `setstatMode`: undefined when it applies every change. */
+  static ignoredBy(fs: Fs, setstatMode: SetStatMode): IgnoredAttributes | undefined {
+    if (setstatMode === 1) return { mode: true, owner: true, times: true };
+    const { permissions, ownership } = fs.capabilities;
+    if (permissions && ownership) return undefined;
+    return { mode: !permissions, owner: !ownership };
+  }
+
   override async setstat(
     path: string,
     attrs: SetStat,
     options: { followLinks: boolean },
   ): Promise<void> {
-    const kept = sizeOnly(attrs);
-    if (kept) await this.inner.setstat(path, kept, options);
+    const left = kept(attrs, this.#ignored);
+    if (left) await this.inner.setstat(path, left, options);
   }
 
   override async open(path: string, flags: OpenFlags, mode?: number): Promise<FileHandle> {
-    return new SizeOnlyFile(await this.inner.open(path, flags, mode));
+    return new IgnoringFile(await this.inner.open(path, flags, mode), this.#ignored);
   }
 }

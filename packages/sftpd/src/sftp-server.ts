@@ -3,7 +3,7 @@ import { type AddressInfo, createServer, type Server as NetServer, type Socket }
 import { hostPort, plainAddress } from '@sftpgo/auth';
 import type { DataProvider, User } from '@sftpgo/provider';
 import { SftpSession } from '@sftpgo/sftp-protocol';
-import { type Fs, OsFs } from '@sftpgo/vfs';
+import type { Fs } from '@sftpgo/vfs';
 import ssh2 from 'ssh2';
 import type { UploadMode } from './atomic-upload-fs.js';
 import { Authenticator } from './authenticator.js';
@@ -28,12 +28,18 @@ import {
   type SshCommandResult,
   type SshCommandSession,
 } from './ssh-commands/run-ssh-command.js';
+import { openLocalStorage, type StorageOpener } from './user-storage.js';
 import { VfsSftpHandler } from './vfs-sftp-handler.js';
 
 export interface SftpServerOptions {
   /** Host private keys, in any format ssh2 reads (PEM, OpenSSH). */
   readonly hostKeys: readonly Buffer[];
   readonly provider: DataProvider;
+  /**
+   * Opens a user's storage for a session; the local filesystem by default,
+   * which refuses users of S3 and Google Cloud Storage.
+   */
+  readonly openStorage?: StorageOpener;
   /** The software version of the SSH identification string, `SSH-2.0-<ident>`. */
   readonly ident?: string;
   readonly logger?: Logger;
@@ -129,6 +135,7 @@ export class SftpServer {
   readonly #ssh: ssh2.Server;
   readonly #tcp: NetServer;
   readonly #provider: DataProvider;
+  readonly #openStorage: StorageOpener;
   readonly #logger: Logger;
   readonly #fsOptions: SessionFsOptions;
   readonly #idleTimeoutMs: number;
@@ -153,6 +160,7 @@ export class SftpServer {
 
   constructor(options: SftpServerOptions) {
     this.#provider = options.provider;
+    this.#openStorage = options.openStorage ?? openLocalStorage;
     this.#logger = options.logger ?? silentLogger;
     this.#fsOptions = {
       uploadMode: options.uploadMode ?? 0,
@@ -518,9 +526,9 @@ export class SftpServer {
     onActivity();
     const keepAlive = setInterval(onActivity, 10_000);
     let result: SshCommandResult = { command: '', exitCode: 1 };
-    let storage: OsFs | undefined;
+    let storage: Fs | undefined;
     try {
-      storage = await OsFs.create(user.home_dir, { followLinks: false });
+      storage = await this.#openStorage(user);
       result = await runSshCommand(
         commandLine,
         channel as unknown as CommandChannel,
@@ -528,7 +536,7 @@ export class SftpServer {
           user,
           storage,
           openPolicyFs: () => {
-            const { fs, transfers } = sessionFs(storage as OsFs, user, this.#fsOptions, {
+            const { fs, transfers } = sessionFs(storage as Fs, user, this.#fsOptions, {
               quotaStore: this.#provider,
               context,
               emit: this.#onEvent,
@@ -551,7 +559,7 @@ export class SftpServer {
       });
       if (channel.writable) channel.stderr.write('the command failed on the server\n');
     }
-    await storage?.close();
+    await storage?.close?.();
     clearInterval(keepAlive);
     if (result.exitCode !== 0) {
       // the reference's sender and text, for filters written for it
@@ -583,11 +591,11 @@ export class SftpServer {
     onRequest: () => void,
   ): Promise<void> {
     const connectionId = connection.id;
-    let storage: OsFs;
+    let storage: Fs;
     let fs: Fs;
     let transfers: ReadonlySet<ActiveTransfer>;
     try {
-      storage = await OsFs.create(user.home_dir, { followLinks: false });
+      storage = await this.#openStorage(user);
       ({ fs, transfers } = sessionFs(storage, user, this.#fsOptions, {
         quotaStore: this.#provider,
         context: {
@@ -602,7 +610,7 @@ export class SftpServer {
       this.#logger.log({
         level: 'error',
         sender: 'sftpd',
-        message: `cannot open the home directory of ${user.username}: ${(err as Error).message}`,
+        message: `cannot open the storage of ${user.username}: ${(err as Error).message}`,
         connection_id: connectionId,
       });
       channel.exit(1);
@@ -625,7 +633,7 @@ export class SftpServer {
     connection.transfers.add(transfers);
     const end = await session.ended;
     connection.transfers.delete(transfers);
-    await storage.close();
+    await storage.close?.();
     if (end.reason === 'protocol-error') {
       this.#logger.log({
         level: 'warn',

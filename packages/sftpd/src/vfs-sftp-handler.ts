@@ -164,10 +164,21 @@ export interface VfsSftpHandlerOptions {
 export class VfsSftpHandler implements SftpHandler {
   readonly #fs: Fs;
   readonly #username: string;
+  /** `hardlink@openssh.com`, advertised only where the storage has hard links. */
+  readonly link?: (existingPath: string, newPath: string) => Promise<void>;
+  /** `statvfs@openssh.com`, advertised only where the storage can tell its space. */
+  readonly statvfs?: (path: string) => Promise<SftpStatVfs>;
 
   constructor(fs: Fs, options: VfsSftpHandlerOptions = {}) {
     this.#fs = fs;
     this.#username = options.username ?? '';
+    if (fs.capabilities.hardLinks) {
+      this.link = (existingPath, newPath) =>
+        mapErrors(() => fs.link(cleanVirtualPath(existingPath), cleanVirtualPath(newPath)));
+    }
+    if (fs.capabilities.statvfs) {
+      this.statvfs = (path) => mapErrors(() => fs.statvfs(cleanVirtualPath(path)));
+    }
   }
 
   open(path: string, pflags: number, attrs: Attrs): Promise<SftpFile> {
@@ -251,16 +262,6 @@ export class VfsSftpHandler implements SftpHandler {
 
   symlink(linkPath: string, targetPath: string): Promise<void> {
     return mapErrors(() => this.#fs.symlink(targetPath, cleanVirtualPath(linkPath)));
-  }
-
-  link(existingPath: string, newPath: string): Promise<void> {
-    return mapErrors(() =>
-      this.#fs.link(cleanVirtualPath(existingPath), cleanVirtualPath(newPath)),
-    );
-  }
-
-  statvfs(path: string): Promise<SftpStatVfs> {
-    return mapErrors(() => this.#fs.statvfs(cleanVirtualPath(path)));
   }
 
   /** Every user sees their own home as `/`; other users' homes are not disclosed. */

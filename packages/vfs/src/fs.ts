@@ -176,6 +176,11 @@ export interface Fs {
   /** Creates a hard link `path` to the existing file `existing`. */
   link(existing: string, path: string): Promise<void>;
   statvfs(path: string): Promise<StatVfs>;
+  /**
+   * Releases what the storage holds (a descriptor on the root, ...) once the
+   * session that opened it ends; nothing may be called afterwards.
+   */
+  close?(): Promise<void>;
 }
 
 export function isDirectory(stat: FileStat): boolean {

@@ -2,7 +2,7 @@ import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { closeSync } from 'node:fs';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import type { User } from '@sftpgo/provider';
-import { type Fs, type OsFs, scanUsage } from '@sftpgo/vfs';
+import { type Fs, OsFs, scanUsage } from '@sftpgo/vfs';
 import { DirectoryPermissions } from '../directory-permissions.js';
 import { OwnershipFs } from '../ownership-fs.js';
 import type { QuotaStore, QuotaTracking } from '../quota-fs.js';
@@ -36,8 +36,11 @@ export interface CommandChannel extends Duplex {
 /** What a command needs of the session that runs it. */
 export interface SshCommandSession {
   readonly user: User;
-  /** The user's home as it is on the disk, for checksums and system programs. */
-  readonly storage: OsFs;
+  /**
+   * The user's storage as it is, for checksums; system programs run only
+   * where it is the local filesystem (an {@link OsFs}).
+   */
+  readonly storage: Fs;
   /** The user's files through the session policy (permissions, quota, events), for scp. */
   openPolicyFs(): Fs;
   readonly quotaStore: QuotaStore;
@@ -120,15 +123,21 @@ export async function runSshCommand(
     const exitCode = await session.runScp(words, channel, session.openPolicyFs());
     return { command, exitCode };
   }
-  if (session.user.filesystem.provider !== 0) {
-    return refused(channel, command, `${command} works only on the local filesystem`);
+  const { storage } = session;
+  if (!(storage instanceof OsFs)) {
+    // the program would see a local directory, not the user's files
+    return refused(
+      channel,
+      command,
+      `${command} works only on the local filesystem: this account's files are in object storage`,
+    );
   }
   let prepared: PreparedCommand;
   try {
     prepared = await prepareSystemCommand(
       command as SystemCommand,
       args,
-      session.storage,
+      storage,
       permissions,
       Object.keys(session.user.permissions),
     );
@@ -136,7 +145,7 @@ export async function runSshCommand(
     if (err instanceof CommandRefusedError) return refused(channel, command, err.message);
     throw err;
   }
-  return runSystemCommand(prepared, channel, session);
+  return runSystemCommand(prepared, channel, session, storage);
 }
 
 /** Bytes and files the user may still add, per the spec: files checked at start. */
@@ -166,6 +175,7 @@ async function runSystemCommand(
   prepared: PreparedCommand,
   channel: CommandChannel,
   session: SshCommandSession,
+  storage: OsFs,
 ): Promise<SshCommandResult> {
   const { program } = prepared;
   let allowed = Number.POSITIVE_INFINITY;
@@ -195,7 +205,7 @@ async function runSystemCommand(
   const descriptors: number[] = [];
   let child: ChildProcessByStdio<Writable, Readable, Readable>;
   try {
-    for (const dir of bound) descriptors.push(await session.storage.openDirectory(dir.path));
+    for (const dir of bound) descriptors.push(await storage.openDirectory(dir.path));
     const [home, ...shown] = bound.map((dir, i) => ({ fd: 3 + i, dest: dir.host }));
     const view = {
       home: home as BoundDirectory,

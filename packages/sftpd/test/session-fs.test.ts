@@ -1,0 +1,144 @@
+import { join } from 'node:path';
+import { type DataProvider, openSqliteProvider, type User } from '@sftpgo/provider';
+import { type SessionEvent, sessionFs } from '@sftpgo/sftpd';
+import { makeTempDir } from '@sftpgo/test-utils';
+import {
+  type FileStat,
+  ForwardingFs,
+  type Fs,
+  type FsCapabilities,
+  MemoryFs,
+  OBJECT_STORE_CAPABILITIES,
+  type OpenFlags,
+  type SetStat,
+} from '@sftpgo/vfs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { migrationsDir } from './fixtures.js';
+
+/** A storage that records what reaches it, and says it can do what it is told. */
+class RecordingFs extends ForwardingFs {
+  readonly calls: string[] = [];
+  readonly #capabilities: FsCapabilities;
+
+  constructor(inner: Fs, capabilities: FsCapabilities) {
+    super(inner);
+    this.#capabilities = capabilities;
+  }
+
+  override get capabilities(): FsCapabilities {
+    return this.#capabilities;
+  }
+
+  override stat(path: string): Promise<FileStat> {
+    this.calls.push(`stat ${path}`);
+    return super.stat(path);
+  }
+
+  override lstat(path: string): Promise<FileStat> {
+    this.calls.push(`lstat ${path}`);
+    return super.lstat(path);
+  }
+
+  override open(path: string, flags: OpenFlags, mode?: number) {
+    this.calls.push(`open ${path}`);
+    return super.open(path, flags, mode);
+  }
+
+  override setstat(path: string, attrs: SetStat, options: { followLinks: boolean }) {
+    this.calls.push(`setstat ${path} ${Object.keys(attrs).sort().join(',')}`);
+    return super.setstat(path, attrs, options);
+  }
+}
+
+let tmp: Awaited<ReturnType<typeof makeTempDir>>;
+let provider: DataProvider;
+let user: User;
+
+beforeEach(async () => {
+  tmp = await makeTempDir();
+  provider = await openSqliteProvider({ path: join(tmp.path, 'db.sqlite'), migrationsDir });
+  user = await provider.addUser({
+    username: 'layers',
+    password: 'pass',
+    home_dir: join(tmp.path, 'home'),
+    permissions: { '/': ['*'], '/ro': ['list', 'download'] },
+    quota_files: 100,
+  });
+});
+afterEach(async () => {
+  await provider.close();
+  await tmp.remove();
+});
+
+function session(storage: Fs, uploadMode: 0 | 1 | 2 = 1) {
+  const events: SessionEvent[] = [];
+  const { fs } = sessionFs(
+    storage,
+    user,
+    { uploadMode, setstatMode: 0, quotaTracking: 2 },
+    {
+      quotaStore: provider,
+      context: { username: user.username, connectionId: 'c1', protocol: 'SFTP', homeDir: '/' },
+      emit: (e) => events.push(e),
+    },
+  );
+  return { fs, events };
+}
+
+async function upload(fs: Fs, path: string, text: string): Promise<void> {
+  const handle = await fs.open(path, { write: true, create: true, truncate: true });
+  await handle.write(Buffer.from(text), 0, text.length, 0);
+  await handle.close();
+}
+
+const POSIX_LIKE: FsCapabilities = { ...new MemoryFs().capabilities };
+
+describe('sessionFs', () => {
+  it('looks at the target of an upload once, however many layers ask', async () => {
+    for (const existing of [false, true]) {
+      const storage = new RecordingFs(new MemoryFs(), POSIX_LIKE);
+      const { fs } = session(storage);
+      if (existing) await upload(fs, '/a.txt', 'old');
+      storage.calls.length = 0;
+      const handle = await fs.open('/a.txt', { write: true, create: true, truncate: true });
+      const looks = storage.calls.filter((c) => /^l?stat \/a\.txt$/.test(c));
+      expect(looks, `${existing ? 'an existing' : 'a new'} file`).toHaveLength(1);
+      await handle.close();
+    }
+  });
+
+  it('writes in place where uploads are atomic already, and ignores mode changes', async () => {
+    const storage = new RecordingFs(new MemoryFs(), OBJECT_STORE_CAPABILITIES);
+    const { fs, events } = session(storage, 1);
+    await upload(fs, '/b.txt', 'hello');
+    // no temporary name: the store shows the object only once it is whole
+    expect(storage.calls.filter((c) => c.startsWith('open'))).toEqual(['open /b.txt']);
+    expect(events.map((e) => e.type === 'transfer' && e.path)).toEqual(['/b.txt']);
+    await fs.setstat('/b.txt', { mode: 0o600, uid: 1, gid: 1 }, { followLinks: true });
+    expect(storage.calls.filter((c) => c.startsWith('setstat'))).toEqual([]);
+    // times are not ignored: the storage is asked, and an object store refuses them
+    await fs.setstat('/b.txt', { mode: 0o600, mtimeMs: 1000 }, { followLinks: true });
+    expect(storage.calls.filter((c) => c.startsWith('setstat'))).toEqual([
+      'setstat /b.txt mtimeMs',
+    ]);
+  });
+
+  it('keeps the temporary name of atomic uploads on a disk', async () => {
+    const storage = new RecordingFs(new MemoryFs(), POSIX_LIKE);
+    const { fs } = session(storage, 1);
+    await upload(fs, '/c.txt', 'hello');
+    const opens = storage.calls.filter((c) => c.startsWith('open'));
+    expect(opens).toHaveLength(1);
+    expect(opens[0]).toMatch(/^open \/\.sftpgo-upload\.[0-9a-f]+\.c\.txt$/);
+  });
+
+  it('still checks permissions before an attribute change it ignores', async () => {
+    const storage = new RecordingFs(new MemoryFs(), OBJECT_STORE_CAPABILITIES);
+    await storage.mkdir('/ro');
+    await storage.open('/ro/f', { write: true, create: true }).then((h) => h.close());
+    const { fs } = session(storage);
+    await expect(
+      fs.setstat('/ro/f', { mode: 0o600 }, { followLinks: true }),
+    ).rejects.toMatchObject({ code: 'permission' });
+  });
+});
