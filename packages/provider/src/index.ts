@@ -1,3 +1,4 @@
+export { AccountSecrets, type AccountSecretsOptions } from './account-secrets.js';
 export {
   type ActionResult,
   type ActionTarget,
@@ -8,6 +9,7 @@ export {
 } from './action-runner.js';
 export { type BoltProviderOptions, openBoltProvider } from './bolt-provider.js';
 export { ProviderError, type ProviderErrorCode, ValidationError } from './errors.js';
+export type { GcsConfigJson, S3ConfigJson } from './filesystem.js';
 export { ManagedProvider, type ManagementPolicy } from './managed-provider.js';
 export {
   type MemoryProvider,

@@ -1,8 +1,10 @@
 import { posix } from 'node:path';
+import type { AccountSecrets } from './account-secrets.js';
 import { ProviderError } from './errors.js';
 import type { DataProvider, UserQuery } from './provider.js';
 import type { ProviderActions } from './provider-actions.js';
 import type { QuotaChange } from './quota-change.js';
+import { prepareSecretsWrite, storeWithSecrets } from './secrets-write.js';
 import type { User, UserInput } from './user.js';
 
 export interface ManagementPolicy {
@@ -12,6 +14,11 @@ export interface ManagementPolicy {
   readonly usersBaseDir: string;
   /** Run after an administrator adds, updates or deletes a user. */
   readonly actions?: ProviderActions;
+  /**
+   * Where the secrets of users on S3 and Google Cloud Storage are kept;
+   * without it, such users are refused.
+   */
+  readonly secrets?: AccountSecrets;
 }
 
 /**
@@ -19,7 +26,8 @@ export interface ManagementPolicy {
  * managed elsewhere, gives a home dir under `users_base_dir`, and fires the
  * provider actions. Internal updates (quota, last login) and accounts that an
  * external authentication program returns (`upsertUser`) pass without
- * actions, as the spec has it.
+ * actions, as the spec has it. Every write (`upsertUser` too) stores the
+ * S3 secret encrypted and the GCS key in its file: see {@link AccountSecrets}.
  */
 export class ManagedProvider implements DataProvider {
   readonly #store: DataProvider;
@@ -32,27 +40,31 @@ export class ManagedProvider implements DataProvider {
 
   async addUser(input: UserInput): Promise<User> {
     this.#checkManaged();
-    const user = await this.#store.addUser(this.#withHome(input));
+    const user = await this.#write(input, undefined, (i) => this.#store.addUser(i));
     this.#fire('add', user);
     return user;
   }
 
   async updateUser(id: number, input: UserInput): Promise<User> {
     this.#checkManaged();
-    const user = await this.#store.updateUser(id, this.#withHome(input));
+    const previous = await this.#store.getUserById(id);
+    const user = await this.#write(input, previous, (i) => this.#store.updateUser(id, i));
     this.#fire('update', user);
     return user;
   }
 
-  upsertUser(input: UserInput): Promise<User> {
-    return this.#store.upsertUser(this.#withHome(input));
+  async upsertUser(input: UserInput): Promise<User> {
+    const previous = await this.#store.getUserByUsername(String(input.username ?? ''));
+    return this.#write(input, previous, (i) => this.#store.upsertUser(i));
   }
 
   async deleteUser(id: number): Promise<void> {
     this.#checkManaged();
     const user = await this.#store.getUserById(id);
     await this.#store.deleteUser(id);
-    if (user) this.#fire('delete', user);
+    if (!user) return;
+    await this.#policy.secrets?.removeGcsCredentials(user.username);
+    this.#fire('delete', user);
   }
 
   getUserById(id: number): Promise<User | undefined> {
@@ -91,6 +103,16 @@ export class ManagedProvider implements DataProvider {
         'users management is disabled for this data provider (manage_users is 0)',
       );
     }
+  }
+
+  /** Stores `input` (in place of `previous`) with `store`, its home dir given and its secrets kept apart. */
+  async #write(
+    input: UserInput,
+    previous: User | undefined,
+    store: (input: UserInput) => Promise<User>,
+  ): Promise<User> {
+    const write = await prepareSecretsWrite(this.#withHome(input), previous, this.#policy.secrets);
+    return storeWithSecrets(write, store);
   }
 
   #withHome(input: UserInput): UserInput {

@@ -1,4 +1,5 @@
 import { isAbsolute, join, resolve } from 'node:path';
+import type { AccountSecrets } from './account-secrets.js';
 import { openBoltProvider } from './bolt-provider.js';
 import { ProviderError } from './errors.js';
 import { ManagedProvider } from './managed-provider.js';
@@ -43,6 +44,11 @@ export interface OpenDataProviderOptions {
   /** See `MigrationOptions.onPermissionDenied`. */
   readonly onMigrationDenied?: (err: MigrationError) => void;
   readonly onActionOutcome?: (outcome: ActionOutcome) => void;
+  /**
+   * The secrets of users on S3 and Google Cloud Storage; without it, such
+   * users cannot be added or updated.
+   */
+  readonly secrets?: AccountSecrets;
 }
 
 /** An opened data provider: the administrators' view, and the store's own controls. */
@@ -161,6 +167,7 @@ export async function openDataProvider(
     actions: hasActions
       ? new ProviderActions(actions, { onOutcome: options.onActionOutcome })
       : undefined,
+    secrets: options.secrets,
   });
   return {
     provider,

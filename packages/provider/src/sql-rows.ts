@@ -1,4 +1,5 @@
 import type { Generated, Insertable, Selectable } from 'kysely';
+import { storedFilesystem } from './filesystem.js';
 import type { User } from './user.js';
 
 /** The `users` table; JSON columns are stored as text. */
@@ -57,7 +58,7 @@ export function rowToUser(row: Selectable<UsersTable>): User {
     download_bandwidth: row.download_bandwidth,
     last_login: Number(row.last_login),
     filters: parseJson(row.filters, { allowed_ip: [], denied_ip: [] }),
-    filesystem: parseJson(row.filesystem, { provider: 0 }),
+    filesystem: storedFilesystem(parseJson(row.filesystem, null)),
   };
 }
 

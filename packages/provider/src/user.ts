@@ -2,6 +2,13 @@ import { isIP } from 'node:net';
 import { posix } from 'node:path';
 import { hashedPasswordProblem } from '@sftpgo/auth';
 import { z } from 'zod';
+import {
+  FilesystemSchema,
+  filesystemConfigsJson,
+  type GcsConfigJson,
+  type S3ConfigJson,
+  shownS3Secret,
+} from './filesystem.js';
 import { PERMISSIONS, type Permission } from './permissions.js';
 import { isPublicKeyLine } from './public-key-line.js';
 
@@ -139,16 +146,7 @@ export const UserInputSchema = z
       })
       .transform(({ allowed_ip, denied_ip }) => ({ allowed_ip, denied_ip }))
       .default({ allowed_ip: [], denied_ip: [] }),
-    filesystem: z
-      .object({
-        provider: z.literal(0),
-        // The reference server writes these, empty, for every user of the local
-        // filesystem: its dumps must load.
-        s3config: z.looseObject({}).optional(),
-        gcsconfig: z.looseObject({}).optional(),
-      })
-      .transform(({ provider }) => ({ provider }))
-      .default({ provider: 0 }),
+    filesystem: FilesystemSchema,
     virtual_folders: unsupportedList,
   })
   .refine((u) => Boolean(u.password) || u.public_keys.length > 0, {
@@ -227,13 +225,14 @@ export type Filesystem =
   | { readonly provider: 2; readonly gcsconfig: GcsConfig };
 
 /**
- * The filesystem of a user as the reference server writes it out: the S3
- * and GCS settings are there, empty, for a user of the local filesystem.
+ * The filesystem of a user as the reference server writes it out: both
+ * configs, without their empty fields, the unused one empty. The GCS key is
+ * never there: it is write-only.
  */
 export interface FilesystemJson {
-  readonly provider: 0;
-  readonly s3config: Readonly<Record<string, never>>;
-  readonly gcsconfig: Readonly<Record<string, never>>;
+  readonly provider: Filesystem['provider'];
+  readonly s3config: S3ConfigJson;
+  readonly gcsconfig: GcsConfigJson;
 }
 
 /** A user as the reference server writes it out, with its password hash: a user of a dump. */
@@ -242,15 +241,26 @@ export type UserJson = Omit<User, 'filesystem'> & { readonly filesystem: Filesys
 /** A user as it may be shown: everything but the password hash. */
 export type PublicUser = Omit<UserJson, 'password'>;
 
-/** `user` as the reference server writes it out, in its key order. */
+/**
+ * `user` as the reference server writes it out, in its key order: the S3
+ * secret in its stored, encrypted form.
+ */
 export function toUserJson(user: User): UserJson {
-  return { ...user, filesystem: { ...user.filesystem, s3config: {}, gcsconfig: {} } };
+  const { provider } = user.filesystem;
+  return { ...user, filesystem: { provider, ...filesystemConfigsJson(user.filesystem) } };
 }
 
-/** `user` as the API, the provider actions and the web admin show it. */
+/**
+ * `user` as the API, the provider actions and the web admin show it: no
+ * password hash, and an S3 secret of the reference server without the key
+ * stored with it.
+ */
 export function toPublicUser(user: User): PublicUser {
   const { password: _secret, ...rest } = toUserJson(user);
-  return rest;
+  const { s3config } = rest.filesystem;
+  if (s3config.access_secret === undefined) return rest;
+  const access_secret = shownS3Secret(s3config.access_secret);
+  return { ...rest, filesystem: { ...rest.filesystem, s3config: { ...s3config, access_secret } } };
 }
 
 /** Every problem of `input`, each as `field: message`, or the validated user. */
