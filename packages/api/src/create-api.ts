@@ -1,4 +1,5 @@
-import type { DataProvider } from '@sftpgo/provider';
+import type { DataProvider, User } from '@sftpgo/provider';
+import type { Fs } from '@sftpgo/vfs';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { accessLog, type HttpAccess } from './access-log.js';
 import { HttpError, methodNotAllowed, sendApiResponse } from './api-response.js';
@@ -44,6 +45,11 @@ export interface ApiOptions {
    * default.
    */
   readonly quotaTracking?: boolean;
+  /**
+   * Opens the storage of a user on S3 or Google Cloud Storage for a quota
+   * scan, as the SSH service opens it; without it, such users' scans fail.
+   */
+  readonly openStorage?: (user: User) => Promise<Fs>;
   /** When given, `GET /metrics` answers what it renders (behind `htpasswd` too), e.g. Prometheus text. */
   readonly metrics?: { readonly contentType: string; render(): Promise<string> };
   /**
@@ -90,7 +96,10 @@ export function createApi(options: ApiOptions): Express {
   v1.all(['/version', '/providerstatus', '/openapi.json'], methodNotAllowed);
   v1.use(userRoutes(options.provider));
   const quotaTracking = options.quotaTracking ?? true;
-  const scans = new QuotaScans(options.provider, { onError: options.onInternalError });
+  const scans = new QuotaScans(options.provider, {
+    onError: options.onInternalError,
+    ...(options.openStorage ? { openStorage: options.openStorage } : {}),
+  });
   v1.use(quotaRoutes(options.provider, scans, { quotaTracking }));
   if (options.backupsPath) {
     const { backupsPath } = options;

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { type DataProvider, ProviderError, type User } from '@sftpgo/provider';
-import { OsFs, scanUsage, type Usage } from '@sftpgo/vfs';
+import { type Fs, OsFs, scanUsage, type Usage } from '@sftpgo/vfs';
 
 /** A running quota scan, as `GET /api/v1/quota_scan` lists it. */
 export interface QuotaScanStatus {
@@ -28,28 +28,49 @@ export async function homeDirUsage(homeDir: string): Promise<Usage> {
   }
 }
 
+/** The files of a storage opened for the scan, and their bytes; the storage is closed after. */
+async function storageUsage(fs: Fs): Promise<Usage> {
+  try {
+    return await scanUsage(fs);
+  } finally {
+    await fs.close?.();
+  }
+}
+
 export interface QuotaScansOptions {
-  /** How a home dir is measured; {@link homeDirUsage} by default. */
-  readonly usage?: (homeDir: string) => Promise<Usage>;
+  /**
+   * Opens the storage of a user who is not on the local filesystem (S3,
+   * Google Cloud Storage), as the SSH service opens it; the home dir of a
+   * local user is measured with {@link homeDirUsage}, never created.
+   */
+  readonly openStorage?: (user: User) => Promise<Fs>;
+  /** How a user's files are measured, in place of the above. */
+  readonly usage?: (user: User) => Promise<Usage>;
   /** Called when a scan fails: its result is not stored. */
   readonly onError?: (err: unknown) => void;
 }
 
 /**
  * The quota scans under way, at most one per username: each measures the
- * user's home dir in the background and stores the result as the user's
+ * user's files (home dir or bucket) in the background and stores the result as the user's
  * used quota.
  */
 export class QuotaScans {
   readonly #provider: DataProvider;
-  readonly #usage: (homeDir: string) => Promise<Usage>;
+  readonly #usage: (user: User) => Promise<Usage>;
   readonly #onError: ((err: unknown) => void) | undefined;
   readonly #running = new Map<string, QuotaScanStatus>();
   readonly #pending = new Set<Promise<void>>();
 
   constructor(provider: DataProvider, options: QuotaScansOptions = {}) {
     this.#provider = provider;
-    this.#usage = options.usage ?? homeDirUsage;
+    const { openStorage } = options;
+    this.#usage =
+      options.usage ??
+      (async (user) =>
+        user.filesystem.provider === 0 || !openStorage
+          ? homeDirUsage(user.home_dir)
+          : storageUsage(await openStorage(user)));
     this.#onError = options.onError;
   }
 
@@ -59,7 +80,7 @@ export class QuotaScans {
   }
 
   /** Starts a scan of `user`; false, and nothing started, when one of that username runs already. */
-  start(user: Pick<User, 'username' | 'home_dir'>): boolean {
+  start(user: User): boolean {
     const { username } = user;
     if (this.#running.has(username)) return false;
     this.#running.set(username, { username, start_time: Date.now() });
@@ -76,9 +97,9 @@ export class QuotaScans {
     while (this.#pending.size > 0) await Promise.all(this.#pending);
   }
 
-  async #scan(user: Pick<User, 'username' | 'home_dir'>): Promise<void> {
+  async #scan(user: User): Promise<void> {
     try {
-      const usage = await this.#usage(user.home_dir);
+      const usage = await this.#usage(user);
       await this.#provider.updateQuota(user.username, { reset: usage });
     } catch (err) {
       // deleted or renamed while scanned: nothing to store

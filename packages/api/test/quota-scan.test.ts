@@ -1,7 +1,7 @@
 import { mkdir, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createApi, homeDirUsage, QuotaScans } from '@sftpgo/api';
-import { type DataProvider, openSqliteProvider, type UserInput } from '@sftpgo/provider';
+import { type DataProvider, openSqliteProvider, type User, type UserInput } from '@sftpgo/provider';
 import { eventually, makeTempDir } from '@sftpgo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiBody, GatedProvider, listen, migrationsDir, send, version } from './helpers.js';
@@ -190,8 +190,10 @@ describe('QuotaScans', () => {
         }),
       onError: (err) => errors.push(err),
     });
-    expect(registry.start({ username: 'ghost', home_dir: '/nowhere' })).toBe(true);
-    expect(registry.start({ username: 'ghost', home_dir: '/nowhere' })).toBe(false);
+    // a user the provider does not hold: only the fields a scan reads
+    const ghost = { username: 'ghost', home_dir: '/nowhere', filesystem: { provider: 0 } } as User;
+    expect(registry.start(ghost)).toBe(true);
+    expect(registry.start(ghost)).toBe(false);
     expect(registry.list().map((s) => s.username)).toEqual(['ghost']);
     finish();
     await registry.idle();
