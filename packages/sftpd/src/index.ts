@@ -55,7 +55,12 @@ export { SandboxUnavailableError } from './ssh-commands/sandbox.js';
 export { checkSystemCommandSandbox } from './ssh-commands/sandbox-check.js';
 export { type Bandwidth, ThrottledFs } from './throttled-fs.js';
 export { TransferFs } from './transfer-fs.js';
-export { openLocalStorage, type StorageOpener, StorageUnavailableError } from './user-storage.js';
+export {
+  openLocalStorage,
+  type StorageOpener,
+  StorageUnavailableError,
+  storageRootOf,
+} from './user-storage.js';
 export {
   toAttrs,
   toSetStat,

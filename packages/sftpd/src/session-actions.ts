@@ -31,6 +31,8 @@ export interface SessionActionFacts {
   readonly sshCommand: string;
   /** For upload, download and delete; 0 passes no size, as in the reference. */
   readonly fileSize?: number;
+  /** False when the file is in object storage. */
+  readonly localFile: boolean;
 }
 
 /** How one target of an action went, for the log. */
@@ -71,7 +73,12 @@ export function sessionActionsProblems(settings: SessionActionsSettings): string
 /** The action a session event fires, if any: failed transfers fire none. */
 export function actionOf(event: SessionEvent): SessionActionFacts | undefined {
   const full = (path: string) => posix.join(event.homeDir, path);
-  const base = { username: event.username, targetPath: '', sshCommand: '' };
+  const base = {
+    username: event.username,
+    targetPath: '',
+    sshCommand: '',
+    localFile: event.localFiles ?? true,
+  };
   if (event.type === 'transfer') {
     if (!event.completed) return undefined;
     return {
@@ -210,7 +217,7 @@ export class SessionActions {
       SFTPGO_ACTION_TARGET: facts.targetPath,
       SFTPGO_ACTION_SSH_CMD: facts.sshCommand,
       SFTPGO_ACTION_FILE_SIZE: facts.fileSize ? String(facts.fileSize) : '',
-      SFTPGO_ACTION_LOCAL_FILE: 'true',
+      SFTPGO_ACTION_LOCAL_FILE: String(facts.localFile),
     };
     return runActionCommand(this.#settings.command, args, env, this.#options.commandTimeoutMs);
   }
@@ -221,7 +228,7 @@ export class SessionActions {
     query.append('action', facts.action);
     query.append('username', facts.username);
     query.append('path', facts.path);
-    query.append('local_file', 'true');
+    query.append('local_file', String(facts.localFile));
     if (facts.action === 'rename') query.append('target_path', facts.targetPath);
     if (facts.action === 'ssh_cmd') query.append('ssh_cmd', facts.sshCommand);
     if (facts.fileSize) query.append('file_size', String(facts.fileSize));

@@ -6,8 +6,14 @@ export interface SessionContext {
   readonly username: string;
   readonly connectionId: string;
   readonly protocol: Protocol;
-  /** Where the user's virtual `/` is stored: the base of the full paths that actions receive. */
+  /**
+   * Where the user's virtual `/` is stored, the base of the full paths that
+   * logs and actions show: the home directory, or in object storage the key
+   * prefix (see `storageRootOf`).
+   */
   readonly homeDir: string;
+  /** False when the files are in object storage (`SFTPGO_ACTION_LOCAL_FILE`); true when absent. */
+  readonly localFiles?: boolean;
 }
 
 /** A finished upload or download: the spec's "transfer logs". */

@@ -28,7 +28,7 @@ import {
   type SshCommandResult,
   type SshCommandSession,
 } from './ssh-commands/run-ssh-command.js';
-import { openLocalStorage, type StorageOpener } from './user-storage.js';
+import { openLocalStorage, type StorageOpener, storageRootOf } from './user-storage.js';
 import { VfsSftpHandler } from './vfs-sftp-handler.js';
 
 export interface SftpServerOptions {
@@ -519,7 +519,8 @@ export class SftpServer {
       username: user.username,
       connectionId: connection.id,
       protocol,
-      homeDir: user.home_dir,
+      homeDir: storageRootOf(user),
+      localFiles: user.filesystem.provider === 0,
     } as const;
     // A running command is activity; a 'data' listener would consume the
     // client's first bytes before the command reads them.
@@ -602,7 +603,8 @@ export class SftpServer {
           username: user.username,
           connectionId,
           protocol: 'SFTP',
-          homeDir: user.home_dir,
+          homeDir: storageRootOf(user),
+          localFiles: user.filesystem.provider === 0,
         },
         emit: this.#onEvent,
       }));

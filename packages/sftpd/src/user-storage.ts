@@ -31,3 +31,15 @@ export async function openLocalStorage(user: User): Promise<Fs> {
   }
   return OsFs.create(user.home_dir, { followLinks: false });
 }
+
+/**
+ * Where a user's virtual `/` is stored, as the reference shows it in logs
+ * and actions: the home directory; for S3 the key prefix after a `/`; for
+ * Google Cloud Storage the key prefix itself.
+ */
+export function storageRootOf(user: User): string {
+  const fs = user.filesystem;
+  if (fs.provider === 1) return `/${fs.s3config.key_prefix}`;
+  if (fs.provider === 2) return fs.gcsconfig.key_prefix;
+  return user.home_dir;
+}

@@ -137,8 +137,8 @@ describe('sessionFs', () => {
     await storage.mkdir('/ro');
     await storage.open('/ro/f', { write: true, create: true }).then((h) => h.close());
     const { fs } = session(storage);
-    await expect(
-      fs.setstat('/ro/f', { mode: 0o600 }, { followLinks: true }),
-    ).rejects.toMatchObject({ code: 'permission' });
+    await expect(fs.setstat('/ro/f', { mode: 0o600 }, { followLinks: true })).rejects.toMatchObject(
+      { code: 'permission' },
+    );
   });
 });
