@@ -271,7 +271,7 @@ function buildDocument(): OpenApiDocument {
           operationId: 'update_user',
           summary: 'Updates a user',
           description:
-            'The body is applied over the stored user: omitted fields keep their values (the password among them), inside `filters` and `filesystem` too, and `permissions` are replaced only when the body has some.',
+            'The body is applied over the stored user: omitted fields keep their values (the password among them), inside `filters`, `filesystem` and its `s3config` and `gcsconfig` too, and `permissions` are replaced only when the body has some. A `filesystem` whose `provider` is not the stored one brings its own config. An S3 `access_secret` sent as returned, or empty with an `access_key`, keeps the stored secret; a GCS key (`credentials`) left out keeps the stored key.',
           parameters: [userId],
           requestBody: { required: true, content: json(ref('UserUpdate')) },
           responses: {

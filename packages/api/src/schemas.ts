@@ -22,6 +22,51 @@ export const VersionInfoSchema = z
   .object({ version: z.string(), build_date: z.string(), commit_hash: z.string() })
   .strict();
 
+const optionalText = z.string().optional();
+
+const S3ConfigJsonSchema = z
+  .object({
+    bucket: optionalText,
+    key_prefix: optionalText.describe("The user's root in the bucket: relative, ending with `/`."),
+    region: optionalText,
+    access_key: optionalText,
+    access_secret: optionalText.describe(
+      "The secret as stored, encrypted with the server's key (`$aes$...`): never in plain text, never with the key. Sent back unchanged, it keeps the stored secret.",
+    ),
+    endpoint: optionalText.describe('The URL of an S3-compatible server; absent: AWS.'),
+    storage_class: optionalText,
+    upload_part_size: count.optional().describe('MiB per part of a multipart upload.'),
+    upload_concurrency: count.optional().describe('Parts of one upload sent at once.'),
+  })
+  .strict()
+  .describe('The S3 settings of a user of S3; empty otherwise. Empty fields are left out.');
+
+const GcsConfigJsonSchema = z
+  .object({
+    bucket: optionalText,
+    key_prefix: optionalText.describe("The user's root in the bucket: relative, ending with `/`."),
+    automatic_credentials: z
+      .literal(1)
+      .optional()
+      .describe("1: the environment's credentials are used, not a stored key."),
+    storage_class: optionalText,
+  })
+  .strict()
+  .describe(
+    'The Google Cloud Storage settings of a user of GCS; empty otherwise. Empty fields are left out. The service account key (`credentials`) is write-only: it is never returned.',
+  );
+
+const FilesystemJsonSchema = z
+  .object({
+    provider: z
+      .union([z.literal(0), z.literal(1), z.literal(2)])
+      .describe('0 local disk, 1 S3-compatible object storage, 2 Google Cloud Storage.'),
+    s3config: S3ConfigJsonSchema,
+    gcsconfig: GcsConfigJsonSchema,
+  })
+  .strict()
+  .describe("Where the files of the user are kept, with the reference server's fields.");
+
 export const PublicUserSchema = z
   .object({
     id: z.number().int().positive(),
@@ -43,14 +88,7 @@ export const PublicUserSchema = z
     download_bandwidth: count.describe('KB/s; 0 for no limit.'),
     last_login: epochMsOrNever,
     filters: z.object({ allowed_ip: z.array(z.string()), denied_ip: z.array(z.string()) }).strict(),
-    filesystem: z
-      .object({
-        provider: z.literal(0),
-        s3config: z.object({}).strict(),
-        gcsconfig: z.object({}).strict(),
-      })
-      .strict()
-      .describe('0, the local filesystem: the S3 and GCS settings are empty.'),
+    filesystem: FilesystemJsonSchema,
   })
   .strict()
   .describe('A stored user: never with its password.');

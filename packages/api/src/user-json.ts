@@ -19,13 +19,21 @@ function entriesWithout(
  * A user JSON with its nulls read as the reference server's Go decoder reads
  * them: a list set to null is empty (`public_keys`, the lists of `filters`);
  * any other field set to null is left as if absent, its stored value kept on
- * an update and its default taken on an add. Clients generated from an
+ * an update and its default taken on an add, inside `filesystem` and its
+ * `s3config` and `gcsconfig` too. Clients generated from an
  * OpenAPI document send nulls for the fields they do not set.
  */
 export function userJsonWithoutNulls(user: Record<string, unknown>): Record<string, unknown> {
   const result = entriesWithout(user, (key) => (key === 'public_keys' ? [] : undefined));
   const { filters, filesystem } = result;
   if (isJsonObject(filters)) result.filters = entriesWithout(filters, () => []);
-  if (isJsonObject(filesystem)) result.filesystem = entriesWithout(filesystem, () => undefined);
+  if (isJsonObject(filesystem)) {
+    const fs = entriesWithout(filesystem, () => undefined);
+    for (const key of ['s3config', 'gcsconfig']) {
+      const config = fs[key];
+      if (isJsonObject(config)) fs[key] = entriesWithout(config, () => undefined);
+    }
+    result.filesystem = fs;
+  }
   return result;
 }

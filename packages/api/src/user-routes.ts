@@ -59,6 +59,24 @@ async function answer<T>(work: Promise<T>): Promise<T> {
 }
 
 /**
+ * The filesystem of an update, the body's over the stored one as the
+ * reference server decodes it: the configs field by field (an S3 secret left
+ * out is kept). A body that changes the provider brings its own configs.
+ */
+function mergeFilesystem(stored: User['filesystem'], body: Record<string, unknown>): unknown {
+  const provider = body.provider ?? stored.provider;
+  if (provider !== stored.provider) return body;
+  const merged: Record<string, unknown> = { ...stored, ...body };
+  if (stored.provider === 1 && isJsonObject(body.s3config)) {
+    merged.s3config = { ...stored.s3config, ...body.s3config };
+  }
+  if (stored.provider === 2 && isJsonObject(body.gcsconfig)) {
+    merged.gcsconfig = { ...stored.gcsconfig, ...body.gcsconfig };
+  }
+  return merged;
+}
+
+/**
  * An update as the reference server applies it, the body decoded over the
  * stored user: fields the body leaves out keep their values (the password
  * hash among them), in `filters` and `filesystem` too; permissions are
@@ -68,9 +86,9 @@ function mergeUpdate(stored: User, body: Record<string, unknown>): UserInput {
   const { id: _id, ...fields } = stored;
   const merged: Record<string, unknown> = { ...fields, ...body };
   delete merged.id;
-  for (const key of ['filters', 'filesystem'] as const) {
-    const value = body[key];
-    if (isJsonObject(value)) merged[key] = { ...stored[key], ...value };
+  if (isJsonObject(body.filters)) merged.filters = { ...stored.filters, ...body.filters };
+  if (isJsonObject(body.filesystem)) {
+    merged.filesystem = mergeFilesystem(stored.filesystem, body.filesystem);
   }
   const bodyPermissions = body.permissions;
   if (!isJsonObject(bodyPermissions) || Object.keys(bodyPermissions).length === 0) {
