@@ -1,19 +1,16 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type ApiOptions, createApi, Htpasswd } from '@sftpgo/api';
+import { Htpasswd } from '@sftpgo/api';
 import { type DataProvider, openSqliteProvider } from '@sftpgo/provider';
 import { makeTempDir } from '@sftpgo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_HASH, AUTH, Client, closeWeb, listenWeb, userFields } from './web-client.js';
 
 const migrationsDir = fileURLToPath(new URL('../../../sql/sqlite/', import.meta.url));
 const version = { version: '1.2.3', build_date: '2026-11-28T00:00:00Z', commit_hash: 'abc1234' };
-// openssl passwd -apr1 -salt webtests admin-secret
-const ADMIN_HASH = '$apr1$webtests$ZXsoSuKojOGn5psHX/wnT1';
-const AUTH = `Basic ${Buffer.from('admin:admin-secret').toString('base64')}`;
 
 /** An ed25519 public key as an authorized_keys line. */
 function publicKeyLine(): string {
@@ -59,117 +56,6 @@ const registry = {
   closeConnection: (id: string) => live.delete(id),
 };
 
-async function listen(options: ApiOptions): Promise<{ server: Server; base: string }> {
-  const app = createApi(options);
-  const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
-
-async function close(server: Server | undefined): Promise<void> {
-  if (!server) return;
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-}
-
-/** A browser of sorts: keeps cookies, sends the admin's credentials, follows no redirect. */
-class Client {
-  readonly cookies = new Map<string, string>();
-  readonly base: string;
-  readonly auth: string | false;
-
-  /** `auth` false: no credentials. */
-  constructor(base: string, auth: string | false = AUTH) {
-    this.base = base;
-    this.auth = auth;
-  }
-
-  #headers(extra: Record<string, string> = {}): Record<string, string> {
-    const headers: Record<string, string> = { ...extra };
-    if (this.auth) headers.authorization = this.auth;
-    if (this.cookies.size > 0) {
-      headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-    }
-    return headers;
-  }
-
-  #keep(res: Response): Response {
-    for (const line of res.headers.getSetCookie()) {
-      const [pair = ''] = line.split(';');
-      const eq = pair.indexOf('=');
-      const name = pair.slice(0, eq);
-      const value = pair.slice(eq + 1);
-      if (value === '' || /expires=Thu, 01 Jan 1970/i.test(line)) this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-    return res;
-  }
-
-  async get(path: string): Promise<Response> {
-    return this.#keep(
-      await fetch(`${this.base}${path}`, { headers: this.#headers(), redirect: 'manual' }),
-    );
-  }
-
-  async page(path: string): Promise<string> {
-    const res = await this.get(path);
-    expect(res.status, path).toBe(200);
-    return res.text();
-  }
-
-  async post(
-    path: string,
-    fields: Record<string, string | string[]>,
-    headers: Record<string, string> = {},
-  ): Promise<Response> {
-    const body = new URLSearchParams();
-    for (const [key, value] of Object.entries(fields)) {
-      for (const v of Array.isArray(value) ? value : [value]) body.append(key, v);
-    }
-    return this.#keep(
-      await fetch(`${this.base}${path}`, {
-        method: 'POST',
-        headers: this.#headers({ 'content-type': 'application/x-www-form-urlencoded', ...headers }),
-        body,
-        redirect: 'manual',
-      }),
-    );
-  }
-
-  /** The CSRF token of the forms of the page at `path`. */
-  async token(path = '/web/user'): Promise<string> {
-    const html = await this.page(path);
-    const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
-    expect(token).toBeTruthy();
-    return token as string;
-  }
-}
-
-/** The fields of the add form for a valid user. */
-function userFields(username: string, extra: Record<string, string | string[]> = {}) {
-  return {
-    username,
-    password: `${username}-password`,
-    status: '1',
-    expiration_date: '',
-    home_dir: `/srv/${username}`,
-    public_keys: '',
-    uid: '0',
-    gid: '0',
-    max_sessions: '0',
-    quota_size: '0',
-    quota_files: '0',
-    upload_bandwidth: '0',
-    download_bandwidth: '0',
-    permissions_root: ['list', 'download'],
-    permissions_dirs: '',
-    allowed_ip: '',
-    denied_ip: '',
-    ...extra,
-  };
-}
-
 let tmp: Awaited<ReturnType<typeof makeTempDir>>;
 let provider: DataProvider;
 let server: Server | undefined;
@@ -180,7 +66,7 @@ beforeAll(async () => {
   provider = await openSqliteProvider({ path: join(tmp.path, 'web.db'), migrationsDir });
   await writeFile(join(tmp.path, 'htpasswd'), `admin:${ADMIN_HASH}\n`);
   const htpasswd = await Htpasswd.load(join(tmp.path, 'htpasswd'));
-  ({ server, base } = await listen({
+  ({ server, base } = await listenWeb({
     provider,
     version,
     htpasswd,
@@ -190,7 +76,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await close(server);
+  await closeWeb(server);
   await provider?.close();
   await tmp?.remove();
 });
@@ -618,7 +504,7 @@ describe('web admin: the operator’s templates and static files', () => {
     );
     await writeFile(join(statics, 'sftpgo.css'), 'body { color: rebeccapurple; }');
     await writeFile(join(statics, 'logo.txt'), 'our logo');
-    ({ server: custom, base: customBase } = await listen({
+    ({ server: custom, base: customBase } = await listenWeb({
       provider,
       version,
       connections: registry,
@@ -626,7 +512,7 @@ describe('web admin: the operator’s templates and static files', () => {
     }));
   });
 
-  afterAll(() => close(custom));
+  afterAll(() => closeWeb(custom));
 
   it('uses the operator’s template where there is one, the package’s elsewhere', async () => {
     const client = new Client(customBase, false);

@@ -1,4 +1,13 @@
 import { PERMISSIONS, type Permission, type User, type UserInput } from '@sftpgo/provider';
+import { addError, integer, text, texts } from './form-fields.js';
+import {
+  emptyStorageValues,
+  readStorageForm,
+  STORAGE_FIELDS,
+  type StorageFormValues,
+  storageProblem,
+  storageValuesOf,
+} from './storage-form.js';
 
 /** The form's fields, each shown with its own errors; `_form` holds the rest. */
 export const FORM_FIELDS = [
@@ -19,14 +28,15 @@ export const FORM_FIELDS = [
   'permissions_dirs',
   'allowed_ip',
   'denied_ip',
+  ...STORAGE_FIELDS,
 ] as const;
 export type FormField = (typeof FORM_FIELDS)[number];
 
 /** The errors of a submitted form, by field. */
 export type FieldErrors = Partial<Record<FormField | '_form', string[]>>;
 
-/** What the form's inputs show: strings as typed (the password never). */
-export interface UserFormValues {
+/** What the form's inputs show: strings as typed (the password and the storage secrets never). */
+export interface UserFormValues extends StorageFormValues {
   username: string;
   status: string;
   expiration_date: string;
@@ -74,6 +84,7 @@ export function emptyFormValues(): UserFormValues {
     permissions_dirs: '',
     allowed_ip: '',
     denied_ip: '',
+    ...emptyStorageValues(),
   };
 }
 
@@ -104,6 +115,7 @@ export function formValuesOf(user: User): UserFormValues {
     permissions_dirs: permissionLines(user.permissions),
     allowed_ip: user.filters.allowed_ip.join('\n'),
     denied_ip: user.filters.denied_ip.join('\n'),
+    ...storageValuesOf(user),
   };
 }
 
@@ -112,30 +124,11 @@ function dateInput(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
 
-function text(body: Record<string, unknown>, name: string): string {
-  const value = body[name];
-  // a JSON body may hold anything: only strings are read
-  const last = Array.isArray(value) ? value.at(-1) : value;
-  return typeof last === 'string' ? last : '';
-}
-
-function texts(body: Record<string, unknown>, name: string): string[] {
-  const value = body[name];
-  if (Array.isArray(value)) return value.map((v) => (typeof v === 'string' ? v : ''));
-  return typeof value === 'string' ? [value] : [];
-}
-
 function lines(value: string): string[] {
   return value
     .split(/\r?\n/)
     .map((line) => line.trim())
     .filter((line) => line !== '');
-}
-
-function addError(errors: FieldErrors, field: FormField | '_form', message: string): void {
-  const list = errors[field] ?? [];
-  if (!list.includes(message)) list.push(message);
-  errors[field] = list;
 }
 
 function isPermission(value: string): value is Permission {
@@ -188,17 +181,6 @@ function parsePermissionLines(
   return ok ? result : undefined;
 }
 
-/** A non-negative whole number, or an error for the field; empty means 0. */
-function integer(value: string, field: FormField, errors: FieldErrors): number {
-  const trimmed = value.trim();
-  if (trimmed === '') return 0;
-  if (!/^\d{1,16}$/.test(trimmed) || !Number.isSafeInteger(Number(trimmed))) {
-    addError(errors, field, 'must be a whole number, 0 or more');
-    return 0;
-  }
-  return Number(trimmed);
-}
-
 /** A date field (UTC) as milliseconds since the epoch; empty means never (0). */
 function expiration(value: string, stored: User | undefined, errors: FieldErrors): number {
   const trimmed = value.trim();
@@ -221,15 +203,18 @@ export interface SubmittedForm {
   readonly input: UserInput;
   /** Whether a password was typed (it is not shown again). */
   readonly passwordGiven: boolean;
+  /** Whether a storage secret was typed (it is not shown again either). */
+  readonly secretsGiven: boolean;
   readonly errors: FieldErrors;
 }
 
 /**
- * Reads the user form. On edit (`stored` given) an empty password keeps the
- * stored one, and the filesystem settings are kept.
+ * Reads the user form. On edit (`stored` given) an empty password, S3 secret
+ * or GCS key keeps the stored one.
  */
 export function readUserForm(body: Record<string, unknown>, stored?: User): SubmittedForm {
   const errors: FieldErrors = {};
+  const storage = readStorageForm(body, stored, errors);
   const values: UserFormValues = {
     username: text(body, 'username').trim(),
     status: text(body, 'status'),
@@ -247,6 +232,7 @@ export function readUserForm(body: Record<string, unknown>, stored?: User): Subm
     permissions_dirs: text(body, 'permissions_dirs'),
     allowed_ip: text(body, 'allowed_ip'),
     denied_ip: text(body, 'denied_ip'),
+    ...storage.values,
   };
   const password = text(body, 'password');
 
@@ -276,9 +262,15 @@ export function readUserForm(body: Record<string, unknown>, stored?: User): Subm
     ...numbers,
     permissions: { '/': rootPermissions, ...subDirs },
     filters: { allowed_ip: lines(values.allowed_ip), denied_ip: lines(values.denied_ip) },
-    filesystem: stored ? { ...stored.filesystem } : { provider: 0 },
+    filesystem: storage.filesystem,
   };
-  return { values, input, passwordGiven: password !== '', errors };
+  return {
+    values,
+    input,
+    passwordGiven: password !== '',
+    secretsGiven: storage.secretsGiven,
+    errors,
+  };
 }
 
 /** The fields that are a field of the user as they are; the others are built from several inputs. */
@@ -330,6 +322,11 @@ export function fileProblems(
     }
     if (/password or at least a public.key/.test(problem)) {
       addError(errors, 'password', problem);
+      continue;
+    }
+    const storageField = storageProblem(problem);
+    if (storageField) {
+      addError(errors, ...storageField);
       continue;
     }
     addError(errors, '_form', problem);

@@ -226,6 +226,7 @@ export function mountWebAdmin(app: Express, options: WebAdminOptions): void {
       values: UserFormValues;
       errors?: FieldErrors;
       passwordGiven?: boolean;
+      secretsGiven?: boolean;
       user?: User;
     },
     status = 200,
@@ -244,6 +245,7 @@ export function mountWebAdmin(app: Express, options: WebAdminOptions): void {
         values: form.values,
         errors: form.errors ?? {},
         passwordGiven: form.passwordGiven ?? false,
+        secretsGiven: form.secretsGiven ?? false,
         permissions: PERMISSIONS,
       },
       status,
