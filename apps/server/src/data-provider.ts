@@ -1,5 +1,6 @@
+import { resolve } from 'node:path';
 import type { Config } from '@sftpgo/config';
-import { type OpenedDataProvider, openDataProvider } from '@sftpgo/provider';
+import { AccountSecrets, type OpenedDataProvider, openDataProvider } from '@sftpgo/provider';
 import type { Logger } from '@sftpgo/sftpd';
 import { SQL_DIR } from './sql-dir.js';
 
@@ -15,6 +16,23 @@ export interface ProviderOpening {
   readonly tolerateDeniedMigrations: boolean;
   /** Told of each schema script applied, after it is logged. */
   readonly onMigrationApplied?: (version: string) => void;
+  /** The account secrets the storages use too; made from the configuration when absent. */
+  readonly secrets?: AccountSecrets;
+}
+
+/** The key file of the S3 secrets, in the config dir. */
+export const SECRETS_KEY_FILE = 'sftpgo-secrets.key';
+
+/**
+ * The secrets of accounts on object storage: the key of the S3 secrets in
+ * the config dir, the Google Cloud Storage keys in `credentials_path`
+ * (relative to the config dir).
+ */
+export function accountSecretsOf(config: Config, configDir: string): AccountSecrets {
+  return new AccountSecrets({
+    keyFile: resolve(configDir, SECRETS_KEY_FILE),
+    credentialsDir: resolve(configDir, config.data_provider.credentials_path),
+  });
 }
 
 /** Opens the configured data provider, logging schema changes and provider actions. */
@@ -23,6 +41,7 @@ export function openConfiguredProvider(opening: ProviderOpening): Promise<Opened
   return openDataProvider(config.data_provider, {
     configDir,
     sqlDir: SQL_DIR,
+    secrets: opening.secrets ?? accountSecretsOf(config, configDir),
     onMigrationApplied: (version) => {
       logger.log({
         level: 'info',

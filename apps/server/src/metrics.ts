@@ -1,6 +1,7 @@
 import type { HttpAccess } from '@sftpgo/api';
 import type { DataProvider } from '@sftpgo/provider';
 import type { LoginEvent, SessionEvent } from '@sftpgo/sftpd';
+import type { ObjectRequest, ObjectStoreEvents } from '@sftpgo/vfs';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 
 /** The login methods counted, as `LoginEvent.loginType` names them. */
@@ -34,9 +35,24 @@ export interface Metrics {
   onLogin(event: LoginEvent): void;
   /** An answered HTTP request. */
   onAccess(access: HttpAccess): void;
+  /** What the storages of a backend tell, counted as `sftpgo_s3_*` or `sftpgo_gcs_*`. */
+  readonly objectStores: Readonly<Record<ObjectStoreKind, ObjectStoreEvents>>;
   /** What `createApi` serves at `GET /metrics`: the Prometheus text format. */
   readonly endpoint: { readonly contentType: string; render(): Promise<string> };
 }
+
+/** The object stores with counters of their own, by the prefix of their metrics. */
+export type ObjectStoreKind = 's3' | 'gcs';
+
+const STORE_NAMES: Readonly<Record<ObjectStoreKind, string>> = { s3: 'S3', gcs: 'GCS' };
+
+/** The reference's words for each counted call. */
+const REQUEST_WORDS: Readonly<Record<ObjectRequest, string>> = {
+  list_objects: 'list objects',
+  copy_object: 'copy object',
+  delete_object: 'delete object',
+  head_bucket: 'head bucket',
+};
 
 /** A login's three counters: attempts, and of those the ones that succeeded or failed. */
 interface LoginCounters {
@@ -124,6 +140,67 @@ export function createMetrics(options: MetricsOptions): Metrics {
     registers,
   });
 
+  /** A backend's counters, with the reference's names and help. */
+  const objectStore = (kind: ObjectStoreKind): ObjectStoreEvents => {
+    const name = STORE_NAMES[kind];
+    const transfers = {
+      upload: {
+        ok: counter(
+          `sftpgo_${kind}_uploads_total`,
+          `The total number of successful ${name} uploads`,
+        ),
+        ko: counter(
+          `sftpgo_${kind}_upload_errors_total`,
+          `The total number of ${name} upload errors`,
+        ),
+        size: counter(
+          `sftpgo_${kind}_upload_size`,
+          `The total ${name} upload size as bytes, partial uploads are included`,
+        ),
+      },
+      download: {
+        ok: counter(
+          `sftpgo_${kind}_downloads_total`,
+          `The total number of successful ${name} downloads`,
+        ),
+        ko: counter(
+          `sftpgo_${kind}_download_errors_total`,
+          `The total number of ${name} download errors`,
+        ),
+        size: counter(
+          `sftpgo_${kind}_download_size`,
+          `The total ${name} download size as bytes, partial downloads are included`,
+        ),
+      },
+    };
+    const requests = Object.fromEntries(
+      Object.entries(REQUEST_WORDS).map(([request, words]) => [
+        request,
+        {
+          ok: counter(
+            `sftpgo_${kind}_${request}`,
+            `The total number of successful ${name} ${words} requests`,
+          ),
+          ko: counter(
+            `sftpgo_${kind}_${request}_errors`,
+            `The total number of ${name} ${words} errors`,
+          ),
+        },
+      ]),
+    ) as Record<ObjectRequest, { ok: Counter; ko: Counter }>;
+    return {
+      transfer(direction, bytes, error) {
+        const counters = transfers[direction];
+        counters.size.inc(bytes);
+        (error === undefined ? counters.ok : counters.ko).inc();
+      },
+      request(request, error) {
+        (error === undefined ? requests[request].ok : requests[request].ko).inc();
+      },
+    };
+  };
+  const objectStores = { s3: objectStore('s3'), gcs: objectStore('gcs') };
+
   new Gauge({
     name: 'sftpgo_active_connections',
     help: 'Total number of logged in users',
@@ -175,6 +252,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
       else if (status >= 500) httpServerErrors.inc();
       httpByCode.labels(String(status)).inc();
     },
+    objectStores,
     endpoint: {
       contentType: register.contentType,
       render: () => register.metrics(),

@@ -12,10 +12,11 @@ import {
   SessionActions,
   SftpServer,
 } from '@sftpgo/sftpd';
-import { openConfiguredProvider } from './data-provider.js';
+import { accountSecretsOf, openConfiguredProvider } from './data-provider.js';
 import { logSessionEvent } from './event-log.js';
 import { type HttpListener, listenHttp } from './http-listener.js';
 import { createMetrics } from './metrics.js';
+import { userStorages } from './user-storages.js';
 import { fullVersion, versionInfo } from './version.js';
 
 export interface ServeOptions {
@@ -67,6 +68,13 @@ function webDirs(configDir: string, httpd: Config['httpd']) {
   };
 }
 
+/**
+ * The memory that uploads to S3 and Google Cloud Storage buffer, all
+ * sessions together: past it, a new upload waits for one to end rather
+ * than exhaust the server's memory.
+ */
+const OBJECT_UPLOAD_MEMORY = 1024 * 1024 * 1024;
+
 /** The defender's settings, times in minutes in the file. */
 function defenderOptions(d: Config['sftpd']['defender']): DefenderOptions {
   return {
@@ -109,11 +117,13 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     logger.log({ level: 'warn', sender: 'sftpd', message: warning });
   }
 
+  const secrets = accountSecretsOf(config, configDir);
   const store = await openConfiguredProvider({
     config,
     configDir,
     logger,
     tolerateDeniedMigrations: true,
+    secrets,
   });
   const { provider } = store;
   const closers: (() => Promise<void>)[] = [() => provider.close()];
@@ -141,7 +151,13 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
         }),
     });
     const metrics = createMetrics({ connections: () => sftp.listConnections().length, provider });
+    const openStorage = userStorages({
+      secrets,
+      uploadMemoryBytes: OBJECT_UPLOAD_MEMORY,
+      events: metrics.objectStores,
+    });
     const sftp = new SftpServer({
+      openStorage,
       loginBanner,
       maxAuthTries: config.sftpd.max_auth_tries,
       keyboardInteractiveProgram: config.sftpd.keyboard_interactive_auth_program,
@@ -215,6 +231,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
         version: versionInfo,
         backupsPath: resolve(configDir, config.httpd.backups_path),
         quotaTracking: config.data_provider.track_quota !== 0,
+        openStorage,
         web: webDirs(configDir, config.httpd),
         onInternalError: (err) =>
           logger.log({ level: 'error', sender: 'httpd', message: (err as Error).message }),

@@ -68,8 +68,8 @@ export function killAllServers(): void {
 }
 
 /** Starts `sftpgo serve --config-dir <configDir>` and waits until SSH listens. */
-export function startServer(configDir: string): Promise<ServerProcess> {
-  const child = spawnSftpgo(['serve', '--config-dir', configDir]);
+export function startServer(configDir: string, env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
+  const child = spawnSftpgo(['serve', '--config-dir', configDir], env);
   running.add(child);
   const logs: Record<string, unknown>[] = [];
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
@@ -135,13 +135,15 @@ export function startServer(configDir: string): Promise<ServerProcess> {
  * Writes a configuration with SSH on a free port and the REST API on another,
  * both on 127.0.0.1 (SSH on the `sftpd.bind_address` given, if any), and the
  * other `sftpd` and `data_provider` keys given,
- * into `configDir`, and starts the server there.
+ * into `configDir`, and starts the server there with `env` added to its
+ * environment.
  */
 export async function startLoopbackServer(
   configDir: string,
   sftpd: Record<string, unknown> = {},
   dataProvider: Record<string, unknown> = {},
   httpd: Record<string, unknown> = {},
+  env: NodeJS.ProcessEnv = {},
 ): Promise<{ server: ServerProcess; api: string }> {
   const httpPort = await freePort();
   await writeFile(
@@ -153,7 +155,7 @@ export async function startLoopbackServer(
     }),
   );
   const scheme = httpd.certificate_file ? 'https' : 'http';
-  return { server: await startServer(configDir), api: `${scheme}://127.0.0.1:${httpPort}/api/v1` };
+  return { server: await startServer(configDir, env), api: `${scheme}://127.0.0.1:${httpPort}/api/v1` };
 }
 
 /** Adds a user through the REST API; throws unless the API accepts it. */

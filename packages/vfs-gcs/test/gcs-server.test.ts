@@ -22,6 +22,8 @@ describe('the GCS JSON API test server', () => {
   it('gets a bucket, and answers 404 for another', async () => {
     expect(await (await fetch(api('/storage/v1/b/b'))).json()).toMatchObject({ name: 'b' });
     expect((await fetch(api('/storage/v1/b/nope'))).status).toBe(404);
+    // as an emulator at STORAGE_EMULATOR_HOST is called
+    expect(await (await fetch(api('/b/b'))).json()).toMatchObject({ name: 'b' });
   });
 
   it('inserts by media and multipart uploads, and gets metadata and ranges', async () => {

@@ -278,7 +278,9 @@ export async function startGcsServer(buckets: readonly string[]): Promise<GcsSer
 
   async function route(req: IncomingMessage, res: ServerResponse) {
     const url = new URL(req.url ?? '/', endpoint);
-    const path = url.pathname;
+    // With STORAGE_EMULATOR_HOST, Google's library sends the JSON API's
+    // calls to the host itself, without /storage/v1, as emulators accept.
+    const path = url.pathname.startsWith('/b/') ? `/storage/v1${url.pathname}` : url.pathname;
     const method = req.method ?? 'GET';
     const part = (m: RegExpExecArray, i: number) => decodeURIComponent(m[i]!);
 
