@@ -28,6 +28,35 @@ export interface ApiUserInput {
   upload_bandwidth?: number;
   download_bandwidth?: number;
   filters?: { allowed_ip?: string[]; denied_ip?: string[] };
+  filesystem?: ApiFilesystem;
+}
+
+/**
+ * Where a user's files are kept, with the reference server's fields: 0 the
+ * local disk, 1 S3 (`s3config`), 2 Google Cloud Storage (`gcsconfig`). The
+ * server returns the S3 secret encrypted and never the GCS key.
+ */
+export interface ApiFilesystem {
+  provider?: 0 | 1 | 2;
+  s3config?: {
+    bucket?: string;
+    key_prefix?: string;
+    region?: string;
+    access_key?: string;
+    access_secret?: string;
+    endpoint?: string;
+    storage_class?: string;
+    upload_part_size?: number;
+    upload_concurrency?: number;
+  };
+  gcsconfig?: {
+    bucket?: string;
+    key_prefix?: string;
+    /** The service account's JSON key, base64-encoded: sent, never returned. */
+    credentials?: string;
+    automatic_credentials?: 0 | 1;
+    storage_class?: string;
+  };
 }
 
 /** A user as the API returns it: never with its password. */

@@ -154,7 +154,61 @@ function userOptions<T>(y: Argv<T>, adding: boolean) {
       type: 'array',
       string: true,
       describe: 'Denied client IP/mask in CIDR notation; repeatable ("" for none)',
+    })
+    .option('fs-provider', {
+      type: 'string',
+      describe: 'Storage: 0 local disk, 1 S3-compatible, 2 Google Cloud Storage',
+    })
+    .option('s3-bucket', { type: 'string', describe: 'S3 bucket (required for S3)' })
+    .option('s3-region', { type: 'string', describe: 'S3 region (required for S3)' })
+    .option('s3-access-key', {
+      type: 'string',
+      describe: "S3 access key; empty: the server's environment",
+    })
+    .option('s3-access-secret', {
+      type: 'string',
+      describe: `S3 access secret, stored encrypted${adding ? '' : '; not given: the stored one is kept'}`,
+    })
+    .option('s3-endpoint', {
+      type: 'string',
+      describe: 'URL of an S3-compatible server; empty: AWS',
+    })
+    .option('s3-storage-class', { type: 'string', describe: 'Storage class of uploaded objects' })
+    .option('s3-key-prefix', {
+      type: 'string',
+      describe: "The user's part of the bucket, as users/alice/; empty: the whole bucket",
+    })
+    .option('s3-upload-part-size', {
+      type: 'string',
+      describe: 'MiB per upload part, 5 to 5000; 0: 5',
+    })
+    .option('s3-upload-concurrency', {
+      type: 'string',
+      describe: 'Parts sent at once, up to 64; 0: 2',
+    })
+    .option('gcs-bucket', {
+      type: 'string',
+      describe: 'Google Cloud Storage bucket (required for GCS)',
+    })
+    .option('gcs-credentials-file', {
+      type: 'string',
+      describe: `Service account JSON key file, sent to the server${adding ? '' : '; not given: the stored key is kept'}`,
+    })
+    .option('gcs-automatic-credentials', {
+      type: 'string',
+      describe: "1: the server's environment credentials, no key file; 0: a key file",
+    })
+    .option('gcs-storage-class', { type: 'string', describe: 'Storage class of uploaded objects' })
+    .option('gcs-key-prefix', {
+      type: 'string',
+      describe: "The user's part of the bucket, as users/alice/; empty: the whole bucket",
     });
+}
+
+/** The user body of the flags, with the GCS key file read. */
+async function userOfFlags(argv: Args, deps: ApiCommandDeps): Promise<ApiUserInput> {
+  const keyFile = text(argv['gcs-credentials-file']);
+  return userFromFlags(argv, keyFile === undefined ? undefined : await deps.readFile(keyFile));
 }
 
 interface ImportOutcome {
@@ -328,7 +382,15 @@ export function registerApiCommand<T>(y: Argv<T>, deps: Partial<ApiCommandDeps> 
               (ay2) => userOptions(ay2, true).demandOption('username'),
               // enabled unless told, as the reference CLI: the reference server
               // takes an omitted status as 0, a disabled user
-              run((client, argv) => client.addUser({ status: 1, ...userFromFlags(argv) })),
+              run(async (client, argv) => {
+                const user = await userOfFlags(argv, all);
+                if (user.filesystem && user.filesystem.provider === undefined) {
+                  throw new UsageError(
+                    'users add: the --s3-* and --gcs-* flags need --fs-provider 1 (S3) or 2 (GCS)',
+                  );
+                }
+                return client.addUser({ status: 1, ...user });
+              }),
             )
             .command(
               'update <id>',
@@ -337,7 +399,7 @@ export function registerApiCommand<T>(y: Argv<T>, deps: Partial<ApiCommandDeps> 
                 userOptions(py.positional('id', { type: 'string', describe: 'User ID' }), false),
               run(async (client, argv) => {
                 const id = userId(argv.id);
-                let fields: ApiUserInput = userFromFlags(argv);
+                let fields: ApiUserInput = await userOfFlags(argv, all);
                 if (Object.keys(fields).length === 0) {
                   throw new UsageError('users update: give at least one field to change');
                 }

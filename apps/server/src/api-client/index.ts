@@ -2,6 +2,7 @@ export {
   ApiClient,
   type ApiClientOptions,
   ApiError,
+  type ApiFilesystem,
   type ApiMessage,
   type ApiUser,
   type ApiUserInput,

@@ -1,6 +1,6 @@
 // The flags of `sftpgo api users add|update` made into a user body: pure,
 // so that each rule can be tested without a server.
-import type { ApiUserInput } from './client.js';
+import type { ApiFilesystem, ApiUserInput } from './client.js';
 
 /** A command line the command cannot run with: exit status 2. */
 export class UsageError extends Error {
@@ -97,6 +97,85 @@ export interface UserFlags {
   readonly 'expiration-date'?: unknown;
   readonly 'allowed-ip'?: unknown;
   readonly 'denied-ip'?: unknown;
+  readonly 'fs-provider'?: unknown;
+  readonly 's3-bucket'?: unknown;
+  readonly 's3-region'?: unknown;
+  readonly 's3-access-key'?: unknown;
+  readonly 's3-access-secret'?: unknown;
+  readonly 's3-endpoint'?: unknown;
+  readonly 's3-storage-class'?: unknown;
+  readonly 's3-key-prefix'?: unknown;
+  readonly 's3-upload-part-size'?: unknown;
+  readonly 's3-upload-concurrency'?: unknown;
+  readonly 'gcs-bucket'?: unknown;
+  readonly 'gcs-automatic-credentials'?: unknown;
+  readonly 'gcs-storage-class'?: unknown;
+  readonly 'gcs-key-prefix'?: unknown;
+}
+
+/** The last value of a flag as text, or undefined when not given. */
+function textFlag(value: unknown): string | undefined {
+  const one = lastOf(value);
+  return one === undefined ? undefined : String(one);
+}
+
+/** A flag that is one of `choices`, or undefined when not given. */
+function choiceFlag<T extends string>(
+  name: string,
+  value: unknown,
+  choices: readonly T[],
+): T | undefined {
+  const one = textFlag(value);
+  if (one === undefined || (choices as readonly string[]).includes(one))
+    return one as T | undefined;
+  throw new UsageError(`--${name}: expected ${choices.join(' or ')}, got ${JSON.stringify(one)}`);
+}
+
+/**
+ * The `filesystem` of the storage flags given (the names of the reference
+ * server's portable mode), or undefined when none is. `gcsCredentials` is
+ * the text of the `--gcs-credentials-file` read by the caller: a service
+ * account's JSON key, sent base64-encoded as the API takes it.
+ */
+export function filesystemFromFlags(
+  flags: UserFlags,
+  gcsCredentials?: string,
+): ApiFilesystem | undefined {
+  const filesystem: ApiFilesystem = {};
+  const provider = choiceFlag('fs-provider', flags['fs-provider'], ['0', '1', '2'] as const);
+  if (provider !== undefined) filesystem.provider = Number(provider) as 0 | 1 | 2;
+  const s3: NonNullable<ApiFilesystem['s3config']> = {};
+  for (const field of [
+    'bucket',
+    'region',
+    'access_key',
+    'access_secret',
+    'endpoint',
+    'storage_class',
+    'key_prefix',
+  ] as const) {
+    const value = textFlag(flags[`s3-${field.replaceAll('_', '-')}` as keyof UserFlags]);
+    if (value !== undefined) s3[field] = value;
+  }
+  const partSize = wholeNumberFlag('s3-upload-part-size', flags['s3-upload-part-size'], 5000);
+  if (partSize !== undefined) s3.upload_part_size = partSize;
+  const concurrency = wholeNumberFlag('s3-upload-concurrency', flags['s3-upload-concurrency'], 64);
+  if (concurrency !== undefined) s3.upload_concurrency = concurrency;
+  const gcs: NonNullable<ApiFilesystem['gcsconfig']> = {};
+  for (const field of ['bucket', 'storage_class', 'key_prefix'] as const) {
+    const value = textFlag(flags[`gcs-${field.replaceAll('_', '-')}` as keyof UserFlags]);
+    if (value !== undefined) gcs[field] = value;
+  }
+  const automatic = choiceFlag('gcs-automatic-credentials', flags['gcs-automatic-credentials'], [
+    '0',
+    '1',
+  ] as const);
+  if (automatic !== undefined) gcs.automatic_credentials = automatic === '1' ? 1 : 0;
+  if (gcsCredentials !== undefined)
+    gcs.credentials = Buffer.from(gcsCredentials).toString('base64');
+  if (Object.keys(s3).length > 0) filesystem.s3config = s3;
+  if (Object.keys(gcs).length > 0) filesystem.gcsconfig = gcs;
+  return Object.keys(filesystem).length > 0 ? filesystem : undefined;
 }
 
 /** The non-empty values of a list flag; `''` alone empties the list. */
@@ -105,14 +184,12 @@ const nonEmpty = (values: string[]) => values.map((v) => v.trim()).filter((v) =>
 /**
  * The body of the flags that were given, and only those: what `users add`
  * posts and `users update` puts. The IP lists come as `filters` with only
- * the lists given; {@link mergeFilters} completes them for an update.
+ * the lists given; {@link mergeFilters} completes them for an update. The
+ * storage flags come as `filesystem` (see {@link filesystemFromFlags}).
  */
-export function userFromFlags(flags: UserFlags): ApiUserInput {
+export function userFromFlags(flags: UserFlags, gcsCredentials?: string): ApiUserInput {
   const user: ApiUserInput = {};
-  const text = (value: unknown) => {
-    const one = lastOf(value);
-    return one === undefined ? undefined : String(one);
-  };
+  const text = textFlag;
   const username = text(flags.username);
   if (username !== undefined) user.username = username;
   const password = text(flags.password);
@@ -152,6 +229,8 @@ export function userFromFlags(flags: UserFlags): ApiUserInput {
     if (allowed !== undefined) user.filters.allowed_ip = nonEmpty(allowed);
     if (denied !== undefined) user.filters.denied_ip = nonEmpty(denied);
   }
+  const filesystem = filesystemFromFlags(flags, gcsCredentials);
+  if (filesystem) user.filesystem = filesystem;
   return user;
 }
 
