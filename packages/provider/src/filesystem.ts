@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
 import { z } from 'zod';
+import { isEncryptedSecret } from './account-secrets.js';
 import { isHttpUrl } from './action-runner.js';
 import type { Filesystem, GcsConfig, S3Config } from './user.js';
 
@@ -41,18 +42,27 @@ function keyPrefixOf(
 
 const text = z.string().default('');
 const wholeNumber = z.number().int().default(0);
+const keyPrefixText = text.describe(
+  "The user's root in the bucket: relative (no leading `/`, no `..`), stored cleaned and ending with `/`; empty: the whole bucket.",
+);
 
 const S3ConfigSchema = z
   .object({
     bucket: text,
-    key_prefix: text,
+    key_prefix: keyPrefixText,
     region: text,
     access_key: text,
-    access_secret: text,
-    endpoint: text,
+    access_secret: text.describe(
+      "Plain text, stored encrypted with the server's key; or an encrypted value as the API returns it (kept), or as the reference server's dumps hold it (`$aes$<key>$<data>`, encrypted again with this server's key). On an update, empty keeps the stored secret when `access_key` is given.",
+    ),
+    endpoint: text.describe('The http(s) URL of an S3-compatible server; empty: AWS.'),
     storage_class: text,
-    upload_part_size: wholeNumber,
-    upload_concurrency: wholeNumber,
+    upload_part_size: wholeNumber.describe(
+      'MiB per part of a multipart upload: 0 (the default, 5) or from 5 to 5000.',
+    ),
+    upload_concurrency: wholeNumber.describe(
+      'Parts of one upload sent at once: 0 (the default, 2) to 64.',
+    ),
   })
   .transform((c, ctx): S3Config => {
     const problem = (field: keyof S3Config, why: string) =>
@@ -84,10 +94,12 @@ const S3ConfigSchema = z
 const GcsConfigSchema = z
   .object({
     bucket: text,
-    key_prefix: text,
+    key_prefix: keyPrefixText,
     // write-only: AccountSecrets stores it in a file; checked here so that
     // every problem of a user is named at once
-    credentials: text,
+    credentials: text.describe(
+      "The service account's JSON key, base64-encoded: written to a file of the server's credentials directory, never to the database, never returned. Needed unless `automatic_credentials` is 1 or a key is stored already.",
+    ),
     automatic_credentials: z
       .union([z.literal(0), z.literal(1)], {
         error: 'must be 0 (a stored key) or 1 (the environment credentials)',
@@ -142,7 +154,10 @@ export const FilesystemSchema = z
     ],
     { error: 'must be 0 (local disk), 1 (S3) or 2 (Google Cloud Storage)' },
   )
-  .default({ provider: 0 });
+  .default({ provider: 0 })
+  .describe(
+    "Where the user's files are kept: `provider` 0 the local disk, 1 S3-compatible object storage (`s3config`), 2 Google Cloud Storage (`gcsconfig`). The config of another provider is ignored.",
+  );
 
 /**
  * The JSON of a GCS service account key from its base64 form, as the API
@@ -229,11 +244,14 @@ export function filesystemConfigsJson(filesystem: Filesystem): {
 
 /**
  * An S3 secret as it may be shown: the reference server's own stored form,
- * `$aes$<key>$<data>`, holds its key, which is left out as that server does.
+ * `$aes$<key>$<data>`, holds its key, which is left out as that server does;
+ * a secret stored in plain text (a users file written by hand) is not shown
+ * at all (`''`).
  */
 export function shownS3Secret(stored: string): string {
+  if (!isEncryptedSecret(stored)) return '';
   const parts = stored.split('$');
-  return parts.length === 4 && stored.startsWith('$aes$') ? `$aes$${parts[3]}` : stored;
+  return parts.length === 4 ? `$aes$${parts[3]}` : stored;
 }
 
 /**

@@ -259,8 +259,10 @@ export function toPublicUser(user: User): PublicUser {
   const { password: _secret, ...rest } = toUserJson(user);
   const { s3config } = rest.filesystem;
   if (s3config.access_secret === undefined) return rest;
-  const access_secret = shownS3Secret(s3config.access_secret);
-  return { ...rest, filesystem: { ...rest.filesystem, s3config: { ...s3config, access_secret } } };
+  const { access_secret: stored, ...others } = s3config;
+  const access_secret = shownS3Secret(stored);
+  const shown = access_secret === '' ? others : { ...s3config, access_secret };
+  return { ...rest, filesystem: { ...rest.filesystem, s3config: shown } };
 }
 
 /** Every problem of `input`, each as `field: message`, or the validated user. */

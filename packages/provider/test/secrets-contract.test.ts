@@ -170,6 +170,13 @@ for (const driver of DRIVERS) {
       const updated = await p.updateUser(stored.id, s3User('ref', { ...S3, access_secret: shown }));
       expect(await secrets.s3Secret(updated)).toBe('reference-secret-42');
       expect(s3Of(updated).access_secret.split('$')).toHaveLength(3);
+      // one written in plain text by hand is never shown, and encrypted by the next update
+      const plain = await raw.addUser(s3User('by-hand'));
+      expect(toPublicUser(plain).filesystem.s3config).not.toHaveProperty('access_secret');
+      const { access_secret: _none, ...shownConfig } = toPublicUser(plain).filesystem.s3config;
+      const encrypted = await p.updateUser(plain.id, s3User('by-hand', shownConfig));
+      expect(s3Of(encrypted).access_secret).toMatch(/^\$aes\$/);
+      expect(await secrets.s3Secret(encrypted)).toBe('plain-secret');
     });
 
     it('refuses what it cannot store, naming the field', async () => {
