@@ -12,7 +12,7 @@ import {
 } from '@sftpgo/provider';
 import { eventually, hasCommand, makeTempDir } from '@sftpgo/test-utils';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type ApiBody, listen, migrationsDir, version } from './helpers.js';
+import { type ApiBody, listen, listenWithBackups, migrationsDir, version } from './helpers.js';
 
 let tmp: Awaited<ReturnType<typeof makeTempDir>>;
 let provider: DataProvider;
@@ -49,14 +49,7 @@ beforeEach(async () => {
     path: join(tmp.path, `backups-${dbCount++}.db`),
     migrationsDir,
   });
-  api = await listen(
-    createApi({
-      provider,
-      version,
-      backupsPath: backups,
-      onInternalError: (err) => internalErrors.push(err),
-    }),
-  );
+  api = await listenWithBackups(provider, backups, internalErrors);
 });
 
 afterAll(async () => {

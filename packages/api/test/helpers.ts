@@ -1,7 +1,8 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { ManagedProvider, type QuotaChange } from '@sftpgo/provider';
+import { createApi } from '@sftpgo/api';
+import { type DataProvider, ManagedProvider, type QuotaChange } from '@sftpgo/provider';
 import type { Express } from 'express';
 
 export const migrationsDir = fileURLToPath(new URL('../../../sql/sqlite/', import.meta.url));
@@ -30,6 +31,19 @@ export async function listen(app: Express): Promise<{ base: string; close: () =>
       await new Promise((resolve) => server.close(resolve));
     },
   };
+}
+
+/**
+ * The API over `provider`, with its backups in `backupsPath`, listening as
+ * `listen` does; the errors it answers 500 to are pushed to `internalErrors`.
+ */
+export function listenWithBackups(
+  provider: DataProvider,
+  backupsPath: string,
+  internalErrors: unknown[],
+): ReturnType<typeof listen> {
+  const onInternalError = (err: unknown) => internalErrors.push(err);
+  return listen(createApi({ provider, version, backupsPath, onInternalError }));
 }
 
 /**

@@ -1,11 +1,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createApi } from '@sftpgo/api';
 import { verifyPassword } from '@sftpgo/auth';
 import { type DataProvider, openSqliteProvider } from '@sftpgo/provider';
 import { makeTempDir } from '@sftpgo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApiBody, listen, migrationsDir, send, version } from './helpers.js';
+import { type ApiBody, type listen, listenWithBackups, migrationsDir, send } from './helpers.js';
 
 // Go's own test vector (x/crypto/bcrypt): "allmine", cost 10.
 const BCRYPT = '$2a$10$XajjQvNhvvRt5GSeFk1xFeyqRrsxkhBkUiQeg0dt.wU1qD4aFDcga';
@@ -23,14 +22,7 @@ beforeAll(async () => {
   tmp = await makeTempDir();
   backups = join(tmp.path, 'backups');
   provider = await openSqliteProvider({ path: join(tmp.path, 'api.db'), migrationsDir });
-  api = await listen(
-    createApi({
-      provider,
-      version,
-      backupsPath: backups,
-      onInternalError: (err) => internalErrors.push(err),
-    }),
-  );
+  api = await listenWithBackups(provider, backups, internalErrors);
 });
 
 afterAll(async () => {

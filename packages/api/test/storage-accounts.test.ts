@@ -3,7 +3,6 @@
 // GCS key is write-only, and backups carry neither in plain text.
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createApi } from '@sftpgo/api';
 import {
   AccountSecrets,
   type DataProvider,
@@ -14,7 +13,7 @@ import {
 } from '@sftpgo/provider';
 import { makeTempDir } from '@sftpgo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApiBody, listen, migrationsDir, send, version } from './helpers.js';
+import { type ApiBody, type listen, listenWithBackups, migrationsDir, send } from './helpers.js';
 
 /** `dumped-by-reference` as SFTPGo 0.9.6 stores it: its key inside, `$aes$<key>$<data>`. */
 const REFERENCE_DUMPED_SECRET =
@@ -37,14 +36,7 @@ beforeAll(async () => {
     credentialsDir: join(tmp.path, 'credentials'),
   });
   const provider = new ManagedProvider(store, { manageUsers: true, usersBaseDir: '', secrets });
-  api = await listen(
-    createApi({
-      provider,
-      version,
-      backupsPath: backups,
-      onInternalError: (e) => internalErrors.push(e),
-    }),
-  );
+  api = await listenWithBackups(provider, backups, internalErrors);
 });
 
 afterAll(async () => {
