@@ -5,6 +5,7 @@ import {
   type ObjectStore,
   type ObjectUpload,
   opError,
+  unreachableReason,
   VfsError,
 } from '@sftpgo/vfs';
 
@@ -31,7 +32,10 @@ export function gcsError(err: unknown, op: string, path: string): VfsError {
   if (status === 401 || status === 403) {
     return opError('permission', op, path, 'access denied by the storage', { cause: err });
   }
-  const reason = typeof status === 'number' ? `storage error (HTTP ${status})` : 'storage error';
+  const reason =
+    typeof status === 'number'
+      ? `storage error (HTTP ${status})`
+      : (unreachableReason(err) ?? 'storage error');
   return opError('failure', op, path, reason, { cause: err });
 }
 

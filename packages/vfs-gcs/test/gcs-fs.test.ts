@@ -1,5 +1,7 @@
+import { Storage } from '@google-cloud/storage';
+import { freePort } from '@sftpgo/test-utils';
 import { GcsFs } from '@sftpgo/vfs-gcs';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeFsContract } from '../../vfs/test/fs-contract.js';
 import { describeObjectStore } from '../../vfs/test/object-store-contract.js';
 import { type GcsServer, startGcsServer } from './gcs-server.js';
@@ -30,3 +32,15 @@ describeObjectStore('Google Cloud Storage (JSON API server)', () => ({
   secrets: [],
   keys: async () => [...server!.objects('objects').keys()],
 }));
+
+it('says when the storage cannot be reached, naming no endpoint', async () => {
+  const storage = new Storage({
+    apiEndpoint: `http://127.0.0.1:${await freePort()}`,
+    projectId: 'p',
+    retryOptions: { autoRetry: false },
+  });
+  const fs = new GcsFs({ bucket: 'b', storage });
+  await expect(fs.checkBucket()).rejects.toThrow(
+    'open "/": the storage cannot be reached (ECONNREFUSED)',
+  );
+});

@@ -1,9 +1,11 @@
-import { opError, VfsError } from '@sftpgo/vfs';
+import { opError, unreachableReason, VfsError } from '@sftpgo/vfs';
 
 interface AwsError {
   readonly name?: string;
   readonly $metadata?: { readonly httpStatusCode?: number };
 }
+
+const JS_ERRORS = new Set(['Error', 'TypeError', 'RangeError', 'SyntaxError', 'AbortError']);
 
 /**
  * A {@link VfsError} for a failed S3 call about `path`. The message names the
@@ -20,6 +22,8 @@ export function s3Error(err: unknown, op: string, path: string): VfsError {
   if (status === 403 || name === 'AccessDenied') {
     return opError('permission', op, path, 'access denied by the storage', { cause: err });
   }
-  const reason = name && /^[A-Za-z]+$/.test(name) ? name : 'storage error';
+  // the service's error name (SlowDown, InternalError...), not one of JavaScript's own
+  const named = name && /^[A-Za-z]+$/.test(name) && !JS_ERRORS.has(name) ? name : undefined;
+  const reason = unreachableReason(err) ?? named ?? 'storage error';
   return opError('failure', op, path, reason, { cause: err });
 }

@@ -1,7 +1,7 @@
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { makeTempDir } from '@sftpgo/test-utils';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { freePort, makeTempDir } from '@sftpgo/test-utils';
 import { S3Fs } from '@sftpgo/vfs-s3';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeFsContract } from '../../vfs/test/fs-contract.js';
 import { describeObjectStore } from '../../vfs/test/object-store-contract.js';
 import { type S3Server, startS3rver } from './s3rver-process.js';
@@ -52,4 +52,20 @@ describeObjectStore('S3 (s3rver)', () => {
       return keys;
     },
   };
+});
+
+it('says when the storage cannot be reached, naming no endpoint', async () => {
+  const endpoint = `http://127.0.0.1:${await freePort()}`;
+  const client = new S3Client({
+    endpoint,
+    forcePathStyle: true,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'k', secretAccessKey: 's' },
+    maxAttempts: 1,
+  });
+  const fs = new S3Fs({ bucket: 'b', client });
+  await expect(fs.checkBucket()).rejects.toThrow(
+    'open "/": the storage cannot be reached (ECONNREFUSED)',
+  );
+  client.destroy();
 });

@@ -38,6 +38,18 @@ export function opError(
   return new VfsError(code, `${op} ${JSON.stringify(path)}: ${text}`, path, options);
 }
 
+/**
+ * Why a remote storage could not be reached, from a network error's code
+ * (`ECONNREFUSED`, `ENOTFOUND`, `ETIMEDOUT`...); undefined for any other
+ * failure. The code names no host, path or credential.
+ */
+export function unreachableReason(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^E[A-Z]+$/.test(code)
+    ? `the storage cannot be reached (${code})`
+    : undefined;
+}
+
 const ERRNO_CODES: Record<string, [VfsErrorCode, string]> = {
   ENOENT: ['not-found', 'no such file or directory'],
   EACCES: ['permission', 'permission denied'],

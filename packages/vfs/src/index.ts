@@ -1,4 +1,10 @@
-export { fromNodeError, opError, VfsError, type VfsErrorCode } from './errors.js';
+export {
+  fromNodeError,
+  opError,
+  unreachableReason,
+  VfsError,
+  type VfsErrorCode,
+} from './errors.js';
 export { ForwardingFileHandle, ForwardingFs } from './forwarding-fs.js';
 export {
   type DirEntry,
