@@ -33,6 +33,9 @@ const result = await build({
   banner: {
     js: "import { createRequire as __sftpgoCreateRequire } from 'node:module';\nconst require = __sftpgoCreateRequire(import.meta.url);",
   },
+  // node-fetch (under Google's client) checks an AbortSignal by its class
+  // name, which esbuild renames when two bundled classes share it
+  keepNames: true,
   legalComments: 'linked',
   logLevel: 'warning',
   metafile: true,

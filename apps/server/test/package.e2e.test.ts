@@ -9,7 +9,10 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, hasCommand, makeTempDir } from '@sftpgo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGcsServer } from '../../../packages/vfs-gcs/test/gcs-server.js';
+import { startS3rver } from '../../../packages/vfs-s3/test/s3rver-process.js';
 import { type RunResult as Outcome, outputOf } from './client-process.js';
+import { sftpBatch } from './openssh-client.js';
 
 const APP_DIR = fileURLToPath(new URL('..', import.meta.url));
 const VERSION_LINE = /^SFTPGo version: (\d+\.\d+\.\d+)-(\S+)-(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)$/;
@@ -52,13 +55,13 @@ function killChildren(): void {
 }
 process.once('exit', killChildren);
 
-function start(command: string[], cwd: string): ChildProcess {
+function start(command: string[], cwd: string, env: NodeJS.ProcessEnv = {}): ChildProcess {
   const [file, ...args] = command as [string, ...string[]];
   // Detached: its own process group, so that the compilers an install runs
   // can be killed along with it.
   const child = spawn(file, args, {
     cwd,
-    env: cleanEnv,
+    env: { ...cleanEnv, ...env },
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -152,7 +155,19 @@ describe.runIf(canRun)('the packed sftpgo package', () => {
     expect(match?.[2]).not.toBe('dev');
   });
 
-  it('serves: starts, answers the REST API, creates its database and host key, stops on SIGTERM', async () => {
+  it('serves: starts, answers the REST API, creates its database and host key, serves users on disk, S3 and GCS, stops on SIGTERM', async () => {
+    // the cloud libraries are bundled: users on S3 and GCS show that they load and work
+    const s3 = await startS3rver(join(tmp.path, 's3'), ['packed']);
+    const gcs = await startGcsServer(['packed']);
+    try {
+      await servesFromThePackage(s3.endpoint, gcs.endpoint);
+    } finally {
+      await s3.stop();
+      await gcs.close();
+    }
+  }, 120_000);
+
+  async function servesFromThePackage(s3Endpoint: string, gcsEndpoint: string): Promise<void> {
     const configDir = join(tmp.path, 'cfg');
     const sshPort = await freePort();
     const httpPort = await freePort();
@@ -168,6 +183,7 @@ describe.runIf(canRun)('the packed sftpgo package', () => {
     const server = start(
       [sftpgo, 'serve', '--config-dir', configDir, '--log-file-path', ''],
       tmp.path,
+      { STORAGE_EMULATOR_HOST: gcsEndpoint },
     );
     let stderr = '';
     const exited = new Promise<number | null>((resolve) => server.on('close', resolve));
@@ -194,10 +210,58 @@ describe.runIf(canRun)('the packed sftpgo package', () => {
     expect(existsSync(join(configDir, 'sftpgo.db'))).toBe(true);
     expect(existsSync(join(configDir, 'id_rsa'))).toBe(true);
 
+    if (hasCommand('sftp') && hasCommand('sshpass')) {
+      const filesystems = {
+        disk: { provider: 0 },
+        s3: {
+          provider: 1,
+          s3config: {
+            bucket: 'packed',
+            region: 'us-east-1',
+            access_key: 'S3RVER',
+            access_secret: 'S3RVER',
+            endpoint: s3Endpoint,
+          },
+        },
+        gcs: {
+          provider: 2,
+          gcsconfig: {
+            bucket: 'packed',
+            credentials: Buffer.from('{"type":"service_account"}').toString('base64'),
+          },
+        },
+      };
+      await writeFile(join(tmp.path, 'hello.txt'), 'hello from the package\n');
+      for (const [name, filesystem] of Object.entries(filesystems)) {
+        const added = await fetch(`http://127.0.0.1:${httpPort}/api/v1/user`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            status: 1,
+            username: name,
+            password: 'packed-pass',
+            home_dir: join(tmp.path, 'homes', name),
+            permissions: { '/': ['*'] },
+            filesystem,
+          }),
+        });
+        expect(added.status, await added.text()).toBe(200);
+        const session = await sftpBatch(
+          sshPort,
+          name,
+          'packed-pass',
+          'put hello.txt\nget hello.txt back.txt\nls -l',
+          tmp.path,
+        );
+        expect(session.code, session.output).toBe(0);
+        expect(await readFile(join(tmp.path, 'back.txt'), 'utf8')).toBe('hello from the package\n');
+      }
+    }
+
     server.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(stderr).toContain('SIGTERM received');
-  }, 120_000);
+  }
 
   it(
     'runs with npx from the tarball',
