@@ -101,7 +101,7 @@ describe('web admin: storage of a user', () => {
     expect(form).toContain('<option value="1" selected>');
     expect(form).toContain('value="users/web/"');
     expect(form).toContain('value="10"');
-    expect(form).toContain('Leave empty to keep the stored secret.');
+    expect(form).toContain('Leave empty to keep the stored secret');
     expect(form).not.toContain('typed-secret');
     if (user.filesystem.provider !== 1) throw new Error('not S3');
     expect(form).not.toContain(user.filesystem.s3config.access_secret);
@@ -114,6 +114,16 @@ describe('web admin: storage of a user', () => {
     const after = await stored('webs3');
     expect(after.filesystem).toMatchObject({ s3config: { bucket: 'renamed-bucket' } });
     expect(await secrets.s3Secret(after)).toBe('typed-secret');
+
+    // the key cleared with the secret: the environment's credentials
+    const cleared = await client.post(`/web/user/${user.id}`, {
+      ...userFields('webs3', { ...s3Fields, s3_access_key: '', s3_access_secret: '' }),
+      _csrf: csrfOf(form),
+    });
+    expect(cleared.status).toBe(303);
+    expect((await stored('webs3')).filesystem).toMatchObject({
+      s3config: { access_key: '', access_secret: '' },
+    });
   });
 
   it('shows each storage problem next to its input, and asks for the secret again', async () => {

@@ -63,8 +63,15 @@ export class ManagedProvider implements DataProvider {
     const user = await this.#store.getUserById(id);
     await this.#store.deleteUser(id);
     if (!user) return;
-    await this.#policy.secrets?.removeGcsCredentials(user.username);
     this.#fire('delete', user);
+    await this.#policy.secrets?.removeGcsCredentials(user.username).catch((err: unknown) => {
+      const reason = (err as Error).message;
+      throw new ProviderError(
+        'unavailable',
+        `user ${JSON.stringify(user.username)} deleted, but its GCS key file could not be removed: ${reason}`,
+        { cause: err },
+      );
+    });
   }
 
   getUserById(id: number): Promise<User | undefined> {

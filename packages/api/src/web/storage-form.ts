@@ -102,8 +102,11 @@ export function readStorageForm(
   const provider = values.fs_provider;
   if (provider === '1') {
     const previous = stored?.filesystem.provider === 1 ? stored.filesystem.s3config : undefined;
+    // empty: the stored secret, unless the access key is cleared too (the
+    // environment's credentials), as the API keeps it
+    const kept = values.s3_access_key !== '' ? (previous?.access_secret ?? '') : '';
     const s3config: Record<string, string | number> = {
-      access_secret: accessSecret !== '' ? accessSecret : (previous?.access_secret ?? ''),
+      access_secret: accessSecret !== '' ? accessSecret : kept,
     };
     for (const f of S3_TEXTS) s3config[f] = values[`s3_${f}`];
     for (const f of S3_NUMBERS) s3config[f] = integer(values[`s3_${f}`], `s3_${f}`, errors);
