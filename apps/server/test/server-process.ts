@@ -68,7 +68,10 @@ export function killAllServers(): void {
 }
 
 /** Starts `sftpgo serve --config-dir <configDir>` and waits until SSH listens. */
-export function startServer(configDir: string, env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
+export function startServer(
+  configDir: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<ServerProcess> {
   const child = spawnSftpgo(['serve', '--config-dir', configDir], env);
   running.add(child);
   const logs: Record<string, unknown>[] = [];
@@ -155,7 +158,10 @@ export async function startLoopbackServer(
     }),
   );
   const scheme = httpd.certificate_file ? 'https' : 'http';
-  return { server: await startServer(configDir, env), api: `${scheme}://127.0.0.1:${httpPort}/api/v1` };
+  return {
+    server: await startServer(configDir, env),
+    api: `${scheme}://127.0.0.1:${httpPort}/api/v1`,
+  };
 }
 
 /** Adds a user through the REST API; throws unless the API accepts it. */
