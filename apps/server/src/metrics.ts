@@ -143,35 +143,23 @@ export function createMetrics(options: MetricsOptions): Metrics {
   /** A backend's counters, with the reference's names and help. */
   const objectStore = (kind: ObjectStoreKind): ObjectStoreEvents => {
     const name = STORE_NAMES[kind];
+    const transferCounters = (direction: 'upload' | 'download') => ({
+      ok: counter(
+        `sftpgo_${kind}_${direction}s_total`,
+        `The total number of successful ${name} ${direction}s`,
+      ),
+      ko: counter(
+        `sftpgo_${kind}_${direction}_errors_total`,
+        `The total number of ${name} ${direction} errors`,
+      ),
+      size: counter(
+        `sftpgo_${kind}_${direction}_size`,
+        `The total ${name} ${direction} size as bytes, partial ${direction}s are included`,
+      ),
+    });
     const transfers = {
-      upload: {
-        ok: counter(
-          `sftpgo_${kind}_uploads_total`,
-          `The total number of successful ${name} uploads`,
-        ),
-        ko: counter(
-          `sftpgo_${kind}_upload_errors_total`,
-          `The total number of ${name} upload errors`,
-        ),
-        size: counter(
-          `sftpgo_${kind}_upload_size`,
-          `The total ${name} upload size as bytes, partial uploads are included`,
-        ),
-      },
-      download: {
-        ok: counter(
-          `sftpgo_${kind}_downloads_total`,
-          `The total number of successful ${name} downloads`,
-        ),
-        ko: counter(
-          `sftpgo_${kind}_download_errors_total`,
-          `The total number of ${name} download errors`,
-        ),
-        size: counter(
-          `sftpgo_${kind}_download_size`,
-          `The total ${name} download size as bytes, partial downloads are included`,
-        ),
-      },
+      upload: transferCounters('upload'),
+      download: transferCounters('download'),
     };
     const requests = Object.fromEntries(
       Object.entries(REQUEST_WORDS).map(([request, words]) => [

@@ -171,4 +171,31 @@ describe('createMetrics', () => {
     expect(sample(text, 'process_cpu_user_seconds_total')).toBeGreaterThanOrEqual(0);
     expect(text).toContain('nodejs_heap_size_used_bytes');
   });
+
+  it("counts each object store's transfers and calls under the reference's names", async () => {
+    const metrics = metricsWith();
+    metrics.objectStores.s3.transfer('upload', 1000);
+    metrics.objectStores.s3.transfer('upload', 10, new Error('cut'));
+    metrics.objectStores.s3.transfer('download', 500);
+    metrics.objectStores.s3.request('list_objects');
+    metrics.objectStores.s3.request('head_bucket', new Error('missing'));
+    metrics.objectStores.gcs.request('copy_object');
+    const text = await metrics.endpoint.render();
+    expect(sample(text, 'sftpgo_s3_uploads_total')).toBe(1);
+    expect(sample(text, 'sftpgo_s3_upload_errors_total')).toBe(1);
+    expect(sample(text, 'sftpgo_s3_upload_size')).toBe(1010);
+    expect(sample(text, 'sftpgo_s3_downloads_total')).toBe(1);
+    expect(sample(text, 'sftpgo_s3_download_size')).toBe(500);
+    expect(sample(text, 'sftpgo_s3_list_objects')).toBe(1);
+    expect(sample(text, 'sftpgo_s3_head_bucket')).toBe(0);
+    expect(sample(text, 'sftpgo_s3_head_bucket_errors')).toBe(1);
+    expect(sample(text, 'sftpgo_gcs_copy_object')).toBe(1);
+    expect(sample(text, 'sftpgo_gcs_delete_object_errors')).toBe(0);
+    expect(text).toContain(
+      '# HELP sftpgo_s3_upload_size The total S3 upload size as bytes, partial uploads are included',
+    );
+    expect(text).toContain(
+      '# HELP sftpgo_gcs_list_objects The total number of successful GCS list objects requests',
+    );
+  });
 });
