@@ -1,6 +1,7 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
+import ssh2 from 'ssh2';
 import { generateEd25519PrivateKey } from './openssh-private-key.js';
 
 /** The host keys used, and generated when missing, if none is configured. */
@@ -16,6 +17,15 @@ const DEFAULT_HOST_KEYS = [
   },
   { file: 'id_ed25519', generate: () => generateEd25519PrivateKey('sftpgo host key') },
 ] as const;
+
+/**
+ * New host keys held in memory only, RSA 3072 and Ed25519, as `loadHostKeys`
+ * would generate them: for a server that runs once and writes nothing (a
+ * portable share). Clients see new keys at each start.
+ */
+export function generateHostKeys(): Buffer[] {
+  return DEFAULT_HOST_KEYS.map(({ generate }) => Buffer.from(generate()));
+}
 
 function isMissing(err: unknown): boolean {
   return (err as NodeJS.ErrnoException).code === 'ENOENT';
@@ -61,4 +71,21 @@ async function readOrCreate(path: string, generate: () => string): Promise<Buffe
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   });
   return readFile(path);
+}
+
+/** A key's fingerprint as OpenSSH prints it: `SHA256:` and unpadded base64 of its public blob. */
+export function keyFingerprint(blob: Buffer): string {
+  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
+}
+
+/** The type (`ssh-ed25519`, `ssh-rsa`, ...) and fingerprint of each host private key. */
+export function hostKeyFingerprints(
+  keys: readonly Buffer[],
+): { type: string; fingerprint: string }[] {
+  return keys.map((key) => {
+    const parsed = ssh2.utils.parseKey(key);
+    if (parsed instanceof Error) throw new Error(`cannot read a host key: ${parsed.message}`);
+    const one = Array.isArray(parsed) ? parsed[0] : parsed;
+    return { type: one.type, fingerprint: keyFingerprint(one.getPublicSSH()) };
+  });
 }

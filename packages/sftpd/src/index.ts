@@ -3,7 +3,12 @@ export { Authenticator, type AuthenticatorOptions } from './authenticator.js';
 export { Defender, type DefenderOptions } from './defender.js';
 export { DirectoryPermissions } from './directory-permissions.js';
 export { EXTERNAL_SCOPE, type ExternalAuthRequest, runExternalAuth } from './external-auth.js';
-export { loadHostKeys } from './host-keys.js';
+export {
+  generateHostKeys,
+  hostKeyFingerprints,
+  keyFingerprint,
+  loadHostKeys,
+} from './host-keys.js';
 export { type Challenge, keyboardInteractiveLogin } from './keyboard-interactive.js';
 export { type LogEntry, type Logger, silentLogger } from './logger.js';
 export {

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { type AddressInfo, createServer, type Server as NetServer, type Socket } from 'node:net';
 import { hostPort, plainAddress } from '@sftpgo/auth';
 import type { DataProvider, User } from '@sftpgo/provider';
@@ -8,6 +8,7 @@ import ssh2 from 'ssh2';
 import type { UploadMode } from './atomic-upload-fs.js';
 import { Authenticator } from './authenticator.js';
 import { Defender, type DefenderOptions } from './defender.js';
+import { keyFingerprint } from './host-keys.js';
 import { type ConnectionStatus, LiveConnection } from './live-connection.js';
 import { type Logger, silentLogger } from './logger.js';
 import {
@@ -106,11 +107,6 @@ function algorithmsConfig(algorithms: SftpServerOptions['algorithms'] = {}): ssh
     config[key] = [...names] as never;
   }
   return config;
-}
-
-/** A key's fingerprint as OpenSSH prints it: `SHA256:` and unpadded base64. */
-function keyFingerprint(blob: Buffer): string {
-  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
 }
 
 /** The `login_type` of the logs for each method. */
