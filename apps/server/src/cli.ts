@@ -6,6 +6,7 @@ import { hideBin } from 'yargs/helpers';
 import { registerApiCommand } from './api-client/index.js';
 import { initProvider } from './initprovider.js';
 import { type AppLogger, createAppLogger } from './logging/app-logger.js';
+import { portableOptions, runPortable } from './portable/portable-command.js';
 import { serve } from './serve.js';
 import { registerServiceCommand } from './service-command.js';
 import { fullVersion } from './version.js';
@@ -153,46 +154,52 @@ function openLog(argv: LogArgs): AppLogger {
 async function runServe(argv: LogArgs & { 'config-file': string }): Promise<void> {
   const log = openLog(argv);
   const { logger } = log;
-  let server: Awaited<ReturnType<typeof serve>>;
-  try {
-    server = await serve({
-      configDir: argv['config-dir'],
-      configFile: argv['config-file'],
-      logger,
-    });
-  } catch (err) {
-    logger.log({ level: 'error', sender: 'service', message: (err as Error).message });
-    await log.close();
-    throw err;
-  }
+  const starting = serve({
+    configDir: argv['config-dir'],
+    configFile: argv['config-file'],
+    logger,
+  });
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
     logger.log({ level: 'info', sender: 'service', message: `${signal} received, stopping` });
-    server.stop().then(
-      async () => {
-        logger.log({ level: 'info', sender: 'service', message: 'stopped' });
-        await log.close();
-        process.exit(0);
-      },
-      async (err: unknown) => {
-        logger.log({
-          level: 'error',
-          sender: 'service',
-          message: `stop failed: ${(err as Error).message}`,
-        });
-        await log.close();
-        process.exit(1);
-      },
+    starting.then(
+      (server) =>
+        server.stop().then(
+          async () => {
+            logger.log({ level: 'info', sender: 'service', message: 'stopped' });
+            await log.close();
+            process.exit(0);
+          },
+          async (err: unknown) => {
+            logger.log({
+              level: 'error',
+              sender: 'service',
+              message: `stop failed: ${(err as Error).message}`,
+            });
+            await log.close();
+            process.exit(1);
+          },
+        ),
+      // a start that failed is told below
+      () => {},
     );
   };
+  // before the start is logged: whoever waits for that line may stop the server at once
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
   process.on('SIGHUP', () => {
     logger.log({ level: 'info', sender: 'service', message: 'SIGHUP received, reloading' });
-    void server.reload();
+    void starting.then((server) => server.reload());
   });
+  try {
+    await starting;
+  } catch (err) {
+    logger.log({ level: 'error', sender: 'service', message: (err as Error).message });
+    await log.close();
+    throw err;
+  }
 }
 
 let args = hideBin(process.argv);
@@ -216,10 +223,15 @@ const cli = registerApiCommand(registerServiceCommand(yargs(args)))
   .command('help', 'Help about any command', {}, () => {
     cli.showHelp((text) => process.stdout.write(`${text}\n`));
   })
-  .command('portable', 'Serve a single directory', {}, () => {
-    process.stderr.write('sftpgo portable: portable mode is not available in this version yet\n');
-    process.exit(2);
-  })
+  .command(
+    'portable',
+    'Serve a single directory',
+    (y) =>
+      portableOptions(y).usage(
+        'To serve the current working directory with auto generated credentials simply use:\n\n  sftpgo portable\n\nUsage:\n  sftpgo portable [flags]',
+      ),
+    (argv) => runPortable(argv),
+  )
   .command(
     'serve',
     'Start the SFTP Server',
