@@ -3,7 +3,6 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { createApi, Htpasswd } from '@sftpgo/api';
 import { type Config, loadConfig } from '@sftpgo/config';
-import { parseScpCommand, runScp, ScpUsageError } from '@sftpgo/scp';
 import {
   checkSystemCommandSandbox,
   type DefenderOptions,
@@ -16,6 +15,7 @@ import { accountSecretsOf, openConfiguredProvider } from './data-provider.js';
 import { logSessionEvent } from './event-log.js';
 import { type HttpListener, listenHttp } from './http-listener.js';
 import { createMetrics } from './metrics.js';
+import { runScpCommand } from './scp-command.js';
 import { userStorages } from './user-storages.js';
 import { fullVersion, versionInfo } from './version.js';
 
@@ -161,19 +161,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       loginBanner,
       maxAuthTries: config.sftpd.max_auth_tries,
       keyboardInteractiveProgram: config.sftpd.keyboard_interactive_auth_program,
-      runScp: async (argv, channel, fs) => {
-        const options = parseScpCommand(argv);
-        if (options instanceof ScpUsageError) {
-          channel.stderr.write(`${options.message}\n`);
-          return 1;
-        }
-        const outcome = await runScp(
-          options,
-          { input: channel, output: channel, stderr: channel.stderr },
-          fs,
-        );
-        return outcome.exitCode;
-      },
+      runScp: runScpCommand,
       sshCommands,
       ...(config.sftpd.defender.enabled
         ? { defender: defenderOptions(config.sftpd.defender) }

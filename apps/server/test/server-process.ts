@@ -18,9 +18,13 @@ const RUN_TS = ['--conditions=@sftpgo/source', '--import', TSX];
  * The `sftpgo` command run from its TypeScript sources, as a real process:
  * workspace packages resolve to their `src` through the source condition.
  */
-export function spawnSftpgo(args: readonly string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+export function spawnSftpgo(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+  cwd = ROOT,
+): ChildProcess {
   return spawn(process.execPath, [...RUN_TS, CLI, ...args], {
-    cwd: ROOT,
+    cwd,
     // logs on stderr, where the tests read them, unless a test says otherwise
     env: { ...process.env, SFTPGO_LOG_FILE_PATH: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

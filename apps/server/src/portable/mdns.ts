@@ -1,0 +1,66 @@
+import { Bonjour } from 'bonjour-service';
+
+/** An SFTP service advertised on the local network. */
+export interface Advertisement {
+  /** Sends the goodbye that withdraws the record, then stops answering. */
+  withdraw(): Promise<void>;
+}
+
+/** How long the start waits to learn whether multicast works. */
+const START_TIMEOUT_MS = 3000;
+
+/**
+ * Advertises `_sftp-ssh._tcp` on every interface by multicast DNS, as the
+ * reference's portable mode does: the instance `SFTPGo portable <port>`,
+ * with `txt` as its TXT record. Rejects when multicast cannot be used.
+ */
+export async function advertiseSftp(
+  port: number,
+  txt: Readonly<Record<string, string>>,
+): Promise<Advertisement> {
+  let bonjour: Bonjour | undefined;
+  try {
+    const failed = new Promise<never>((_, reject) => {
+      bonjour = new Bonjour({}, (err: unknown) => reject(err));
+    });
+    const service = (bonjour as unknown as Bonjour).publish({
+      name: `SFTPGo portable ${port}`,
+      type: 'sftp-ssh',
+      protocol: 'tcp',
+      port,
+      txt: { ...txt },
+    });
+    await Promise.race([
+      new Promise<void>((resolve, reject) => {
+        service.on('up', () => resolve());
+        service.on('error', (err: unknown) => reject(err));
+      }),
+      failed,
+      new Promise<never>((_, reject) =>
+        setTimeout(
+          () => reject(new Error('no answer from the network in 3 s')),
+          START_TIMEOUT_MS,
+        ).unref(),
+      ),
+    ]);
+  } catch (err) {
+    bonjour?.destroy();
+    throw err;
+  }
+  const started = bonjour as Bonjour;
+  return {
+    withdraw: () =>
+      new Promise<void>((resolve) => {
+        const done = () => {
+          started.destroy();
+          resolve();
+        };
+        // the goodbye packets are sent before the callback; a stuck socket cannot hold the exit
+        const timer = setTimeout(done, 2000);
+        started.unpublishAll(() => {
+          clearTimeout(timer);
+          done();
+        });
+      }),
+  };
+}
