@@ -1,52 +1,10 @@
-// Bundles the `sftpgo` and `sftpgo-sftp-server` commands, with the workspace
-// packages (from their TypeScript sources) and the pure-JavaScript libraries,
-// into bundle/, so that the packed package depends on nothing unpublished.
-// Only what cannot be bundled stays outside: the native modules with their
-// loaders, which are the package's `dependencies`, and optional peers that are
-// loaded only when present.
-import { cpSync, rmSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-import { writeBuildInfo } from './write-build-info.mjs';
+// Bundles the `sftpgo` and `sftpgo-sftp-server` commands into bundle/ (see
+// bundle-app.mjs), with the web admin's default files beside them.
+import { cpSync } from 'node:fs';
+import { bundleApp } from './bundle-app.mjs';
 
 const root = new URL('../', import.meta.url);
-const outdir = new URL('bundle/', root);
-
-/** Native modules and their loaders: the `dependencies` of the packed package. */
-export const NATIVE = ['@node-rs/argon2', 'better-sqlite3', 'lmdb', 'ssh2'];
-/** Optional peers, loaded (in a try or on demand) only if installed. */
-const OPTIONAL_PEERS = ['pg-native', 'cpu-features', 'typescript'];
-
-rmSync(outdir, { recursive: true, force: true });
-const result = await build({
-  absWorkingDir: fileURLToPath(root),
-  entryPoints: ['src/cli.ts', 'src/sftp-server-stdio.ts'],
-  outdir: fileURLToPath(outdir),
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  conditions: ['@sftpgo/source'],
-  external: [...NATIVE, ...OPTIONAL_PEERS],
-  // The CommonJS libraries bundled into ESM still call `require` for Node's
-  // built-in modules.
-  banner: {
-    js: "import { createRequire as __sftpgoCreateRequire } from 'node:module';\nconst require = __sftpgoCreateRequire(import.meta.url);",
-  },
-  // node-fetch (under Google's client) checks an AbortSignal by its class
-  // name, which esbuild renames when two bundled classes share it
-  keepNames: true,
-  legalComments: 'linked',
-  logLevel: 'warning',
-  metafile: true,
-});
+const outdir = await bundleApp(root, ['src/cli.ts', 'src/sftp-server-stdio.ts']);
 // The web admin's default templates and static files, which @sftpgo/api
 // looks for beside the bundle.
 cpSync(new URL('../../packages/api/web/', root), new URL('web/', outdir), { recursive: true });
-const info = writeBuildInfo(outdir);
-const outputs = Object.entries(result.metafile.outputs)
-  .filter(([file]) => file.endsWith('.js'))
-  .map(([file, { bytes }]) => `${file} (${Math.round(bytes / 1024)} KiB)`);
-process.stdout.write(
-  `bundled ${outputs.join(', ')}; commit ${info.commit_hash}, built ${info.build_date}\n`,
-);

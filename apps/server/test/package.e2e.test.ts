@@ -1,7 +1,8 @@
 // The packed `sftpgo` package, installed as a user would: `pnpm pack`, then
 // `npm install -g` of the tarball into a temporary prefix (from the real
 // registry, the native modules built by their install scripts), then the
-// installed command run; and `npx file:<tarball>`.
+// installed command run; and `npx file:<tarball>`. The packed
+// `sftpgo-portable` package likewise, through npx.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
@@ -15,6 +16,7 @@ import { type RunResult as Outcome, outputOf } from './client-process.js';
 import { sftpBatch } from './openssh-client.js';
 
 const APP_DIR = fileURLToPath(new URL('..', import.meta.url));
+const PORTABLE_DIR = fileURLToPath(new URL('../../portable', import.meta.url));
 const VERSION_LINE = /^SFTPGo version: (\d+\.\d+\.\d+)-(\S+)-(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)$/;
 /** Installing compiles better-sqlite3 (and more) from source when no prebuilt binary can be had. */
 const INSTALL_TIMEOUT = 15 * 60_000;
@@ -278,3 +280,88 @@ describe.runIf(canRun)('the packed sftpgo package', () => {
     INSTALL_TIMEOUT + 60_000,
   );
 });
+
+describe.runIf(canRun && hasCommand('sftp') && hasCommand('sshpass'))(
+  'the packed sftpgo-portable package',
+  () => {
+    let tmp: Awaited<ReturnType<typeof makeTempDir>>;
+
+    beforeAll(async () => {
+      tmp = await makeTempDir('sftpgo-portable-pack-');
+    });
+
+    afterAll(async () => {
+      killChildren();
+      await tmp?.remove();
+    });
+
+    it(
+      'runs with npx from its tarball, serves a directory to the credentials it prints, and stops on SIGTERM',
+      async () => {
+        const packed = await run(
+          [...(pnpm ?? []), 'pack', '--pack-destination', tmp.path],
+          PORTABLE_DIR,
+          5 * 60_000,
+        );
+        expectSuccess(packed, 'pnpm pack');
+        const [tgz] = (await readdir(tmp.path)).filter((f) => f.endsWith('.tgz'));
+        const shared = join(tmp.path, 'shared');
+        await mkdir(shared);
+        await writeFile(join(shared, 'notes.txt'), 'shared through npx\n');
+        const share = start(
+          [
+            'npx',
+            '--yes',
+            '--cache',
+            join(tmp.path, 'npm-cache'),
+            `file:${join(tmp.path, tgz as string)}`,
+            '-d',
+            shared,
+            '--bind-address',
+            '127.0.0.1',
+            '-S=false',
+          ],
+          tmp.path,
+        );
+        let stdout = '';
+        let stderr = '';
+        share.stderr?.on('data', (d) => {
+          stderr += d;
+        });
+        const exited = new Promise<number | null>((resolve) => share.on('close', resolve));
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(
+            () => reject(new Error(`not ready:\n${stdout}${stderr}`)),
+            INSTALL_TIMEOUT,
+          );
+          share.on('close', (code) => {
+            clearTimeout(timer);
+            reject(new Error(`exited with ${code}:\n${stdout}${stderr}`));
+          });
+          share.stdout?.on('data', (d) => {
+            stdout += d;
+            if (/\(ssh-ed25519\)\n/.test(stdout)) {
+              clearTimeout(timer);
+              resolve();
+            }
+          });
+        });
+        const value = (name: string) =>
+          new RegExp(`^  ${name}:\\s+(\\S+)`, 'm').exec(stdout)?.[1] ?? '';
+        const session = await sftpBatch(
+          Number(value('port')),
+          value('username'),
+          value('password'),
+          'get notes.txt',
+          tmp.path,
+        );
+        expect(session.code, session.output).toBe(0);
+        expect(await readFile(join(tmp.path, 'notes.txt'), 'utf8')).toBe('shared through npx\n');
+        // npx runs the command in a shell of its own: the signal goes to the whole group
+        if (share.pid !== undefined) process.kill(-share.pid, 'SIGTERM');
+        expect(await exited).not.toBeNull();
+      },
+      INSTALL_TIMEOUT + 60_000,
+    );
+  },
+);
