@@ -102,9 +102,11 @@ describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('sftpgo portable', (
   const base = (dir: string) => ['-d', dir, '--bind-address', '127.0.0.1', '-S=false'];
 
   it('serves the directory it runs in to generated credentials, read-only by default, and stops on SIGTERM', async () => {
-    const share = await startShare(['--bind-address', '127.0.0.1', '-S=false'], shared);
+    // -s 0: a free port, chosen by the system
+    const share = await startShare(['--bind-address', '127.0.0.1', '-S=false', '-s', '0'], shared);
     try {
       expect(share.text).toContain(`serving ${shared}`);
+      expect(share.port).toBeGreaterThan(1023);
       expect(share.username).toMatch(/^user-[a-z0-9]{6}$/);
       expect(share.password).toMatch(/^[A-Za-z0-9]{20}$/);
       expect(share.text).toMatch(/permissions: {2}list, download/);
