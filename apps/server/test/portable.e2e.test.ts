@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type S3Server, startS3rver } from '../../../packages/vfs-s3/test/s3rver-process.js';
 import { outputOf } from './client-process.js';
 import { sftpBatch, sftpOptions } from './openssh-client.js';
-import { spawnSftpgo } from './server-process.js';
+import { sftpgoArgv, spawnSftpgo } from './server-process.js';
 
 const BROWSER = fileURLToPath(new URL('./fixtures/mdns-browse.mjs', import.meta.url));
 
@@ -334,6 +334,48 @@ describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('sftpgo portable', (
       });
     }
   });
+
+  // a network namespace of its own, with loopback alone: no interface can send multicast
+  const canIsolate = process.getuid?.() === 0 && hasCommand('unshare') && hasCommand('ip');
+  if (!canIsolate) console.log('skipped: isolating the network needs root, unshare and ip');
+  it.runIf(canIsolate)(
+    'says in one line that multicast cannot be used, and serves on',
+    async () => {
+      const child = spawn(
+        'unshare',
+        [
+          '-n',
+          'sh',
+          '-c',
+          'ip link set lo up && exec "$@"',
+          'sh',
+          ...sftpgoArgv(['portable', '-d', shared, '--bind-address', '127.0.0.1']),
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      started.add(child);
+      let stdout = '';
+      let stderr = '';
+      child.stdout?.on('data', (d) => {
+        stdout += d;
+      });
+      child.stderr?.on('data', (d) => {
+        stderr += d;
+      });
+      const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+      for (let waited = 0; !/\(ssh-ed25519\)\n/.test(stdout); waited += 100) {
+        if (waited > 30_000 || child.exitCode !== null) throw new Error(`${stdout}${stderr}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(stdout).toMatch(/advertised: {3}no\n/);
+      expect(stderr.trim().split('\n')).toEqual([
+        'sftpgo portable: warn: the service is not advertised by multicast DNS: no network interface but loopback',
+      ]);
+      expect(child.exitCode).toBeNull();
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    },
+  );
 
   it('writes nothing but the shared files: its working files are gone after the stop', async () => {
     const workTmp = join(tmp.path, 'tmpdir');

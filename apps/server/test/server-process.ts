@@ -14,6 +14,11 @@ const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 /** Node's arguments to run a TypeScript entry point with workspace packages from `src`. */
 const RUN_TS = ['--conditions=@sftpgo/source', '--import', TSX];
 
+/** The program and arguments that run `sftpgo <args>` from its TypeScript sources. */
+export function sftpgoArgv(args: readonly string[]): string[] {
+  return [process.execPath, ...RUN_TS, CLI, ...args];
+}
+
 /**
  * The `sftpgo` command run from its TypeScript sources, as a real process:
  * workspace packages resolve to their `src` through the source condition.
@@ -23,7 +28,8 @@ export function spawnSftpgo(
   env: NodeJS.ProcessEnv = {},
   cwd = ROOT,
 ): ChildProcess {
-  return spawn(process.execPath, [...RUN_TS, CLI, ...args], {
+  const [node, ...argv] = sftpgoArgv(args);
+  return spawn(node as string, argv, {
     cwd,
     // logs on stderr, where the tests read them, unless a test says otherwise
     env: { ...process.env, SFTPGO_LOG_FILE_PATH: '', ...env },

@@ -1,3 +1,4 @@
+import { networkInterfaces } from 'node:os';
 import { Bonjour } from 'bonjour-service';
 
 /** An SFTP service advertised on the local network. */
@@ -18,6 +19,11 @@ export async function advertiseSftp(
   port: number,
   txt: Readonly<Record<string, string>>,
 ): Promise<Advertisement> {
+  // multicast DNS is sent on the IPv4 interfaces that reach a network; loopback reaches none
+  const reachable = Object.values(networkInterfaces())
+    .flat()
+    .some((a) => a !== undefined && a.family === 'IPv4' && !a.internal);
+  if (!reachable) throw new Error('no network interface but loopback');
   let bonjour: Bonjour | undefined;
   try {
     const failed = new Promise<never>((_, reject) => {
