@@ -1,6 +1,7 @@
 import { open as openFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Database, RootDatabase } from 'lmdb';
+import { loadDriverModule } from './driver-module.js';
 import { ProviderError, ValidationError } from './errors.js';
 import { checkLastLogin, prepareUser, usageOf } from './prepare-user.js';
 import type { DataProvider, UserQuery } from './provider.js';
@@ -236,12 +237,7 @@ export async function openBoltProvider(options: BoltProviderOptions): Promise<Da
   }
   // Loaded here, not with the package: a machine where the native module
   // cannot load still has the other drivers.
-  const { open } = await import('lmdb').catch((err: unknown) => {
-    throw cannotOpen(
-      `the bolt driver needs the native module lmdb: ${(err as Error).message}`,
-      err,
-    );
-  });
+  const { open } = await loadDriverModule('bolt', 'lmdb', () => import('lmdb'));
   let root: RootDatabase | undefined;
   try {
     // `noSubdir`: `path` is the data file itself, whatever its extension.

@@ -1,4 +1,5 @@
 import { Kysely, MysqlDialect } from 'kysely';
+import { loadDriverModule } from './driver-module.js';
 import { ProviderError } from './errors.js';
 import { applyMigrations, type MigrationOptions, type MigrationTarget } from './migrations.js';
 import { SqlProvider, unavailable } from './sql-provider.js';
@@ -85,8 +86,10 @@ async function driverOptions(
  * while the server is away, each request fails with an `unavailable` error.
  */
 export async function openMysqlProvider(options: MysqlProviderOptions): Promise<SqlProvider> {
-  const mysqlPromise = (await import('mysql2/promise')).default as unknown as Mysql2Promise;
-  const mysql = (await import('mysql2')).default as unknown as Mysql2;
+  const load = <T>(module: () => Promise<T>) => loadDriverModule('mysql', 'mysql2', module);
+  const mysqlPromise = (await load(() => import('mysql2/promise')))
+    .default as unknown as Mysql2Promise;
+  const mysql = (await load(() => import('mysql2'))).default as unknown as Mysql2;
   let connection: ConnectionOptions;
   try {
     connection = await driverOptions(mysqlPromise, mysqlConnection(options.server));

@@ -1,4 +1,5 @@
 import { Kysely, PostgresDialect } from 'kysely';
+import { loadDriverModule } from './driver-module.js';
 import { ProviderError } from './errors.js';
 import { applyMigrations, type MigrationOptions, type MigrationTarget } from './migrations.js';
 import { SqlProvider, unavailable } from './sql-provider.js';
@@ -62,7 +63,8 @@ function migrationTarget(client: PgClient): MigrationTarget {
  * });
  */
 export async function openPostgresProvider(options: PostgresProviderOptions): Promise<SqlProvider> {
-  const pg: PgModule = (await import('pg')).default as unknown as PgModule;
+  const pg = (await loadDriverModule('postgresql', 'pg', () => import('pg')))
+    .default as unknown as PgModule;
   const connection = {
     ...postgresConnection(options.server),
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,

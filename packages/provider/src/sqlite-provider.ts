@@ -1,4 +1,5 @@
 import { Kysely, SqliteDialect } from 'kysely';
+import { loadDriverModule } from './driver-module.js';
 import { ProviderError } from './errors.js';
 import { applyMigrations, type MigrationOptions, type MigrationTarget } from './migrations.js';
 import { SqlProvider } from './sql-provider.js';
@@ -22,17 +23,10 @@ interface SqliteConnection {
 }
 
 async function loadDriver(): Promise<new (path: string) => SqliteConnection> {
-  try {
-    return (await import('better-sqlite3')).default as unknown as new (
-      path: string,
-    ) => SqliteConnection;
-  } catch (err) {
-    throw new ProviderError(
-      'unavailable',
-      `the sqlite driver needs the native module better-sqlite3, which could not be loaded: ${(err as Error).message}`,
-      { cause: err },
-    );
-  }
+  const module = await loadDriverModule('sqlite', 'better-sqlite3', () => import('better-sqlite3'));
+  return module.default as unknown as new (
+    path: string,
+  ) => SqliteConnection;
 }
 
 function migrationTarget(db: SqliteConnection): MigrationTarget {
