@@ -7,7 +7,7 @@ import { Socket } from 'node:net';
 import { parseArgs } from 'node:util';
 import { SftpSession, type SftpStreams } from '@sftpgo/sftp-protocol';
 // The handler alone: the whole SSH service would cost its start-up time.
-import { VfsSftpHandler } from '@sftpgo/sftpd/vfs-sftp-handler';
+import { VfsSftpHandler } from '@sftpgo/sftp-vfs';
 import { OsFs } from '@sftpgo/vfs';
 
 const USAGE =

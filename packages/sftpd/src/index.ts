@@ -66,10 +66,3 @@ export {
   StorageUnavailableError,
   storageRootOf,
 } from './user-storage.js';
-export {
-  toAttrs,
-  toSetStat,
-  toSftpError,
-  VfsSftpHandler,
-  type VfsSftpHandlerOptions,
-} from './vfs-sftp-handler.js';

@@ -3,6 +3,7 @@ import { type AddressInfo, createServer, type Server as NetServer, type Socket }
 import { hostPort, plainAddress } from '@sftpgo/auth';
 import type { DataProvider, User } from '@sftpgo/provider';
 import { SftpSession } from '@sftpgo/sftp-protocol';
+import { VfsSftpHandler } from '@sftpgo/sftp-vfs';
 import type { Fs } from '@sftpgo/vfs';
 import ssh2 from 'ssh2';
 import type { UploadMode } from './atomic-upload-fs.js';
@@ -30,7 +31,6 @@ import {
   type SshCommandSession,
 } from './ssh-commands/run-ssh-command.js';
 import { openLocalStorage, type StorageOpener, storageRootOf } from './user-storage.js';
-import { VfsSftpHandler } from './vfs-sftp-handler.js';
 
 export interface SftpServerOptions {
   /** Host private keys, in any format ssh2 reads (PEM, OpenSSH). */

@@ -1,0 +1,1 @@
+export { toSftpError, VfsSftpHandler, type VfsSftpHandlerOptions } from './vfs-sftp-handler.js';
