@@ -180,7 +180,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
         mac: config.sftpd.macs,
       },
       hostKeys,
-      provider,
+      users: provider,
       ident: config.sftpd.banner || `SFTPGo_${versionInfo.version}`,
       uploadMode: config.sftpd.upload_mode,
       setstatMode: config.sftpd.setstat_mode,

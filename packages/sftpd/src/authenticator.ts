@@ -1,4 +1,4 @@
-import type { DataProvider, User } from '@sftpgo/provider';
+import type { User } from '@sftpgo/provider';
 import type ssh2 from 'ssh2';
 import { EXTERNAL_SCOPE, runExternalAuth } from './external-auth.js';
 import { type Challenge, keyboardInteractiveLogin } from './keyboard-interactive.js';
@@ -12,11 +12,12 @@ import {
   publicKeyLogin,
   verifyOfferedSignature,
 } from './login.js';
+import type { UserSource } from './user-source.js';
 
 type Method = keyof typeof EXTERNAL_SCOPE;
 
 export interface AuthenticatorOptions {
-  readonly provider: DataProvider;
+  readonly users: UserSource;
   /** The spec's `keyboard_interactive_auth_program`. */
   readonly keyboardInteractiveProgram?: string;
   /** The spec's `external_auth_program` and `external_auth_scope` (0: every method). */
@@ -47,7 +48,7 @@ function asker(ctx: ssh2.KeyboardAuthContext) {
 
 /**
  * Decides SSH logins by every method of the spec: password, public key and
- * keyboard-interactive, each against the provider or, within its scope,
+ * keyboard-interactive, each against the user source or, within its scope,
  * through the external authentication program.
  */
 export class Authenticator {
@@ -56,6 +57,11 @@ export class Authenticator {
   readonly #options: AuthenticatorOptions;
 
   constructor(options: AuthenticatorOptions) {
+    if (options.externalAuth?.program && !options.users.upsertUser) {
+      throw new Error(
+        'external authentication needs a user source that can store users (upsertUser)',
+      );
+    }
     this.#options = options;
     this.methods = ['publickey', 'password'];
     if (options.keyboardInteractiveProgram || this.#external('keyboard-interactive')) {
@@ -80,42 +86,44 @@ export class Authenticator {
    * {@link LoginError} saying why a login is refused.
    */
   async check(ctx: ssh2.AuthContext, clientIp: string): Promise<User | null> {
-    const { provider } = this.#options;
+    const { users } = this.#options;
+    // checked by the constructor: only a source that stores users has external programs
+    const store = users as Required<Pick<UserSource, 'upsertUser'>>;
     const context = { clientIp };
     switch (ctx.method) {
       case 'password': {
         const program = this.#external('password');
-        if (!program) return passwordLogin(provider, ctx.username, ctx.password, context);
+        if (!program) return passwordLogin(users, ctx.username, ctx.password, context);
         const returned = await runExternalAuth(program, {
           username: ctx.username,
           password: ctx.password,
         });
-        return externalLogin(provider, returned, { password: ctx.password }, context);
+        return externalLogin(store, returned, { password: ctx.password }, context);
       }
       case 'publickey': {
         const offered = offeredKey(ctx);
         const program = this.#external('publickey');
         if (!program) {
-          const user = await publicKeyLogin(provider, ctx.username, offered, context);
+          const user = await publicKeyLogin(users, ctx.username, offered, context);
           return offered.signature ? user : null;
         }
         if (!offered.signature) return null;
         if (!verifyOfferedSignature(offered)) throw new LoginError('invalid public key signature');
         const publicKey = authorizedKeyOf(offered.data);
         const returned = await runExternalAuth(program, { username: ctx.username, publicKey });
-        return externalLogin(provider, returned, { publicKey }, context);
+        return externalLogin(store, returned, { publicKey }, context);
       }
       case 'keyboard-interactive': {
         const dialogue = this.#options.keyboardInteractiveProgram;
         const converse = (user: User) =>
           dialogue ? keyboardInteractiveLogin(dialogue, user, asker(ctx)) : Promise.resolve();
         const program = this.#external('keyboard-interactive');
-        if (!program) return interactiveLogin(provider, ctx.username, converse, context);
+        if (!program) return interactiveLogin(users, ctx.username, converse, context);
         const returned = await runExternalAuth(program, {
           username: ctx.username,
           keyboardInteractive: true,
         });
-        const user = await externalLogin(provider, returned, {}, context);
+        const user = await externalLogin(store, returned, {}, context);
         await converse(user);
         return user;
       }

@@ -60,6 +60,7 @@ export { SandboxUnavailableError } from './ssh-commands/sandbox.js';
 export { checkSystemCommandSandbox } from './ssh-commands/sandbox-check.js';
 export { type Bandwidth, ThrottledFs } from './throttled-fs.js';
 export { TransferFs } from './transfer-fs.js';
+export { accountUser, type Credential, type UserSource } from './user-source.js';
 export {
   openLocalStorage,
   type StorageOpener,

@@ -1,6 +1,7 @@
 import { isAddressAllowed, verifyLoginPassword } from '@sftpgo/auth';
-import { type DataProvider, ProviderError, type User, type UserInput } from '@sftpgo/provider';
+import { ProviderError, type User, type UserInput } from '@sftpgo/provider';
 import ssh2 from 'ssh2';
+import type { UserSource } from './user-source.js';
 
 /** Why a login was refused, for the logs; the client is only told "denied". */
 export class LoginError extends Error {
@@ -49,19 +50,25 @@ export function checkAccount(user: User, context: LoginContext): User {
 }
 
 /**
- * Checks a username and password against the provider and the account's
+ * Checks a username and password against the user source and the account's
  * status and expiration. Every attempt costs one hash verification, whether
  * the user is unknown, has no password (a key-only account), or has a stored
  * hash that cannot be checked: answer times do not reveal which usernames
- * exist, nor which accounts take a password.
+ * exist, nor which accounts take a password. A source that authenticates
+ * by itself decides instead of the stored hash.
  */
 export async function passwordLogin(
-  provider: DataProvider,
+  users: UserSource,
   username: string,
   password: string,
   context: LoginContext,
 ): Promise<User> {
-  const user = await provider.getUserByUsername(username);
+  if (users.authenticate) {
+    const user = await users.authenticate(username, { type: 'password', password });
+    if (!user) throw new LoginError('Invalid credentials');
+    return checkAccount(user, context);
+  }
+  const user = await users.getUserByUsername(username);
   const matches = await verifyLoginPassword(password, user?.password);
   if (!user) throw new LoginError(`user ${JSON.stringify(username)} does not exist`);
   if (!matches) throw new LoginError('Invalid credentials');
@@ -93,10 +100,11 @@ function parsedKeys(user: User): ssh2.ParsedKey[] {
 /**
  * Checks a public key login. Without a signature it answers whether the key
  * may be used; the user is logged in only by a valid signature of that same
- * key, never because a key was merely offered.
+ * key, never because a key was merely offered. A source that authenticates
+ * by itself says whether the key is the user's.
  */
 export async function publicKeyLogin(
-  provider: DataProvider,
+  users: UserSource,
   username: string,
   offered: OfferedKey,
   context: LoginContext,
@@ -104,7 +112,16 @@ export async function publicKeyLogin(
   if (offered.algo.includes('-cert-')) {
     throw new LoginError(`certificates are not supported (${offered.algo})`);
   }
-  const user = await provider.getUserByUsername(username);
+  if (users.authenticate) {
+    if (offered.signature && !verifyOfferedSignature(offered)) {
+      throw new LoginError('invalid public key signature');
+    }
+    const publicKey = authorizedKeyOf(offered.data);
+    const user = await users.authenticate(username, { type: 'publickey', publicKey });
+    if (!user) throw new KeyNotAuthorizedError(`public key not authorized (${offered.algo})`);
+    return checkAccount(user, context);
+  }
+  const user = await users.getUserByUsername(username);
   if (!user) throw new LoginError(`user ${JSON.stringify(username)} does not exist`);
   const key = parsedKeys(user).find((k) => k.getPublicSSH().equals(offered.data));
   if (!key) throw new KeyNotAuthorizedError(`public key not authorized (${offered.algo})`);
@@ -121,12 +138,12 @@ export async function publicKeyLogin(
  * and `converse` (the dialogue with the configured program) must succeed.
  */
 export async function interactiveLogin(
-  provider: DataProvider,
+  users: UserSource,
   username: string,
   converse: (user: User) => Promise<void>,
   context: LoginContext,
 ): Promise<User> {
-  const user = await provider.getUserByUsername(username);
+  const user = await users.getUserByUsername(username);
   if (!user) throw new LoginError(`user ${JSON.stringify(username)} does not exist`);
   await converse(user);
   return checkAccount(user, context);
@@ -138,7 +155,7 @@ export async function interactiveLogin(
  * account stays usable), then the account's checks apply.
  */
 export async function externalLogin(
-  provider: DataProvider,
+  users: Required<Pick<UserSource, 'upsertUser'>>,
   returned: UserInput,
   used: { readonly password?: string; readonly publicKey?: string },
   context: LoginContext,
@@ -151,7 +168,7 @@ export async function externalLogin(
       ? { public_keys: [...keys, used.publicKey] }
       : {}),
   };
-  return checkAccount(await provider.upsertUser(input), context);
+  return checkAccount(await users.upsertUser(input), context);
 }
 
 /** A key offered by a client, in authorized_keys form: the type its blob names, and the blob. */

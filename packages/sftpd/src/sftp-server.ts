@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type AddressInfo, createServer, type Server as NetServer, type Socket } from 'node:net';
 import { hostPort, plainAddress } from '@sftpgo/auth';
-import type { DataProvider, User } from '@sftpgo/provider';
+import type { User } from '@sftpgo/provider';
 import { SftpSession } from '@sftpgo/sftp-protocol';
 import { VfsSftpHandler } from '@sftpgo/sftp-vfs';
 import type { Fs } from '@sftpgo/vfs';
@@ -18,7 +18,7 @@ import {
   loginFailureReason,
   SessionLimitError,
 } from './login.js';
-import type { QuotaTracking } from './quota-fs.js';
+import type { QuotaStore, QuotaTracking } from './quota-fs.js';
 import type { ActiveTransfer, LoginEvent, SessionEvent } from './session-events.js';
 import { type SessionFsOptions, sessionFs } from './session-fs.js';
 import type { SetStatMode } from './setstat-mode-fs.js';
@@ -30,12 +30,14 @@ import {
   type SshCommandResult,
   type SshCommandSession,
 } from './ssh-commands/run-ssh-command.js';
+import type { UserSource } from './user-source.js';
 import { openLocalStorage, type StorageOpener, storageRootOf } from './user-storage.js';
 
 export interface SftpServerOptions {
   /** Host private keys, in any format ssh2 reads (PEM, OpenSSH). */
   readonly hostKeys: readonly Buffer[];
-  readonly provider: DataProvider;
+  /** Where users are found: a `DataProvider`, or an application's own {@link UserSource}. */
+  readonly users: UserSource;
   /**
    * Opens a user's storage for a session; the local filesystem by default,
    * which refuses users of S3 and Google Cloud Storage.
@@ -48,7 +50,10 @@ export interface SftpServerOptions {
   readonly uploadMode?: UploadMode;
   /** The spec's `setstat_mode`: 0 applies attribute changes (default), 1 ignores them. */
   readonly setstatMode?: SetStatMode;
-  /** The spec's `track_quota`: 0 off, 1 for every user, 2 (default) for users with a quota. */
+  /**
+   * The spec's `track_quota`: 0 off, 1 for every user, 2 (default) for users
+   * with a quota. Off when the user source cannot record quota.
+   */
   readonly quotaTracking?: QuotaTracking;
   /** A connection that sends nothing for this long is closed; 0 (default) never. */
   readonly idleTimeoutMs?: number;
@@ -120,17 +125,18 @@ const LOGIN_TYPES = {
 const SSH2_CLIENT = /^SSH-[\d.]+-ssh2js/;
 
 /**
- * The SSH service: authenticates users against the data provider and serves
- * each one SFTP on their home directory.
+ * The SSH service: authenticates users against the user source and serves
+ * each one SFTP, SCP and SSH commands on their storage.
  *
  * @example
- * const server = new SftpServer({ hostKeys, provider });
+ * const server = new SftpServer({ hostKeys, users: provider });
  * const address = await server.listen(2022, '0.0.0.0');
  */
 export class SftpServer {
   readonly #ssh: ssh2.Server;
   readonly #tcp: NetServer;
-  readonly #provider: DataProvider;
+  readonly #users: UserSource;
+  readonly #quotaStore: QuotaStore;
   readonly #openStorage: StorageOpener;
   readonly #logger: Logger;
   readonly #fsOptions: SessionFsOptions;
@@ -155,13 +161,18 @@ export class SftpServer {
   readonly #beforeIdent = new Set<string>();
 
   constructor(options: SftpServerOptions) {
-    this.#provider = options.provider;
+    const { users } = options;
+    this.#users = users;
+    this.#quotaStore = {
+      getUserByUsername: (username) => users.getUserByUsername(username),
+      updateQuota: async (username, change) => users.updateQuota?.(username, change),
+    };
     this.#openStorage = options.openStorage ?? openLocalStorage;
     this.#logger = options.logger ?? silentLogger;
     this.#fsOptions = {
       uploadMode: options.uploadMode ?? 0,
       setstatMode: options.setstatMode ?? 0,
-      quotaTracking: options.quotaTracking ?? 2,
+      quotaTracking: users.updateQuota ? (options.quotaTracking ?? 2) : 0,
     };
     this.#idleTimeoutMs = options.idleTimeoutMs ?? 0;
     this.#onEvent = options.onEvent ?? (() => {});
@@ -173,7 +184,7 @@ export class SftpServer {
     this.#loginGraceMs = options.loginGraceMs ?? 120_000;
     this.#defender = options.defender && new Defender(options.defender);
     this.#auth = new Authenticator({
-      provider: options.provider,
+      users,
       ...(options.keyboardInteractiveProgram
         ? { keyboardInteractiveProgram: options.keyboardInteractiveProgram }
         : {}),
@@ -446,7 +457,7 @@ export class SftpServer {
     details: { readonly fingerprint?: string },
   ): void {
     this.#onLogin({ username: user.username, clientIp, loginType, ok: true });
-    this.#provider.updateLastLogin(user.username).catch((err: unknown) =>
+    this.#users.updateLastLogin?.(user.username).catch((err: unknown) =>
       this.#logger.log({
         level: 'warn',
         sender: 'sftpd',
@@ -534,14 +545,14 @@ export class SftpServer {
           storage,
           openPolicyFs: () => {
             const { fs, transfers } = sessionFs(storage as Fs, user, this.#fsOptions, {
-              quotaStore: this.#provider,
+              quotaStore: this.#quotaStore,
               context,
               emit: this.#onEvent,
             });
             connection.transfers.add(transfers);
             return fs;
           },
-          quotaStore: this.#provider,
+          quotaStore: this.#quotaStore,
           quotaTracking: this.#fsOptions.quotaTracking,
           runScp: this.#runScp,
         },
@@ -594,7 +605,7 @@ export class SftpServer {
     try {
       storage = await this.#openStorage(user);
       ({ fs, transfers } = sessionFs(storage, user, this.#fsOptions, {
-        quotaStore: this.#provider,
+        quotaStore: this.#quotaStore,
         context: {
           username: user.username,
           connectionId,

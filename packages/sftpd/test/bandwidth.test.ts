@@ -32,7 +32,7 @@ beforeAll(async () => {
     home_dir: join(tmp.path, 'up'),
     permissions: { '/': ['*'] },
   });
-  server = new SftpServer({ hostKeys: [hostKey], provider });
+  server = new SftpServer({ hostKeys: [hostKey], users: provider });
   port = (await server.listen(0, '127.0.0.1')).port;
 });
 

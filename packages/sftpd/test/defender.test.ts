@@ -61,7 +61,7 @@ describe('SftpServer with a defender', () => {
     });
     const server = new SftpServer({
       hostKeys: [hostKey],
-      provider,
+      users: provider,
       defender: { ...base, threshold: 2 },
     });
     try {

@@ -28,7 +28,7 @@ afterAll(async () => {
 async function start(program: string, scope: number, logs: LogEntry[] = []) {
   const server = new SftpServer({
     hostKeys: [hostKey],
-    provider,
+    users: provider,
     externalAuth: { program, scope },
     logger: { log: (e) => logs.push(e) },
   });

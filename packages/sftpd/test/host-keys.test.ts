@@ -50,7 +50,7 @@ describe('loadHostKeys', () => {
       home_dir: join(tmp.path, 'u'),
       permissions: { '/': ['*'] },
     });
-    const server = new SftpServer({ hostKeys: await loadHostKeys(tmp.path, []), provider });
+    const server = new SftpServer({ hostKeys: await loadHostKeys(tmp.path, []), users: provider });
     try {
       const port = (await server.listen(0, '127.0.0.1')).port;
       const hostKeyType = await new Promise<string>((resolve, reject) => {

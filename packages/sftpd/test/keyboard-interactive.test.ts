@@ -27,7 +27,7 @@ beforeAll(async () => {
   });
   server = new SftpServer({
     hostKeys: [hostKey],
-    provider,
+    users: provider,
     keyboardInteractiveProgram: SAMPLE,
     logger: { log: (e) => logs.push(e) },
   });

@@ -51,7 +51,7 @@ const users = new Map<string, User>();
 const provider = {
   getUserByUsername: async (name: string) => users.get(name),
 } as unknown as DataProvider;
-const authenticator = new Authenticator({ provider });
+const authenticator = new Authenticator({ users: provider });
 
 /** Each kind of account, with the password a client tries on it. */
 const ATTEMPTS = {

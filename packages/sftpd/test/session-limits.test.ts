@@ -30,7 +30,7 @@ beforeAll(async () => {
   }
   server = new SftpServer({
     hostKeys: [hostKey],
-    provider,
+    users: provider,
     idleTimeoutMs: IDLE_MS,
     // one failure would ban 127.0.0.1
     defender: {

@@ -49,7 +49,7 @@ beforeAll(async () => {
   }
   server = new SftpServer({
     hostKeys: [hostKey],
-    provider,
+    users: provider,
     ident: 'SFTPGo_test',
     logger: { log: (e) => logs.push(e) },
   });
@@ -270,7 +270,7 @@ describe('SftpServer listening on every interface', () => {
   beforeAll(async () => {
     dual = new SftpServer({
       hostKeys: [hostKey],
-      provider,
+      users: provider,
       logger: { log: (e) => dualLogs.push(e) },
     });
     dualPort = (await dual.listen(0, '::')).port;

@@ -31,7 +31,7 @@ afterAll(async () => {
 async function start(options: Partial<SftpServerOptions>, logs: LogEntry[] = []) {
   const server = new SftpServer({
     hostKeys: [hostKey],
-    provider,
+    users: provider,
     logger: { log: (e) => logs.push(e) },
     ...options,
   });
@@ -59,10 +59,11 @@ function login(port: number, config: Partial<ssh2.ConnectConfig> = {}) {
 describe('sftpd settings', () => {
   it('refuses an unknown algorithm, naming its setting', () => {
     expect(
-      () => new SftpServer({ hostKeys: [hostKey], provider, algorithms: { cipher: ['rot13'] } }),
+      () =>
+        new SftpServer({ hostKeys: [hostKey], users: provider, algorithms: { cipher: ['rot13'] } }),
     ).toThrow(/^ciphers: unsupported algorithm: rot13$/);
     expect(
-      () => new SftpServer({ hostKeys: [hostKey], provider, algorithms: { kex: ['x'] } }),
+      () => new SftpServer({ hostKeys: [hostKey], users: provider, algorithms: { kex: ['x'] } }),
     ).toThrow(/^kex_algorithms: /);
   });
 

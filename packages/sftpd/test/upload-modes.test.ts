@@ -30,7 +30,7 @@ async function serverWithMode(mode: UploadMode): Promise<{ port: number; home: s
     home_dir: home,
     permissions: { '/': ['*'] },
   });
-  const server = new SftpServer({ hostKeys: [hostKey], provider, uploadMode: mode });
+  const server = new SftpServer({ hostKeys: [hostKey], users: provider, uploadMode: mode });
   servers.push(server);
   return { port: (await server.listen(0, '127.0.0.1')).port, home };
 }

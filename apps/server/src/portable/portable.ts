@@ -108,7 +108,7 @@ export async function startPortable(
     const hostKeys = generateHostKeys();
     const server = new SftpServer({
       hostKeys,
-      provider,
+      users: provider,
       openStorage: userStorages({ secrets, uploadMemoryBytes: UPLOAD_MEMORY }),
       ident: `SFTPGo_${versionInfo.version}`,
       sshCommands: settings.sshCommands,
