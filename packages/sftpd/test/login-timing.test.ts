@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { hashPassword, verifyLoginPassword } from '@sftpgo/auth';
 import type { DataProvider, User } from '@sftpgo/provider';
-import { Authenticator, LoginError } from '@sftpgo/sftpd';
+import { Authenticator, accountUser, LoginError } from '@sftpgo/sftpd';
 import type ssh2 from 'ssh2';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 
@@ -17,30 +17,7 @@ const PASSWORD = 'the right password';
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl';
 
 function userOf(username: string, fields: Partial<User>): User {
-  return {
-    id: 1,
-    status: 1,
-    username,
-    expiration_date: 0,
-    password: '',
-    public_keys: [],
-    home_dir: `/srv/${username}`,
-    uid: 0,
-    gid: 0,
-    max_sessions: 0,
-    quota_size: 0,
-    quota_files: 0,
-    permissions: { '/': ['*'] },
-    used_quota_size: 0,
-    used_quota_files: 0,
-    last_quota_update: 0,
-    upload_bandwidth: 0,
-    download_bandwidth: 0,
-    last_login: 0,
-    filters: { allowed_ip: [], denied_ip: [] },
-    filesystem: { provider: 0 },
-    ...fields,
-  };
+  return accountUser({ id: 1, username, home_dir: `/srv/${username}`, ...fields });
 }
 
 /**

@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -8,46 +8,9 @@ import {
   SftpServer,
   type UserSource,
 } from '@sftpgo/sftpd';
-import { hasCommand, makeTempDir } from '@sftpgo/test-utils';
+import { hasCommand, makeTempDir, runSftpBatch } from '@sftpgo/test-utils';
 import { MemoryFs } from '@sftpgo/vfs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-/** Runs OpenSSH's sftp in batch mode; `auth` picks the password (through sshpass) or a key. */
-function sftp(
-  port: number,
-  user: string,
-  batch: string,
-  cwd: string,
-  auth: { password: string } | { key: string },
-): Promise<{ code: number | null; output: string }> {
-  const options = [
-    '-F',
-    '/dev/null',
-    '-oStrictHostKeyChecking=no',
-    '-oUserKnownHostsFile=/dev/null',
-    '-P',
-    String(port),
-  ];
-  const [program, args, env] =
-    'password' in auth
-      ? [
-          'sshpass',
-          ['-e', 'sftp', ...options, '-oBatchMode=no', '-oPreferredAuthentications=password'],
-          { ...process.env, SSHPASS: auth.password },
-        ]
-      : ['sftp', [...options, '-oIdentitiesOnly=yes', '-i', auth.key], process.env];
-  // -b after -oBatchMode=no: ssh keeps the first value of an option, and -b sets it
-  const child = spawn(program, [...args, '-b', '-', `${user}@127.0.0.1`], { cwd, env });
-  let output = '';
-  child.stdout.on('data', (d) => {
-    output += d;
-  });
-  child.stderr.on('data', (d) => {
-    output += d;
-  });
-  child.stdin.end(batch);
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, output })));
-}
 
 describe.runIf(hasCommand('sftp') && hasCommand('sshpass') && hasCommand('ssh-keygen'))(
   'an application bringing its own users and storage',
@@ -97,9 +60,15 @@ describe.runIf(hasCommand('sftp') && hasCommand('sshpass') && hasCommand('ssh-ke
     });
 
     it('logs in by its password check and serves the storage it gives', async () => {
-      const session = await sftp(port, 'erin', 'put up.txt\nls -1\n', tmp.path, {
-        password: 'erin-pass',
-      });
+      const session = await runSftpBatch(
+        port,
+        'erin',
+        {
+          password: 'erin-pass',
+        },
+        'put up.txt\nls -1\n',
+        tmp.path,
+      );
       expect(session.code, session.output).toBe(0);
       expect(session.output).toMatch(/^up\.txt$/m);
       const stored = await files.stat('/up.txt');
@@ -108,15 +77,27 @@ describe.runIf(hasCommand('sftp') && hasCommand('sshpass') && hasCommand('ssh-ke
     });
 
     it('logs in by its key check, the signature checked by the server', async () => {
-      const session = await sftp(port, 'erin', 'ls -1\n', tmp.path, { key: join(tmp.path, 'key') });
+      const session = await runSftpBatch(
+        port,
+        'erin',
+        { key: join(tmp.path, 'key') },
+        'ls -1\n',
+        tmp.path,
+      );
       expect(session.code, session.output).toBe(0);
       expect(asked).toContain('erin publickey');
     });
 
     it('refuses what its check refuses', async () => {
-      const wrong = await sftp(port, 'erin', 'ls\n', tmp.path, { password: 'not-it' });
+      const wrong = await runSftpBatch(port, 'erin', { password: 'not-it' }, 'ls\n', tmp.path);
       expect(wrong.code).not.toBe(0);
-      const nobody = await sftp(port, 'mallory', 'ls\n', tmp.path, { password: 'erin-pass' });
+      const nobody = await runSftpBatch(
+        port,
+        'mallory',
+        { password: 'erin-pass' },
+        'ls\n',
+        tmp.path,
+      );
       expect(nobody.code).not.toBe(0);
     });
   },

@@ -2,6 +2,7 @@ export { writeSelfSignedCertificate } from './certificate.js';
 export { freePort, hasCommand } from './commands.js';
 export { duplexPair } from './duplex-pair.js';
 export { eventually } from './eventually.js';
+export { runSftpBatch, sftpOptions } from './openssh.js';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 export { makeTempDir } from './temp-dir.js';
 export {
