@@ -159,6 +159,29 @@ describe.runIf(pnpm !== undefined && hasCommand('npm') && hasCommand('sftp'))(
       INSTALL_TIMEOUT,
     );
 
+    it(
+      'keeps every path of the virtual filesystem inside its root, installing nothing else',
+      async () => {
+        const dir = await install('safe-paths', ['@sftpgo/vfs']);
+        const installed = (await readdir(join(dir, 'node_modules'))).filter(
+          (name) =>
+            !name.startsWith('.') &&
+            name !== 'typescript' &&
+            name !== '@types' &&
+            name !== 'undici-types',
+        );
+        expect(installed).toEqual(['@sftpgo']);
+        const output = await succeed([process.execPath, 'dist/main.js', 'files'], dir);
+        expect(output.trim().split('\n')).toEqual([
+          '/notes.txt -> /notes.txt: a file of 12 bytes inside the root',
+          '../../etc/passwd -> /etc/passwd: not-found',
+          '/notes.txt/../../../etc/passwd -> /etc/passwd: not-found',
+          '/escape/passwd -> /escape/passwd: invalid-path',
+        ]);
+      },
+      INSTALL_TIMEOUT,
+    );
+
     it.runIf(hasCommand('sshpass'))(
       'runs an SSH server with its own users, each in a directory of its own',
       async () => {
