@@ -48,6 +48,7 @@ export type {
 export { type SessionFsOptions, sessionFs } from './session-fs.js';
 export { type IgnoredAttributes, IgnoreSetStatFs, type SetStatMode } from './setstat-mode-fs.js';
 export { SftpServer, type SftpServerOptions } from './sftp-server.js';
+export type { SshAlgorithms } from './ssh-algorithms.js';
 export { splitCommandLine } from './ssh-commands/command-line.js';
 export {
   type CommandChannel,

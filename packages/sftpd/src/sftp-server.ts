@@ -2,9 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { type AddressInfo, createServer, type Server as NetServer, type Socket } from 'node:net';
 import { hostPort, plainAddress } from '@sftpgo/auth';
 import type { User } from '@sftpgo/provider';
-import { SftpSession } from '@sftpgo/sftp-protocol';
-import { VfsSftpHandler } from '@sftpgo/sftp-vfs';
-import type { Fs } from '@sftpgo/vfs';
 import ssh2 from 'ssh2';
 import type { UploadMode } from './atomic-upload-fs.js';
 import { Authenticator } from './authenticator.js';
@@ -18,20 +15,14 @@ import {
   loginFailureReason,
   SessionLimitError,
 } from './login.js';
-import type { QuotaStore, QuotaTracking } from './quota-fs.js';
-import type { ActiveTransfer, LoginEvent, SessionEvent } from './session-events.js';
-import { type SessionFsOptions, sessionFs } from './session-fs.js';
+import type { QuotaTracking } from './quota-fs.js';
+import { type ChannelServices, serveCommand, serveSftp } from './session-channels.js';
+import type { LoginEvent, SessionEvent } from './session-events.js';
 import type { SetStatMode } from './setstat-mode-fs.js';
-import { sshCommandPath } from './ssh-commands/command-line.js';
-import {
-  type CommandChannel,
-  isCommandServed,
-  runSshCommand,
-  type SshCommandResult,
-  type SshCommandSession,
-} from './ssh-commands/run-ssh-command.js';
+import { algorithmsConfig, type SshAlgorithms } from './ssh-algorithms.js';
+import { isCommandServed, type SshCommandSession } from './ssh-commands/run-ssh-command.js';
 import type { UserSource } from './user-source.js';
-import { openLocalStorage, type StorageOpener, storageRootOf } from './user-storage.js';
+import { openLocalStorage, type StorageOpener } from './user-storage.js';
 
 export interface SftpServerOptions {
   /** Host private keys, in any format ssh2 reads (PEM, OpenSSH). */
@@ -62,11 +53,7 @@ export interface SftpServerOptions {
   /** Every login that succeeded or failed, for metrics. */
   readonly onLogin?: (event: LoginEvent) => void;
   /** Algorithms offered, in preference order; empty or absent lists keep ssh2's defaults. */
-  readonly algorithms?: {
-    readonly kex?: readonly string[];
-    readonly cipher?: readonly string[];
-    readonly mac?: readonly string[];
-  };
+  readonly algorithms?: SshAlgorithms;
   /**
    * The spec's `keyboard_interactive_auth_program`: an absolute path; when
    * set, keyboard-interactive logins run it.
@@ -91,38 +78,12 @@ export interface SftpServerOptions {
   readonly loginGraceMs?: number;
 }
 
-/** Which setting names each kind of algorithm, for errors. */
-const ALGORITHM_SETTINGS = { kex: 'kex_algorithms', cipher: 'ciphers', mac: 'macs' } as const;
-
-/** ssh2's algorithm settings from ours; an unknown name is an error naming its setting. */
-function algorithmsConfig(algorithms: SftpServerOptions['algorithms'] = {}): ssh2.Algorithms {
-  const config: ssh2.Algorithms = {};
-  for (const kind of ['kex', 'cipher', 'mac'] as const) {
-    const names = algorithms[kind] ?? [];
-    if (names.length === 0) continue;
-    const key = kind === 'mac' ? 'hmac' : kind;
-    try {
-      new ssh2.Server({ hostKeys: [], algorithms: { [key]: [...names] } });
-    } catch (err) {
-      const message = (err as Error).message;
-      if (/Unsupported algorithm/.test(message)) {
-        throw new Error(`${ALGORITHM_SETTINGS[kind]}: ${message.toLowerCase()}`, { cause: err });
-      }
-    }
-    config[key] = [...names] as never;
-  }
-  return config;
-}
-
 /** The `login_type` of the logs for each method. */
 const LOGIN_TYPES = {
   password: 'password',
   publickey: 'public_key',
   'keyboard-interactive': 'keyboard-interactive',
 } as const;
-
-/** The ssh2 npm client, which sends SYMLINK in the draft's order to servers other than OpenSSH. */
-const SSH2_CLIENT = /^SSH-[\d.]+-ssh2js/;
 
 /**
  * The SSH service: authenticates users against the user source and serves
@@ -136,15 +97,10 @@ export class SftpServer {
   readonly #ssh: ssh2.Server;
   readonly #tcp: NetServer;
   readonly #users: UserSource;
-  readonly #quotaStore: QuotaStore;
-  readonly #openStorage: StorageOpener;
   readonly #logger: Logger;
-  readonly #fsOptions: SessionFsOptions;
+  readonly #channels: ChannelServices;
   readonly #idleTimeoutMs: number;
-  readonly #onEvent: (event: SessionEvent) => void;
   readonly #onLogin: (event: LoginEvent) => void;
-  readonly #sshCommands: ReadonlySet<string>;
-  readonly #runScp: SshCommandSession['runScp'];
   readonly #maxAuthTries: number;
   readonly #loginGraceMs: number;
   readonly #auth: Authenticator;
@@ -163,22 +119,25 @@ export class SftpServer {
   constructor(options: SftpServerOptions) {
     const { users } = options;
     this.#users = users;
-    this.#quotaStore = {
-      getUserByUsername: (username) => users.getUserByUsername(username),
-      updateQuota: async (username, change) => users.updateQuota?.(username, change),
-    };
-    this.#openStorage = options.openStorage ?? openLocalStorage;
     this.#logger = options.logger ?? silentLogger;
-    this.#fsOptions = {
-      uploadMode: options.uploadMode ?? 0,
-      setstatMode: options.setstatMode ?? 0,
-      quotaTracking: users.updateQuota ? (options.quotaTracking ?? 2) : 0,
+    this.#channels = {
+      openStorage: options.openStorage ?? openLocalStorage,
+      quotaStore: {
+        getUserByUsername: (username) => users.getUserByUsername(username),
+        updateQuota: async (username, change) => users.updateQuota?.(username, change),
+      },
+      fsOptions: {
+        uploadMode: options.uploadMode ?? 0,
+        setstatMode: options.setstatMode ?? 0,
+        quotaTracking: users.updateQuota ? (options.quotaTracking ?? 2) : 0,
+      },
+      onEvent: options.onEvent ?? (() => {}),
+      logger: this.#logger,
+      sshCommands: new Set(options.sshCommands ?? ['md5sum', 'sha1sum', 'cd', 'pwd']),
+      runScp: options.runScp,
     };
     this.#idleTimeoutMs = options.idleTimeoutMs ?? 0;
-    this.#onEvent = options.onEvent ?? (() => {});
     this.#onLogin = options.onLogin ?? (() => {});
-    this.#sshCommands = new Set(options.sshCommands ?? ['md5sum', 'sha1sum', 'cd', 'pwd']);
-    this.#runScp = options.runScp;
     const tries = options.maxAuthTries ?? 0;
     this.#maxAuthTries = tries === 0 ? 6 : tries < 0 ? Number.POSITIVE_INFINITY : tries;
     this.#loginGraceMs = options.loginGraceMs ?? 120_000;
@@ -362,7 +321,7 @@ export class SftpServer {
             reject();
             return;
           }
-          if (!isCommandServed(info.command, this.#sshCommands)) {
+          if (!isCommandServed(info.command, this.#channels.sshCommands)) {
             this.#logger.log({
               level: 'info',
               sender: 'sftpd',
@@ -374,7 +333,7 @@ export class SftpServer {
           }
           const channel = accept();
           connection.sessions.add(
-            this.#serveCommand(channel, info.command, user, connection, () => {
+            serveCommand(this.#channels, channel, info.command, user, connection, () => {
               idle?.refresh();
               connection.touch();
             }),
@@ -387,7 +346,7 @@ export class SftpServer {
           }
           const channel = accept();
           connection.sessions.add(
-            this.#serveSftp(channel, user, connection, () => {
+            serveSftp(this.#channels, channel, user, connection, () => {
               idle?.refresh();
               connection.touch();
             }),
@@ -510,151 +469,5 @@ export class SftpServer {
     }, this.#idleTimeoutMs);
     timer.unref();
     return timer;
-  }
-
-  async #serveCommand(
-    channel: ssh2.ServerChannel,
-    commandLine: string,
-    user: User,
-    connection: LiveConnection,
-    onActivity: () => void,
-  ): Promise<void> {
-    const protocol = /^\s*scp(\s|$)/.test(commandLine) ? 'SCP' : 'SSH';
-    connection.protocol = protocol;
-    connection.sshCommand = commandLine;
-    const context = {
-      username: user.username,
-      connectionId: connection.id,
-      protocol,
-      homeDir: storageRootOf(user),
-      localFiles: user.filesystem.provider === 0,
-    } as const;
-    // A running command is activity; a 'data' listener would consume the
-    // client's first bytes before the command reads them.
-    onActivity();
-    const keepAlive = setInterval(onActivity, 10_000);
-    let result: SshCommandResult = { command: '', exitCode: 1 };
-    let storage: Fs | undefined;
-    try {
-      storage = await this.#openStorage(user);
-      result = await runSshCommand(
-        commandLine,
-        channel as unknown as CommandChannel,
-        {
-          user,
-          storage,
-          openPolicyFs: () => {
-            const { fs, transfers } = sessionFs(storage as Fs, user, this.#fsOptions, {
-              quotaStore: this.#quotaStore,
-              context,
-              emit: this.#onEvent,
-            });
-            connection.transfers.add(transfers);
-            return fs;
-          },
-          quotaStore: this.#quotaStore,
-          quotaTracking: this.#fsOptions.quotaTracking,
-          runScp: this.#runScp,
-        },
-        this.#sshCommands,
-      );
-    } catch (err) {
-      this.#logger.log({
-        level: 'error',
-        sender: 'sftpd',
-        message: `SSH command ${JSON.stringify(commandLine)} failed: ${(err as Error).message}`,
-        connection_id: connection.id,
-      });
-      if (channel.writable) channel.stderr.write('the command failed on the server\n');
-    }
-    await storage?.close?.();
-    clearInterval(keepAlive);
-    if (result.exitCode !== 0) {
-      // the reference's sender and text, for filters written for it
-      this.#logger.log({
-        level: 'warn',
-        sender: 'ssh',
-        connection_id: connection.id,
-        message: `command failed: ${JSON.stringify(commandLine)} user: ${user.username} exit status: ${result.exitCode}`,
-      });
-    }
-    this.#onEvent({
-      ...context,
-      type: 'ssh-command',
-      command: result.command,
-      commandLine,
-      path: sshCommandPath(commandLine),
-      ok: result.exitCode === 0,
-    });
-    if (channel.writable) {
-      channel.exit(result.exitCode);
-      channel.end();
-    }
-  }
-
-  async #serveSftp(
-    channel: ssh2.ServerChannel,
-    user: User,
-    connection: LiveConnection,
-    onRequest: () => void,
-  ): Promise<void> {
-    const connectionId = connection.id;
-    let storage: Fs;
-    let fs: Fs;
-    let transfers: ReadonlySet<ActiveTransfer>;
-    try {
-      storage = await this.#openStorage(user);
-      ({ fs, transfers } = sessionFs(storage, user, this.#fsOptions, {
-        quotaStore: this.#quotaStore,
-        context: {
-          username: user.username,
-          connectionId,
-          protocol: 'SFTP',
-          homeDir: storageRootOf(user),
-          localFiles: user.filesystem.provider === 0,
-        },
-        emit: this.#onEvent,
-      }));
-    } catch (err) {
-      this.#logger.log({
-        level: 'error',
-        sender: 'sftpd',
-        message: `cannot open the storage of ${user.username}: ${(err as Error).message}`,
-        connection_id: connectionId,
-      });
-      channel.exit(1);
-      channel.end();
-      return;
-    }
-    const session = new SftpSession(channel, new VfsSftpHandler(fs, { username: user.username }), {
-      draftSymlinkOrder: SSH2_CLIENT.test(connection.clientVersion),
-      onRequest,
-      // ssh2 copies each chunk into an SSH packet before calling back.
-      outputCopies: true,
-      onUnexpectedError: (err) =>
-        this.#logger.log({
-          level: 'error',
-          sender: 'sftpd',
-          message: `SFTP request failed: ${(err as Error).message}`,
-          connection_id: connectionId,
-        }),
-    });
-    connection.transfers.add(transfers);
-    const end = await session.ended;
-    connection.transfers.delete(transfers);
-    await storage.close?.();
-    if (end.reason === 'protocol-error') {
-      this.#logger.log({
-        level: 'warn',
-        sender: 'sftpd',
-        message: `SFTP session closed: ${end.error.message}`,
-        connection_id: connectionId,
-      });
-    }
-    // Without an exit status, `sftp -b` waits forever and scp reports -1.
-    if (channel.writable) {
-      channel.exit(end.reason === 'eof' ? 0 : 1);
-      channel.end();
-    }
   }
 }
