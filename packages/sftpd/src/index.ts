@@ -1,30 +1,17 @@
 export { AtomicUploadFs, type UploadMode } from './atomic-upload-fs.js';
-export { Authenticator, type AuthenticatorOptions } from './authenticator.js';
 export { Defender, type DefenderOptions } from './defender.js';
 export { DirectoryPermissions } from './directory-permissions.js';
-export { EXTERNAL_SCOPE, type ExternalAuthRequest, runExternalAuth } from './external-auth.js';
 export {
   generateHostKeys,
   hostKeyFingerprints,
   keyFingerprint,
   loadHostKeys,
 } from './host-keys.js';
-export { type Challenge, keyboardInteractiveLogin } from './keyboard-interactive.js';
 export { type LogEntry, type Logger, silentLogger } from './logger.js';
-export {
-  KeyNotAuthorizedError,
-  type LoginContext,
-  LoginError,
-  type OfferedKey,
-  passwordLogin,
-  publicKeyLogin,
-} from './login.js';
 export { type Ownership, OwnershipFs } from './ownership-fs.js';
 export { PolicyFs } from './policy-fs.js';
 export { QuotaFs, type QuotaStore, type QuotaTracking } from './quota-fs.js';
-export { RateLimiter } from './rate-limiter.js';
 export {
-  actionOf,
   SESSION_ACTIONS,
   type SessionAction,
   type SessionActionFacts,
@@ -49,12 +36,9 @@ export { type SessionFsOptions, sessionFs } from './session-fs.js';
 export { type IgnoredAttributes, IgnoreSetStatFs, type SetStatMode } from './setstat-mode-fs.js';
 export { SftpServer, type SftpServerOptions } from './sftp-server.js';
 export type { SshAlgorithms } from './ssh-algorithms.js';
-export { splitCommandLine } from './ssh-commands/command-line.js';
 export {
   type CommandChannel,
-  runSshCommand,
   SSH_COMMANDS,
-  type SshCommandResult,
   type SshCommandSession,
 } from './ssh-commands/run-ssh-command.js';
 export { SandboxUnavailableError } from './ssh-commands/sandbox.js';

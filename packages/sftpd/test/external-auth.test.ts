@@ -2,10 +2,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { verifyPassword } from '@sftpgo/auth';
 import { type DataProvider, openSqliteProvider } from '@sftpgo/provider';
-import { type LogEntry, LoginError, runExternalAuth, SftpServer } from '@sftpgo/sftpd';
+import { type LogEntry, SftpServer } from '@sftpgo/sftpd';
 import { makeTempDir } from '@sftpgo/test-utils';
 import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runExternalAuth } from '../src/external-auth.js';
+import { LoginError } from '../src/login.js';
 import { connectClient, hostKey, migrationsDir, rsaPrivateKey, writeScript } from './fixtures.js';
 
 const SAMPLE = fileURLToPath(new URL('./fixtures/external-auth-sample.sh', import.meta.url));

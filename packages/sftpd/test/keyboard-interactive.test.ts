@@ -1,10 +1,12 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type DataProvider, openSqliteProvider, type User } from '@sftpgo/provider';
-import { keyboardInteractiveLogin, type LogEntry, LoginError, SftpServer } from '@sftpgo/sftpd';
+import { type LogEntry, SftpServer } from '@sftpgo/sftpd';
 import { makeTempDir } from '@sftpgo/test-utils';
 import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keyboardInteractiveLogin } from '../src/keyboard-interactive.js';
+import { LoginError } from '../src/login.js';
 import { hostKey, migrationsDir, writeScript } from './fixtures.js';
 
 const SAMPLE = fileURLToPath(new URL('./fixtures/keyboard-interactive-sample.sh', import.meta.url));

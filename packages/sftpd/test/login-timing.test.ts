@@ -1,9 +1,11 @@
 import { performance } from 'node:perf_hooks';
 import { hashPassword, verifyLoginPassword } from '@sftpgo/auth';
 import type { DataProvider, User } from '@sftpgo/provider';
-import { Authenticator, accountUser, LoginError } from '@sftpgo/sftpd';
+import { accountUser } from '@sftpgo/sftpd';
 import type ssh2 from 'ssh2';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { Authenticator } from '../src/authenticator.js';
+import { LoginError } from '../src/login.js';
 
 // The password check, watched: every password login must go through it once,
 // whatever the account (its own tests show it costs one hash verification
