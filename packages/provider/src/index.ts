@@ -67,3 +67,4 @@ export {
   parseUserDump,
   type UserDump,
 } from './user-dump.js';
+export { type SqlDriver, schemaScriptsDir } from './schema-scripts.js';

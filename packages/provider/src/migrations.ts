@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ProviderError } from './errors.js';
+import { type SqlDriver, schemaScriptsDir } from './schema-scripts.js';
 
 const SCRIPT_NAME = /^(\d{8})\.sql$/;
 
@@ -65,8 +66,11 @@ export interface MigrationTarget {
 
 /** How opening a SQL provider treats the schema. */
 export interface MigrationOptions {
-  /** The folder of `YYYYMMDD.sql` scripts for this database. */
-  readonly migrationsDir: string;
+  /**
+   * The folder of `YYYYMMDD.sql` scripts for this database; by default the
+   * scripts that come with the package (see {@link schemaScriptsDir}).
+   */
+  readonly migrationsDir?: string;
   /** Told of each script as it is applied. */
   readonly onApplied?: (version: string) => void;
   /**
@@ -77,12 +81,16 @@ export interface MigrationOptions {
   readonly onPermissionDenied?: (err: MigrationError) => void;
 }
 
-/** Applies the scripts of `options.migrationsDir` that `target` has not recorded, in order. */
+/**
+ * Applies the scripts of `options.migrationsDir` (the package's scripts of
+ * `driver` by default) that `target` has not recorded, in order.
+ */
 export async function applyMigrations(
   target: MigrationTarget,
   options: MigrationOptions,
+  driver: SqlDriver,
 ): Promise<string[]> {
-  const scripts = await readMigrations(options.migrationsDir);
+  const scripts = await readMigrations(options.migrationsDir ?? schemaScriptsDir(driver));
   return target.withLock(async () => {
     const done = await target.appliedVersions();
     const applied: string[] = [];

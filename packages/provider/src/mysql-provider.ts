@@ -98,7 +98,7 @@ export async function openMysqlProvider(options: MysqlProviderOptions): Promise<
       multipleStatements: true,
     });
     try {
-      await applyMigrations(migrationTarget(scripts), options);
+      await applyMigrations(migrationTarget(scripts), options, 'mysql');
     } finally {
       await scripts.end().catch(() => undefined);
     }

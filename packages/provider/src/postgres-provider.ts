@@ -72,7 +72,7 @@ export async function openPostgresProvider(options: PostgresProviderOptions): Pr
   const client = new pg.Client(connection);
   try {
     await client.connect();
-    await applyMigrations(migrationTarget(client), options);
+    await applyMigrations(migrationTarget(client), options, 'postgresql');
   } catch (err) {
     throw err instanceof ProviderError ? err : unavailable(err);
   } finally {

@@ -80,7 +80,7 @@ export async function openSqliteProvider(options: SqliteProviderOptions): Promis
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('busy_timeout = 5000');
-    await applyMigrations(migrationTarget(db), options);
+    await applyMigrations(migrationTarget(db), options, 'sqlite');
   } catch (err) {
     db.close();
     throw err;

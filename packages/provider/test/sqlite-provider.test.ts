@@ -7,6 +7,7 @@ import {
   type DataProvider,
   openSqliteProvider,
   ProviderError,
+  schemaScriptsDir,
   type UserInput,
   ValidationError,
 } from '@sftpgo/provider';
@@ -59,6 +60,16 @@ describe('SQLite provider', () => {
     expect(await p.getUserByUsername('alice')).toEqual(added);
     expect(await p.getUserById(2)).toBeUndefined();
     expect(await p.getUserByUsername('bob')).toBeUndefined();
+  });
+
+  it("applies the package's own schema scripts when no folder is given", async () => {
+    const own = await openSqliteProvider({ path: join(tmp.path, 'own-scripts.db') });
+    try {
+      expect((await own.addUser(alice)).username).toBe('alice');
+    } finally {
+      await own.close();
+    }
+    expect(schemaScriptsDir('sqlite')).toBe(migrationsDir);
   });
 
   it('keeps users across reopening the database', async () => {
