@@ -246,5 +246,77 @@ describe.runIf(pnpm !== undefined && hasCommand('npm') && hasCommand('sftp'))(
       },
       INSTALL_TIMEOUT,
     );
+
+    it.runIf(hasCommand('sshpass'))(
+      'runs what sftpgo serve runs, composed in code: users added by the REST API log in over SFTP',
+      async () => {
+        const dir = await install('serve-in-code', [
+          '@sftpgo/api',
+          '@sftpgo/provider',
+          '@sftpgo/sftpd',
+          '@sftpgo/sftp-vfs',
+          '@sftpgo/sftp-protocol',
+          '@sftpgo/vfs',
+          '@sftpgo/auth',
+        ]);
+        const [sshPort, httpPort] = [await freePort(), await freePort()];
+        const server = spawn(
+          process.execPath,
+          ['dist/main.js', 'data', String(sshPort), String(httpPort)],
+          { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+        );
+        children.add(server);
+        try {
+          await new Promise<void>((resolve, reject) => {
+            let text = '';
+            server.stdout?.on('data', (d) => {
+              text += d;
+              if (text.includes('REST API on')) resolve();
+            });
+            server.on('close', (code) => reject(new Error(`exited with ${code}: ${text}`)));
+          });
+          const added = await fetch(`http://127.0.0.1:${httpPort}/api/v1/user`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({
+              username: 'carol',
+              password: 'carol-pass',
+              home_dir: join(dir, 'homes/carol'),
+              permissions: { '/': ['*'] },
+              status: 1,
+            }),
+          });
+          expect(added.status).toBe(200);
+          await writeFile(join(dir, 'report.txt'), 'composed in code\n');
+          const session = await run(
+            [
+              'sshpass',
+              '-e',
+              'sftp',
+              ...[
+                '-F',
+                '/dev/null',
+                '-oStrictHostKeyChecking=no',
+                '-oUserKnownHostsFile=/dev/null',
+              ],
+              ...['-oBatchMode=no', '-oPreferredAuthentications=password', '-P', String(sshPort)],
+              ...['-b', '-', 'carol@127.0.0.1'],
+            ],
+            dir,
+            'put report.txt\n',
+            { SSHPASS: 'carol-pass' },
+          );
+          expect(session.code, session.output).toBe(0);
+          expect(await readFile(join(dir, 'homes/carol/report.txt'), 'utf8')).toBe(
+            'composed in code\n',
+          );
+          // the users are in the SQLite file the schema scripts of the package made
+          expect(existsSync(join(dir, 'data/sftpgo.db'))).toBe(true);
+        } finally {
+          server.kill('SIGTERM');
+        }
+      },
+      INSTALL_TIMEOUT,
+    );
   },
 );
