@@ -38,24 +38,42 @@ function declarationOf(member: ts.Symbol): ts.Declaration {
   return decl;
 }
 
+/** Whether `decl` is in the project's own sources, not a library's. */
+function ownDeclaration(decl: ts.Declaration): boolean {
+  const file = decl.getSourceFile().fileName;
+  return file.startsWith(ROOT) && !file.includes('/node_modules/');
+}
+
+/** ` extends A, B` and ` implements C` of a class or interface, as written. */
+function heritage(decl: ts.Declaration): string {
+  const clauses = (decl as ts.ClassDeclaration | ts.InterfaceDeclaration).heritageClauses ?? [];
+  return clauses.map((c) => ` ${c.getText()}`).join('');
+}
+
 /** The public members of a class or interface type, one line each. */
 function members(checker: ts.TypeChecker, type: ts.Type, at: ts.Node, prefix = ''): string[] {
-  return checker
-    .getPropertiesOfType(type)
-    .filter((m) => !m.getName().startsWith('#') && m.getName() !== 'prototype')
-    .filter((m) => {
-      const modifiers = ts.getCombinedModifierFlags(declarationOf(m));
-      return (modifiers & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) === 0;
-    })
-    .map((m) => {
-      const optional = m.flags & ts.SymbolFlags.Optional ? '?' : '';
-      const readonly =
-        ts.getCombinedModifierFlags(declarationOf(m)) & ts.ModifierFlags.Readonly
-          ? 'readonly '
-          : '';
-      const memberType = checker.getTypeOfSymbolAtLocation(m, at);
-      return `  ${prefix}${readonly}${m.getName()}${optional}: ${checker.typeToString(memberType, at, FORMAT)}`;
-    });
+  return (
+    checker
+      .getPropertiesOfType(type)
+      .filter((m) => !m.getName().startsWith('#') && m.getName() !== 'prototype')
+      // symbol-keyed members have names that change from run to run
+      .filter((m) => !m.getName().startsWith('__@'))
+      // what a type inherits from Node.js or a library is theirs: `extends` says it
+      .filter((m) => ownDeclaration(declarationOf(m)))
+      .filter((m) => {
+        const modifiers = ts.getCombinedModifierFlags(declarationOf(m));
+        return (modifiers & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) === 0;
+      })
+      .map((m) => {
+        const optional = m.flags & ts.SymbolFlags.Optional ? '?' : '';
+        const readonly =
+          ts.getCombinedModifierFlags(declarationOf(m)) & ts.ModifierFlags.Readonly
+            ? 'readonly '
+            : '';
+        const memberType = checker.getTypeOfSymbolAtLocation(m, at);
+        return `  ${prefix}${readonly}${m.getName()}${optional}: ${checker.typeToString(memberType, at, FORMAT)}`;
+      })
+  );
 }
 
 /** One export, as users see it. */
@@ -74,14 +92,14 @@ function describe(checker: ts.TypeChecker, exported: ts.Symbol): string[] {
         (s) => `  constructor${checker.signatureToString(s, decl, FORMAT).replace(/ =>.*$/, '')}`,
       );
     lines.push(
-      `class ${name}`,
+      `class ${name}${heritage(decl)}`,
       ...constructors,
       ...members(checker, staticType, decl, 'static '),
       ...members(checker, checker.getDeclaredTypeOfSymbol(symbol), decl),
     );
   } else if (symbol.flags & ts.SymbolFlags.Interface) {
     lines.push(
-      `interface ${name}`,
+      `interface ${name}${heritage(decl)}`,
       ...members(checker, checker.getDeclaredTypeOfSymbol(symbol), decl),
     );
   } else if (symbol.flags & ts.SymbolFlags.TypeAlias) {
