@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, hasCommand, makeTempDir } from '@sftpgo/test-utils';
+import { freePort, hasCommand, makeTempDir, runSftpBatch } from '@sftpgo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -35,12 +35,11 @@ function run(
   command: readonly string[],
   cwd: string,
   input = '',
-  env: NodeJS.ProcessEnv = {},
 ): Promise<{ code: number | null; output: string }> {
   const [file, ...args] = command as [string, ...string[]];
   const child = spawn(file, args, {
     cwd,
-    env: { ...cleanEnv, ...env },
+    env: cleanEnv,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   children.add(child);
@@ -66,6 +65,29 @@ async function succeed(command: readonly string[], cwd: string, input = ''): Pro
   const { code, output } = await run(command, cwd, input);
   if (code !== 0) throw new Error(`${command.join(' ')} failed (${code}):\n${output}`);
   return output;
+}
+
+/** Runs `node dist/<file> <args>` in `dir` until it prints `ready`; it is killed after the test. */
+async function startExample(
+  dir: string,
+  file: string,
+  args: readonly string[],
+  ready: string,
+): Promise<ChildProcess> {
+  const server = spawn(process.execPath, [`dist/${file}`, ...args], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(server);
+  await new Promise<void>((resolve, reject) => {
+    let text = '';
+    server.stdout?.on('data', (d) => {
+      text += d;
+      if (text.includes(ready)) resolve();
+    });
+    server.on('close', (code) => reject(new Error(`exited with ${code}: ${text}`)));
+  });
+  return server;
 }
 
 /** Every package directory holding a `package.json`, by package name. */
@@ -199,40 +221,16 @@ describe.runIf(pnpm !== undefined && hasCommand('npm') && hasCommand('sftp'))(
           expect(installed, driver).not.toContain(driver);
         }
         const port = await freePort();
-        const server = spawn(process.execPath, ['dist/server.js', String(port), 'shares'], {
-          cwd: dir,
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        children.add(server);
+        const server = await startExample(
+          dir,
+          'server.js',
+          [String(port), 'shares'],
+          'listening on',
+        );
         try {
-          await new Promise<void>((resolve, reject) => {
-            let text = '';
-            server.stdout?.on('data', (d) => {
-              text += d;
-              if (text.includes('listening on')) resolve();
-            });
-            server.on('close', (code) => reject(new Error(`exited with ${code}: ${text}`)));
-          });
           await writeFile(join(dir, 'up.txt'), 'for alice\n');
           const login = (user: string, password: string, batch: string) =>
-            run(
-              [
-                'sshpass',
-                '-e',
-                'sftp',
-                ...[
-                  '-F',
-                  '/dev/null',
-                  '-oStrictHostKeyChecking=no',
-                  '-oUserKnownHostsFile=/dev/null',
-                ],
-                ...['-oBatchMode=no', '-oPreferredAuthentications=password', '-P', String(port)],
-                ...['-b', '-', `${user}@127.0.0.1`],
-              ],
-              dir,
-              batch,
-              { SSHPASS: password },
-            );
+            runSftpBatch(port, user, { password }, batch, dir);
           const alice = await login('alice', 'correct horse', 'put up.txt\nls -1\n');
           expect(alice.code, alice.output).toBe(0);
           expect(await readFile(join(dir, 'shares/alice/up.txt'), 'utf8')).toBe('for alice\n');
@@ -260,21 +258,13 @@ describe.runIf(pnpm !== undefined && hasCommand('npm') && hasCommand('sftp'))(
           '@sftpgo/auth',
         ]);
         const [sshPort, httpPort] = [await freePort(), await freePort()];
-        const server = spawn(
-          process.execPath,
-          ['dist/main.js', 'data', String(sshPort), String(httpPort)],
-          { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+        const server = await startExample(
+          dir,
+          'main.js',
+          ['data', String(sshPort), String(httpPort)],
+          'REST API on',
         );
-        children.add(server);
         try {
-          await new Promise<void>((resolve, reject) => {
-            let text = '';
-            server.stdout?.on('data', (d) => {
-              text += d;
-              if (text.includes('REST API on')) resolve();
-            });
-            server.on('close', (code) => reject(new Error(`exited with ${code}: ${text}`)));
-          });
           const added = await fetch(`http://127.0.0.1:${httpPort}/api/v1/user`, {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
@@ -288,23 +278,12 @@ describe.runIf(pnpm !== undefined && hasCommand('npm') && hasCommand('sftp'))(
           });
           expect(added.status).toBe(200);
           await writeFile(join(dir, 'report.txt'), 'composed in code\n');
-          const session = await run(
-            [
-              'sshpass',
-              '-e',
-              'sftp',
-              ...[
-                '-F',
-                '/dev/null',
-                '-oStrictHostKeyChecking=no',
-                '-oUserKnownHostsFile=/dev/null',
-              ],
-              ...['-oBatchMode=no', '-oPreferredAuthentications=password', '-P', String(sshPort)],
-              ...['-b', '-', 'carol@127.0.0.1'],
-            ],
-            dir,
+          const session = await runSftpBatch(
+            sshPort,
+            'carol',
+            { password: 'carol-pass' },
             'put report.txt\n',
-            { SSHPASS: 'carol-pass' },
+            dir,
           );
           expect(session.code, session.output).toBe(0);
           expect(await readFile(join(dir, 'homes/carol/report.txt'), 'utf8')).toBe(
