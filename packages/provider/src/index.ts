@@ -37,6 +37,7 @@ export {
   type UserAction,
 } from './provider-actions.js';
 export type { QuotaChange } from './quota-change.js';
+export { type SqlDriver, schemaScriptsDir } from './schema-scripts.js';
 export {
   mysqlConnection,
   postgresConnection,
@@ -67,4 +68,3 @@ export {
   parseUserDump,
   type UserDump,
 } from './user-dump.js';
-export { type SqlDriver, schemaScriptsDir } from './schema-scripts.js';
