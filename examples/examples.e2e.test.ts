@@ -4,7 +4,7 @@
 // packed declarations and compiled, then run against OpenSSH's client.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, hasCommand, makeTempDir, runSftpBatch } from '@sftpgo/test-utils';
@@ -90,6 +90,20 @@ async function startExample(
   return server;
 }
 
+/** The MiB of `node_modules` in `dir`, without the compiler and the type packages the test adds. */
+async function installedMiB(dir: string): Promise<number> {
+  const modules = join(dir, 'node_modules');
+  const testOnly = /^(typescript|@types|undici-types)(\/|$)/;
+  let bytes = 0;
+  for (const entry of await readdir(modules, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    if (testOnly.test(path.slice(modules.length + 1))) continue;
+    bytes += (await stat(path)).size;
+  }
+  return bytes / (1024 * 1024);
+}
+
 /** Every package directory holding a `package.json`, by package name. */
 async function workspacePackages(): Promise<Map<string, string>> {
   const found = new Map<string, string>();
@@ -154,6 +168,8 @@ describe.runIf(pnpm !== undefined && hasCommand('npm') && hasCommand('sftp'))(
         [process.execPath, join(dir, 'node_modules/typescript/bin/tsc'), '-p', '.'],
         dir,
       );
+      // what the example's own dependencies take, TypeScript and the Node.js types aside
+      console.log(`${example}: ${(await installedMiB(dir)).toFixed(1)} MiB installed`);
       return dir;
     }
 
