@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   type FileHandle,
   type FileStat,
@@ -8,40 +7,55 @@ import {
   type SetStat,
 } from '@sftpgo/vfs';
 
-/** Stats made during one open, by kind and path, failures included. */
-type Memo = Map<string, Promise<FileStat>>;
+/** The looks at a path being opened, by kind, failures included, and how many opens want them. */
+interface Memo {
+  opens: number;
+  readonly stats: Map<string, Promise<FileStat>>;
+}
 
 /**
- * Answers the stats of one open once: the session layers each look at the
- * target of an upload (permissions to overwrite, the quota it frees, ...),
- * and on an object store each look is a request. The memo lives for the
- * calls made on behalf of one open ({@link during}) and is dropped as soon
- * as anything changes what it holds.
+ * Answers the stats of a path being opened once: the session layers each
+ * look at the target of an upload (permissions to overwrite, the quota it
+ * frees, ...), and on an object store each look is a request. The memo of a
+ * path lives while an open of it is under way ({@link during}), and is
+ * dropped as soon as anything changes what a memo holds. It is kept by path
+ * rather than by async context: tracking contexts would put a hook on every
+ * promise of the server, the reads and writes of every transfer included.
  */
 export class StatOnceFs extends ForwardingFs {
-  readonly #memo = new AsyncLocalStorage<Memo>();
+  readonly #memos = new Map<string, Memo>();
 
-  /** Runs `work` with the stats it makes through this layer made once per path. */
-  during<T>(work: () => Promise<T>): Promise<T> {
-    return this.#memo.run(new Map(), work);
+  /** Runs `work`, an open of `path`, with the stats of `path` through this layer made once. */
+  async during<T>(path: string, work: () => Promise<T>): Promise<T> {
+    let memo = this.#memos.get(path);
+    if (!memo) {
+      memo = { opens: 0, stats: new Map() };
+      this.#memos.set(path, memo);
+    }
+    memo.opens++;
+    try {
+      return await work();
+    } finally {
+      if (--memo.opens === 0) this.#memos.delete(path);
+    }
   }
 
   #once(kind: 'stat' | 'lstat', path: string): Promise<FileStat> {
-    const memo = this.#memo.getStore();
+    const memo = this.#memos.get(path);
     const call = () => (kind === 'stat' ? this.inner.stat(path) : this.inner.lstat(path));
     if (!memo) return call();
     // without links, a stat and an lstat are the same question
-    const key = this.inner.capabilities.symlinks ? `${kind} ${path}` : path;
-    let stat = memo.get(key);
+    const key = this.inner.capabilities.symlinks ? kind : 'stat';
+    let stat = memo.stats.get(key);
     if (!stat) {
       stat = call();
-      memo.set(key, stat);
+      memo.stats.set(key, stat);
     }
     return stat;
   }
 
   #forget(): void {
-    this.#memo.getStore()?.clear();
+    for (const memo of this.#memos.values()) memo.stats.clear();
   }
 
   override stat(path: string): Promise<FileStat> {
@@ -111,6 +125,6 @@ export class OpensStatOnceFs extends ForwardingFs {
   }
 
   override open(path: string, flags: OpenFlags, mode?: number): Promise<FileHandle> {
-    return this.#below.during(() => this.inner.open(path, flags, mode));
+    return this.#below.during(path, () => this.inner.open(path, flags, mode));
   }
 }
