@@ -24,46 +24,44 @@ export async function advertiseSftp(
     .flat()
     .some((a) => a !== undefined && a.family === 'IPv4' && !a.internal);
   if (!reachable) throw new Error('no network interface but loopback');
-  let bonjour: Bonjour | undefined;
+  // the library reports socket errors through this callback, at any time
+  let fail: (err: unknown) => void = () => {};
+  const bonjour = new Bonjour({}, (err: unknown) => fail(err));
   try {
-    const failed = new Promise<never>((_, reject) => {
-      bonjour = new Bonjour({}, (err: unknown) => reject(err));
+    await new Promise<void>((resolve, reject) => {
+      fail = reject;
+      const timer = setTimeout(
+        () => reject(new Error('no answer from the network in 3 s')),
+        START_TIMEOUT_MS,
+      );
+      timer.unref();
+      const service = bonjour.publish({
+        name: `SFTPGo portable ${port}`,
+        type: 'sftp-ssh',
+        protocol: 'tcp',
+        port,
+        txt: { ...txt },
+      });
+      service.on('up', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      service.on('error', reject);
     });
-    const service = (bonjour as unknown as Bonjour).publish({
-      name: `SFTPGo portable ${port}`,
-      type: 'sftp-ssh',
-      protocol: 'tcp',
-      port,
-      txt: { ...txt },
-    });
-    await Promise.race([
-      new Promise<void>((resolve, reject) => {
-        service.on('up', () => resolve());
-        service.on('error', (err: unknown) => reject(err));
-      }),
-      failed,
-      new Promise<never>((_, reject) =>
-        setTimeout(
-          () => reject(new Error('no answer from the network in 3 s')),
-          START_TIMEOUT_MS,
-        ).unref(),
-      ),
-    ]);
   } catch (err) {
-    bonjour?.destroy();
+    bonjour.destroy();
     throw err;
   }
-  const started = bonjour as Bonjour;
   return {
     withdraw: () =>
       new Promise<void>((resolve) => {
         const done = () => {
-          started.destroy();
+          bonjour.destroy();
           resolve();
         };
         // the goodbye packets are sent before the callback; a stuck socket cannot hold the exit
         const timer = setTimeout(done, 2000);
-        started.unpublishAll(() => {
+        bonjour.unpublishAll(() => {
           clearTimeout(timer);
           done();
         });
