@@ -1,5 +1,7 @@
-import { type Request, type Response, Router } from 'express';
-import { HttpError, methodNotAllowed, sendApiResponse } from './api-response.js';
+import { z } from 'zod';
+import { HttpError, sendApiResponse } from './api-response.js';
+import { type Route, route } from './route.js';
+import { ConnectionStatusSchema } from './schemas.js';
 
 /** The live connections, as the SSH service keeps them (`SftpServer` fits). */
 export interface ConnectionRegistry {
@@ -9,20 +11,43 @@ export interface ConnectionRegistry {
 }
 
 /** `/connection` routes of the v1 API. */
-export function connectionRoutes(registry: ConnectionRegistry): Router {
-  const router = Router();
+export const connectionRoutes: readonly Route<{ readonly connections: ConnectionRegistry }>[] = [
+  route(
+    {
+      method: 'get',
+      path: '/connection',
+      tag: 'connections',
+      operationId: 'get_connections',
+      summary: 'The live SSH connections',
+      responses: {
+        200: { description: 'The connections.', schema: z.array(ConnectionStatusSchema) },
+      },
+    },
+    ({ connections }, { res }) => {
+      res.status(200).json(connections.listConnections());
+    },
+  ),
 
-  router.get('/connection', (_req: Request, res: Response) => {
-    res.status(200).json(registry.listConnections());
-  });
-
-  router.delete('/connection/:connectionId', (req: Request<{ connectionId: string }>, res) => {
-    if (!registry.closeConnection(req.params.connectionId))
-      throw new HttpError(404, '', 'Not Found');
-    sendApiResponse(res, 200, 'Connection closed');
-  });
-
-  router.all(['/connection', '/connection/:connectionId'], methodNotAllowed);
-
-  return router;
-}
+  route(
+    {
+      method: 'delete',
+      path: '/connection/{connectionID}',
+      tag: 'connections',
+      operationId: 'close_connection',
+      summary: 'Closes a connection',
+      params: {
+        connectionID: z.string().min(1).describe('The `connection_id` of a listed connection.'),
+      },
+      responses: {
+        200: '`Connection closed`.',
+        404: '`Not Found`: no connection has that id.',
+      },
+    },
+    ({ connections }, { param, res }) => {
+      if (!connections.closeConnection(param('connectionID'))) {
+        throw new HttpError(404, '', 'Not Found');
+      }
+      sendApiResponse(res, 200, 'Connection closed');
+    },
+  ),
+];

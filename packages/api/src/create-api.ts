@@ -2,23 +2,18 @@ import type { DataProvider, User } from '@sftpgo/provider';
 import type { Fs } from '@sftpgo/vfs';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { accessLog, type HttpAccess } from './access-log.js';
-import { HttpError, methodNotAllowed, sendApiResponse } from './api-response.js';
+import { HttpError, sendApiResponse } from './api-response.js';
 import { backupRoutes } from './backup-routes.js';
 import { basicAuth, type Htpasswd } from './basic-auth.js';
 import { type ConnectionRegistry, connectionRoutes } from './connection-routes.js';
+import { coreRoutes, type VersionInfo } from './core-routes.js';
 import { openApiDocument } from './openapi.js';
 import { quotaRoutes } from './quota-routes.js';
 import { QuotaScans } from './quota-scans.js';
-import { providerHttpError, userRoutes } from './user-routes.js';
+import { mountRoutes } from './route.js';
+import { userRoutes } from './user-routes.js';
 import { webBasicAuth } from './web/web-auth.js';
 import { mountWebAdmin, type WebOptions } from './web/web-routes.js';
-
-/** The `/api/v1/version` body. */
-export interface VersionInfo {
-  readonly version: string;
-  readonly build_date: string;
-  readonly commit_hash: string;
-}
 
 export interface ApiOptions {
   readonly provider: DataProvider;
@@ -79,33 +74,18 @@ export function createApi(options: ApiOptions): Express {
   // whatever the Content-Type, as the reference server decodes bodies:
   // `curl -d '{...}'` sends application/x-www-form-urlencoded
   v1.use(express.json({ limit: MAX_REQUEST_SIZE, type: () => true }));
-  v1.get('/version', (_req, res) => {
-    res.json(options.version);
-  });
-  v1.get('/providerstatus', async (_req, res) => {
-    try {
-      await options.provider.checkAvailability();
-    } catch (err) {
-      throw providerHttpError(err);
-    }
-    sendApiResponse(res, 200, 'Alive');
-  });
-  v1.get('/openapi.json', (_req, res) => {
-    res.json(openApiDocument());
-  });
-  v1.all(['/version', '/providerstatus', '/openapi.json'], methodNotAllowed);
-  v1.use(userRoutes(options.provider));
+  const { provider } = options;
+  mountRoutes(v1, coreRoutes, { provider, version: options.version, openApiDocument });
+  mountRoutes(v1, userRoutes, { provider });
   const quotaTracking = options.quotaTracking ?? true;
-  const scans = new QuotaScans(options.provider, {
+  const scans = new QuotaScans(provider, {
     onError: options.onInternalError,
     ...(options.openStorage ? { openStorage: options.openStorage } : {}),
   });
-  v1.use(quotaRoutes(options.provider, scans, { quotaTracking }));
-  if (options.backupsPath) {
-    const { backupsPath } = options;
-    v1.use(backupRoutes(options.provider, scans, { backupsPath, quotaTracking }));
-  }
-  if (options.connections) v1.use(connectionRoutes(options.connections));
+  mountRoutes(v1, quotaRoutes, { provider, scans, quotaTracking });
+  const { backupsPath, connections } = options;
+  if (backupsPath) mountRoutes(v1, backupRoutes, { provider, scans, backupsPath, quotaTracking });
+  if (connections) mountRoutes(v1, connectionRoutes, { connections });
   if (options.htpasswd) app.use('/api/v1', basicAuth(options.htpasswd));
   app.use('/api/v1', v1);
   const { metrics } = options;

@@ -1,9 +1,9 @@
-import { PERMISSIONS, type PublicUser } from '@sftpgo/provider';
+import { PERMISSIONS, type PublicUser, UserInputSchema } from '@sftpgo/provider';
 import { z } from 'zod';
 import type { QuotaScanStatus } from './quota-scans.js';
 
-// The bodies the v1 API answers with, for its OpenAPI document. The input of
-// a user is the provider's own `UserInputSchema`.
+// The bodies of the v1 API, for its OpenAPI document. The input of a user is
+// the provider's own `UserInputSchema`.
 
 const count = z.number().int().nonnegative();
 const epochMs = count.describe('Milliseconds since the epoch.');
@@ -126,6 +126,14 @@ export const ConnectionStatusSchema = z
   })
   .strict()
   .describe('A live SSH connection.');
+
+/**
+ * The body of a user's update: the input of a user, every field optional,
+ * applied over the stored user. A schema of its own, for the document.
+ */
+export const UserUpdateSchema = UserInputSchema.describe(
+  'The fields to change; the others keep their stored values. `id`, if given, must be that of the path.',
+);
 
 export const QuotaScanSchema = z
   .object({ username: z.string(), start_time: epochMs })

@@ -1,14 +1,15 @@
 import {
   type DataProvider,
-  ProviderError,
   toPublicUser,
   type User,
   type UserInput,
-  ValidationError,
+  UserInputSchema,
 } from '@sftpgo/provider';
-import { type Request, type Response, Router } from 'express';
-import { HttpError, methodNotAllowed, sendApiResponse } from './api-response.js';
-import { queryParam } from './query-params.js';
+import { z } from 'zod';
+import { HttpError, sendApiResponse } from './api-response.js';
+import { fromProvider, PROVIDER_FAILURE } from './provider-errors.js';
+import { type Route, route } from './route.js';
+import { PublicUserSchema, UserUpdateSchema } from './schemas.js';
 import { isJsonObject, userJsonWithoutNulls } from './user-json.js';
 
 /** The reference server's most users in one page. */
@@ -29,33 +30,6 @@ function queryInteger(value: string | undefined, fallback: number, error: string
 function userBody(body: unknown): Record<string, unknown> {
   if (!isJsonObject(body)) throw new HttpError(400, 'the request body must be a JSON object');
   return userJsonWithoutNulls(body);
-}
-
-/** Maps a provider error to the status the reference API answers with. */
-export function providerHttpError(err: unknown): unknown {
-  if (err instanceof ValidationError) {
-    return new HttpError(400, `Validation error: ${err.message}`, '', { cause: err });
-  }
-  if (!(err instanceof ProviderError)) return err;
-  switch (err.code) {
-    case 'conflict':
-      return new HttpError(409, err.message, '', { cause: err });
-    case 'not-found':
-      return new HttpError(404, `Not found: ${err.message}`, '', { cause: err });
-    case 'disabled':
-      return new HttpError(403, `Method disabled error: ${err.message}`, '', { cause: err });
-    default:
-      // the database's own words, for the administrator
-      return new HttpError(500, err.message, '', { cause: err });
-  }
-}
-
-async function answer<T>(work: Promise<T>): Promise<T> {
-  try {
-    return await work;
-  } catch (err) {
-    throw providerHttpError(err);
-  }
 }
 
 /**
@@ -97,63 +71,173 @@ function mergeUpdate(stored: User, body: Record<string, unknown>): UserInput {
   return merged as UserInput;
 }
 
-/** `/user` routes of the v1 API. */
-export function userRoutes(provider: DataProvider): Router {
-  const router = Router();
+const userId = {
+  userID: z.number().int().min(0).describe('The id of the user.'),
+};
 
-  router.get('/user', async (req: Request, res: Response) => {
-    const limit = Math.min(
-      queryInteger(queryParam(req, 'limit'), 100, 'Invalid limit'),
-      MAX_LIST_LIMIT,
-    );
-    const offset = queryInteger(queryParam(req, 'offset'), 0, 'Invalid offset');
-    if (offset < 0) throw new HttpError(400, 'Invalid offset');
-    const order = queryParam(req, 'order') ?? 'ASC';
-    if (order !== 'ASC' && order !== 'DESC') throw new HttpError(400, 'Invalid order');
-    const username = queryParam(req, 'username');
-    const users = await answer(
-      provider.listUsers({ limit: Math.max(limit, 0), offset, order, username }),
-    );
-    res.status(200).json(users.map(toPublicUser));
-  });
+const BAD_ID = '`Invalid userID`: the id is not a non-negative integer.';
+const NOT_FOUND = '`Not found: user with ID N does not exist`.';
+const DISABLED =
+  '`Method disabled error: ...`: users are managed elsewhere (`data_provider.manage_users` 0).';
 
-  router.post('/user', async (req: Request, res: Response) => {
-    const body = userBody(req.body);
-    // as the reference server's Go decoder: a user sent without status is disabled
-    const user = await answer(provider.addUser({ status: 0, ...body } as UserInput));
-    res.status(200).json(toPublicUser(user));
-  });
-
-  router.get('/user/:userId', async (req: Request<{ userId: string }>, res: Response) => {
-    const id = parseUserId(req.params.userId);
-    const user = await answer(provider.getUserById(id));
-    if (!user) throw new HttpError(404, `Not found: user with ID ${id} does not exist`);
-    res.status(200).json(toPublicUser(user));
-  });
-
-  router.put('/user/:userId', async (req: Request<{ userId: string }>, res: Response) => {
-    const id = parseUserId(req.params.userId);
-    const body = userBody(req.body);
-    if (body.id !== undefined && body.id !== id) {
-      throw new HttpError(
-        400,
-        '',
-        'user ID in request body does not match user ID in path parameter',
-      );
-    }
-    const stored = await answer(provider.getUserById(id));
-    if (!stored) throw new HttpError(404, `Not found: user with ID ${id} does not exist`);
-    await answer(provider.updateUser(id, mergeUpdate(stored, body)));
-    sendApiResponse(res, 200, 'User updated');
-  });
-
-  router.delete('/user/:userId', async (req: Request<{ userId: string }>, res: Response) => {
-    const id = parseUserId(req.params.userId);
-    await answer(provider.deleteUser(id));
-    sendApiResponse(res, 200, 'User deleted');
-  });
-
-  router.all(['/user', '/user/:userId'], methodNotAllowed);
-
-  return router;
+interface UserRouteDeps {
+  readonly provider: DataProvider;
 }
+
+/** `/user` routes of the v1 API. */
+export const userRoutes: readonly Route<UserRouteDeps>[] = [
+  route(
+    {
+      method: 'get',
+      path: '/user',
+      tag: 'users',
+      operationId: 'get_users',
+      summary: 'A page of users, by username',
+      query: {
+        limit: z
+          .number()
+          .int()
+          .default(100)
+          .describe(
+            `At most this many users; more than ${MAX_LIST_LIMIT} is taken as ${MAX_LIST_LIMIT}.`,
+          ),
+        offset: z.number().int().min(0).default(0).describe('Skips this many users first.'),
+        order: z
+          .enum(['ASC', 'DESC'])
+          .default('ASC')
+          .describe('By username, ascending or descending.'),
+        username: z
+          .string()
+          .optional()
+          .describe('Only the user of exactly this username (case-sensitive).'),
+      },
+      responses: {
+        200: {
+          description: 'The users, without their passwords.',
+          schema: z.array(PublicUserSchema),
+        },
+        400: '`Invalid limit`, `Invalid offset` or `Invalid order`.',
+        500: PROVIDER_FAILURE,
+      },
+    },
+    async ({ provider }, { query, res }) => {
+      const limit = Math.min(queryInteger(query('limit'), 100, 'Invalid limit'), MAX_LIST_LIMIT);
+      const offset = queryInteger(query('offset'), 0, 'Invalid offset');
+      if (offset < 0) throw new HttpError(400, 'Invalid offset');
+      const order = query('order') ?? 'ASC';
+      if (order !== 'ASC' && order !== 'DESC') throw new HttpError(400, 'Invalid order');
+      const username = query('username');
+      const users = await fromProvider(
+        provider.listUsers({ limit: Math.max(limit, 0), offset, order, username }),
+      );
+      res.status(200).json(users.map(toPublicUser));
+    },
+  ),
+
+  route(
+    {
+      method: 'post',
+      path: '/user',
+      tag: 'users',
+      operationId: 'add_user',
+      summary: 'Adds a user',
+      body: UserInputSchema,
+      responses: {
+        200: { description: 'The user added, with its id.', schema: PublicUserSchema },
+        400: '`Validation error: ...` naming every problem, or a body that is not a JSON object.',
+        403: DISABLED,
+        409: 'The username is taken.',
+        500: PROVIDER_FAILURE,
+      },
+    },
+    async ({ provider }, { req, res }) => {
+      const body = userBody(req.body);
+      // as the reference server's Go decoder: a user sent without status is disabled
+      const user = await fromProvider(provider.addUser({ status: 0, ...body } as UserInput));
+      res.status(200).json(toPublicUser(user));
+    },
+  ),
+
+  route(
+    {
+      method: 'get',
+      path: '/user/{userID}',
+      tag: 'users',
+      operationId: 'get_user_by_id',
+      summary: 'A user',
+      params: userId,
+      responses: {
+        200: { description: 'The user, without its password.', schema: PublicUserSchema },
+        400: BAD_ID,
+        404: NOT_FOUND,
+        500: PROVIDER_FAILURE,
+      },
+    },
+    async ({ provider }, { param, res }) => {
+      const id = parseUserId(param('userID'));
+      const user = await fromProvider(provider.getUserById(id));
+      if (!user) throw new HttpError(404, `Not found: user with ID ${id} does not exist`);
+      res.status(200).json(toPublicUser(user));
+    },
+  ),
+
+  route(
+    {
+      method: 'put',
+      path: '/user/{userID}',
+      tag: 'users',
+      operationId: 'update_user',
+      summary: 'Updates a user',
+      description:
+        'The body is applied over the stored user: omitted fields keep their values (the password among them), inside `filters`, `filesystem` and its `s3config` and `gcsconfig` too, and `permissions` are replaced only when the body has some. A `filesystem` whose `provider` is not the stored one brings its own config. An S3 `access_secret` sent as returned, or empty with an `access_key`, keeps the stored secret; a GCS key (`credentials`) left out keeps the stored key.',
+      params: userId,
+      body: UserUpdateSchema,
+      responses: {
+        200: '`User updated`.',
+        400: '`Invalid userID`, `Validation error: ...`, a body that is not a JSON object, or a body `id` other than the path one.',
+        403: DISABLED,
+        404: NOT_FOUND,
+        409: 'The new username is taken.',
+        500: PROVIDER_FAILURE,
+      },
+    },
+    async ({ provider }, { param, req, res }) => {
+      const id = parseUserId(param('userID'));
+      const body = userBody(req.body);
+      if (body.id !== undefined && body.id !== id) {
+        throw new HttpError(
+          400,
+          '',
+          'user ID in request body does not match user ID in path parameter',
+        );
+      }
+      const stored = await fromProvider(provider.getUserById(id));
+      if (!stored) throw new HttpError(404, `Not found: user with ID ${id} does not exist`);
+      await fromProvider(provider.updateUser(id, mergeUpdate(stored, body)));
+      sendApiResponse(res, 200, 'User updated');
+    },
+  ),
+
+  route(
+    {
+      method: 'delete',
+      path: '/user/{userID}',
+      tag: 'users',
+      operationId: 'delete_user',
+      summary: 'Deletes a user',
+      params: userId,
+      responses: {
+        200: '`User deleted`.',
+        400: BAD_ID,
+        403: DISABLED,
+        404: '`Not found: ...`: no user has that id.',
+        500: PROVIDER_FAILURE,
+      },
+    },
+    async ({ provider }, { param, res }) => {
+      const id = parseUserId(param('userID'));
+      await fromProvider(provider.deleteUser(id));
+      sendApiResponse(res, 200, 'User deleted');
+    },
+  ),
+];
