@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { isAbsolute } from 'node:path';
 import { DRIVERS, isValidTableName } from '@sftpgo/provider';
 import { z } from 'zod';
@@ -6,6 +7,17 @@ import { z } from 'zod';
 // schema in a new one, which would not carry a description given before them.
 
 const port = () => z.number().int().min(0).max(65535);
+
+/** `10.0.0.5`, `2001:db8::1`, `10.0.0.0/8` or `2001:db8::/32`. */
+function isAddressOrNetwork(value: string): boolean {
+  const [address = '', prefix, extra] = value.split('/');
+  const version = isIP(address);
+  if (version === 0 || extra !== undefined) return false;
+  return (
+    prefix === undefined ||
+    (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128))
+  );
+}
 
 const absolutePathOrEmpty = () =>
   z.string().refine((p) => p === '' || isAbsolute(p), { message: 'must be an absolute path' });
@@ -165,6 +177,22 @@ const sftpd = z
       .default(30)
       .describe(
         'Seconds a stop (SIGTERM, SIGINT) waits for the transfers running to finish before it closes their connections; 0 closes them at once. Idle connections are closed at once. Beyond the reference server.',
+      ),
+    proxy_protocol: z
+      .literal([0, 1, 2])
+      .default(0)
+      .describe(
+        "The PROXY protocol (v1 and v2, as HAProxy's send-proxy and send-proxy-v2 write it), for a server behind a TCP load balancer: its header gives the real client address to IP filters, logs, the defender and actions. 0 off. 1: a header is used when a connection starts with one, and a connection without one is accepted. 2: every connection must start with a header. With proxy_allowed set, a connection from another address is, in mode 1, taken with its header read and ignored and, in mode 2, refused. As SFTPGo 0.9.6.",
+      ),
+    proxy_allowed: z
+      .array(
+        z.string().refine(isAddressOrNetwork, {
+          message: 'must be an IP address or a CIDR network, such as "10.0.0.5" or "10.0.0.0/8"',
+        }),
+      )
+      .default([])
+      .describe(
+        'Addresses and CIDR networks of the proxies allowed to send the PROXY header; empty allows every address. See proxy_protocol.',
       ),
     defender: z
       .object({

@@ -29,6 +29,8 @@ const SPEC_DEFAULTS = {
     setstat_mode: 0,
     enabled_ssh_commands: ['md5sum', 'sha1sum', 'cd', 'pwd'],
     keyboard_interactive_auth_program: '',
+    proxy_protocol: 0,
+    proxy_allowed: [],
     grace_time: 30,
     defender: {
       enabled: false,

@@ -129,16 +129,20 @@ export function parseProxyHeader(data: Buffer): ProxyHeader | 'incomplete' | 'no
 }
 
 /**
- * What is done with the header of a connection, as the reference server's
+ * What is done with the header of a connection, as SFTPGo 0.9.6's
  * `proxy_protocol` and `proxy_allowed` decide it: `use` takes the client
  * address of a header if one comes, `require` refuses a connection without
  * one, `ignore` reads a header and drops it, `reject` refuses at once.
  */
 export type ProxyPolicy = 'use' | 'require' | 'ignore' | 'reject';
 
-/** The policy of a connection from `peer`, in `proxy_protocol` mode 1 or 2. */
-export function proxyPolicy(mode: 1 | 2, peerAllowed: boolean): ProxyPolicy {
-  if (peerAllowed) return mode === 2 ? 'require' : 'use';
+/**
+ * The policy of a connection in `proxy_protocol` mode 1 or 2: `peerListed`
+ * says whether its address is in `proxy_allowed`, undefined when that list
+ * is empty and every address may send a header.
+ */
+export function proxyPolicy(mode: 1 | 2, peerListed: boolean | undefined): ProxyPolicy {
+  if (peerListed ?? true) return mode === 2 ? 'require' : 'use';
   return mode === 2 ? 'reject' : 'ignore';
 }
 

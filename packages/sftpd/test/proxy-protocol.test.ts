@@ -87,7 +87,9 @@ describe('parseProxyHeader', () => {
 });
 
 describe('proxyPolicy', () => {
-  it('is the reference server policy: allowed peers use or require it, the others ignore or are refused', () => {
+  it("is SFTPGo 0.9.6's policy: listed peers use or require it, the others ignore it or are refused", () => {
+    expect(proxyPolicy(1, undefined)).toBe('use');
+    expect(proxyPolicy(2, undefined)).toBe('require');
     expect(proxyPolicy(1, true)).toBe('use');
     expect(proxyPolicy(2, true)).toBe('require');
     expect(proxyPolicy(1, false)).toBe('ignore');
