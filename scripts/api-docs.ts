@@ -1,0 +1,174 @@
+// Writes the API reference of each public package into docs/api/<name>/:
+// Markdown pages (TypeDoc with typedoc-plugin-markdown) of what its
+// src/index.ts exports, with the TSDoc of each member, and docs/api/README.md,
+// the list of them. `--check` writes nothing and fails when a page is not
+// what the sources give any more.
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Application, type TypeDocOptions } from 'typedoc';
+import type { PluginOptions } from 'typedoc-plugin-markdown';
+import ts from 'typescript';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const OUT = join(ROOT, 'docs/api');
+
+interface PublicPackage {
+  /** The folder under packages/, which is also the folder under docs/api/. */
+  readonly dir: string;
+  readonly name: string;
+  readonly description: string;
+}
+
+/** Every package under packages/ that is published: not `private`. */
+function publicPackages(): PublicPackage[] {
+  return readdirSync(join(ROOT, 'packages'))
+    .sort()
+    .map((dir) => ({ dir, ...readManifest(join(ROOT, 'packages', dir, 'package.json')) }))
+    .filter((p) => p.private !== true)
+    .map(({ dir, name, description }) => ({ dir, name, description }));
+}
+
+function readManifest(file: string): { name: string; description: string; private?: boolean } {
+  return JSON.parse(readFileSync(file, 'utf8'));
+}
+
+/**
+ * The package's tsconfig as tsconfig.check.json reads the sources: workspace
+ * dependencies resolved to their `src` through the `@sftpgo/source`
+ * condition, without project references (which would ask for their built
+ * `dist`), so that no build is needed first.
+ */
+function compilerOptions(packageDir: string): { fileNames: string[]; options: ts.CompilerOptions } {
+  const file = join(packageDir, 'tsconfig.json');
+  const config = ts.readConfigFile(file, ts.sys.readFile);
+  if (config.error) {
+    throw new Error(ts.flattenDiagnosticMessageText(config.error.messageText, '\n'));
+  }
+  const parsed = ts.parseJsonConfigFileContent(config.config, ts.sys, packageDir);
+  return {
+    fileNames: parsed.fileNames,
+    options: {
+      ...parsed.options,
+      customConditions: ['@sftpgo/source'],
+      // the other packages' sources are in the program too: nothing is emitted
+      rootDir: undefined,
+      composite: false,
+      incremental: false,
+      noEmit: true,
+    },
+  };
+}
+
+/**
+ * A compiler host whose source files are parsed once for all the packages'
+ * programs (@types/node, the libraries', the packages' own), as an editor
+ * shares them between projects.
+ */
+function cachingHost(): ts.CompilerHost {
+  const host = ts.createCompilerHost({});
+  const parsed = new Map<string, ts.SourceFile | undefined>();
+  const getSourceFile = host.getSourceFile.bind(host);
+  host.getSourceFile = (fileName, languageVersionOrOptions, onError, shouldCreate) => {
+    const { languageVersion, impliedNodeFormat } =
+      typeof languageVersionOrOptions === 'object'
+        ? languageVersionOrOptions
+        : { languageVersion: languageVersionOrOptions, impliedNodeFormat: undefined };
+    const key = `${languageVersion}:${impliedNodeFormat}:${fileName}`;
+    if (!parsed.has(key)) {
+      parsed.set(key, getSourceFile(fileName, languageVersionOrOptions, onError, shouldCreate));
+    }
+    return parsed.get(key);
+  };
+  return host;
+}
+
+/** Renders the pages of one package into `out`. */
+async function render(p: PublicPackage, out: string, host: ts.CompilerHost): Promise<void> {
+  const packageDir = join(ROOT, 'packages', p.dir);
+  const entry = join(packageDir, 'src/index.ts');
+  const options: TypeDocOptions & PluginOptions = {
+    name: p.name,
+    out,
+    plugin: ['typedoc-plugin-markdown'],
+    readme: 'none',
+    // no links to a commit or to this machine's files: the pages change only
+    // when the API or its documentation does
+    disableSources: true,
+    logLevel: 'Warn',
+    useCodeBlocks: true,
+    hidePageHeader: true,
+  };
+  // no reader: no typedoc.json or package.json option is picked up by chance;
+  // the entry point is given to the converter with its program
+  const app = await Application.bootstrapWithPlugins(options, []);
+  const { fileNames, options: compiler } = compilerOptions(packageDir);
+  const program = ts.createProgram({ rootNames: fileNames, options: compiler, host });
+  const sourceFile = program.getSourceFile(entry);
+  if (!sourceFile) throw new Error(`${entry} is not in the program of ${p.name}`);
+  // type errors are `pnpm typecheck`'s to report
+  const project = app.converter.convert([{ displayName: p.name, program, sourceFile }]);
+  await app.generateOutputs(project);
+}
+
+function index(packages: readonly PublicPackage[]): string {
+  return [
+    '# API reference',
+    '',
+    'What each published package exports from its `src/index.ts`, with the',
+    'documentation of every member. Generated by `pnpm docs:api`: edit the',
+    "sources' TSDoc, not these pages.",
+    '',
+    '| package | what it is |',
+    '| --- | --- |',
+    ...packages.map((p) => `| [${p.name}](${p.dir}/README.md) | ${p.description} |`),
+    '',
+  ].join('\n');
+}
+
+/** Every file under `dir`, by its path relative to `dir`, with its text. */
+function readTree(dir: string): Map<string, string> {
+  const files = new Map<string, string>();
+  let entries: string[];
+  try {
+    entries = readdirSync(dir, { recursive: true, encoding: 'utf8' });
+  } catch {
+    return files; // not written yet
+  }
+  for (const entry of entries.sort()) {
+    try {
+      files.set(entry, readFileSync(join(dir, entry), 'utf8'));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EISDIR') throw error;
+    }
+  }
+  return files;
+}
+
+const check = process.argv.includes('--check');
+const packages = publicPackages();
+const staging = mkdtempSync(join(tmpdir(), 'sftpgo-api-docs-'));
+try {
+  const host = cachingHost();
+  for (const p of packages) await render(p, join(staging, p.dir), host);
+  writeFileSync(join(staging, 'README.md'), index(packages));
+  const wanted = readTree(staging);
+  const current = readTree(OUT);
+  const stale = [...new Set([...wanted.keys(), ...current.keys()])]
+    .filter((file) => wanted.get(file) !== current.get(file))
+    .sort();
+  if (stale.length > 0 && check) {
+    const shown = stale.slice(0, 10).map((file) => relative(ROOT, join(OUT, file)));
+    if (stale.length > shown.length) shown.push(`and ${stale.length - shown.length} more`);
+    process.stderr.write(
+      `the API reference is not up to date: ${shown.join(', ')}; run pnpm docs:api and commit the change\n`,
+    );
+    process.exitCode = 1;
+  } else if (stale.length > 0) {
+    rmSync(OUT, { recursive: true, force: true });
+    cpSync(staging, OUT, { recursive: true });
+  }
+} finally {
+  rmSync(staging, { recursive: true, force: true });
+}
