@@ -1,26 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { type AddressInfo, createServer, type Server as NetServer, type Socket } from 'node:net';
-import { hostPort, plainAddress } from '@sftpgo/auth';
-import type { User } from '@sftpgo/provider';
+import { plainAddress } from '@sftpgo/auth';
 import ssh2 from 'ssh2';
 import type { UploadMode } from './atomic-upload-fs.js';
 import { Authenticator } from './authenticator.js';
+import { ConnectionLogin, type LoginServices } from './connection-login.js';
 import { Defender, type DefenderOptions } from './defender.js';
-import { keyFingerprint } from './host-keys.js';
 import { type ConnectionStatus, LiveConnection } from './live-connection.js';
 import { type Logger, silentLogger } from './logger.js';
-import {
-  KeyNotAuthorizedError,
-  LoginError,
-  loginFailureReason,
-  SessionLimitError,
-} from './login.js';
+import { LoginRecorder } from './login-recorder.js';
 import type { QuotaTracking } from './quota-fs.js';
 import { type ChannelServices, serveCommand, serveSftp } from './session-channels.js';
 import type { LoginEvent, SessionEvent } from './session-events.js';
 import type { SetStatMode } from './setstat-mode-fs.js';
 import { algorithmsConfig, type SshAlgorithms } from './ssh-algorithms.js';
 import { isCommandServed, type SshCommandSession } from './ssh-commands/run-ssh-command.js';
+import { UserSessions } from './user-sessions.js';
 import type { UserSource } from './user-source.js';
 import { openLocalStorage, type StorageOpener } from './user-storage.js';
 
@@ -78,13 +73,6 @@ export interface SftpServerOptions {
   readonly loginGraceMs?: number;
 }
 
-/** The `login_type` of the logs for each method. */
-const LOGIN_TYPES = {
-  password: 'password',
-  publickey: 'public_key',
-  'keyboard-interactive': 'keyboard-interactive',
-} as const;
-
 /**
  * The SSH service: authenticates users against the user source and serves
  * each one SFTP, SCP and SSH commands on their storage.
@@ -96,18 +84,11 @@ const LOGIN_TYPES = {
 export class SftpServer {
   readonly #ssh: ssh2.Server;
   readonly #tcp: NetServer;
-  readonly #users: UserSource;
   readonly #logger: Logger;
   readonly #channels: ChannelServices;
   readonly #idleTimeoutMs: number;
-  readonly #onLogin: (event: LoginEvent) => void;
-  readonly #maxAuthTries: number;
-  readonly #loginGraceMs: number;
-  readonly #auth: Authenticator;
-  readonly #defender: Defender | undefined;
+  readonly #loginServices: LoginServices;
   readonly #connections = new Map<string, LiveConnection>();
-  /** Logged-in connections of each user, for `max_sessions`. */
-  readonly #sessionsOf = new Map<string, number>();
   /** Set by {@link close}: the connections it ends did not fail. */
   #closing = false;
   /**
@@ -118,7 +99,6 @@ export class SftpServer {
 
   constructor(options: SftpServerOptions) {
     const { users } = options;
-    this.#users = users;
     this.#logger = options.logger ?? silentLogger;
     this.#channels = {
       openStorage: options.openStorage ?? openLocalStorage,
@@ -137,18 +117,27 @@ export class SftpServer {
       runScp: options.runScp,
     };
     this.#idleTimeoutMs = options.idleTimeoutMs ?? 0;
-    this.#onLogin = options.onLogin ?? (() => {});
+    const defender = options.defender && new Defender(options.defender);
     const tries = options.maxAuthTries ?? 0;
-    this.#maxAuthTries = tries === 0 ? 6 : tries < 0 ? Number.POSITIVE_INFINITY : tries;
-    this.#loginGraceMs = options.loginGraceMs ?? 120_000;
-    this.#defender = options.defender && new Defender(options.defender);
-    this.#auth = new Authenticator({
-      users,
-      ...(options.keyboardInteractiveProgram
-        ? { keyboardInteractiveProgram: options.keyboardInteractiveProgram }
-        : {}),
-      ...(options.externalAuth ? { externalAuth: options.externalAuth } : {}),
-    });
+    this.#loginServices = {
+      auth: new Authenticator({
+        users,
+        ...(options.keyboardInteractiveProgram
+          ? { keyboardInteractiveProgram: options.keyboardInteractiveProgram }
+          : {}),
+        ...(options.externalAuth ? { externalAuth: options.externalAuth } : {}),
+      }),
+      recorder: new LoginRecorder({
+        logger: this.#logger,
+        users,
+        onLogin: options.onLogin ?? (() => {}),
+        defender,
+      }),
+      sessions: new UserSessions(),
+      maxAuthTries: tries === 0 ? 6 : tries < 0 ? Number.POSITIVE_INFINITY : tries,
+      loginGraceMs: options.loginGraceMs ?? 120_000,
+      closing: () => this.#closing,
+    };
     this.#ssh = new ssh2.Server({
       hostKeys: [...options.hostKeys],
       algorithms: algorithmsConfig(options.algorithms),
@@ -163,7 +152,7 @@ export class SftpServer {
     });
     this.#tcp = createServer((socket: Socket) => {
       const ip = plainAddress(socket.remoteAddress ?? '');
-      if (this.#defender?.isBanned(ip)) {
+      if (defender?.isBanned(ip)) {
         // refused before any key exchange: a banned address costs nothing
         this.#logger.log({ level: 'debug', sender: 'defender', message: `refused banned ${ip}` });
         socket.destroy();
@@ -176,7 +165,7 @@ export class SftpServer {
       this.#beforeIdent.add(peer);
       socket.once('close', () => {
         if (this.#beforeIdent.delete(peer) && !this.#closing) {
-          this.#logNoAuthAttempt(ip, 'no SSH identification from the client');
+          this.#loginServices.recorder.noAuthAttempt(ip, 'no SSH identification from the client');
         }
       });
       this.#ssh.injectSocket(socket);
@@ -206,10 +195,10 @@ export class SftpServer {
     return connection !== undefined;
   }
 
-  /** Stops accepting, ends every connection and waits for their files to be closed. */
   /**
    * Stops accepting connections and closes those open: at once when idle,
-   * after their transfers otherwise, waiting at most `graceMs` for these.
+   * after their transfers otherwise, waiting at most `graceMs` for these;
+   * resolves once every connection has closed its files.
    */
   async close(options: { readonly graceMs?: number } = {}): Promise<void> {
     this.#closing = true;
@@ -229,36 +218,21 @@ export class SftpServer {
 
   #accept(client: ssh2.Connection, clientIp: string, port: number, clientIdent: string): void {
     const id = randomBytes(8).toString('hex');
-    let user: User | undefined;
     const idle = this.#idleTimeoutMs > 0 ? this.#watchIdle(client, id, clientIp) : undefined;
-    let lastUsername = '';
-    let failures = 0;
-    // A client gone before any login attempt (a scanner, ssh-keyscan, a
-    // failed key exchange) is logged once, as the reference does.
-    let attempted = false;
-    const leftBeforeAuth = (error: string) => {
-      if (attempted || this.#closing) return;
-      attempted = true;
-      this.#logNoAuthAttempt(clientIp, error);
-    };
-    // ssh2 has no login grace time: a client that never logs in is dropped here.
-    const grace = setTimeout(() => {
-      attempted = true;
-      this.#logFailure(lastUsername, clientIp, 'no_auth_tryed', new LoginError('login timeout'));
-      client.end();
-    }, this.#loginGraceMs);
-    grace.unref();
     const connection = new LiveConnection(id, client, clientIp, port, clientIdent, () => {
-      leftBeforeAuth('connection closed before authentication');
+      login.closed();
       this.#connections.delete(id);
       clearTimeout(idle);
-      clearTimeout(grace);
-      if (user) this.#countSession(user.username, -1);
     });
+    const login = new ConnectionLogin(this.#loginServices, connection);
     this.#connections.set(id, connection);
+    const onActivity = () => {
+      idle?.refresh();
+      connection.touch();
+    };
 
     client.on('error', (err) => {
-      leftBeforeAuth(err.message);
+      login.leftBeforeAuth(err.message);
       this.#logger.log({
         level: 'debug',
         sender: 'sftpd',
@@ -266,57 +240,11 @@ export class SftpServer {
         message: err.message,
       });
     });
-    client.on('authentication', (ctx) => {
-      attempted = true;
-      lastUsername = ctx.username;
-      const method = ctx.method;
-      if (!this.#auth.supports(method)) {
-        ctx.reject(this.#auth.methods);
-        return;
-      }
-      const loginType = LOGIN_TYPES[method];
-      this.#auth
-        .check(ctx, clientIp)
-        .then((found) => {
-          // A key offered without a signature: it may be used, the client signs next.
-          if (!found) {
-            ctx.accept();
-            return;
-          }
-          this.#admitSession(found);
-          clearTimeout(grace);
-          user = found;
-          connection.username = found.username;
-          this.#recordLogin(found, { clientIp, port }, loginType, id, {
-            ...(ctx.method === 'publickey' ? { fingerprint: keyFingerprint(ctx.key.data) } : {}),
-          });
-          ctx.accept();
-        })
-        .catch((err: unknown) => {
-          // Clients try their keys in turn: a key merely not authorized is
-          // negotiation, not a failed login, and must not feed fail2ban.
-          const probing = ctx.method === 'publickey' && !ctx.signature;
-          if (err instanceof SessionLimitError) {
-            this.#logSessionLimit(ctx.username, clientIp, loginType, id, err);
-          } else if (!(probing && err instanceof KeyNotAuthorizedError)) {
-            this.#logFailure(ctx.username, clientIp, loginType, err);
-          }
-          ctx.reject(this.#auth.methods);
-          if (++failures >= this.#maxAuthTries) {
-            this.#logger.log({
-              level: 'info',
-              sender: 'sftpd',
-              connection_id: id,
-              message: `closing connection ${id} from ${clientIp}: ${failures} failed login attempts`,
-            });
-            client.end();
-          }
-        });
-    });
     client.on('ready', () => {
       client.on('session', (acceptSession) => {
         const session = acceptSession();
         session.on('exec', (accept, reject, info) => {
+          const { user } = login;
           if (!user) {
             reject();
             return;
@@ -333,127 +261,20 @@ export class SftpServer {
           }
           const channel = accept();
           connection.sessions.add(
-            serveCommand(this.#channels, channel, info.command, user, connection, () => {
-              idle?.refresh();
-              connection.touch();
-            }),
+            serveCommand(this.#channels, channel, info.command, user, connection, onActivity),
           );
         });
         session.on('subsystem', (accept, reject, info) => {
+          const { user } = login;
           if (info.name !== 'sftp' || !user) {
             reject();
             return;
           }
           const channel = accept();
-          connection.sessions.add(
-            serveSftp(this.#channels, channel, user, connection, () => {
-              idle?.refresh();
-              connection.touch();
-            }),
-          );
+          connection.sessions.add(serveSftp(this.#channels, channel, user, connection, onActivity));
         });
       });
     });
-  }
-
-  #logFailure(username: string, clientIp: string, loginType: string, err: unknown): void {
-    this.#onLogin({ username, clientIp, loginType, ok: false });
-    if (this.#defender?.recordFailure(clientIp)) {
-      this.#logger.log({ level: 'warn', sender: 'defender', message: `banned ${clientIp}` });
-    }
-    this.#connectionFailed(clientIp, username, loginType, loginFailureReason(err));
-  }
-
-  /**
-   * The spec's connection failed log, its keys in the reference's order:
-   * the reference's fail2ban filter matches `client_ip` then `username`.
-   */
-  #connectionFailed(clientIp: string, username: string, loginType: string, error: string): void {
-    this.#logger.log({
-      level: 'warn',
-      sender: 'connection_failed',
-      client_ip: clientIp,
-      username,
-      login_type: loginType,
-      error,
-    });
-  }
-
-  /**
-   * A client gone before trying to log in: neither counted as a login nor
-   * fed to the defender, since load balancers' health checks do just that.
-   */
-  #logNoAuthAttempt(clientIp: string, error: string): void {
-    this.#connectionFailed(clientIp, '', 'no_auth_tryed', error);
-  }
-
-  /**
-   * A user with valid credentials and all their sessions open: a failed
-   * login for the metrics, but no attack, so neither a `connection_failed`
-   * line for fail2ban nor a failure for the defender.
-   */
-  #logSessionLimit(
-    username: string,
-    clientIp: string,
-    loginType: string,
-    connectionId: string,
-    err: SessionLimitError,
-  ): void {
-    this.#onLogin({ username, clientIp, loginType, ok: false });
-    this.#logger.log({
-      level: 'warn',
-      sender: 'sftpd',
-      connection_id: connectionId,
-      message: `authentication refused for user ${JSON.stringify(username)} from ${clientIp}: ${err.message}`,
-    });
-  }
-
-  #recordLogin(
-    user: User,
-    { clientIp, port }: { readonly clientIp: string; readonly port: number },
-    loginType: string,
-    connectionId: string,
-    details: { readonly fingerprint?: string },
-  ): void {
-    this.#onLogin({ username: user.username, clientIp, loginType, ok: true });
-    this.#users.updateLastLogin?.(user.username).catch((err: unknown) =>
-      this.#logger.log({
-        level: 'warn',
-        sender: 'sftpd',
-        message: `cannot record the last login of ${user.username}: ${(err as Error).message}`,
-      }),
-    );
-    // the reference's text, which scripts grep for; `public_key:` names the key
-    const method = details.fingerprint ? `${loginType}:${details.fingerprint}` : loginType;
-    this.#logger.log({
-      level: 'info',
-      sender: 'sftpd',
-      connection_id: connectionId,
-      message:
-        `User id: ${user.id}, logged in with: ${JSON.stringify(method)}, ` +
-        `username: ${JSON.stringify(user.username)}, home_dir: ${JSON.stringify(user.home_dir)} ` +
-        `remote addr: ${JSON.stringify(hostPort(clientIp, port))}`,
-      username: user.username,
-      client_ip: clientIp,
-      login_type: loginType,
-      ...details,
-    });
-  }
-
-  #countSession(username: string, delta: number): number {
-    const count = (this.#sessionsOf.get(username) ?? 0) + delta;
-    if (count > 0) this.#sessionsOf.set(username, count);
-    else this.#sessionsOf.delete(username);
-    return count;
-  }
-
-  /** Counts a login of `user`, or refuses it past the user's `max_sessions`. */
-  #admitSession(user: User): void {
-    const open = this.#sessionsOf.get(user.username) ?? 0;
-    if (user.max_sessions > 0 && open >= user.max_sessions) {
-      throw new SessionLimitError(`too many open sessions: ${open}/${user.max_sessions}`);
-    }
-    this.#countSession(user.username, 1);
   }
 
   /** A timer that closes the connection once it has been idle for the timeout. */

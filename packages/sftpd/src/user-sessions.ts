@@ -1,0 +1,23 @@
+import type { User } from '@sftpgo/provider';
+import { SessionLimitError } from './login.js';
+
+/** The logged-in connections of each user, which the user's `max_sessions` bounds. */
+export class UserSessions {
+  readonly #open = new Map<string, number>();
+
+  /** Counts a login of `user`, or refuses it past the user's `max_sessions`. */
+  admit(user: User): void {
+    const open = this.#open.get(user.username) ?? 0;
+    if (user.max_sessions > 0 && open >= user.max_sessions) {
+      throw new SessionLimitError(`too many open sessions: ${open}/${user.max_sessions}`);
+    }
+    this.#open.set(user.username, open + 1);
+  }
+
+  /** Counts the end of a connection that {@link admit} counted. */
+  release(username: string): void {
+    const open = (this.#open.get(username) ?? 0) - 1;
+    if (open > 0) this.#open.set(username, open);
+    else this.#open.delete(username);
+  }
+}
