@@ -16,9 +16,11 @@ import {
 } from './schemas.js';
 import { userRoutes } from './user-routes.js';
 
-type JsonSchema = Record<string, unknown>;
+/** A JSON Schema, in the OpenAPI 3.0 dialect. */
+export type JsonSchema = Record<string, unknown>;
 
-type Content = Readonly<Record<string, { readonly schema: JsonSchema }>>;
+/** The bodies of a request or an answer, by media type. */
+export type OpenApiContent = Readonly<Record<string, { readonly schema: JsonSchema }>>;
 
 /** An operation of the document. */
 export interface OpenApiOperation {
@@ -34,9 +36,9 @@ export interface OpenApiOperation {
     readonly description: string;
     readonly schema: JsonSchema;
   }[];
-  readonly requestBody?: { readonly required: boolean; readonly content: Content };
+  readonly requestBody?: { readonly required: boolean; readonly content: OpenApiContent };
   readonly responses: Readonly<
-    Record<string, { readonly description: string; readonly content?: Content }>
+    Record<string, { readonly description: string; readonly content?: OpenApiContent }>
   >;
 }
 

@@ -32,14 +32,18 @@ export type { DataProvider, UserQuery } from './provider.js';
 export {
   type ActionOutcome,
   ProviderActions,
+  type ProviderActionsOptions,
   type ProviderActionsSettings,
   providerActionsProblems,
   type UserAction,
 } from './provider-actions.js';
 export type { QuotaChange } from './quota-change.js';
 export { type SqlDriver, schemaScriptsDir } from './schema-scripts.js';
+export type { SqlProvider } from './sql-provider.js';
 export {
+  type MysqlConnection,
   mysqlConnection,
+  type PostgresConnection,
   postgresConnection,
   type SqlServerSettings,
 } from './sql-server-settings.js';
