@@ -166,6 +166,14 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       ...(config.sftpd.defender.enabled
         ? { defender: defenderOptions(config.sftpd.defender) }
         : {}),
+      ...(config.sftpd.proxy_protocol !== 0
+        ? {
+            proxyProtocol: {
+              mode: config.sftpd.proxy_protocol,
+              allowed: config.sftpd.proxy_allowed,
+            },
+          }
+        : {}),
       ...(config.data_provider.external_auth_program
         ? {
             externalAuth: {

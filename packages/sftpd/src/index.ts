@@ -7,6 +7,7 @@ export {
   keyFingerprint,
   loadHostKeys,
 } from './host-keys.js';
+export type { ConnectionStatus } from './live-connection.js';
 export { type LogEntry, type Logger, silentLogger } from './logger.js';
 export { type Ownership, OwnershipFs } from './ownership-fs.js';
 export { PolicyFs } from './policy-fs.js';
@@ -34,7 +35,7 @@ export type {
 } from './session-events.js';
 export { type SessionFsOptions, sessionFs } from './session-fs.js';
 export { type IgnoredAttributes, IgnoreSetStatFs, type SetStatMode } from './setstat-mode-fs.js';
-export { SftpServer, type SftpServerOptions } from './sftp-server.js';
+export { type ProxyProtocolOptions, SftpServer, type SftpServerOptions } from './sftp-server.js';
 export type { SshAlgorithms } from './ssh-algorithms.js';
 export {
   type CommandChannel,

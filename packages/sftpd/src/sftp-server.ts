@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type AddressInfo, createServer, type Server as NetServer, type Socket } from 'node:net';
-import { plainAddress } from '@sftpgo/auth';
+import { isAddressAllowed, plainAddress } from '@sftpgo/auth';
 import ssh2 from 'ssh2';
 import type { UploadMode } from './atomic-upload-fs.js';
 import { Authenticator } from './authenticator.js';
@@ -9,6 +9,12 @@ import { Defender, type DefenderOptions } from './defender.js';
 import { type ConnectionStatus, LiveConnection } from './live-connection.js';
 import { type Logger, silentLogger } from './logger.js';
 import { LoginRecorder } from './login-recorder.js';
+import {
+  type ProxiedAddress,
+  type ProxyPolicy,
+  proxyPolicy,
+  readProxyHeader,
+} from './proxy-protocol.js';
 import type { QuotaTracking } from './quota-fs.js';
 import { type ChannelServices, serveCommand, serveSftp } from './session-channels.js';
 import type { LoginEvent, SessionEvent } from './session-events.js';
@@ -71,6 +77,24 @@ export interface SftpServerOptions {
   readonly maxAuthTries?: number;
   /** A connection not logged in after this long is dropped (default two minutes). */
   readonly loginGraceMs?: number;
+  /**
+   * The spec's `proxy_protocol` (1 use a header, 2 require one) and
+   * `proxy_allowed`; off when absent.
+   */
+  readonly proxyProtocol?: ProxyProtocolOptions;
+}
+
+/** Where a PROXY protocol header is read, and from whom it is believed. */
+export interface ProxyProtocolOptions {
+  /** 1: a header is used when a connection starts with one; 2: one is required. */
+  readonly mode: 1 | 2;
+  /**
+   * Addresses and CIDR networks of the proxies; empty: any address. Another
+   * address's header is read and ignored in mode 1, its connection refused in mode 2.
+   */
+  readonly allowed: readonly string[];
+  /** How long a header may take to arrive: ten seconds by default, as the reference server's. */
+  readonly headerTimeoutMs?: number;
 }
 
 /**
@@ -93,9 +117,13 @@ export class SftpServer {
   #closing = false;
   /**
    * Sockets (`address:port`) whose client has not yet sent its SSH
-   * identification: ssh2 tells nothing of those that leave or send garbage.
+   * identification, with the client's address (a proxy's header's, if one
+   * came): ssh2 tells nothing of those that leave or send garbage.
    */
-  readonly #beforeIdent = new Set<string>();
+  readonly #beforeIdent = new Map<string, ProxiedAddress>();
+  readonly #defender: Defender | undefined;
+  readonly #proxyPolicyOf: ((peerIp: string) => ProxyPolicy) | undefined;
+  readonly #proxyHeaderTimeoutMs: number;
 
   constructor(options: SftpServerOptions) {
     const { users } = options;
@@ -118,6 +146,10 @@ export class SftpServer {
     };
     this.#idleTimeoutMs = options.idleTimeoutMs ?? 0;
     const defender = options.defender && new Defender(options.defender);
+    this.#defender = defender;
+    const proxy = options.proxyProtocol;
+    this.#proxyPolicyOf = proxy && proxyPolicyOf(proxy);
+    this.#proxyHeaderTimeoutMs = proxy?.headerTimeoutMs ?? 10_000;
     const tries = options.maxAuthTries ?? 0;
     this.#loginServices = {
       auth: new Authenticator({
@@ -144,32 +176,82 @@ export class SftpServer {
       ...(options.ident ? { ident: options.ident } : {}),
       ...(options.loginBanner ? { banner: options.loginBanner } : {}),
     });
-    // Read once here: every log line, filter, ban, action and metric gets the
-    // plain IPv4 address, never the IPv4-mapped form a socket on `::` reports.
     this.#ssh.on('connection', (client, info) => {
-      this.#beforeIdent.delete(`${info.ip}:${info.port}`);
-      this.#accept(client, plainAddress(info.ip), info.port, info.header.identRaw);
+      const peer = `${info.ip}:${info.port}`;
+      const address = this.#beforeIdent.get(peer) ?? {
+        address: plainAddress(info.ip),
+        port: info.port,
+      };
+      this.#beforeIdent.delete(peer);
+      this.#accept(client, address.address, address.port, info.header.identRaw);
     });
     this.#tcp = createServer((socket: Socket) => {
-      const ip = plainAddress(socket.remoteAddress ?? '');
-      if (defender?.isBanned(ip)) {
-        // refused before any key exchange: a banned address costs nothing
-        this.#logger.log({ level: 'debug', sender: 'defender', message: `refused banned ${ip}` });
-        socket.destroy();
-        return;
-      }
-      // ssh2 writes each SSH packet separately: without this, Nagle holds back
-      // the small replies that acknowledge each write and uploads crawl.
-      socket.setNoDelay(true);
-      const peer = `${socket.remoteAddress}:${socket.remotePort}`;
-      this.#beforeIdent.add(peer);
-      socket.once('close', () => {
-        if (this.#beforeIdent.delete(peer) && !this.#closing) {
-          this.#loginServices.recorder.noAuthAttempt(ip, 'no SSH identification from the client');
-        }
-      });
-      this.#ssh.injectSocket(socket);
+      void this.#admit(socket);
     });
+  }
+
+  /**
+   * Hands a new connection to ssh2, once its client address is known: the
+   * socket's, or the one a proxy's header gives. Read once here, so that
+   * every log line, filter, ban, action and metric gets the plain IPv4
+   * address, never the IPv4-mapped form a socket on `::` reports.
+   */
+  async #admit(socket: Socket): Promise<void> {
+    // ssh2 writes each SSH packet separately: without this, Nagle holds back
+    // the small replies that acknowledge each write and uploads crawl.
+    socket.setNoDelay(true);
+    const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+    let client: ProxiedAddress = {
+      address: plainAddress(socket.remoteAddress ?? ''),
+      port: socket.remotePort ?? 0,
+    };
+    if (this.#proxyPolicyOf) {
+      const source = await this.#readProxyHeader(socket, client.address);
+      if (source === null) return;
+      if (source) client = { address: plainAddress(source.address), port: source.port };
+    }
+    const ip = client.address;
+    if (this.#defender?.isBanned(ip)) {
+      // refused before any key exchange: a banned address costs nothing
+      this.#logger.log({ level: 'debug', sender: 'defender', message: `refused banned ${ip}` });
+      socket.destroy();
+      return;
+    }
+    this.#beforeIdent.set(peer, client);
+    socket.once('close', () => {
+      if (this.#beforeIdent.delete(peer) && !this.#closing) {
+        this.#loginServices.recorder.noAuthAttempt(ip, 'no SSH identification from the client');
+      }
+    });
+    this.#ssh.injectSocket(socket);
+    // the header's reader left it paused, and ssh2's listener resumes nothing
+    socket.resume();
+  }
+
+  /**
+   * The client address of the PROXY header `socket` starts with, undefined
+   * when there is none to take, or null when the connection is refused.
+   */
+  async #readProxyHeader(
+    socket: Socket,
+    peerIp: string,
+  ): Promise<ProxiedAddress | undefined | null> {
+    const policy = this.#proxyPolicyOf?.(peerIp) ?? 'ignore';
+    const refuse = (reason: string) => {
+      this.#logger.log({
+        level: 'warn',
+        sender: 'sftpd',
+        message: `connection from ${peerIp} refused: ${reason}`,
+      });
+      socket.destroy();
+      return null;
+    };
+    if (policy === 'reject') return refuse('not an address of proxy_allowed');
+    try {
+      return await readProxyHeader(socket, policy, this.#proxyHeaderTimeoutMs);
+    } catch (err) {
+      return refuse((err as Error).message);
+    }
   }
 
   /** Starts accepting connections; resolves with the bound address. */
@@ -291,4 +373,19 @@ export class SftpServer {
     timer.unref();
     return timer;
   }
+}
+
+/** The policy of each peer address under `proxy`. */
+function proxyPolicyOf(proxy: ProxyProtocolOptions): (peerIp: string) => ProxyPolicy {
+  // a bare address is a network of one
+  const allowed = proxy.allowed.map((entry) =>
+    entry.includes('/') ? entry : `${entry}/${entry.includes(':') ? 128 : 32}`,
+  );
+  return (peerIp) =>
+    proxyPolicy(
+      proxy.mode,
+      allowed.length === 0
+        ? undefined
+        : isAddressAllowed(peerIp, { allowed_ip: allowed, denied_ip: [] }),
+    );
 }
