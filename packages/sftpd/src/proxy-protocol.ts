@@ -149,7 +149,7 @@ export function proxyPolicy(mode: 1 | 2, peerListed: boolean | undefined): Proxy
 /**
  * Reads the PROXY header a connection starts with, as `policy` says, and
  * puts back the bytes after it; the socket is left paused. Resolves with the
- * client address of the header (undefined when there is none to take), or
+ * header (undefined when none came, or when `policy` ignores it), or
  * throws a {@link ProxyProtocolError} for a connection to refuse.
  *
  * A client that waits for the server's greeting before it sends anything
@@ -160,7 +160,7 @@ export function readProxyHeader(
   socket: Socket,
   policy: Exclude<ProxyPolicy, 'reject'>,
   timeoutMs: number,
-): Promise<ProxiedAddress | undefined> {
+): Promise<ProxyHeader | undefined> {
   return new Promise((resolve, reject) => {
     let received = Buffer.alloc(0);
     const finish = (error: Error | undefined, header?: ProxyHeader) => {
@@ -173,7 +173,7 @@ export function readProxyHeader(
       }
       const rest = received.subarray(header?.length ?? 0);
       if (rest.length > 0) socket.unshift(rest);
-      resolve(policy === 'ignore' ? undefined : header?.source);
+      resolve(policy === 'ignore' ? undefined : header);
     };
     const onData = (chunk: Buffer) => {
       received = Buffer.concat([received, chunk]);

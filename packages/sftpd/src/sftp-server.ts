@@ -11,6 +11,7 @@ import { type Logger, silentLogger } from './logger.js';
 import { LoginRecorder } from './login-recorder.js';
 import {
   type ProxiedAddress,
+  type ProxyHeader,
   type ProxyPolicy,
   proxyPolicy,
   readProxyHeader,
@@ -205,10 +206,16 @@ export class SftpServer {
       address: plainAddress(socket.remoteAddress ?? ''),
       port: socket.remotePort ?? 0,
     };
+    // a header without a client address is the proxy's own connection (its
+    // health checks): none of a client's, whose silence would be logged
+    let proxyOwn = false;
     if (this.#proxyPolicyOf) {
-      const source = await this.#readProxyHeader(socket, client.address);
-      if (source === null) return;
-      if (source) client = { address: plainAddress(source.address), port: source.port };
+      const header = await this.#readProxyHeader(socket, client.address);
+      if (header === null) return;
+      if (header?.source) {
+        client = { address: plainAddress(header.source.address), port: header.source.port };
+      }
+      proxyOwn = header !== undefined && header.source === undefined;
     }
     const ip = client.address;
     if (this.#defender?.isBanned(ip)) {
@@ -219,7 +226,7 @@ export class SftpServer {
     }
     this.#beforeIdent.set(peer, client);
     socket.once('close', () => {
-      if (this.#beforeIdent.delete(peer) && !this.#closing) {
+      if (this.#beforeIdent.delete(peer) && !this.#closing && !proxyOwn) {
         this.#loginServices.recorder.noAuthAttempt(ip, 'no SSH identification from the client');
       }
     });
@@ -229,13 +236,10 @@ export class SftpServer {
   }
 
   /**
-   * The client address of the PROXY header `socket` starts with, undefined
-   * when there is none to take, or null when the connection is refused.
+   * The PROXY header `socket` starts with, undefined when there is none to
+   * take, or null when the connection is refused.
    */
-  async #readProxyHeader(
-    socket: Socket,
-    peerIp: string,
-  ): Promise<ProxiedAddress | undefined | null> {
+  async #readProxyHeader(socket: Socket, peerIp: string): Promise<ProxyHeader | undefined | null> {
     const policy = this.#proxyPolicyOf?.(peerIp) ?? 'ignore';
     const refuse = (reason: string) => {
       this.#logger.log({

@@ -123,7 +123,7 @@ describe('readProxyHeader', () => {
           sockets.push(socket);
           let result: { address?: unknown; error?: unknown };
           try {
-            result = { address: await readProxyHeader(socket, policy, timeoutMs) };
+            result = { address: (await readProxyHeader(socket, policy, timeoutMs))?.source };
           } catch (error) {
             resolve({ error, after: '' });
             return;
