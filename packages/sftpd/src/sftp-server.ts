@@ -201,6 +201,17 @@ export class SftpServer {
     // ssh2 writes each SSH packet separately: without this, Nagle holds back
     // the small replies that acknowledge each write and uploads crawl.
     socket.setNoDelay(true);
+    // a peer that resets at once (a load balancer's health check) may be gone
+    // before this runs, its address with it: nothing to filter, log or ban
+    if (socket.remoteAddress === undefined) {
+      this.#logger.log({
+        level: 'debug',
+        sender: 'sftpd',
+        message: 'connection reset by the client before it was accepted',
+      });
+      socket.destroy();
+      return;
+    }
     const peer = `${socket.remoteAddress}:${socket.remotePort}`;
     let client: ProxiedAddress = {
       address: plainAddress(socket.remoteAddress ?? ''),

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
@@ -5,7 +6,7 @@ import { connect as connectTcp } from 'node:net';
 import { join } from 'node:path';
 import { type DataProvider, openSqliteProvider } from '@sftpgo/provider';
 import { type LogEntry, SftpServer } from '@sftpgo/sftpd';
-import { makeTempDir } from '@sftpgo/test-utils';
+import { eventually, makeTempDir } from '@sftpgo/test-utils';
 import type ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectClient, hostKey, migrationsDir, sftpOf } from './fixtures.js';
@@ -213,6 +214,32 @@ describe('SftpServer', () => {
       noAuth('connection closed before authentication'),
       noAuth('no SSH identification from the client'),
     ]);
+  });
+
+  it('logs no address-less line for a client that resets before it is accepted', async () => {
+    const before = logs.length;
+    // run while this process is blocked: the reset comes before the accept,
+    // as a load balancer's health check can make it come
+    const probe = spawnSync(
+      process.execPath,
+      [
+        '-e',
+        `const s = require('node:net').connect(${port}, '127.0.0.1', () => s.resetAndDestroy())`,
+      ],
+      { timeout: 10_000 },
+    );
+    expect(probe.status).toBe(0);
+    await eventually(async () => {
+      expect(logs.slice(before)).toEqual([
+        {
+          level: 'debug',
+          sender: 'sftpd',
+          message: 'connection reset by the client before it was accepted',
+        },
+      ]);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(logs.length).toBe(before + 1);
   });
 
   it("logs a login with the reference's message, and the fields of its own", async () => {
