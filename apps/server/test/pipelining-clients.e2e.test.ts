@@ -5,6 +5,7 @@ import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eventually, hasCommand, makeTempDir } from '@sftpgo/test-utils';
+import { OsFs } from '@sftpgo/vfs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ClientProcesses, expectSuccess } from './client-process.js';
 import { FzSftpClient } from './fzsftp-client.js';
@@ -139,6 +140,12 @@ describe.runIf(fuseProblem === undefined && hasCommand('sshfs') && hasCommand('f
       for (const [name, data] of many) {
         expect(sha256(await readFile(join(mountPoint, 'many', name))), name).toBe(sha256(data));
       }
+      // a root on a FUSE filesystem makes its lookups on the thread pool:
+      // they wait on another process, here the SFTP server itself
+      const onFuse = await OsFs.create(join(mountPoint, 'many'));
+      expect(onFuse.inlineLookups).toBe(false);
+      expect(await onFuse.stat('/f0.bin')).toMatchObject({ size: 1000 });
+      await onFuse.close();
       await rename(join(mountPoint, 'one.bin'), join(mountPoint, 'renamed.bin'));
       expect(existsSync(join(home, 'one.bin'))).toBe(false);
       expect(sha256(await readFile(join(home, 'renamed.bin')))).toBe(sha256(one));

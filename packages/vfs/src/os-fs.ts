@@ -14,7 +14,7 @@ import {
   type SetStat,
   type StatVfs,
 } from './fs.js';
-import { blockingIo, type FsIo, threadPoolIo } from './fs-io.js';
+import { blockingIo, type FsIo, inlineLookupsIo, threadPoolIo } from './fs-io.js';
 import { DIR_PAGE_SIZE, nodeCall, OsDirHandle, OsFileHandle, toFileStat } from './os-handles.js';
 import { O_PATH, outsideRoot, type Resolved, RootWalker, type WalkOptions } from './root-walk.js';
 import { cleanVirtualPath } from './virtual-path.js';
@@ -48,6 +48,17 @@ export interface OsFsOptions {
    * serves a single client, and wrong for a server of many.
    */
   readonly blocking?: boolean;
+  /**
+   * Whether path lookups (each directory crossed, `lstat`, `readlink`,
+   * `fstat`) are made on the event loop rather than on libuv's thread pool.
+   * They cost microseconds on a local disk, less than a round trip to the
+   * pool, and the upload of a small file makes a dozen; on a network or FUSE
+   * filesystem a lookup may wait on a server, and must stall only the calls
+   * that need it. By default, inline unless the root is on such a
+   * filesystem (NFS, SMB, Ceph, AFS, FUSE, ...). Opening a file, reading,
+   * writing and closing it always go to the pool (unless `blocking`).
+   */
+  readonly inlineLookups?: boolean;
   /**
    * Whether operations follow the symbolic links on their paths (inside the
    * root), as by default. With `false`, an operation fails where a link
@@ -90,10 +101,18 @@ export class OsFs implements Fs {
   readonly #walker: RootWalker;
   readonly #follow: WalkOptions;
   readonly #stop: WalkOptions;
+  readonly #inlineLookups: boolean;
 
-  private constructor(realRoot: string, io: FsIo, walker: RootWalker, followLinks: boolean) {
+  private constructor(
+    realRoot: string,
+    io: FsIo,
+    walker: RootWalker,
+    followLinks: boolean,
+    inlineLookups: boolean,
+  ) {
     this.#root = realRoot;
     this.#io = io;
+    this.#inlineLookups = inlineLookups;
     this.#walker = walker;
     this.#follow = followLinks ? FOLLOW : { followLast: true, links: 'refuse' };
     this.#stop = followLinks ? STOP : { followLast: false, links: 'refuse' };
@@ -106,16 +125,28 @@ export class OsFs implements Fs {
    */
   static async create(root: string, options: OsFsOptions = {}): Promise<OsFs> {
     await fsp.mkdir(root, { recursive: true });
-    const io = options.blocking ? blockingIo : threadPoolIo;
     const realRoot = await fsp.realpath(root);
+    const inline = options.inlineLookups ?? !isRemoteFilesystem((await fsp.statfs(realRoot)).type);
+    const io = options.blocking ? blockingIo : inline ? inlineLookupsIo() : threadPoolIo;
     const walker = await RootWalker.open(realRoot, io);
-    return new OsFs(realRoot, io, walker, options.followLinks ?? true);
+    return new OsFs(
+      realRoot,
+      io,
+      walker,
+      options.followLinks ?? true,
+      inline || !!options.blocking,
+    );
   }
 
   /** Releases the descriptor held on the root; nothing may be called afterwards. */
   async close(): Promise<void> {
     openRoots.unregister(this);
     await this.#walker.close();
+  }
+
+  /** Whether path lookups are made on the event loop (see {@link OsFsOptions.inlineLookups}). */
+  get inlineLookups(): boolean {
+    return this.#inlineLookups;
   }
 
   /** The real path of the root on the host. */
@@ -355,6 +386,20 @@ export class OsFs implements Fs {
   ): Promise<T> {
     return nodeCall(op, path, () => this.#walker.at(path, walk, call));
   }
+}
+
+/**
+ * The `statfs` magic numbers of the filesystems whose calls may wait on
+ * another machine or process: NFS, SMB (CIFS, SMB2), Ceph, AFS, Coda,
+ * 9p, Lustre, GPFS, and FUSE (sshfs, s3fs, GlusterFS, ...).
+ */
+const REMOTE_FILESYSTEMS = new Set([
+  0x6969, 0xff534d42, 0xfe534d42, 0x517b, 0x00c36400, 0x5346414f, 0x6b414653, 0x73757245,
+  0x01021997, 0x0bd00bd0, 0x47504653, 0x65735546,
+]);
+
+function isRemoteFilesystem(type: number): boolean {
+  return REMOTE_FILESYSTEMS.has(type);
 }
 
 function notFound(op: string, path: string): VfsError {

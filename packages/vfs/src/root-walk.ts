@@ -1,18 +1,12 @@
 import type { Stats } from 'node:fs';
 import { constants } from 'node:fs';
 import { VfsError } from './errors.js';
-import type { FsIo } from './fs-io.js';
+import { type FsIo, O_PATH } from './fs-io.js';
 
 /** Symbolic links followed while resolving one path, as Linux's MAXSYMLINKS. */
 const MAX_SYMLINKS = 40;
 
-/**
- * Linux's `O_PATH` (absent from Node's constants): a descriptor that names a
- * directory without reading it. The value of x86-64, arm64 and most other
- * architectures; where it differs the probe in {@link RootWalker.open}
- * fails and the walk goes by paths.
- */
-export const O_PATH = 0o10000000;
+export { O_PATH };
 
 /** Where Linux shows each open descriptor as a link to what it opened. */
 const PROC_FD = '/proc/self/fd';

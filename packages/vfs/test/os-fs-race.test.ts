@@ -103,7 +103,7 @@ async function listAll(fs: Fs, path: string): Promise<string[]> {
   }
 }
 
-describe.each([{ blocking: false }, { blocking: true }])(
+describe.each([{}, { inlineLookups: false }, { blocking: true }])(
   'OsFs %o with a directory swapped for a link to outside',
   (options) => {
     let fs: OsFs;

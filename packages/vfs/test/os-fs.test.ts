@@ -29,13 +29,18 @@ async function errorOf(op: Promise<unknown>): Promise<VfsError> {
   return err as VfsError;
 }
 
-describe.each([{ blocking: false }, { blocking: true }])('OsFs %o', (options) => {
+describe.each([{}, { inlineLookups: false }, { blocking: true }])('OsFs %o', (options) => {
   beforeEach(async () => {
     fs = await OsFs.create(home, options);
   });
 
   it('creates a missing root', async () => {
     expect((await stat(home)).isDirectory()).toBe(true);
+  });
+
+  it('makes path lookups inline on a local disk unless told not to', () => {
+    // the temp dir is on a local filesystem (ext4, tmpfs, ...) in the test runs
+    expect(fs.inlineLookups).toBe(options.inlineLookups ?? true);
   });
 
   it('writes, reads, lists, renames and removes inside the root', async () => {
