@@ -4,6 +4,7 @@ import {
   ForwardingFs,
   type Fs,
   type OpenFlags,
+  opError,
   type SetStat,
 } from '@sftpgo/vfs';
 
@@ -52,6 +53,27 @@ export class StatOnceFs extends ForwardingFs {
       memo.stats.set(key, stat);
     }
     return stat;
+  }
+
+  /**
+   * Where the path being opened leads, keeping the `lstat` that the storage
+   * learned on the way (when it says it) for the looks that follow: the
+   * permission layer resolves the path, then asks whether it exists.
+   */
+  override async realpath(path: string): Promise<string> {
+    if (!this.#memos.has(path) || !this.inner.realpathStat) return this.inner.realpath(path);
+    const { path: resolved, stat } = await this.inner.realpathStat(path);
+    const memo = this.#memos.get(resolved);
+    const key = this.inner.capabilities.symlinks ? 'lstat' : 'stat';
+    if (memo && !memo.stats.has(key)) {
+      const look = stat
+        ? Promise.resolve(stat)
+        : Promise.reject(opError('not-found', 'lstat', resolved, 'no such file or directory'));
+      // a look nobody asks for is no unhandled rejection
+      look.catch(() => {});
+      memo.stats.set(key, look);
+    }
+    return resolved;
   }
 
   #forget(): void {

@@ -10,6 +10,8 @@ import {
   MemoryFs,
   OBJECT_STORE_CAPABILITIES,
   type OpenFlags,
+  OsFs,
+  type RealpathStat,
   type SetStat,
 } from '@sftpgo/vfs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -23,6 +25,13 @@ class RecordingFs extends ForwardingFs {
   constructor(inner: Fs, capabilities: FsCapabilities) {
     super(inner);
     this.#capabilities = capabilities;
+    const { realpathStat } = inner;
+    if (realpathStat) {
+      this.realpathStat = (path) => {
+        this.calls.push(`realpathStat ${path}`);
+        return realpathStat.call(inner, path);
+      };
+    }
   }
 
   override get capabilities(): FsCapabilities {
@@ -38,6 +47,9 @@ class RecordingFs extends ForwardingFs {
     this.calls.push(`lstat ${path}`);
     return super.lstat(path);
   }
+
+  /** Where the storage has it. */
+  readonly realpathStat?: (path: string) => Promise<RealpathStat>;
 
   override open(path: string, flags: OpenFlags, mode?: number) {
     this.calls.push(`open ${path}`);
@@ -104,6 +116,24 @@ describe('sessionFs', () => {
       const looks = storage.calls.filter((c) => /^l?stat \/a\.txt$/.test(c));
       expect(looks, `${existing ? 'an existing' : 'a new'} file`).toHaveLength(1);
       await handle.close();
+    }
+  });
+
+  it("takes the look at an upload's target from the walk that resolved its path, on a disk", async () => {
+    for (const existing of [false, true]) {
+      const disk = await OsFs.create(join(tmp.path, `home-${existing}`), { followLinks: false });
+      const storage = new RecordingFs(disk, disk.capabilities);
+      const { fs } = session(storage, 0);
+      if (existing) await upload(fs, '/a.txt', 'old');
+      storage.calls.length = 0;
+      await upload(fs, '/a.txt', 'new');
+      expect(storage.calls, `${existing ? 'an existing' : 'a new'} file`).toEqual([
+        'realpathStat /a.txt',
+        'open /a.txt',
+        // the quota's look at what was written, once the file is closed
+        'lstat /a.txt',
+      ]);
+      await disk.close();
     }
   });
 

@@ -171,6 +171,12 @@ export interface Fs {
    * root; a missing last component is kept as it is.
    */
   realpath(path: string): Promise<string>;
+  /**
+   * Optional: {@link realpath} and the `lstat` of the entry it leads to
+   * (null when nothing is there), in one look, for the callers that ask
+   * both, where the storage learns both at once.
+   */
+  realpathStat?(path: string): Promise<RealpathStat>;
   /** The target of a symbolic link, as a virtual path or as a relative path. */
   readlink(path: string): Promise<string>;
   /** Creates a hard link `path` to the existing file `existing`. */
@@ -192,6 +198,12 @@ export function isSymbolicLink(stat: FileStat): boolean {
 }
 
 /** Whether `path` exists as an entry, a dangling symbolic link included. */
+/** What {@link Fs.realpathStat} answers. */
+export interface RealpathStat {
+  readonly path: string;
+  readonly stat: FileStat | null;
+}
+
 export async function exists(fs: Fs, path: string): Promise<boolean> {
   try {
     await fs.lstat(path);

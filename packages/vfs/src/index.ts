@@ -18,6 +18,7 @@ export {
   isSymbolicLink,
   type OpenFlags,
   POSIX_CAPABILITIES,
+  type RealpathStat,
   S_IFDIR,
   S_IFLNK,
   S_IFMT,

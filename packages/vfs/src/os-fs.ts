@@ -11,6 +11,7 @@ import {
   type FsCapabilities,
   type OpenFlags,
   POSIX_CAPABILITIES,
+  type RealpathStat,
   type SetStat,
   type StatVfs,
 } from './fs.js';
@@ -190,6 +191,14 @@ export class OsFs implements Fs {
 
   realpath(path: string): Promise<string> {
     return this.#at('realpath', path, FOLLOW, async (r) => r.path);
+  }
+
+  /** The walk that resolves the path ends with an `lstat` of what it reaches: its answer too. */
+  realpathStat(path: string): Promise<RealpathStat> {
+    return this.#at('realpath', path, FOLLOW, async (r) => ({
+      path: r.path,
+      stat: r.stat ? toFileStat(r.stat) : null,
+    }));
   }
 
   stat(path: string): Promise<FileStat> {
