@@ -11,7 +11,7 @@ import {
   treeDigest,
 } from './fixtures.js';
 
-export type Unit = 'MiB/s' | 'files/s' | 'entries/s';
+export type Unit = 'MiB/s' | 'files/s' | 'entries/s' | 'logins/s';
 
 export interface VerifyContext {
   /** Also compare checksums: done once per figure and server, never timed. */
@@ -35,7 +35,7 @@ export interface Figure {
 }
 
 /** Removes a large output of the previous run and flushes dirty pages. */
-async function clear(path: string): Promise<void> {
+export async function clear(path: string): Promise<void> {
   await rm(path, { force: true });
   syncDisks();
 }
@@ -50,13 +50,15 @@ async function flush(): Promise<void> {
   syncDisks();
 }
 
-function mib(bytes: number): string {
+/** `1 GiB` or `64 MiB`: a size as the labels give it. */
+export function mib(bytes: number): string {
   return bytes % (1024 * 1024 * 1024) === 0
     ? `${bytes / (1024 * 1024 * 1024)} GiB`
     : `${bytes / (1024 * 1024)} MiB`;
 }
 
-async function expectDigest(actual: Promise<string>, expected: string, what: string) {
+/** Fails unless the sha256 `actual` resolves to is `expected`. */
+export async function expectDigest(actual: Promise<string>, expected: string, what: string) {
   if ((await actual) !== expected) throw new Error(`${what}: sha256 differs from the original`);
 }
 

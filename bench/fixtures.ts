@@ -2,9 +2,10 @@
 // checks that tell a complete transfer from a broken one.
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { link, mkdir, open, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 
 /** Random bytes repeated to make the large file: writing it stays fast. */
 const BLOCK_SIZE = 16 * 1024 * 1024;
@@ -88,6 +89,15 @@ export async function fileDigest(path: string): Promise<string> {
   for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) {
     hash.update(chunk as Buffer);
   }
+  return hash.digest('hex');
+}
+
+/** Copies the first `bytes` bytes of `from` to `to`; resolves with the copy's sha256. */
+export async function copyPrefix(from: string, to: string, bytes: number): Promise<string> {
+  const hash = createHash('sha256');
+  const source = createReadStream(from, { end: bytes - 1, highWaterMark: 1024 * 1024 });
+  source.on('data', (chunk) => hash.update(chunk as Buffer));
+  await pipeline(source, createWriteStream(to));
   return hash.digest('hex');
 }
 

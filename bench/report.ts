@@ -51,7 +51,11 @@ export function ratio(r: FigureResult): number {
   return median(r.openssh.seconds) / median(r.ours.seconds);
 }
 
-function cell(sample: Sample, r: FigureResult): string {
+/** `1.23 s, 832 MiB/s`: the median time of the runs and the rate it gives. */
+export function timeAndRate(
+  sample: Pick<Sample, 'seconds'>,
+  r: Pick<FigureResult, 'amount' | 'unit'>,
+): string {
   const s = median(sample.seconds);
   const rate = r.amount / s;
   const shown = r.unit === 'MiB/s' ? rate.toFixed(0) : Math.round(rate).toLocaleString('en-US');
@@ -61,8 +65,8 @@ function cell(sample: Sample, r: FigureResult): string {
 function rows(results: readonly FigureResult[]): string[][] {
   return results.map((r) => [
     r.label,
-    cell(r.openssh, r),
-    cell(r.ours, r),
+    timeAndRate(r.openssh, r),
+    timeAndRate(r.ours, r),
     `${ratio(r).toFixed(2)}x`,
     ratio(r) >= RATIO_TARGET ? 'met' : 'MISSED',
   ]);
@@ -91,7 +95,7 @@ function runRows(results: readonly FigureResult[]): string[][] {
 const HEAD = ['figure', 'OpenSSH', 'ours', 'ours/OpenSSH', `target ${RATIO_TARGET}x`];
 const RSS_HEAD = ['figure', 'OpenSSH', 'ours', `target < ${RSS_TARGET_MIB} MiB`];
 
-function textTable(head: string[], body: string[][]): string {
+export function textTable(head: string[], body: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
   const line = (row: string[]) =>
     row
@@ -101,7 +105,7 @@ function textTable(head: string[], body: string[][]): string {
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }
 
-function markdownTable(head: string[], body: string[][]): string {
+export function markdownTable(head: string[], body: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
   const line = (row: string[]) => `| ${row.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
@@ -173,6 +177,11 @@ Our SFTP engine (\`packages/sftp-protocol\`, served on stdio by
 \`sftp-server\`, both driven by the OpenSSH \`sftp\` client in the same run.
 This page is written by \`pnpm bench\` (\`bench/sftp-vs-openssh.ts\`); rerun it
 rather than editing the figures by hand.
+
+The whole server, \`sftpgo serve\` against OpenSSH's \`sshd\` over SSH on
+127.0.0.1 (ciphers, scp, rsync, concurrent sessions, logins, idle sessions),
+is measured by \`pnpm bench:server\`: see
+[performance-server.md](performance-server.md).
 
 ## How the figures are measured
 

@@ -1,19 +1,24 @@
-// Runs one `sftp -D SERVER -b BATCH` command, timed, with the server wrapped
-// in GNU time for its peak RSS. Every sftp process is the leader of its own
-// process group, so that stopping it also stops the server it started.
+// Runs client commands, timed: any command, and `sftp -D SERVER -b BATCH`
+// with the server wrapped in GNU time for its peak RSS. Every client is the
+// leader of its own process group, so that stopping it also stops what it
+// started (the ssh under sftp, or the server under sftp -D).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 
-/** What one run of the sftp client measured. */
-export interface SftpRun {
-  /** Wall-clock time of the whole sftp command, server start and exit included. */
+/** What one run of a client command gave. */
+export interface ClientRun {
+  /** Wall-clock time of the whole command. */
   readonly seconds: number;
-  /** Peak RSS of the server process, in KiB, as GNU time reports it. */
-  readonly rssKiB: number | undefined;
   readonly stderr: string;
   /** The client's output, when asked for; otherwise it goes to /dev/null. */
   readonly stdout: string | undefined;
+}
+
+/** What one run of the sftp client measured. */
+export interface SftpRun extends ClientRun {
+  /** Peak RSS of the server process, in KiB, as GNU time reports it. */
+  readonly rssKiB: number | undefined;
 }
 
 export interface SftpRunOptions {
@@ -55,15 +60,30 @@ async function readRss(rssFile: string): Promise<number | undefined> {
   }
 }
 
-/** Runs the sftp client once and fails unless it exits with status 0 in time. */
-export async function runSftp(options: SftpRunOptions): Promise<SftpRun> {
-  const args = ['-D', directCommand(options.server, options.rssFile), '-b', options.batchFile];
-  const start = performance.now();
-  const child = spawn('sftp', args, {
+/**
+ * Spawns a client as the leader of its own process group, remembered until it
+ * exits so that {@link stopAllClients} can stop it and whatever it started.
+ */
+export function spawnClient(
+  argv: readonly string[],
+  stdio: readonly ('ignore' | 'pipe')[],
+): ChildProcess {
+  const child = spawn(argv[0]!, argv.slice(1), {
     detached: true,
-    stdio: ['ignore', options.captureStdout ? 'pipe' : 'ignore', 'pipe'],
+    stdio: stdio as ('ignore' | 'pipe')[],
   });
   running.add(child);
+  child.once('close', () => running.delete(child));
+  return child;
+}
+
+/** Runs a client command once and fails unless it exits with status 0 in time. */
+export async function runClient(
+  argv: readonly string[],
+  options: { readonly captureStdout?: boolean; readonly timeoutMs: number },
+): Promise<ClientRun> {
+  const start = performance.now();
+  const child = spawnClient(argv, ['ignore', options.captureStdout ? 'pipe' : 'ignore', 'pipe']);
   let stdout = '';
   let stderr = '';
   child.stdout?.setEncoding('utf8').on('data', (s: string) => {
@@ -76,22 +96,25 @@ export async function runSftp(options: SftpRunOptions): Promise<SftpRun> {
   const status = await new Promise<number | string>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => resolve(code ?? signal ?? 'unknown'));
-  }).finally(() => {
-    clearTimeout(timer);
-    running.delete(child);
-  });
+  }).finally(() => clearTimeout(timer));
   const seconds = (performance.now() - start) / 1000;
-  const rssKiB = options.rssFile ? await readRss(options.rssFile) : undefined;
   if (status !== 0) {
-    throw new Error(
-      `sftp -D ${JSON.stringify(args[1])} exited with ${status} after ${seconds.toFixed(1)} s:\n${stderr}`,
-    );
+    const command = argv.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ');
+    throw new Error(`${command} exited with ${status} after ${seconds.toFixed(1)} s:\n${stderr}`);
   }
-  return { seconds, rssKiB, stderr, stdout: options.captureStdout ? stdout : undefined };
+  return { seconds, stderr, stdout: options.captureStdout ? stdout : undefined };
 }
 
-function killGroup(child: ChildProcess): void {
-  if (child.pid === undefined || child.exitCode !== null) return;
+/** Runs the sftp client once and fails unless it exits with status 0 in time. */
+export async function runSftp(options: SftpRunOptions): Promise<SftpRun> {
+  const args = ['-D', directCommand(options.server, options.rssFile), '-b', options.batchFile];
+  const run = await runClient(['sftp', ...args], options);
+  const rssKiB = options.rssFile ? await readRss(options.rssFile) : undefined;
+  return { ...run, rssKiB };
+}
+
+export function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   try {
     process.kill(-child.pid, 'SIGKILL');
   } catch {
@@ -99,8 +122,8 @@ function killGroup(child: ChildProcess): void {
   }
 }
 
-/** Stops every sftp client still running, and the server each one started. */
-export function stopAllSftp(): void {
+/** Stops every client still running, and whatever each one started. */
+export function stopAllClients(): void {
   for (const child of running) killGroup(child);
   running.clear();
 }

@@ -2,13 +2,13 @@
 // OpenSSH sftp client over stdio (`sftp -D`), and writes docs/performance.md.
 //   pnpm bench [--runs N] [--warmup N] [--large-mib N] [--timeout S] [--no-docs]
 //   pnpm bench --profile DIR   (ours only, under node --cpu-prof, then a summary)
-import { execFileSync, spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
-import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { cleanUpOnExit, fail, integer, onPath } from './cli-helpers.js';
 import { type Figure, figures } from './figures.js';
 import { createFixtures, type Fixtures } from './fixtures.js';
 import { formatSummary, summarizeFile } from './profile-summary.js';
@@ -19,7 +19,8 @@ import {
   type Sample,
   textReport,
 } from './report.js';
-import { runSftp, stopAllSftp } from './sftp-run.js';
+import { debianVersion, gitDescribe, machine, opensshVersion } from './run-info.js';
+import { runSftp, stopAllClients } from './sftp-run.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const OUR_SERVER = join(REPO, 'apps/server/dist/sftp-server-stdio.js');
@@ -32,17 +33,6 @@ interface Options {
   readonly timeoutMs: number;
   readonly docs: boolean;
   readonly profileDir: string | undefined;
-}
-
-function fail(message: string, code = 2): never {
-  process.stderr.write(`bench: ${message}\n`);
-  process.exit(code);
-}
-
-function integer(value: string, flag: string, min = 1): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) fail(`${flag} wants an integer >= ${min}, not ${value}`);
-  return n;
 }
 
 function parseOptions(): Options {
@@ -68,17 +58,6 @@ function parseOptions(): Options {
   };
 }
 
-function onPath(command: string): boolean {
-  return (process.env.PATH ?? '').split(delimiter).some((dir) => {
-    try {
-      accessSync(join(dir, command), constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-
 function checkPrerequisites(): void {
   if (!existsSync(OPENSSH_SERVER) || !onPath('sftp'))
     fail(`needs ${OPENSSH_SERVER} and sftp: apt-get install openssh-client openssh-sftp-server`);
@@ -87,36 +66,16 @@ function checkPrerequisites(): void {
 }
 
 function runInfo(o: Options, loadBefore: number): RunInfo {
-  const ssh = spawnSync('ssh', ['-V'], { encoding: 'utf8' }).stderr.trim().split(',')[0];
-  let pkg = 'unknown';
-  try {
-    // Prints "name<TAB>version".
-    const line = execFileSync('dpkg-query', ['-W', 'openssh-sftp-server'], { encoding: 'utf8' });
-    pkg = line.trim().split('\t')[1] ?? pkg;
-  } catch {
-    // not a Debian system
-  }
-  let commit = 'unknown';
-  try {
-    commit = execFileSync('git', ['describe', '--always', '--dirty'], {
-      cwd: REPO,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    }).trim();
-  } catch {
-    // not a git checkout
-  }
-  const gib = (totalmem() / 1024 ** 3).toFixed(0);
   return {
     date: new Date().toISOString().slice(0, 10),
     runs: o.runs,
     warmup: o.warmup,
     node: process.version,
-    openssh: `${ssh || 'OpenSSH'} (openssh-sftp-server ${pkg})`,
-    commit,
+    openssh: `${opensshVersion()} (openssh-sftp-server ${debianVersion('openssh-sftp-server')})`,
+    commit: gitDescribe(),
     workDir: tmpdir(),
     load: [loadBefore, loadavg()[0]!],
-    machine: `${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${gib} GiB RAM, Linux ${release()}`,
+    machine: machine(),
   };
 }
 
@@ -202,23 +161,10 @@ async function main(): Promise<void> {
   const o = parseOptions();
   checkPrerequisites();
   const dir = await mkdtemp(join(tmpdir(), 'sftp-bench-'));
-  let cleaned = false;
-  const cleanUp = () => {
-    if (cleaned) return;
-    cleaned = true;
-    stopAllSftp();
+  const cleanUp = cleanUpOnExit(() => {
+    stopAllClients();
     rmSync(dir, { recursive: true, force: true });
-  };
-  // Also on an uncaught error, such as EPIPE when the output is piped to head.
-  process.once('exit', cleanUp);
-  // Kept installed: tsx forwards the signal the terminal already sent, and a
-  // second one must not kill the process halfway through removing the files.
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(signal, () => {
-      cleanUp();
-      process.exit(130);
-    });
-  }
+  });
   try {
     process.stderr.write(`bench: writing the files under ${dir}\n`);
     const fx = await createFixtures(dir, {

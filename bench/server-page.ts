@@ -1,0 +1,188 @@
+// The server benchmark's printed report and its page, docs/performance-server.md.
+import { markdownTable, textTable } from './report.js';
+import {
+  cpuPerGiBTable,
+  detailTable,
+  IDLE_TARGET_MIB,
+  idleTable,
+  RSS_TARGET_MIB,
+  runsTable,
+  type ServerResults,
+  summaryTable,
+  verdict,
+} from './server-report.js';
+
+export interface ServerRunInfo {
+  readonly date: string;
+  /** `git describe --always --dirty` of the code measured. */
+  readonly commit: string;
+  readonly machine: string;
+  readonly node: string;
+  readonly openssh: string;
+  readonly runs: number;
+  readonly warmup: number;
+  readonly largeMib: number;
+  /** One-minute load average before and after the measurements. */
+  readonly load: readonly [number, number];
+  /** Duration of the whole benchmark, set-up included. */
+  readonly minutes: number;
+  /** `os.tmpdir()`, where the files lived. */
+  readonly workDir: string;
+  /** What each server agreed on with the client, one line each. */
+  readonly algorithms: readonly string[];
+}
+
+type Table = { readonly head: string[]; readonly body: string[][] };
+
+/** The tables as the benchmark prints them. */
+export function textSummary(results: ServerResults, info: ServerRunInfo): string {
+  const text = (t: Table) => textTable(t.head, t.body);
+  const parts = [
+    `Against the targets (ours ÷ sshd; CPU is server CPU, ours / sshd), ${info.minutes.toFixed(1)} min:`,
+    '',
+    text(summaryTable(results)),
+    '',
+    'Median time and rate of each row, median server CPU seconds, largest peak RSS:',
+    '',
+    text(detailTable(results)),
+    '',
+    text(cpuPerGiBTable(results)),
+    '',
+  ];
+  if (results.idle) parts.push(text(idleTable(results.idle)), '');
+  return parts.join('\n');
+}
+
+function missed(results: ServerResults): string {
+  const rows = summaryTable(results).body.filter((r) => r.at(-1) === 'MISSED');
+  if (rows.length === 0) return 'Every target with a figure in this run is met.';
+  return [
+    'Missed in this run:',
+    '',
+    ...rows.map((r) => `- ${r[0]}: ${[r[1], r[2]].filter(Boolean).join('; CPU ')}`),
+  ].join('\n');
+}
+
+/** Why targets are missed, from the runs and from profiles of the server; kept by hand. */
+const READING = `## What holds us back
+
+Kept by hand from the runs above; rerun the benchmark before trusting it.
+
+- To be written after the first full run.`;
+
+/** docs/performance-server.md: how the figures were measured, the tables, and what misses. */
+export function markdownPage(results: ServerResults, info: ServerRunInfo): string {
+  const md = (t: Table) => markdownTable(t.head, t.body);
+  const notRun = results.rows.filter((r) => verdict(r) === 'n/a');
+  return `# Performance: \`sftpgo serve\` against OpenSSH's sshd
+
+The whole server, as users compare it with OpenSSH: \`sftpgo serve\` and a
+private OpenSSH \`sshd\` on the same machine, both on 127.0.0.1, driven by the
+same OpenSSH clients (\`sftp\`, \`scp -O\`, \`rsync -e ssh\`, \`ssh\`) with the same
+key and the same cipher. The engine alone, served on stdio against OpenSSH's
+\`sftp-server\`, is measured by \`pnpm bench\`: see [performance.md](performance.md).
+This page is written by \`pnpm bench:server\` (\`bench/server-vs-sshd.ts\`);
+rerun it rather than editing the figures by hand.
+
+## How to rerun
+
+\`\`\`sh
+pnpm bench:server                       # builds, measures, rewrites this page
+pnpm bench:server --quick               # small sizes, one run: checks the script in minutes
+pnpm bench:server --only large,logins   # some figures only; the page is not touched
+\`\`\`
+
+It runs as root (it starts a private sshd: \`apt-get install -y openssh-server\`)
+and needs \`rsync\` and \`bubblewrap\` for the rsync figure. See
+[development.md](development.md#benchmarks) for every option.
+
+## What is measured
+
+- \`sftpgo serve\` runs from \`apps/server/dist/cli.js\` with the embedded SQLite
+  provider and one user added through the REST API, whose home is the served
+  directory and who logs in with an Ed25519 key; \`rsync\` is in
+  \`sftpd.enabled_ssh_commands\`. It logs its info lines to a file.
+- \`sshd\` (\`/usr/sbin/sshd -D -e -f CONFIG\`) has a configuration of its own: a
+  host key generated for the run, the client's key as the only authorized
+  key, \`Subsystem sftp internal-sftp\`, \`UsePAM no\`, root logins by key only,
+  \`MaxStartups 1000\` (its default drops concurrent logins beyond ten); it
+  logs to a file. Its sessions \`cd\` to the served directory, or name it in
+  full.
+- Every client runs with \`-F /dev/null\`, the key, \`BatchMode=yes\`, no host
+  key check and \`-c aes128-gcm@openssh.com\`, unless the figure names another
+  cipher. Each figure is the wall-clock time of the whole client command,
+  login included.
+- The servers take turns (sshd, ours, sshd, ours, ...); each figure is the
+  median of ${info.runs} runs per server, after ${info.warmup} untimed warm-up
+  ${info.warmup === 1 ? 'run' : 'runs'} each.
+- Every run's output is checked (sizes and counts; a sha256 once per figure
+  and server, untimed), so a broken transfer cannot count.
+- The files live under \`os.tmpdir()\`, in the page cache; before each run,
+  untimed, the previous run's output is removed and \`sync\` flushes dirty
+  pages. \`TMPDIR=/dev/shm\` takes the disk out.
+
+## How CPU and memory are read
+
+- **Server CPU** is read from \`/proc/<pid>/stat\` of the server process, before
+  and after each run: utime + stime (every thread, so libuv's pool is in it)
+  plus cutime + cstime, the time of the children the process has reaped, and
+  of theirs. sshd's listener forks one process per connection, which forks
+  the session's process; both exit with the session and are reaped, so their
+  time reaches the listener's cutime and cstime. The benchmark waits until
+  the server has no child left before the second reading (the rsync sandbox
+  of ours is a child too). No cgroup is needed; the resolution is a clock tick
+  (10 ms), small next to the totals.
+- **Peak RSS**: for ours, VmHWM of the server process, reset before each run
+  (\`5\` written to \`/proc/<pid>/clear_refs\`). For sshd, VmHWM of each of its
+  session processes, sampled every 100 ms and summed: that is the memory of
+  sshd's sessions (the listener is left out); pages shared between processes
+  (the binary, libc) count in each one, and a process that lives less than
+  100 ms (a login) may be missed.
+- **Idle sessions**: \`ssh -s … sftp\` processes, opened eight logins at a
+  time, each sending SSH_FXP_INIT and waiting for the server's
+  SSH_FXP_VERSION, then left idle. Per session: the growth of the session
+  processes' VmRSS (and of their PSS, which splits shared pages) divided by
+  the sessions served; for ours, the server process; for sshd, all the
+  processes under the listener.
+- **CPU per GiB**: the server CPU of a bulk transfer divided by the GiB moved.
+
+## This run
+
+- Date: ${info.date}; code: \`${info.commit}\` (\`git describe --dirty\`).
+- Machine: ${info.machine}; files under \`${info.workDir}\`.
+- Node ${info.node}; ${info.openssh}.
+- The client's defaults give ${info.algorithms.join('; ')}.
+- One-minute load average: ${info.load[0].toFixed(2)} before the run, ${info.load[1].toFixed(2)} after it.
+  Other work on the machine shows up as noise.
+- The whole benchmark took ${info.minutes.toFixed(0)} minutes (large files of ${info.largeMib} MiB).
+
+## Against the targets
+
+Speed is the throughput ratio (above 1, ours is faster), server CPU the ratio
+of CPU seconds (below 1, ours spends less), ours / sshd in parentheses. RSS
+targets: at most ${RSS_TARGET_MIB} MiB during one large transfer, at most
+${IDLE_TARGET_MIB} MiB per idle session.
+
+${md(summaryTable(results))}
+
+${missed(results)}
+${notRun.length ? `\nNot measured: ${notRun.map((r) => `${r.row.label} (${[r.sshd, r.ours].find((s) => typeof s === 'string')})`).join('; ')}.\n` : ''}
+## Every figure
+
+Median time and rate, median server CPU seconds and largest peak RSS.
+
+${md(detailTable(results))}
+
+## CPU per GiB
+
+${md(cpuPerGiBTable(results))}
+${results.idle ? `\n## Idle sessions\n\n${md(idleTable(results.idle))}\n` : ''}
+## Every run
+
+The timed runs in order, in seconds, to show how much the machine varied.
+
+${md(runsTable(results))}
+
+${READING}
+`;
+}
