@@ -214,7 +214,7 @@ export class SftpServer {
     }
     const peer = `${socket.remoteAddress}:${socket.remotePort}`;
     let client: ProxiedAddress = {
-      address: plainAddress(socket.remoteAddress ?? ''),
+      address: plainAddress(socket.remoteAddress),
       port: socket.remotePort ?? 0,
     };
     // a header without a client address is the proxy's own connection (its
