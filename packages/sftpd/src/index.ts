@@ -11,6 +11,7 @@ export type { ConnectionStatus } from './live-connection.js';
 export { type LogEntry, type Logger, silentLogger } from './logger.js';
 export { type Ownership, OwnershipFs } from './ownership-fs.js';
 export { PolicyFs } from './policy-fs.js';
+export type { ProxyProtocolOptions } from './proxy-gate.js';
 export { QuotaFs, type QuotaStore, type QuotaTracking } from './quota-fs.js';
 export {
   SESSION_ACTIONS,
@@ -35,7 +36,7 @@ export type {
 } from './session-events.js';
 export { type SessionFsOptions, sessionFs } from './session-fs.js';
 export { type IgnoredAttributes, IgnoreSetStatFs, type SetStatMode } from './setstat-mode-fs.js';
-export { type ProxyProtocolOptions, SftpServer, type SftpServerOptions } from './sftp-server.js';
+export { SftpServer, type SftpServerOptions } from './sftp-server.js';
 export type { SshAlgorithms } from './ssh-algorithms.js';
 export {
   type CommandChannel,

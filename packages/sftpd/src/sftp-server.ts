@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type AddressInfo, createServer, type Server as NetServer, type Socket } from 'node:net';
-import { isAddressAllowed, plainAddress } from '@sftpgo/auth';
+import { plainAddress } from '@sftpgo/auth';
 import ssh2 from 'ssh2';
 import type { UploadMode } from './atomic-upload-fs.js';
 import { Authenticator } from './authenticator.js';
@@ -9,13 +9,8 @@ import { Defender, type DefenderOptions } from './defender.js';
 import { type ConnectionStatus, LiveConnection } from './live-connection.js';
 import { type Logger, silentLogger } from './logger.js';
 import { LoginRecorder } from './login-recorder.js';
-import {
-  type ProxiedAddress,
-  type ProxyHeader,
-  type ProxyPolicy,
-  proxyPolicy,
-  readProxyHeader,
-} from './proxy-protocol.js';
+import { ProxyGate, type ProxyProtocolOptions } from './proxy-gate.js';
+import type { ProxiedAddress } from './proxy-protocol.js';
 import type { QuotaTracking } from './quota-fs.js';
 import { type ChannelServices, serveCommand, serveSftp } from './session-channels.js';
 import type { LoginEvent, SessionEvent } from './session-events.js';
@@ -85,19 +80,6 @@ export interface SftpServerOptions {
   readonly proxyProtocol?: ProxyProtocolOptions;
 }
 
-/** Where a PROXY protocol header is read, and from whom it is believed. */
-export interface ProxyProtocolOptions {
-  /** 1: a header is used when a connection starts with one; 2: one is required. */
-  readonly mode: 1 | 2;
-  /**
-   * Addresses and CIDR networks of the proxies; empty: any address. Another
-   * address's header is read and ignored in mode 1, its connection refused in mode 2.
-   */
-  readonly allowed: readonly string[];
-  /** How long a header may take to arrive: ten seconds by default, as the reference server's. */
-  readonly headerTimeoutMs?: number;
-}
-
 /**
  * The SSH service: authenticates users against the user source and serves
  * each one SFTP, SCP and SSH commands on their storage.
@@ -123,8 +105,7 @@ export class SftpServer {
    */
   readonly #beforeIdent = new Map<string, ProxiedAddress>();
   readonly #defender: Defender | undefined;
-  readonly #proxyPolicyOf: ((peerIp: string) => ProxyPolicy) | undefined;
-  readonly #proxyHeaderTimeoutMs: number;
+  readonly #proxyGate: ProxyGate | undefined;
 
   constructor(options: SftpServerOptions) {
     const { users } = options;
@@ -149,8 +130,7 @@ export class SftpServer {
     const defender = options.defender && new Defender(options.defender);
     this.#defender = defender;
     const proxy = options.proxyProtocol;
-    this.#proxyPolicyOf = proxy && proxyPolicyOf(proxy);
-    this.#proxyHeaderTimeoutMs = proxy?.headerTimeoutMs ?? 10_000;
+    this.#proxyGate = proxy && new ProxyGate(proxy, this.#logger);
     const tries = options.maxAuthTries ?? 0;
     this.#loginServices = {
       auth: new Authenticator({
@@ -220,8 +200,8 @@ export class SftpServer {
     // a header without a client address is the proxy's own connection (its
     // health checks): none of a client's, whose silence would be logged
     let proxyOwn = false;
-    if (this.#proxyPolicyOf) {
-      const header = await this.#readProxyHeader(socket, client.address);
+    if (this.#proxyGate) {
+      const header = await this.#proxyGate.read(socket, client.address);
       if (header === null) return;
       if (header?.source) {
         client = { address: plainAddress(header.source.address), port: header.source.port };
@@ -244,29 +224,6 @@ export class SftpServer {
     this.#ssh.injectSocket(socket);
     // the header's reader left it paused, and ssh2's listener resumes nothing
     socket.resume();
-  }
-
-  /**
-   * The PROXY header `socket` starts with, undefined when there is none to
-   * take, or null when the connection is refused.
-   */
-  async #readProxyHeader(socket: Socket, peerIp: string): Promise<ProxyHeader | undefined | null> {
-    const policy = this.#proxyPolicyOf?.(peerIp) ?? 'ignore';
-    const refuse = (reason: string) => {
-      this.#logger.log({
-        level: 'warn',
-        sender: 'sftpd',
-        message: `connection from ${peerIp} refused: ${reason}`,
-      });
-      socket.destroy();
-      return null;
-    };
-    if (policy === 'reject') return refuse('not an address of proxy_allowed');
-    try {
-      return await readProxyHeader(socket, policy, this.#proxyHeaderTimeoutMs);
-    } catch (err) {
-      return refuse((err as Error).message);
-    }
   }
 
   /** Starts accepting connections; resolves with the bound address. */
@@ -388,19 +345,4 @@ export class SftpServer {
     timer.unref();
     return timer;
   }
-}
-
-/** The policy of each peer address under `proxy`. */
-function proxyPolicyOf(proxy: ProxyProtocolOptions): (peerIp: string) => ProxyPolicy {
-  // a bare address is a network of one
-  const allowed = proxy.allowed.map((entry) =>
-    entry.includes('/') ? entry : `${entry}/${entry.includes(':') ? 128 : 32}`,
-  );
-  return (peerIp) =>
-    proxyPolicy(
-      proxy.mode,
-      allowed.length === 0
-        ? undefined
-        : isAddressAllowed(peerIp, { allowed_ip: allowed, denied_ip: [] }),
-    );
 }
