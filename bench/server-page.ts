@@ -143,8 +143,8 @@ pnpm bench:server --quick               # small sizes, one run: checks the scrip
 pnpm bench:server --only large,logins   # some figures only; the page is not touched
 \`\`\`
 
-It runs as root (it starts a private sshd: \`apt-get install -y openssh-server\`)
-and needs \`rsync\` and \`bubblewrap\` for the rsync figure. See
+It runs as root (it starts a private sshd) and installs with apt-get what it
+runs and is missing: openssh-server, openssh-client, rsync and bubblewrap. See
 [development.md](development.md#benchmarks) for every option.
 
 ## What is measured

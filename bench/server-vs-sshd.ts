@@ -4,7 +4,7 @@
 //   pnpm bench:server [--runs N] [--warmup N] [--large-mib N] [--idle-sessions N]
 //                     [--only GROUP,...] [--timeout S] [--quick] [--no-docs] [--profile DIR]
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -108,11 +108,48 @@ function raiseFileLimit(o: Options): void {
   spawnSync('prlimit', [`--pid=${process.pid}`, `--nofile=${hard}:${hard}`]);
 }
 
+/** Debian's packages the benchmark runs, each with what shows it is there. */
+const PACKAGES: readonly { readonly name: string; readonly present: () => boolean }[] = [
+  { name: 'openssh-server', present: () => existsSync(SSHD) },
+  {
+    name: 'openssh-client',
+    present: () => ['ssh', 'sftp', 'scp', 'ssh-keygen'].every((tool) => onPath(tool)),
+  },
+  { name: 'rsync', present: () => onPath('rsync') },
+  // the sandbox that sftpgo runs rsync in
+  { name: 'bubblewrap', present: () => onPath('bwrap') },
+];
+
+/**
+ * Installs the packages that are missing, with apt-get, without starting
+ * the system's own sshd on port 22: a `policy-rc.d` that forbids starting
+ * services is in place while apt-get runs, unless the machine has one.
+ */
+function installMissingPackages(): void {
+  const missing = PACKAGES.filter((p) => !p.present()).map((p) => p.name);
+  if (missing.length === 0) return;
+  if (!onPath('apt-get')) fail(`needs the packages ${missing.join(', ')}: install them`);
+  process.stderr.write(`bench: installing ${missing.join(', ')} with apt-get\n`);
+  const policy = '/usr/sbin/policy-rc.d';
+  const ownPolicy = !existsSync(policy);
+  if (ownPolicy) writeFileSync(policy, '#!/bin/sh\nexit 101\n', { mode: 0o755 });
+  try {
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+    const install = spawnSync(
+      'apt-get',
+      ['install', '-y', '-qq', '--no-install-recommends', ...missing],
+      { stdio: 'inherit', env },
+    );
+    if (install.status !== 0) fail(`apt-get install ${missing.join(' ')} failed`);
+  } finally {
+    if (ownPolicy) rmSync(policy, { force: true });
+  }
+}
+
 function checkPrerequisites(o: Options): void {
   if (process.getuid?.() !== 0) fail('runs a private sshd, which needs root');
-  if (!existsSync(SSHD)) fail(`needs ${SSHD}: apt-get install -y openssh-server`);
-  for (const tool of ['ssh', 'sftp', 'scp', 'ssh-keygen'])
-    if (!onPath(tool)) fail(`needs ${tool}: apt-get install -y openssh-client`);
+  installMissingPackages();
   if (!existsSync(CLI)) fail(`${CLI} is missing: run pnpm build first`);
   raiseFileLimit(o);
 }
