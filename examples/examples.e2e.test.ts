@@ -5,29 +5,24 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, hasCommand, makeTempDir, runSftpBatch } from '@sftpgo/test-utils';
+import {
+  envWithoutNpmSettings,
+  freePort,
+  hasCommand,
+  makeTempDir,
+  pnpmCommand,
+  runSftpBatch,
+} from '@sftpgo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const EXAMPLES = fileURLToPath(new URL('.', import.meta.url));
 const INSTALL_TIMEOUT = 10 * 60_000;
 
-/** How to run pnpm: the one running this test, else the one on the PATH. */
-function pnpmCommand(): string[] | undefined {
-  const execPath = process.env.npm_execpath;
-  if (execPath && /pnpm/.test(basename(execPath))) {
-    return /\.[cm]?js$/.test(execPath) ? [process.execPath, execPath] : [execPath];
-  }
-  return hasCommand('pnpm') ? ['pnpm'] : undefined;
-}
 const pnpm = pnpmCommand();
-
-// pnpm's settings reach its scripts as npm_* variables: npm must run without them
-const cleanEnv = Object.fromEntries(
-  Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key)),
-);
+const cleanEnv = envWithoutNpmSettings();
 
 const children = new Set<ChildProcess>();
 

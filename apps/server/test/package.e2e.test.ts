@@ -6,9 +6,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, hasCommand, makeTempDir } from '@sftpgo/test-utils';
+import {
+  envWithoutNpmSettings,
+  freePort,
+  hasCommand,
+  makeTempDir,
+  pnpmCommand,
+} from '@sftpgo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGcsServer } from '../../../packages/vfs-gcs/test/gcs-server.js';
 import { startS3rver } from '../../../packages/vfs-s3/test/s3rver-process.js';
@@ -21,23 +27,10 @@ const VERSION_LINE = /^SFTPGo version: (\d+\.\d+\.\d+)-(\S+)-(\d{4}-\d\d-\d\dT\d
 /** Installing compiles better-sqlite3 (and more) from source when no prebuilt binary can be had. */
 const INSTALL_TIMEOUT = 15 * 60_000;
 
-/** How to run pnpm: the one running this test (`pnpm test`), else the one on the PATH. */
-function pnpmCommand(): string[] | undefined {
-  const execPath = process.env.npm_execpath;
-  if (execPath && /pnpm/.test(basename(execPath))) {
-    return /\.[cm]?js$/.test(execPath) ? [process.execPath, execPath] : [execPath];
-  }
-  return hasCommand('pnpm') ? ['pnpm'] : undefined;
-}
-
 const pnpm = process.platform === 'win32' ? undefined : pnpmCommand();
 const canRun = pnpm !== undefined && hasCommand('npm');
 
-// pnpm's own settings, passed to its scripts as npm_* variables, are not the
-// user's: npm runs with none of them.
-const cleanEnv: NodeJS.ProcessEnv = Object.fromEntries(
-  Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key)),
-);
+const cleanEnv = envWithoutNpmSettings();
 
 /** Every process this file starts, each the leader of its own process group. */
 const children = new Set<ChildProcess>();

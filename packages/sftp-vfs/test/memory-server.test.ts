@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { hasCommand, makeTempDir } from '@sftpgo/test-utils';
+import { hasCommand, makeTempDir, runWithInput } from '@sftpgo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const SERVER = fileURLToPath(new URL('./fixtures/memory-server.ts', import.meta.url));
@@ -22,21 +21,12 @@ describe.runIf(hasCommand('sftp'))('the engine on a pipe, serving files in memor
     const server = [process.execPath, '--conditions=@sftpgo/source', '--import', TSX, SERVER]
       .map((a) => `'${a}'`)
       .join(' ');
-    const child = spawn('sftp', ['-D', server, '-b', '-'], {
-      cwd: tmp.path,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d) => {
-      output += d;
-    });
-    child.stderr.on('data', (d) => {
-      output += d;
-    });
-    child.stdin.end(
+    const { code, output } = await runWithInput(
+      'sftp',
+      ['-D', server, '-b', '-'],
       'mkdir in\nput hello.txt in/hello.txt\nls -1 in\nget in/hello.txt back.txt\n-df /\n-ln -s in/hello.txt link\n',
+      { cwd: tmp.path },
     );
-    const code = await new Promise((resolve) => child.on('close', resolve));
     expect(code, output).toBe(0);
     expect(output).toMatch(/^in\/hello\.txt$/m);
     expect(await readFile(join(tmp.path, 'back.txt'), 'utf8')).toBe('hello, memory\n');

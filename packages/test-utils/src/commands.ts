@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
+import { basename } from 'node:path';
 
 /**
  * Whether `command` is on the PATH. Under CI (CI=true) a missing command is
@@ -27,4 +28,21 @@ export function freePort(): Promise<number> {
       srv.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
     });
   });
+}
+
+/** How to run pnpm: the one running the tests (`pnpm test`), else the one on the PATH. */
+export function pnpmCommand(): string[] | undefined {
+  const execPath = process.env.npm_execpath;
+  if (execPath && /pnpm/.test(basename(execPath))) {
+    return /\.[cm]?js$/.test(execPath) ? [process.execPath, execPath] : [execPath];
+  }
+  return hasCommand('pnpm') ? ['pnpm'] : undefined;
+}
+
+/**
+ * The environment without pnpm's own settings, which reach its scripts as
+ * `npm_*` variables and are not the user's: for npm run as a user would.
+ */
+export function envWithoutNpmSettings(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key)));
 }

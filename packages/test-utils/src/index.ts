@@ -1,8 +1,8 @@
 export { writeSelfSignedCertificate } from './certificate.js';
-export { freePort, hasCommand } from './commands.js';
+export { envWithoutNpmSettings, freePort, hasCommand, pnpmCommand } from './commands.js';
 export { duplexPair } from './duplex-pair.js';
 export { eventually } from './eventually.js';
-export { runSftpBatch, sftpOptions } from './openssh.js';
+export { runSftpBatch, runWithInput, sftpOptions } from './openssh.js';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 export { makeTempDir } from './temp-dir.js';
 export {

@@ -33,15 +33,26 @@ export function runSftpBatch(
     ? ['-oBatchMode=no', '-oPreferredAuthentications=password', '-oNumberOfPasswordPrompts=1']
     : ['-oIdentitiesOnly=yes', '-i', auth.key];
   // -b after -oBatchMode=no: ssh keeps the first value of an option, and -b sets it
-  const child = spawn(
+  return runWithInput(
     program,
     [...prefix, ...sftpOptions(port), ...login, '-b', '-', `${user}@127.0.0.1`],
-    {
-      cwd,
-      env: { ...process.env, ...(byPassword ? { SSHPASS: auth.password } : {}) },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    },
+    batch,
+    { cwd, env: { ...process.env, ...(byPassword ? { SSHPASS: auth.password } : {}) } },
   );
+}
+
+/**
+ * Runs `program` with `input` on its standard input, its standard output
+ * and error read together: an OpenSSH client in batch mode (`-b -`).
+ * Killed after 60 s.
+ */
+export function runWithInput(
+  program: string,
+  args: readonly string[],
+  input: string,
+  options: { readonly cwd: string; readonly env?: NodeJS.ProcessEnv },
+): Promise<{ code: number | null; output: string }> {
+  const child = spawn(program, args, { ...options, stdio: ['pipe', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (d) => {
     output += d;
@@ -49,7 +60,7 @@ export function runSftpBatch(
   child.stderr.on('data', (d) => {
     output += d;
   });
-  child.stdin.end(batch);
+  child.stdin.end(input);
   const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
   return new Promise((resolve) =>
     child.on('close', (code) => {
