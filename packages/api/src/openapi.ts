@@ -101,32 +101,31 @@ function userInputSchema(): JsonSchema {
   };
 }
 
-/** The schemas of the document's components, by name. */
-function componentSchemas(): Record<string, JsonSchema> {
-  const userInput = userInputSchema();
-  return {
-    ApiResponse: jsonSchema(ApiResponseSchema, 'output'),
-    VersionInfo: jsonSchema(VersionInfoSchema, 'output'),
-    User: jsonSchema(PublicUserSchema, 'output'),
-    UserInput: userInput,
-    UserUpdate: { ...userInput, required: [], description: UserUpdateSchema.description },
-    ConnectionStatus: jsonSchema(ConnectionStatusSchema, 'output'),
-    QuotaScan: jsonSchema(QuotaScanSchema, 'output'),
-    QuotaScanRequest: jsonSchema(QuotaScanRequestSchema, 'input'),
-  };
-}
+/**
+ * The document's components: each named schema, and how its JSON schema is
+ * made. Routes refer to a component by its zod schema, never repeat it.
+ */
+const COMPONENTS: readonly (readonly [name: string, schema: z.ZodType, json: () => JsonSchema])[] =
+  [
+    ['ApiResponse', ApiResponseSchema, () => jsonSchema(ApiResponseSchema, 'output')],
+    ['VersionInfo', VersionInfoSchema, () => jsonSchema(VersionInfoSchema, 'output')],
+    ['User', PublicUserSchema, () => jsonSchema(PublicUserSchema, 'output')],
+    ['UserInput', UserInputSchema, userInputSchema],
+    [
+      'UserUpdate',
+      UserUpdateSchema,
+      () => ({ ...userInputSchema(), required: [], description: UserUpdateSchema.description }),
+    ],
+    [
+      'ConnectionStatus',
+      ConnectionStatusSchema,
+      () => jsonSchema(ConnectionStatusSchema, 'output'),
+    ],
+    ['QuotaScan', QuotaScanSchema, () => jsonSchema(QuotaScanSchema, 'output')],
+    ['QuotaScanRequest', QuotaScanRequestSchema, () => jsonSchema(QuotaScanRequestSchema, 'input')],
+  ];
 
-/** The component of each schema a route names: routes refer to it, never repeat it. */
-const COMPONENT_OF = new Map<z.ZodType, string>([
-  [ApiResponseSchema, 'ApiResponse'],
-  [VersionInfoSchema, 'VersionInfo'],
-  [PublicUserSchema, 'User'],
-  [UserInputSchema, 'UserInput'],
-  [UserUpdateSchema, 'UserUpdate'],
-  [ConnectionStatusSchema, 'ConnectionStatus'],
-  [QuotaScanSchema, 'QuotaScan'],
-  [QuotaScanRequestSchema, 'QuotaScanRequest'],
-]);
+const COMPONENT_OF = new Map(COMPONENTS.map(([name, schema]) => [schema, name]));
 
 /** A reference to the component of `schema`, or the JSON schema of an unnamed one. */
 function schemaOf(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
@@ -235,7 +234,7 @@ function buildDocument(): OpenApiDocument {
     ],
     paths: pathsOf(API_ROUTES),
     components: {
-      schemas: componentSchemas(),
+      schemas: Object.fromEntries(COMPONENTS.map(([name, , json]) => [name, json()])),
       securitySchemes: {
         BasicAuth: {
           type: 'http',
