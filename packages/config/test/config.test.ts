@@ -116,6 +116,25 @@ describe('loadConfig', () => {
     );
   });
 
+  it('takes addresses and networks as proxy_allowed, and refuses anything else by its index', async () => {
+    const allowed = ['10.0.0.5', '10.0.0.0/8', '2001:db8::1', '2001:db8::/32'];
+    await writeFile(
+      join(tmp.path, 'sftpgo.json'),
+      JSON.stringify({ sftpd: { proxy_protocol: 2, proxy_allowed: allowed } }),
+    );
+    const { config } = await loadConfig(tmp.path, 'sftpgo', {});
+    expect(config.sftpd).toMatchObject({ proxy_protocol: 2, proxy_allowed: allowed });
+    for (const bad of ['10.0.0.0/33', '2001:db8::/129', 'proxy.example.com', '10.0.0.0/8/1']) {
+      await writeFile(
+        join(tmp.path, 'sftpgo.json'),
+        JSON.stringify({ sftpd: { proxy_allowed: ['10.0.0.5', bad] } }),
+      );
+      await expect(loadConfig(tmp.path, 'sftpgo', {}), bad).rejects.toThrow(
+        /"sftpd\.proxy_allowed\.1": must be an IP address or a CIDR network/,
+      );
+    }
+  });
+
   it('says which drivers exist', async () => {
     await writeFile(join(tmp.path, 'sftpgo.json'), '{"data_provider": {"driver": "oracle"}}');
     await expect(loadConfig(tmp.path, 'sftpgo', {})).rejects.toThrow(
