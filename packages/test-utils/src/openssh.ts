@@ -44,7 +44,9 @@ export function runSftpBatch(
 /**
  * Runs `program` with `input` on its standard input, its standard output
  * and error read together: an OpenSSH client in batch mode (`-b -`).
- * Killed after 60 s.
+ * Both go to one pipe, so an error stays after the command it answers
+ * (read from two pipes, the two streams interleave by chance). Killed
+ * after 60 s.
  */
 export function runWithInput(
   program: string,
@@ -52,12 +54,13 @@ export function runWithInput(
   input: string,
   options: { readonly cwd: string; readonly env?: NodeJS.ProcessEnv },
 ): Promise<{ code: number | null; output: string }> {
-  const child = spawn(program, args, { ...options, stdio: ['pipe', 'pipe', 'pipe'] });
+  // the shell gives the program its standard output as its error too, then is replaced by it
+  const child = spawn('sh', ['-c', 'exec "$0" "$@" 2>&1', program, ...args], {
+    ...options,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   let output = '';
   child.stdout.on('data', (d) => {
-    output += d;
-  });
-  child.stderr.on('data', (d) => {
     output += d;
   });
   child.stdin.end(input);
