@@ -71,10 +71,11 @@ describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('session policy with
         '-ln -s ../../outside/secret.txt rel',
         '-rename door/secret.txt taken.txt',
         'ln -s /outside/secret.txt abs',
-        '-get abs stolen3',
         'ls -la /..',
       ].join('\n'),
     );
+    // alone in its batch: its error is the only one (errors and commands interleave)
+    const absolute = await run('walled', 'get abs stolen3');
     for (const name of ['stolen1', 'stolen2', 'stolen3']) {
       await expect(stat(join(local, name))).rejects.toThrow(/ENOENT/);
     }
@@ -85,7 +86,8 @@ describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('session policy with
     expect(output).toMatch(/dest open "\/door\/evil\.txt": No such file/);
     expect(output).toMatch(/remote symlink .*Permission denied/);
     // an absolute link target is taken inside the home directory, where it does not exist
-    expect(output).toMatch(/get abs stolen3\s+stat remote: No such file/);
+    expect(absolute.code).not.toBe(0);
+    expect(absolute.output).toMatch(/stat remote: No such file/);
     const after = await run('walled', 'ls');
     expect(after.code).toBe(0);
     expect(after.output).toContain('door');
@@ -104,9 +106,7 @@ describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('session policy with
         'ln -s a/b/c/sub/a fine',
       ].join('\n'),
     );
-    expect(output).toMatch(
-      /ln -s a\/b\/c\/sub\/\.\.\/\.\.\/outside esc\s+remote symlink .*Permission denied/,
-    );
+    expect(output).toMatch(/remote symlink .*"\/esc": Permission denied/);
     await expect(stat(join(homeOf('walled'), 'esc'))).rejects.toThrow(/ENOENT/);
     // the link to / lands on the home, for the server and for any program
     expect((await stat(join(homeOf('walled'), 'fine'))).isDirectory()).toBe(true);
