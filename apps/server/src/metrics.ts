@@ -21,8 +21,8 @@ const METHOD_METRICS: Readonly<Record<LoginMethod, { prefix: string; using: stri
 };
 
 export interface MetricsOptions {
-  /** The number of live SSH connections, read at each scrape. */
-  readonly connections: () => number;
+  /** The number of live SSH connections, read at each scrape (from the workers, later). */
+  readonly connections: () => number | Promise<number>;
   /** Probed at each scrape for `sftpgo_dataprovider_availability`. */
   readonly provider: Pick<DataProvider, 'checkAvailability'>;
 }
@@ -193,8 +193,8 @@ export function createMetrics(options: MetricsOptions): Metrics {
     name: 'sftpgo_active_connections',
     help: 'Total number of logged in users',
     registers,
-    collect() {
-      this.set(options.connections());
+    async collect() {
+      this.set(await options.connections());
     },
   });
   new Gauge({

@@ -3,20 +3,12 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { createApi, Htpasswd } from '@sftpgo/api';
 import { type Config, loadConfig } from '@sftpgo/config';
-import {
-  checkSystemCommandSandbox,
-  type DefenderOptions,
-  type Logger,
-  loadHostKeys,
-  SessionActions,
-  SftpServer,
-} from '@sftpgo/sftpd';
+import { checkSystemCommandSandbox, type Logger, loadHostKeys } from '@sftpgo/sftpd';
 import { accountSecretsOf, openConfiguredProvider } from './data-provider.js';
-import { logSessionEvent } from './event-log.js';
 import { type HttpListener, listenHttp } from './http-listener.js';
 import { createMetrics } from './metrics.js';
-import { runScpCommand } from './scp-command.js';
-import { userStorages } from './user-storages.js';
+import { sshCommandsOf } from './ssh-service.js';
+import { startSsh } from './start-ssh.js';
 import { fullVersion, versionInfo } from './version.js';
 
 export interface ServeOptions {
@@ -68,24 +60,6 @@ function webDirs(configDir: string, httpd: Config['httpd']) {
   };
 }
 
-/**
- * The memory that uploads to S3 and Google Cloud Storage buffer, all
- * sessions together: past it, a new upload waits for one to end rather
- * than exhaust the server's memory.
- */
-const OBJECT_UPLOAD_MEMORY = 1024 * 1024 * 1024;
-
-/** The defender's settings, times in minutes in the file. */
-function defenderOptions(d: Config['sftpd']['defender']): DefenderOptions {
-  return {
-    scorePerFailure: d.score_per_failure,
-    threshold: d.threshold,
-    banTimeMs: d.ban_time * 60_000,
-    observationMs: d.observation_time * 60_000,
-    allowList: d.allow_list,
-  };
-}
-
 /** Starts the SFTP service and the REST API as the configuration says. */
 export async function serve(options: ServeOptions): Promise<RunningServer> {
   const { logger } = options;
@@ -108,12 +82,8 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       : 'no configuration file found, using defaults',
   });
 
-  // enable_scp is the spec's older way to list scp
-  const sshCommands = config.sftpd.enable_scp
-    ? [...config.sftpd.enabled_ssh_commands, 'scp']
-    : config.sftpd.enabled_ssh_commands;
   // git and rsync run only in their sandbox: without it, the server does not start
-  for (const warning of await checkSystemCommandSandbox(sshCommands)) {
+  for (const warning of await checkSystemCommandSandbox(sshCommandsOf(config))) {
     logger.log({ level: 'warn', sender: 'sftpd', message: warning });
   }
 
@@ -140,77 +110,26 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       config.sftpd.keys.map((k) => k.private_key),
     );
     const loginBanner = await readLoginBanner(configDir, config.sftpd.login_banner_file, logger);
-    const actions = new SessionActions(config.sftpd.actions, {
-      onOutcome: (o) =>
-        logger.log({
-          level: o.ok ? 'debug' : 'warn',
-          sender: 'actions',
-          message: o.ok
-            ? `action ${o.action} for ${JSON.stringify(o.username)}: ${o.target} done in ${o.elapsedMs} ms`
-            : `action ${o.action} for ${JSON.stringify(o.username)}: ${o.target} failed: ${o.error}`,
-        }),
+    // the gauge is read at scrapes, once the service it counts has started
+    const metrics = createMetrics({
+      connections: async () => (await ssh.registry.listConnections()).length,
+      provider,
     });
-    const metrics = createMetrics({ connections: () => sftp.listConnections().length, provider });
-    const openStorage = userStorages({
-      secrets,
-      uploadMemoryBytes: OBJECT_UPLOAD_MEMORY,
-      events: metrics.objectStores,
-    });
-    const sftp = new SftpServer({
-      openStorage,
-      loginBanner,
-      maxAuthTries: config.sftpd.max_auth_tries,
-      keyboardInteractiveProgram: config.sftpd.keyboard_interactive_auth_program,
-      runScp: runScpCommand,
-      sshCommands,
-      ...(config.sftpd.defender.enabled
-        ? { defender: defenderOptions(config.sftpd.defender) }
-        : {}),
-      ...(config.sftpd.proxy_protocol !== 0
-        ? {
-            proxyProtocol: {
-              mode: config.sftpd.proxy_protocol,
-              allowed: config.sftpd.proxy_allowed,
-            },
-          }
-        : {}),
-      ...(config.data_provider.external_auth_program
-        ? {
-            externalAuth: {
-              program: config.data_provider.external_auth_program,
-              scope: config.data_provider.external_auth_scope,
-            },
-          }
-        : {}),
-      algorithms: {
-        kex: config.sftpd.kex_algorithms,
-        cipher: config.sftpd.ciphers,
-        mac: config.sftpd.macs,
-      },
-      hostKeys,
-      users: provider,
-      ident: config.sftpd.banner || `SFTPGo_${versionInfo.version}`,
-      uploadMode: config.sftpd.upload_mode,
-      setstatMode: config.sftpd.setstat_mode,
-      quotaTracking: config.data_provider.track_quota,
-      idleTimeoutMs: config.sftpd.idle_timeout * 60_000,
-      onEvent: (event) => {
-        logSessionEvent(logger, event);
-        actions.handle(event);
-        metrics.onEvent(event);
-      },
-      onLogin: metrics.onLogin,
+    const ssh = await startSsh({
+      config,
+      configDir,
       logger,
+      provider,
+      secrets,
+      metrics,
+      hostKeys,
+      loginBanner,
     });
-    const sshAddress = await sftp.listen(config.sftpd.bind_port, config.sftpd.bind_address);
-    closers.push(async () => {
-      await sftp.close({ graceMs: config.sftpd.grace_time * 1000 });
-      await actions.idle();
-    });
+    closers.push(ssh.close);
     logger.log({
       level: 'info',
       sender: 'sftpd',
-      message: `SFTP server listening on ${sshAddress.address}:${sshAddress.port}`,
+      message: `SFTP server listening on ${ssh.address.address}:${ssh.address.port}`,
     });
 
     if (config.httpd.bind_port !== 0) {
@@ -223,11 +142,11 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       const api = createApi({
         htpasswd,
         provider,
-        connections: sftp,
+        connections: ssh.registry,
         version: versionInfo,
         backupsPath: resolve(configDir, config.httpd.backups_path),
         quotaTracking: config.data_provider.track_quota !== 0,
-        openStorage,
+        openStorage: ssh.openStorage,
         web: webDirs(configDir, config.httpd),
         onInternalError: (err) =>
           logger.log({ level: 'error', sender: 'httpd', message: (err as Error).message }),

@@ -3,11 +3,14 @@ import { HttpError, sendApiResponse } from './api-response.js';
 import { type Route, route } from './route.js';
 import { ConnectionStatusSchema } from './schemas.js';
 
-/** The live connections, as the SSH service keeps them (`SftpServer` fits). */
+/**
+ * The live connections, as the SSH service keeps them (`SftpServer` fits),
+ * or as processes that share the service answer for theirs, later.
+ */
 export interface ConnectionRegistry {
-  listConnections(): readonly unknown[];
+  listConnections(): readonly unknown[] | Promise<readonly unknown[]>;
   /** False when no connection has that id. */
-  closeConnection(id: string): boolean;
+  closeConnection(id: string): boolean | Promise<boolean>;
 }
 
 /** `/connection` routes of the v1 API. */
@@ -23,8 +26,8 @@ export const connectionRoutes: readonly Route<{ readonly connections: Connection
         200: { description: 'The connections.', schema: z.array(ConnectionStatusSchema) },
       },
     },
-    ({ connections }, { res }) => {
-      res.status(200).json(connections.listConnections());
+    async ({ connections }, { res }) => {
+      res.status(200).json(await connections.listConnections());
     },
   ),
 
@@ -43,8 +46,8 @@ export const connectionRoutes: readonly Route<{ readonly connections: Connection
         404: '`Not Found`: no connection has that id.',
       },
     },
-    ({ connections }, { param, res }) => {
-      if (!connections.closeConnection(param('connectionID'))) {
+    async ({ connections }, { param, res }) => {
+      if (!(await connections.closeConnection(param('connectionID')))) {
         throw new HttpError(404, '', 'Not Found');
       }
       sendApiResponse(res, 200, 'Connection closed');

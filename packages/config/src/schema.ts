@@ -74,6 +74,15 @@ const sftpd = z
       .describe(
         'Authentication attempts allowed on one connection: 0 means 6, a negative number means no limit.',
       ),
+    workers: z
+      .number()
+      .int()
+      .min(0)
+      .max(256)
+      .default(1)
+      .describe(
+        'Processes that serve SSH connections: 1 serves them in the main process; more spreads new connections over that many worker processes, the one with the fewest first; 0 starts one per CPU core. The REST API, logs, metrics, the defender, the connection list and max_sessions stay one across them. The memory provider needs 1: its users live in one process.',
+      ),
     umask: z
       .string()
       .regex(/^0*[0-7]{1,3}$/, { message: 'must be an octal mode of at most 777, such as "0022"' })
@@ -433,6 +442,18 @@ const httpd = z
  * here: loadConfig drops the others from a file or the environment first,
  * with a warning that names them.
  */
-export const ConfigSchema = z.object({ sftpd, data_provider: dataProvider, httpd }).strict();
+export const ConfigSchema = z
+  .object({ sftpd, data_provider: dataProvider, httpd })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.data_provider.driver === 'memory' && c.sftpd.workers !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sftpd', 'workers'],
+        message:
+          'the memory provider keeps its users in one process: set workers to 1, or use sqlite, postgresql or mysql',
+      });
+    }
+  });
 
 export type Config = z.output<typeof ConfigSchema>;

@@ -31,6 +31,7 @@ const SPEC_DEFAULTS = {
     keyboard_interactive_auth_program: '',
     proxy_protocol: 0,
     proxy_allowed: [],
+    workers: 1,
     grace_time: 30,
     defender: {
       enabled: false,
@@ -133,6 +134,17 @@ describe('loadConfig', () => {
         /"sftpd\.proxy_allowed\.1": must be an IP address or a CIDR network/,
       );
     }
+  });
+
+  it('takes sftpd.workers from the environment, and refuses more than one with the memory provider', async () => {
+    const { config } = await loadConfig(tmp.path, 'sftpgo', { SFTPGO_SFTPD__WORKERS: '0' });
+    expect(config.sftpd.workers).toBe(0);
+    await writeFile(join(tmp.path, 'sftpgo.json'), '{"data_provider": {"driver": "memory"}}');
+    const memory = await loadConfig(tmp.path, 'sftpgo', {});
+    expect(memory.config.sftpd.workers).toBe(1);
+    await expect(loadConfig(tmp.path, 'sftpgo', { SFTPGO_SFTPD__WORKERS: '2' })).rejects.toThrow(
+      /"sftpd\.workers": the memory provider keeps its users in one process/,
+    );
   });
 
   it('says which drivers exist', async () => {

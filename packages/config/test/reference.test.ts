@@ -59,6 +59,7 @@ describe('renderConfigurationReference', () => {
       'sftpd.proxy_',
       'sftpd.grace_time',
       'sftpd.defender',
+      'sftpd.workers',
     ];
     expect(documented?.filter((key) => !notInExample.some((k) => key.startsWith(k)))).toEqual(
       paths(spec, ''),

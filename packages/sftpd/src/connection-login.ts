@@ -5,7 +5,7 @@ import { keyFingerprint } from './host-keys.js';
 import type { LiveConnection } from './live-connection.js';
 import { KeyNotAuthorizedError, LoginError, SessionLimitError } from './login.js';
 import type { LoginRecorder } from './login-recorder.js';
-import type { UserSessions } from './user-sessions.js';
+import type { SessionCounter } from './user-sessions.js';
 
 /** The `login_type` of the logs for each method. */
 const LOGIN_TYPES = {
@@ -18,7 +18,7 @@ const LOGIN_TYPES = {
 export interface LoginServices {
   readonly auth: Authenticator;
   readonly recorder: LoginRecorder;
-  readonly sessions: UserSessions;
+  readonly sessions: SessionCounter;
   /** Failed attempts after which a connection is closed. */
   readonly maxAuthTries: number;
   /** How long a connection has to log in. */
@@ -42,6 +42,8 @@ export class ConnectionLogin {
   // A client gone before any login attempt (a scanner, ssh-keyscan, a
   // failed key exchange) is logged once, as the reference does.
   #attempted = false;
+  /** Set once the connection has closed: a login admitted after that is released at once. */
+  #closed = false;
 
   constructor(services: LoginServices, connection: LiveConnection) {
     this.#services = services;
@@ -71,6 +73,7 @@ export class ConnectionLogin {
 
   /** The connection closed: a user logged in has one session less. */
   closed(): void {
+    this.#closed = true;
     this.leftBeforeAuth('connection closed before authentication');
     clearTimeout(this.#grace);
     if (this.#user) this.#services.sessions.release(this.#user.username);
@@ -89,13 +92,18 @@ export class ConnectionLogin {
     const loginType = LOGIN_TYPES[method];
     auth
       .check(ctx, clientIp)
-      .then((found) => {
+      .then(async (found) => {
         // A key offered without a signature: it may be used, the client signs next.
         if (!found) {
           ctx.accept();
           return;
         }
-        sessions.admit(found);
+        await sessions.admit(found);
+        // counted in another process, the admission may come after the client left
+        if (this.#closed) {
+          sessions.release(found.username);
+          return;
+        }
         clearTimeout(this.#grace);
         this.#user = found;
         this.#connection.username = found.username;

@@ -14,6 +14,18 @@ export interface DefenderOptions {
   readonly maxHosts?: number;
 }
 
+/**
+ * What the login flow asks of a defender: whether an address is banned, and
+ * to score a failed login. {@link Defender} keeps the scores itself; a
+ * server whose connections are spread over processes gives each one a
+ * defender that tells a shared one.
+ */
+export interface LoginDefender {
+  isBanned(ip: string): boolean;
+  /** Counts a failed login from `ip`; true when this has just banned it. */
+  recordFailure(ip: string): boolean;
+}
+
 interface Host {
   /** When each failure happened, oldest first, within the observation window. */
   failures: number[];
@@ -25,7 +37,7 @@ interface Host {
  * server refuses their connections before any key exchange. Memory is
  * bounded: it tracks at most `maxHosts` addresses.
  */
-export class Defender {
+export class Defender implements LoginDefender {
   readonly #options: DefenderOptions;
   readonly #maxHosts: number;
   /** In the order they were last seen, oldest first. */

@@ -1,5 +1,5 @@
 export { AtomicUploadFs, type UploadMode } from './atomic-upload-fs.js';
-export { Defender, type DefenderOptions } from './defender.js';
+export { Defender, type DefenderOptions, type LoginDefender } from './defender.js';
 export { DirectoryPermissions } from './directory-permissions.js';
 export {
   generateHostKeys,
@@ -9,6 +9,7 @@ export {
 } from './host-keys.js';
 export type { ConnectionStatus } from './live-connection.js';
 export { type LogEntry, type Logger, silentLogger } from './logger.js';
+export { LoginError, SessionLimitError } from './login.js';
 export { type Ownership, OwnershipFs } from './ownership-fs.js';
 export { PolicyFs } from './policy-fs.js';
 export type { ProxyProtocolOptions } from './proxy-gate.js';
@@ -47,6 +48,7 @@ export { SandboxUnavailableError } from './ssh-commands/sandbox.js';
 export { checkSystemCommandSandbox } from './ssh-commands/sandbox-check.js';
 export { type Bandwidth, ThrottledFs } from './throttled-fs.js';
 export { TransferFs } from './transfer-fs.js';
+export { type SessionCounter, UserSessions } from './user-sessions.js';
 export { accountUser, type Credential, type UserSource } from './user-source.js';
 export {
   openLocalStorage,

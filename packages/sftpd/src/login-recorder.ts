@@ -1,6 +1,6 @@
 import { hostPort } from '@sftpgo/auth';
 import type { User } from '@sftpgo/provider';
-import type { Defender } from './defender.js';
+import type { LoginDefender } from './defender.js';
 import type { Logger } from './logger.js';
 import { loginFailureReason, type SessionLimitError } from './login.js';
 import type { LoginEvent } from './session-events.js';
@@ -12,7 +12,7 @@ export interface LoginRecorderOptions {
   readonly users: Pick<UserSource, 'updateLastLogin'>;
   readonly onLogin: (event: LoginEvent) => void;
   /** Scores the failed logins of each address; none when absent. */
-  readonly defender?: Defender | undefined;
+  readonly defender?: LoginDefender | undefined;
 }
 
 /**

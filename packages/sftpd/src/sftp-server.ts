@@ -5,7 +5,7 @@ import ssh2 from 'ssh2';
 import type { UploadMode } from './atomic-upload-fs.js';
 import { Authenticator } from './authenticator.js';
 import { ConnectionLogin, type LoginServices } from './connection-login.js';
-import { Defender, type DefenderOptions } from './defender.js';
+import { Defender, type DefenderOptions, type LoginDefender } from './defender.js';
 import { type ConnectionStatus, LiveConnection } from './live-connection.js';
 import { type Logger, silentLogger } from './logger.js';
 import { LoginRecorder } from './login-recorder.js';
@@ -17,7 +17,7 @@ import type { LoginEvent, SessionEvent } from './session-events.js';
 import type { SetStatMode } from './setstat-mode-fs.js';
 import { algorithmsConfig, type SshAlgorithms } from './ssh-algorithms.js';
 import { isCommandServed, type SshCommandSession } from './ssh-commands/run-ssh-command.js';
-import { UserSessions } from './user-sessions.js';
+import { type SessionCounter, UserSessions } from './user-sessions.js';
 import type { UserSource } from './user-source.js';
 import { openLocalStorage, type StorageOpener } from './user-storage.js';
 
@@ -65,8 +65,18 @@ export interface SftpServerOptions {
   readonly runScp?: SshCommandSession['runScp'];
   /** The spec's `external_auth_program` (absolute path) and `external_auth_scope`. */
   readonly externalAuth?: { readonly program: string; readonly scope: number };
-  /** Bans addresses whose logins keep failing; none when absent. */
-  readonly defender?: DefenderOptions;
+  /**
+   * Bans addresses whose logins keep failing: the settings of a
+   * {@link Defender} of this server's own, or a defender shared with other
+   * processes; none when absent.
+   */
+  readonly defender?: DefenderOptions | LoginDefender;
+  /**
+   * Counts each user's logged-in connections against its `max_sessions`;
+   * this server's own count when absent. A server whose connections are
+   * spread over processes gives each one a counter that asks a shared one.
+   */
+  readonly sessions?: SessionCounter;
   /** Text sent to clients before they authenticate. */
   readonly loginBanner?: string;
   /** Failed login attempts allowed per connection: 0 means 6, a negative number no limit. */
@@ -104,7 +114,7 @@ export class SftpServer {
    * came): ssh2 tells nothing of those that leave or send garbage.
    */
   readonly #beforeIdent = new Map<string, ProxiedAddress>();
-  readonly #defender: Defender | undefined;
+  readonly #defender: LoginDefender | undefined;
   readonly #proxyGate: ProxyGate | undefined;
 
   constructor(options: SftpServerOptions) {
@@ -127,7 +137,10 @@ export class SftpServer {
       runScp: options.runScp,
     };
     this.#idleTimeoutMs = options.idleTimeoutMs ?? 0;
-    const defender = options.defender && new Defender(options.defender);
+    const defender =
+      options.defender && 'isBanned' in options.defender
+        ? options.defender
+        : options.defender && new Defender(options.defender);
     this.#defender = defender;
     const proxy = options.proxyProtocol;
     this.#proxyGate = proxy && new ProxyGate(proxy, this.#logger);
@@ -146,7 +159,7 @@ export class SftpServer {
         onLogin: options.onLogin ?? (() => {}),
         defender,
       }),
-      sessions: new UserSessions(),
+      sessions: options.sessions ?? new UserSessions(),
       maxAuthTries: tries === 0 ? 6 : tries < 0 ? Number.POSITIVE_INFINITY : tries,
       loginGraceMs: options.loginGraceMs ?? 120_000,
       closing: () => this.#closing,
@@ -166,9 +179,16 @@ export class SftpServer {
       this.#beforeIdent.delete(peer);
       this.#accept(client, address.address, address.port, info.header.identRaw);
     });
-    this.#tcp = createServer((socket: Socket) => {
-      void this.#admit(socket);
-    });
+    this.#tcp = createServer((socket: Socket) => this.handleConnection(socket));
+  }
+
+  /**
+   * Serves a connection accepted elsewhere: by a listener of the
+   * application's own, or of another process that handed the socket over.
+   * A connection of {@link listen}'s listener comes here too.
+   */
+  handleConnection(socket: Socket): void {
+    void this.#admit(socket);
   }
 
   /**

@@ -15,21 +15,21 @@ export function connectionPages(
   { page, done }: WebPages,
   registry: ConnectionRegistry | undefined,
 ): void {
-  function liveConnections(): ConnectionView[] {
-    return (registry?.listConnections() ?? []) as ConnectionView[];
+  async function liveConnections(): Promise<ConnectionView[]> {
+    return ((await registry?.listConnections()) ?? []) as ConnectionView[];
   }
 
-  router.get('/connections', (req, res) => {
+  router.get('/connections', async (req, res) => {
     page(req, res, 'connections', {
       title: 'Connections',
       nav: 'connections',
       available: registry !== undefined,
-      connections: liveConnections(),
+      connections: await liveConnections(),
     });
   });
 
-  router.get('/connection/:id/close', (req: Request<{ id: string }>, res) => {
-    const connection = liveConnections().find((c) => c.connection_id === req.params.id);
+  router.get('/connection/:id/close', async (req: Request<{ id: string }>, res) => {
+    const connection = (await liveConnections()).find((c) => c.connection_id === req.params.id);
     if (!connection) {
       done(res, '/web/connections', `Connection ${req.params.id} is already closed.`);
       return;
@@ -41,12 +41,12 @@ export function connectionPages(
     });
   });
 
-  router.post('/connection/:id/close', (req: Request<{ id: string }>, res) => {
+  router.post('/connection/:id/close', async (req: Request<{ id: string }>, res) => {
     const id = req.params.id;
     if (!registry) throw new PageError(404, 'Live connections are not available.');
-    const connection = liveConnections().find((c) => c.connection_id === id);
+    const connection = (await liveConnections()).find((c) => c.connection_id === id);
     const who = connection?.username ? ` of "${connection.username}"` : '';
-    const closed = registry.closeConnection(id);
+    const closed = await registry.closeConnection(id);
     done(
       res,
       '/web/connections',

@@ -1,0 +1,171 @@
+import type { Socket } from 'node:net';
+import {
+  type Logger,
+  type LoginDefender,
+  type SessionCounter,
+  SessionLimitError,
+} from '@sftpgo/sftpd';
+import type { ObjectStoreEvents } from '@sftpgo/vfs';
+import { accountSecretsOf, openConfiguredProvider } from '../data-provider.js';
+import type { ObjectStoreKind } from '../metrics.js';
+import { createSshService, type SshService } from '../ssh-service.js';
+import { userStorages } from '../user-storages.js';
+import { answer, IpcRequests } from './ipc-requests.js';
+import type {
+  Admission,
+  MainQuestion,
+  Reply,
+  Request,
+  ToMain,
+  ToWorker,
+  WorkerQuestion,
+  WorkerSetup,
+} from './messages.js';
+
+/**
+ * An SSH worker process of `sftpgo serve`: serves the connections that the
+ * main process hands over, with its own handle on the data provider; its
+ * logs, metrics, defender and session counts go to the main process.
+ */
+
+function send(message: ToMain, done?: () => void): void {
+  if (process.connected) process.send?.(message, undefined, {}, done);
+  else done?.();
+}
+
+const logger: Logger = { log: (entry) => send({ type: 'log', entry }) };
+const questions = new IpcRequests<MainQuestion>((m) => send(m), 10_000);
+const bans = new Map<string, number>();
+let service: (SshService & { closeProvider(): Promise<void> }) | undefined;
+
+/** The object stores' traffic, counted by the main process's metrics. */
+function objectStoreEvents(kind: ObjectStoreKind): ObjectStoreEvents {
+  return {
+    transfer: (direction, bytes, error) =>
+      send({ type: 'objectTransfer', kind, direction, bytes, failed: error !== undefined }),
+    request: (request, error) =>
+      send({ type: 'objectRequest', kind, request, failed: error !== undefined }),
+  };
+}
+
+/** max_sessions counted by the main process, across every worker. */
+const sessions: SessionCounter = {
+  async admit(user) {
+    const admission = (await questions.ask({
+      what: 'admit',
+      username: user.username,
+      maxSessions: user.max_sessions,
+    })) as Admission;
+    if (admission.refused !== undefined) throw new SessionLimitError(admission.refused);
+  },
+  release: (username) => send({ type: 'release', username }),
+};
+
+/** Bans decided by the main process, which scores the failures of every worker. */
+const defender: LoginDefender = {
+  isBanned: (ip) => (bans.get(ip) ?? 0) > Date.now(),
+  recordFailure(ip) {
+    send({ type: 'loginFailure', ip });
+    return false;
+  },
+};
+
+async function setUp(setup: WorkerSetup): Promise<void> {
+  const { config, configDir } = setup;
+  process.umask(Number.parseInt(config.sftpd.umask, 8));
+  for (const [ip, until] of setup.bans) bans.set(ip, until);
+  const secrets = accountSecretsOf(config, configDir);
+  const store = await openConfiguredProvider({
+    config,
+    configDir,
+    logger,
+    tolerateDeniedMigrations: true,
+    secrets,
+  });
+  const openStorage = userStorages({
+    secrets,
+    uploadMemoryBytes: setup.uploadMemoryBytes,
+    events: { s3: objectStoreEvents('s3'), gcs: objectStoreEvents('gcs') },
+  });
+  const built = createSshService({
+    config,
+    logger,
+    hostKeys: setup.hostKeys.map((k) => Buffer.from(k)),
+    loginBanner: setup.loginBanner,
+    provider: store.provider,
+    openStorage,
+    metrics: {
+      onEvent: (event) => send({ type: 'event', event }),
+      onLogin: (event) => send({ type: 'login', event }),
+    },
+    ...(config.sftpd.defender.enabled ? { defender } : {}),
+    sessions,
+  });
+  service = { ...built, closeProvider: () => store.provider.close() };
+}
+
+function ask(request: Request<WorkerQuestion>): void {
+  void answer(
+    request,
+    (body) => {
+      if (!service) return body.what === 'list' ? [] : false;
+      return body.what === 'list'
+        ? service.sftp.listConnections()
+        : service.sftp.closeConnection(body.connectionId);
+    },
+    (reply: Reply) => send(reply),
+  );
+}
+
+async function stop(graceMs: number): Promise<void> {
+  if (service) {
+    await service.sftp.close({ graceMs });
+    await service.actions.idle();
+    await service.closeProvider();
+  }
+  send({ type: 'stopped' }, () => process.exit(0));
+}
+
+function serveConnection(socket: Socket | undefined): void {
+  if (!socket) return;
+  socket.once('close', () => send({ type: 'gone' }));
+  if (service) service.sftp.handleConnection(socket);
+  else socket.destroy();
+}
+
+process.on('message', (message: ToWorker, handle: unknown) => {
+  switch (message.type) {
+    case 'setup':
+      setUp(message.setup).then(
+        () => send({ type: 'ready' }),
+        (err: unknown) =>
+          send({ type: 'failed', message: (err as Error).message }, () => process.exit(1)),
+      );
+      break;
+    case 'connection':
+      serveConnection(handle as Socket | undefined);
+      break;
+    case 'ban':
+      bans.set(message.ip, message.until);
+      for (const [ip, until] of bans) if (until <= Date.now()) bans.delete(ip);
+      break;
+    case 'request':
+      ask(message);
+      break;
+    case 'reply':
+      questions.settle(message);
+      break;
+    case 'stop':
+      void stop(message.graceMs);
+      break;
+  }
+});
+
+// The main process decides when workers stop: a signal sent to the whole
+// process group (Ctrl+C, a service manager) reaches it too, and it stops them.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => {});
+// Without the main process nothing is logged, counted or bounded: stop at once.
+process.on('disconnect', () => {
+  questions.abandon('the main process is gone');
+  process.exit(1);
+});

@@ -1,0 +1,247 @@
+import { execFileSync } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { eventually, hasCommand, makeTempDir } from '@sftpgo/test-utils';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runWithPassword, sftpBatch, sshPasswordOptions } from './openssh-client.js';
+import {
+  addUser,
+  killAllServers,
+  type ServerProcess,
+  startLoopbackServer,
+  startServer,
+} from './server-process.js';
+
+const WORKERS = 2;
+// the defender's test logs in from its own address, so that its ban leaves the others alone
+const BANNED_IP = '127.0.0.2';
+const hasTools = hasCommand('sftp') && hasCommand('sshpass') && hasCommand('ss');
+
+/** The worker pids that the server logged at start. */
+function workerPids(server: ServerProcess): number[] {
+  const line = server.logs.find((l) =>
+    String(l.message).startsWith(`SSH connections served by ${WORKERS} worker processes`),
+  );
+  const pids = /pids (.*)$/.exec(String(line?.message))?.[1];
+  return (pids ?? '').split(', ').map(Number);
+}
+
+/** The pids holding each established connection to `port`, as `ss` tells. */
+function connectionOwners(port: number): number[] {
+  const out = execFileSync('ss', ['-Htnp', 'state', 'established', `( sport = :${port} )`], {
+    encoding: 'utf8',
+  });
+  return [...out.matchAll(/pid=(\d+)/g)].map((m) => Number(m[1]));
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe.runIf(hasTools)(`sftpgo serve with sftpd.workers ${WORKERS}`, () => {
+  let tmp: Awaited<ReturnType<typeof makeTempDir>>;
+  let local: string;
+  let server: ServerProcess;
+  let api: string;
+
+  beforeAll(async () => {
+    tmp = await makeTempDir();
+    local = join(tmp.path, 'local');
+    await mkdir(local);
+    await writeFile(join(local, 'up.txt'), 'uploaded');
+    const dir = join(tmp.path, 'config');
+    await mkdir(dir);
+    const defender = {
+      enabled: true,
+      score_per_failure: 5,
+      threshold: 10,
+      ban_time: 5,
+      observation_time: 5,
+    };
+    ({ server, api } = await startLoopbackServer(dir, { workers: WORKERS, defender }));
+    for (const [username, max_sessions] of [
+      ['alice', 0],
+      ['single', 1],
+    ] as const) {
+      await addUser(api, {
+        username,
+        password: `pw-${username}`,
+        home_dir: join(tmp.path, 'homes', username),
+        permissions: { '/': ['*'] },
+        max_sessions,
+      });
+    }
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    killAllServers();
+    await tmp?.remove();
+  });
+
+  /**
+   * A session that logs in, runs `pwd`, stays for `seconds` (`!sleep` runs
+   * on the client) and lists: the listing fails if the connection was closed meanwhile.
+   */
+  const held = (user: string, seconds: number) =>
+    sftpBatch(server.sshPort, user, `pw-${user}`, `pwd\n!sleep ${seconds}\nls\n`, local);
+
+  const connections = async () =>
+    (await (await fetch(`${api}/connection`)).json()) as {
+      connection_id: string;
+      username: string;
+    }[];
+
+  const metric = async (name: string) => {
+    const text = await (await fetch(`${api.replace('/api/v1', '')}/metrics`)).text();
+    return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+  };
+
+  it('spreads connections over the workers; the API lists them all and the metrics count them', async () => {
+    const pids = workerPids(server);
+    expect(pids).toHaveLength(WORKERS);
+    for (const pid of pids) expect(pid).not.toBe(server.pid);
+
+    const sessions = Array.from({ length: 4 }, () => held('alice', 4));
+    await eventually(async () => expect(await connections()).toHaveLength(4));
+    const owners = connectionOwners(server.sshPort);
+    expect(owners).toHaveLength(4);
+    // the worker with the fewest connections takes the next one: two each
+    for (const pid of pids) expect(owners.filter((o) => o === pid)).toHaveLength(2);
+    expect(new Set((await connections()).map((c) => c.connection_id)).size).toBe(4);
+    expect(await metric('sftpgo_active_connections')).toBe(4);
+
+    const uploads = await metric('sftpgo_uploads_total');
+    for (const result of await Promise.all(sessions)) expect(result.code, result.output).toBe(0);
+    // one upload through each worker, both counted by the one /metrics
+    const both = [1, 2].map((i) =>
+      sftpBatch(server.sshPort, 'alice', 'pw-alice', `put up.txt up-${i}.txt\n!sleep 1\n`, local),
+    );
+    for (const result of await Promise.all(both)) expect(result.code, result.output).toBe(0);
+    expect(await metric('sftpgo_uploads_total')).toBe(uploads + 2);
+    await eventually(async () => expect(await connections()).toHaveLength(0));
+  });
+
+  it("holds a user's max_sessions across workers", async () => {
+    const first = held('single', 4);
+    await eventually(async () => expect(await connections()).toHaveLength(1));
+    // each refused login lands on another worker than the first: the fewest connections
+    for (let i = 0; i < 2; i++) {
+      const refused = await sftpBatch(server.sshPort, 'single', 'pw-single', 'pwd\n', local);
+      expect(refused.code).not.toBe(0);
+    }
+    const refusals = server.logs.filter((l) =>
+      String(l.message).includes('authentication refused for user "single"'),
+    );
+    expect(refusals).toHaveLength(2);
+    expect(refusals[0]?.message).toMatch(/too many open sessions: 1\/1$/);
+    expect((await first).code).toBe(0);
+    // the session that ended is counted out: the user logs in again
+    const again = await sftpBatch(server.sshPort, 'single', 'pw-single', 'pwd\n', local);
+    expect(again.code, again.output).toBe(0);
+  });
+
+  it('closes a connection by id, whichever worker serves it', async () => {
+    const sessions = [held('alice', 4), held('alice', 4)];
+    await eventually(async () => expect(await connections()).toHaveLength(2));
+    for (const { connection_id } of await connections()) {
+      const res = await fetch(`${api}/connection/${connection_id}`, { method: 'DELETE' });
+      expect(res.status).toBe(200);
+    }
+    expect(await connections()).toEqual([]);
+    // their listing after the sleep finds the connection closed
+    for (const result of await Promise.all(sessions)) expect(result.code).not.toBe(0);
+    expect((await fetch(`${api}/connection/0123456789abcdef`, { method: 'DELETE' })).status).toBe(
+      404,
+    );
+  });
+
+  it('bans an address for the failures it made on every worker together', async () => {
+    const fromBanned = (password: string) =>
+      runWithPassword(
+        password,
+        'sftp',
+        [
+          ...sshPasswordOptions(server.sshPort).map((o) => (o === '-p' ? '-P' : o)),
+          `-oBindAddress=${BANNED_IP}`,
+          '-b',
+          '-',
+          'alice@127.0.0.1',
+        ],
+        { cwd: local, input: 'pwd\n' },
+      );
+    // two at once: one failure on each worker, each below the threshold alone
+    const failed = await Promise.all([fromBanned('wrong-1'), fromBanned('wrong-2')]);
+    for (const { code } of failed) expect(code).not.toBe(0);
+    await eventually(async () =>
+      expect(
+        server.logs.filter((l) => l.sender === 'connection_failed' && l.client_ip === BANNED_IP),
+      ).toHaveLength(2),
+    );
+    await server.waitForLog((l) => l.sender === 'defender' && l.message === `banned ${BANNED_IP}`);
+    const right = await fromBanned('pw-alice');
+    expect(right.code).not.toBe(0);
+    await eventually(async () =>
+      expect(
+        server.logs.filter((l) => l.message === `refused banned ${BANNED_IP}`).length,
+      ).toBeGreaterThan(0),
+    );
+    // other addresses are served
+    const other = await sftpBatch(server.sshPort, 'alice', 'pw-alice', 'pwd\n', local);
+    expect(other.code, other.output).toBe(0);
+  });
+
+  it('replaces a worker killed with its sessions, which stop counting against max_sessions', async () => {
+    const first = held('single', 3);
+    await eventually(async () => expect(await connections()).toHaveLength(1));
+    const [victim] = connectionOwners(server.sshPort);
+    expect(workerPids(server)).toContain(victim);
+    process.kill(victim as number, 'SIGKILL');
+    expect((await first).code).not.toBe(0);
+    await server.waitForLog(
+      (l) =>
+        String(l.message).startsWith(`SSH worker 0 (pid ${victim}) exited (SIGKILL)`) ||
+        String(l.message).startsWith(`SSH worker 1 (pid ${victim}) exited (SIGKILL)`),
+    );
+    const restarted = await server.waitForLog((l) =>
+      /^SSH worker \d started again \(pid \d+\)$/.test(String(l.message)),
+    );
+    const again = await sftpBatch(server.sshPort, 'single', 'pw-single', 'pwd\n', local);
+    expect(again.code, again.output).toBe(0);
+    expect(await connections()).toEqual([]);
+    const newPid = Number(/pid (\d+)/.exec(String(restarted.message))?.[1]);
+    expect(isRunning(newPid)).toBe(true);
+  });
+
+  it('stops every worker when the server stops', async () => {
+    const pids = connectionOwners(server.sshPort);
+    const workers = server.logs
+      .flatMap((l) => [...String(l.message).matchAll(/pids? (\d+(?:, \d+)*)/g)])
+      .flatMap((m) => (m[1] ?? '').split(', ').map(Number));
+    expect(pids).toEqual([]);
+    expect(await server.stop()).toBe(0);
+    for (const pid of workers) expect(isRunning(pid)).toBe(false);
+  });
+});
+
+describe('sftpd.workers with the memory provider', () => {
+  it('refuses to start, saying why', async () => {
+    const tmp = await makeTempDir();
+    try {
+      await writeFile(
+        join(tmp.path, 'sftpgo.json'),
+        JSON.stringify({ sftpd: { workers: 2 }, data_provider: { driver: 'memory' } }),
+      );
+      await expect(startServer(tmp.path)).rejects.toThrow(
+        /sftpd\.workers.*the memory provider keeps its users in one process/,
+      );
+    } finally {
+      await tmp.remove();
+    }
+  });
+});
