@@ -80,7 +80,7 @@ describe('SftpServer with shared login state', () => {
   it('serves sockets handed over, counts logins with the shared counter and releases them', async () => {
     const client = await connect();
     expect(admitted).toEqual(['amy']);
-    const closed = new Promise((resolve) => client.once('close', resolve));
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
     client.end();
     await closed;
     await expect.poll(() => released).toEqual(['amy']);
@@ -103,7 +103,7 @@ describe('SftpServer with shared login state', () => {
     });
     const client = new ssh2.Client();
     client.on('error', () => {});
-    const gone = new Promise((resolve) => client.once('close', resolve));
+    const gone = new Promise<void>((resolve) => client.once('close', () => resolve()));
     client.connect({ host: '127.0.0.1', port, username: 'amy', password: 'pass' });
     // the client leaves while its admission waits for the other process
     await expect.poll(() => waiting).toBe(1);
