@@ -23,7 +23,8 @@ export async function cpuSeconds(pid: number): Promise<number> {
   return ticks / TICKS;
 }
 
-async function childrenOf(pid: number): Promise<number[]> {
+/** The processes that `pid` started and has not yet reaped. */
+export async function childrenOf(pid: number): Promise<number[]> {
   try {
     const tasks = await readdir(`/proc/${pid}/task`);
     const lists = await Promise.all(

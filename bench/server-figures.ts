@@ -174,7 +174,7 @@ function concurrentRow(c: RowContext): Row {
   return {
     id: 'concurrent',
     group: 'concurrent',
-    label: `${sessions} sessions × get ${mib(bytes)}, at once`,
+    label: `${sessions} sessions × get ${mib(bytes)}, at once (ours: sftpd.workers 0)`,
     unit: 'MiB/s',
     amount: (sessions * bytes) / 2 ** 20,
     gib: (sessions * bytes) / 2 ** 30,

@@ -152,7 +152,10 @@ runs and is missing: openssh-server, openssh-client, rsync and bubblewrap. See
 - \`sftpgo serve\` runs from \`apps/server/dist/cli.js\` with the embedded SQLite
   provider and one user added through the REST API, whose home is the served
   directory and who logs in with an Ed25519 key; \`rsync\` is in
-  \`sftpd.enabled_ssh_commands\`. It logs its info lines to a file.
+  \`sftpd.enabled_ssh_commands\`. It logs its info lines to a file. It
+  serves in one process (\`sftpd.workers\` 1, the default), except for the
+  concurrent sessions: a second \`sftpgo serve\`, started for that figure
+  only, spreads them over one worker process per core (\`sftpd.workers\` 0).
 - \`sshd\` (\`/usr/sbin/sshd -D -e -f CONFIG\`) has a configuration of its own: a
   host key generated for the run, the client's key as the only authorized
   key, \`Subsystem sftp internal-sftp\`, \`UsePAM no\`, root logins by key only,
@@ -181,9 +184,12 @@ runs and is missing: openssh-server, openssh-client, rsync and bubblewrap. See
   the session's process; both exit with the session and are reaped, so their
   time reaches the listener's cutime and cstime. The benchmark waits until
   the server has no child left before the second reading (the rsync sandbox
-  of ours is a child too). No cgroup is needed; the resolution is a clock tick
-  (10 ms), small next to the totals.
-- **Peak RSS**: for ours, VmHWM of the server process, reset before each run
+  of ours is a child too). Our workers live as long as the server: their
+  own utime + stime + cutime + cstime are added, read while they run. No
+  cgroup is needed; the resolution is a clock tick (10 ms), small next to
+  the totals.
+- **Peak RSS**: for ours, VmHWM of the server process (summed with its
+  workers' and its children's, sampled as sshd's are), reset before each run
   (\`5\` written to \`/proc/<pid>/clear_refs\`). For sshd, VmHWM of each of its
   session processes, sampled every 100 ms and summed: that is the memory of
   sshd's sessions (the listener is left out); pages shared between processes

@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { cleanUpOnExit, fail, integer, onPath } from './cli-helpers.js';
 import { copyPrefix, createFixtures, type Fixtures } from './fixtures.js';
 import { idleSessions } from './idle-sessions.js';
-import { cpuSeconds, PeakRss, waitForNoChildren } from './proc-stats.js';
+import { PeakRss, waitForNoChildren } from './proc-stats.js';
 import { formatSummary, summarizeFile } from './profile-summary.js';
 import { debianVersion, gitDescribe, machine, opensshVersion } from './run-info.js';
 import {
@@ -162,7 +162,7 @@ interface Measured {
 
 /** Runs `work`, timed, with the server's CPU seconds and peak RSS around it. */
 async function measured(server: ServerUnderTest, work: () => Promise<void>): Promise<Measured> {
-  const cpuBefore = await cpuSeconds(server.pid);
+  const cpuBefore = await server.cpuSeconds();
   const peak = await PeakRss.start(() => server.sessionProcesses());
   const start = performance.now();
   let rssKiB: number;
@@ -172,9 +172,9 @@ async function measured(server: ServerUnderTest, work: () => Promise<void>): Pro
     rssKiB = await peak.stop();
   }
   const seconds = (performance.now() - start) / 1000;
-  if (!(await waitForNoChildren(server.pid)))
+  if (!(await server.settle()))
     process.stderr.write(`  ${server.key} still has session processes after 10 s\n`);
-  return { seconds, cpu: (await cpuSeconds(server.pid)) - cpuBefore, rssKiB };
+  return { seconds, cpu: (await server.cpuSeconds()) - cpuBefore, rssKiB };
 }
 
 /** One row, the servers taking turns run by run, every run checked. */
@@ -283,7 +283,18 @@ async function main(): Promise<void> {
     const idleResult = o.groups.has('idle') ? await idle(servers, key, o) : undefined;
     const measuredRows: RowResult[] = [];
     for (const row of rows) {
-      measuredRows.push(await measureRow(row, servers, o));
+      if (row.group === 'concurrent') {
+        // every core: a server of its own with sftpd.workers 0, for this row only
+        const spread = await startOurs(join(dir, 'ours-workers'), fx.serverRoot, publicKey, [], 0);
+        try {
+          const [sshd] = servers;
+          measuredRows.push(await measureRow(row, [sshd!, spread], o));
+        } finally {
+          await spread.stop();
+        }
+      } else {
+        measuredRows.push(await measureRow(row, servers, o));
+      }
       await removeOutputs(fx);
     }
     const all: ServerResults = { rows: measuredRows, idle: idleResult };

@@ -8,7 +8,7 @@ import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { descendants } from './proc-stats.js';
+import { childrenOf, cpuSeconds, descendants, waitForNoChildren } from './proc-stats.js';
 
 const CLI = fileURLToPath(new URL('../apps/server/dist/cli.js', import.meta.url));
 export const SSHD = '/usr/sbin/sshd';
@@ -27,8 +27,19 @@ export interface ServerUnderTest {
   readonly home: string;
   /** Why rsync cannot be measured on this server, if it cannot. */
   readonly rsyncMissing: string | undefined;
-  /** The processes that hold sessions: the server itself, or sshd's per-session processes. */
+  /**
+   * The processes that hold sessions: the server itself (with its workers),
+   * or sshd's per-session processes.
+   */
   sessionProcesses(): Promise<number[]>;
+  /**
+   * CPU seconds the server has used so far, its session processes with it:
+   * once they have exited and been reaped (sshd's), or while they live (our
+   * workers). Read after {@link settle}.
+   */
+  cpuSeconds(): Promise<number>;
+  /** Waits until the sessions of a run have left; false if some are still there after 10 s. */
+  settle(): Promise<boolean>;
   /** Stops the server, and for sshd every session process still there, by PID. */
   stop(): Promise<void>;
 }
@@ -148,6 +159,7 @@ async function launchOurs(
   ports: { ssh: number; http: number },
   rsync: boolean,
   nodeArgs: readonly string[],
+  workers: number,
 ) {
   const { ssh: sshPort, http: httpPort } = ports;
   await writeFile(
@@ -157,6 +169,7 @@ async function launchOurs(
         bind_address: '127.0.0.1',
         bind_port: sshPort,
         enabled_ssh_commands: rsync ? [...SSH_COMMANDS, 'rsync'] : SSH_COMMANDS,
+        workers,
       },
       httpd: { bind_address: '127.0.0.1', bind_port: httpPort },
     }),
@@ -174,23 +187,25 @@ async function launchOurs(
  * `sftpgo serve` on the embedded SQLite default, with one user, `bench`,
  * whose home is `root` and who logs in with `publicKey`. rsync is enabled
  * when the sandbox it needs is available; otherwise the reason is kept.
- * `nodeArgs` go to node before the script, such as `--cpu-prof`.
+ * `nodeArgs` go to node before the script, such as `--cpu-prof`;
+ * `workers` is `sftpd.workers`.
  */
 export async function startOurs(
   dir: string,
   root: string,
   publicKey: string,
   nodeArgs: readonly string[] = [],
+  workers = 1,
 ): Promise<ServerUnderTest> {
   await mkdir(dir, { recursive: true });
   const ports = { ssh: await freePort(), http: await freePort() };
   let rsyncMissing: string | undefined;
   let child: ChildProcess;
   try {
-    child = await launchOurs(dir, ports, true, nodeArgs);
+    child = await launchOurs(dir, ports, true, nodeArgs, workers);
   } catch (err) {
     rsyncMissing = `sftpgo serve does not start with rsync enabled: ${(err as Error).message}`;
-    child = await launchOurs(dir, ports, false, nodeArgs);
+    child = await launchOurs(dir, ports, false, nodeArgs, workers);
   }
   const res = await fetch(`http://127.0.0.1:${ports.http}/api/v1/user`, {
     method: 'POST',
@@ -212,7 +227,17 @@ export async function startOurs(
     user: 'bench',
     home: '/',
     rsyncMissing,
-    sessionProcesses: async () => [pid],
+    // the workers live as long as the server: their own times, read while they run
+    sessionProcesses: async () => [pid, ...(await descendants(pid))],
+    async cpuSeconds() {
+      const each = await Promise.all([pid, ...(await descendants(pid))].map(cpuSeconds));
+      return each.reduce((a, b) => a + b, 0);
+    },
+    // the programs that sessions run (rsync) have exited: the server's, or each worker's
+    async settle() {
+      const parents = workers === 1 ? [pid] : await childrenOf(pid);
+      return (await Promise.all(parents.map((p) => waitForNoChildren(p)))).every(Boolean);
+    },
     stop: () => stopPids([pid]),
   };
 }
@@ -270,6 +295,8 @@ export async function startSshd(
     home: root,
     rsyncMissing: undefined,
     sessionProcesses: () => descendants(pid),
+    cpuSeconds: () => cpuSeconds(pid),
+    settle: () => waitForNoChildren(pid),
     async stop() {
       // Session processes outlive the listener: stop them too, each by PID.
       await stopPids([pid, ...(await descendants(pid))]);
