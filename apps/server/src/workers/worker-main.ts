@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import {
+  type LogEntry,
   type Logger,
   type LoginDefender,
   type SessionCounter,
@@ -33,7 +34,39 @@ function send(message: ToMain, done?: () => void): void {
   else done?.();
 }
 
-const logger: Logger = { log: (entry) => send({ type: 'log', entry }) };
+/** Tells the main process of an event or a login: one that cannot cross is logged and dropped. */
+function tell(message: ToMain): void {
+  try {
+    send(message);
+  } catch (err) {
+    sendLog({
+      level: 'error',
+      sender: 'sftpd',
+      message: `a ${message.type} message not sent to the main process: ${(err as Error).message}`,
+    });
+  }
+}
+
+/**
+ * A log line to the main process. A field that cannot cross (a function, an
+ * object of a native module) must not take the worker and its connections
+ * down: the line goes with its fields as text instead.
+ */
+function sendLog(entry: LogEntry): void {
+  try {
+    send({ type: 'log', entry });
+  } catch {
+    const text = Object.fromEntries(
+      Object.entries(entry).map(([key, value]) => [
+        key,
+        typeof value === 'string' || typeof value === 'number' ? value : String(value),
+      ]),
+    );
+    send({ type: 'log', entry: { ...text, level: entry.level, sender: entry.sender } });
+  }
+}
+
+const logger: Logger = { log: sendLog };
 const questions = new IpcRequests<MainQuestion>((m) => send(m), 10_000);
 const bans = new Map<string, number>();
 let service: (SshService & { closeProvider(): Promise<void> }) | undefined;
@@ -95,8 +128,8 @@ async function setUp(setup: WorkerSetup): Promise<void> {
     provider: store.provider,
     openStorage,
     metrics: {
-      onEvent: (event) => send({ type: 'event', event }),
-      onLogin: (event) => send({ type: 'login', event }),
+      onEvent: (event) => tell({ type: 'event', event }),
+      onLogin: (event) => tell({ type: 'login', event }),
     },
     ...(config.sftpd.defender.enabled ? { defender } : {}),
     sessions,
