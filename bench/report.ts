@@ -153,14 +153,17 @@ From CPU profiles (\`pnpm bench --profile DIR\`) and \`strace -f -c\` of the run
   in all, against 0.005 s for OpenSSH's C binary. That alone keeps \`ls -l\` of
   10,000 entries (0.10 s in all for OpenSSH) near 0.5x. A running
   \`sftpgo serve\` does not pay it per session.
-- **File-system calls.** \`sftpgo serve\` has many clients, so its calls go to
-  libuv's thread pool: each one costs a hand-off to a worker and a wake-up of
-  the event loop (4 to 6 futex calls, 10 to 20 µs), where a cached \`stat\` in
-  the kernel takes 2 to 4 µs. The stdio server serves one client and blocks
-  instead, as OpenSSH does, which narrows the small-file gap. What
-  remains is confinement: every path is resolved through its symbolic links
-  (\`realpath\`, and \`readlink\` of a name about to be created) so that no
-  link can lead out of the user's root, where OpenSSH relies on \`chroot\`.
+- **File-system calls.** \`sftpgo serve\` has many clients. On a local disk
+  its path lookups (\`lstat\`, \`stat\`, \`readlink\`, \`fstat\`, the walk's
+  \`O_PATH\` opens) run on the event loop, a few microseconds each; opening,
+  reading, writing and closing a file, which can block (a truncation, a
+  flush on close), still go to libuv's thread pool, each a hand-off to a
+  worker and a wake-up of the event loop (4 to 6 futex calls, 10 to 20 µs).
+  The stdio server measured here serves one client and blocks instead, as
+  OpenSSH does. What remains is confinement: every path is resolved through
+  its symbolic links, in one walk from the user's root (an open resolves the
+  path and looks at its target in that walk), so that no link can lead out
+  of the root, where OpenSSH relies on \`chroot\`.
 - **Large transfers.** Our JavaScript is under a tenth of the time: the main
   thread mostly waits while each 255 KiB reply crosses the 64 KiB pipe and
   each request's data passes through Node's stream buffers. Peak memory is
