@@ -80,22 +80,28 @@ export const blockingIo: FsIo = {
   readlink: async (path) => fs.readlinkSync(path),
 };
 
+/** Flags of an open that changes nothing: no write access, no creation, no truncation. */
+const CHANGING =
+  fs.constants.O_WRONLY | fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_TRUNC;
+
 /**
  * Path lookups inline, file I/O on the thread pool. A lookup (a directory's
  * `O_PATH` open and close, `lstat`, `stat`, `readlink`, `fstat`) costs a few
  * microseconds on a local disk, far less than a round trip to the thread
- * pool, and a small file's upload makes a dozen of them; opening a file
- * (which may truncate it), reading, writing and closing it (which may flush
- * it) still go to the pool. On a network filesystem whose lookups can stall,
- * use {@link threadPoolIo}, so that a slow server stalls only its callers.
+ * pool, and a small file's transfer makes a dozen of them. Opening a file
+ * to read it and closing it again are lookups too: they read no data and
+ * flush nothing. Opening a file to write (which may truncate it), reading,
+ * writing and closing a written file (which may flush it) still go to the
+ * pool. On a network filesystem whose lookups can stall, use
+ * {@link threadPoolIo}, so that a slow server stalls only its callers.
  */
 export function inlineLookupsIo(): FsIo {
-  // descriptors that name without opening: closing them does no I/O
+  // descriptors opened without write access: closing them does no I/O
   const lookups = new Set<number>();
   return {
     ...threadPoolIo,
     open: async (path, flags, mode) => {
-      if ((flags & O_PATH) === 0) return threadPoolIo.open(path, flags, mode);
+      if ((flags & CHANGING) !== 0) return threadPoolIo.open(path, flags, mode);
       const fd = fs.openSync(path, flags, mode);
       lookups.add(fd);
       return fd;
