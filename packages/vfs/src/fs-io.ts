@@ -80,31 +80,47 @@ export const blockingIo: FsIo = {
   readlink: async (path) => fs.readlinkSync(path),
 };
 
-/** Flags of an open that changes nothing: no write access, no creation, no truncation. */
-const CHANGING =
-  fs.constants.O_WRONLY | fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_TRUNC;
+const { O_CREAT, O_EXCL, O_RDWR, O_TRUNC, O_WRONLY } = fs.constants;
+/** Flags that an open changing nothing has none of: write access, creation, truncation. */
+const CHANGING = O_WRONLY | O_RDWR | O_CREAT | O_TRUNC;
 
 /**
  * Path lookups inline, file I/O on the thread pool. A lookup (a directory's
  * `O_PATH` open and close, `lstat`, `stat`, `readlink`, `fstat`) costs a few
  * microseconds on a local disk, far less than a round trip to the thread
  * pool, and a small file's transfer makes a dozen of them. Opening a file
- * to read it and closing it again are lookups too: they read no data and
- * flush nothing. Opening a file to write (which may truncate it), reading,
- * writing and closing a written file (which may flush it) still go to the
- * pool. On a network filesystem whose lookups can stall, use
- * {@link threadPoolIo}, so that a slow server stalls only its callers.
+ * to read it, creating a new file, and closing either are as cheap: they
+ * move no data and flush nothing. Reading and writing data, truncating an
+ * existing file and closing one that was truncated (which may start its
+ * write-back) still go to the pool. On a network filesystem whose lookups
+ * can stall, use {@link threadPoolIo}, so that a slow server stalls only
+ * its callers.
  */
 export function inlineLookupsIo(): FsIo {
-  // descriptors opened without write access: closing them does no I/O
+  // descriptors of files opened without write access or created new:
+  // closing them does no I/O
   const lookups = new Set<number>();
+  const inline = (path: string, flags: number, mode: number) => {
+    const fd = fs.openSync(path, flags, mode);
+    lookups.add(fd);
+    return fd;
+  };
   return {
     ...threadPoolIo,
     open: async (path, flags, mode) => {
-      if ((flags & CHANGING) !== 0) return threadPoolIo.open(path, flags, mode);
-      const fd = fs.openSync(path, flags, mode);
-      lookups.add(fd);
-      return fd;
+      if ((flags & CHANGING) === 0) return inline(path, flags, mode);
+      if ((flags & O_CREAT) !== 0) {
+        // a file that is not there yet: created, with nothing to truncate
+        try {
+          return inline(path, (flags & ~O_TRUNC) | O_EXCL, mode);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || (flags & O_EXCL) !== 0) {
+            throw err;
+          }
+        }
+      }
+      // there already (or a link, which the flags decide about): opened as asked
+      return threadPoolIo.open(path, flags, mode);
     },
     close: async (fd) => {
       if (!lookups.delete(fd)) return threadPoolIo.close(fd);

@@ -1,7 +1,7 @@
 import { mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeTempDir } from '@sftpgo/test-utils';
-import { isDirectory, OsFs, VfsError } from '@sftpgo/vfs';
+import { isDirectory, type OpenFlags, OsFs, VfsError } from '@sftpgo/vfs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 let tmp: Awaited<ReturnType<typeof makeTempDir>>;
@@ -41,6 +41,23 @@ describe.each([{}, { inlineLookups: false }, { blocking: true }])('OsFs %o', (op
   it('makes path lookups inline on a local disk unless told not to', () => {
     // the temp dir is on a local filesystem (ext4, tmpfs, ...) in the test runs
     expect(fs.inlineLookups).toBe(options.inlineLookups ?? true);
+  });
+
+  it('creates a file that is not there, truncates one that is, and writes through no link at the name', async () => {
+    const write = async (path: string, text: string, flags: OpenFlags = { truncate: true }) => {
+      const fh = await fs.open(path, { write: true, create: true, ...flags });
+      await fh.write(Buffer.from(text), 0, text.length, 0);
+      await fh.close();
+    };
+    await write('/n.txt', 'a longer first text');
+    expect(await readFile(join(home, 'n.txt'), 'utf8')).toBe('a longer first text');
+    await write('/n.txt', 'short');
+    expect(await readFile(join(home, 'n.txt'), 'utf8')).toBe('short');
+    expect((await errorOf(write('/n.txt', 'x', { exclusive: true }))).code).toBe('exists');
+    expect(await readFile(join(home, 'n.txt'), 'utf8')).toBe('short');
+    await symlink(join(outside, 'secret.txt'), join(home, 'link.txt'));
+    await write('/link.txt', 'overwritten').catch(() => {});
+    expect(await readFile(join(outside, 'secret.txt'), 'utf8')).toBe('secret');
   });
 
   it('writes, reads, lists, renames and removes inside the root', async () => {
