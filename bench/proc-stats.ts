@@ -125,3 +125,18 @@ export class PeakRss {
     return this.#peak;
   }
 }
+
+/**
+ * Jiffies the machine's CPUs have spent busy and in all since boot, from
+ * the first line of /proc/stat: the busy share between two readings says
+ * whether a run had the machine's cores to itself (clients and servers
+ * together).
+ */
+export async function machineTicks(): Promise<{ busy: number; total: number }> {
+  const line = (await readFile('/proc/stat', 'utf8')).split('\n', 1)[0] ?? '';
+  const values = line.split(/\s+/).slice(1).map(Number);
+  const total = values.reduce((a, b) => a + b, 0);
+  // idle and iowait
+  const idle = (values[3] ?? 0) + (values[4] ?? 0);
+  return { busy: total - idle, total };
+}

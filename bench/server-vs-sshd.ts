@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { cleanUpOnExit, fail, integer, onPath } from './cli-helpers.js';
 import { copyPrefix, createFixtures, type Fixtures } from './fixtures.js';
 import { idleSessions } from './idle-sessions.js';
-import { PeakRss, waitForNoChildren } from './proc-stats.js';
+import { machineTicks, PeakRss, waitForNoChildren } from './proc-stats.js';
 import { formatSummary, summarizeFile } from './profile-summary.js';
 import { debianVersion, gitDescribe, machine, opensshVersion } from './run-info.js';
 import {
@@ -158,11 +158,14 @@ interface Measured {
   readonly seconds: number;
   readonly cpu: number;
   readonly rssKiB: number;
+  /** The share of the machine's CPU time spent busy during the run, clients included. */
+  readonly machineBusy: number;
 }
 
 /** Runs `work`, timed, with the server's CPU seconds and peak RSS around it. */
 async function measured(server: ServerUnderTest, work: () => Promise<void>): Promise<Measured> {
   const cpuBefore = await server.cpuSeconds();
+  const machineBefore = await machineTicks();
   const peak = await PeakRss.start(() => server.sessionProcesses());
   const start = performance.now();
   let rssKiB: number;
@@ -172,9 +175,12 @@ async function measured(server: ServerUnderTest, work: () => Promise<void>): Pro
     rssKiB = await peak.stop();
   }
   const seconds = (performance.now() - start) / 1000;
+  const machineAfter = await machineTicks();
+  const machineBusy =
+    (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total || 1);
   if (!(await server.settle()))
     process.stderr.write(`  ${server.key} still has session processes after 10 s\n`);
-  return { seconds, cpu: (await server.cpuSeconds()) - cpuBefore, rssKiB };
+  return { seconds, cpu: (await server.cpuSeconds()) - cpuBefore, rssKiB, machineBusy };
 }
 
 /** One row, the servers taking turns run by run, every run checked. */
@@ -193,7 +199,7 @@ async function measureRow(row: Row, servers: readonly ServerUnderTest[], o: Opti
       const which = round < 0 ? 'warm-up' : `run ${round + 1}/${o.runs}`;
       const rss = `${(m.rssKiB / 1024).toFixed(1)} MiB`;
       process.stderr.write(
-        `${row.label}: ${server.key} ${which}: ${m.seconds.toFixed(2)} s, CPU ${m.cpu.toFixed(2)} s, RSS ${rss}\n`,
+        `${row.label}: ${server.key} ${which}: ${m.seconds.toFixed(2)} s, CPU ${m.cpu.toFixed(2)} s, RSS ${rss}, machine ${(m.machineBusy * 100).toFixed(0)}% busy\n`,
       );
       if (round < 0) continue;
       sample.seconds.push(m.seconds);
