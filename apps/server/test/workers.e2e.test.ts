@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { eventually, hasCommand, makeTempDir } from '@sftpgo/test-utils';
@@ -106,6 +107,12 @@ describe.runIf(hasTools)(`sftpgo serve with sftpd.workers ${WORKERS}`, () => {
     const pids = workerPids(server);
     expect(pids).toHaveLength(WORKERS);
     for (const pid of pids) expect(pid).not.toBe(server.pid);
+    // named for ps and top
+    const titles = pids.map((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+    expect(titles.map((t) => t.replace(/\0.*$/s, '')).sort()).toEqual([
+      'sftpgo serve: SSH worker 0',
+      'sftpgo serve: SSH worker 1',
+    ]);
 
     const sessions = Array.from({ length: 4 }, () => held('alice', 4));
     await eventually(async () => expect(await connections()).toHaveLength(4));

@@ -11,6 +11,8 @@ import type { ObjectStoreKind } from '../metrics.js';
 
 /** What a worker needs to serve, read once by the main process. */
 export interface WorkerSetup {
+  /** The worker's number, from 0: in its process title and the main process's log lines. */
+  readonly index: number;
   readonly config: Config;
   readonly configDir: string;
   readonly hostKeys: readonly Uint8Array[];

@@ -105,6 +105,8 @@ const defender: LoginDefender = {
 
 async function setUp(setup: WorkerSetup): Promise<void> {
   const { config, configDir } = setup;
+  // what ps and top show, beside the main process's `sftpgo serve ...`
+  process.title = `sftpgo serve: SSH worker ${setup.index}`;
   process.umask(Number.parseInt(config.sftpd.umask, 8));
   for (const [ip, until] of setup.bans) bans.set(ip, until);
   const secrets = accountSecretsOf(config, configDir);

@@ -39,7 +39,7 @@ const STOP_MARGIN_MS = 15_000;
 export interface WorkerPoolOptions {
   /** Worker processes, at least 2. */
   readonly size: number;
-  readonly setup: Omit<WorkerSetup, 'bans'>;
+  readonly setup: Omit<WorkerSetup, 'bans' | 'index'>;
   /** Where the workers' log lines are written. */
   readonly logger: Logger;
   readonly metrics: {
@@ -228,7 +228,7 @@ export class WorkerPool {
         this.#onExit(worker, code, signal);
       });
     });
-    child.send({ type: 'setup', setup: { ...this.#options.setup, bans: [...this.#bans] } });
+    child.send({ type: 'setup', setup: { ...this.#options.setup, index, bans: [...this.#bans] } });
     return started;
   }
 
