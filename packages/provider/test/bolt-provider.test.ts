@@ -14,7 +14,7 @@ import { makeTempDir } from '@sftpgo/test-utils';
 import { open as openLmdb } from 'lmdb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sqlDir } from './drivers.js';
-import { startQuotaWriter } from './quota-writer-process.js';
+import { killQuotaWriter, startQuotaWriter } from './quota-writer-process.js';
 
 const alice: UserInput = {
   username: 'alice',
@@ -262,5 +262,21 @@ describe('bolt provider from two processes', () => {
       used_quota_files: 1000,
       last_login: 1234,
     });
+  });
+
+  it('keeps every update it acknowledged when a writer is killed with SIGKILL', async () => {
+    const p = await open();
+    await p.addUser(alice);
+    await p.close();
+    const acknowledged = await killQuotaWriter('bolt', dbPath, { count: 100_000, before: 300 });
+    expect(acknowledged).toBeGreaterThanOrEqual(300);
+    // opened again after the kill, as a restarted server does
+    const again = await open();
+    const { used_quota_files } = await read(again);
+    // the update under way at the kill may be stored, unacknowledged
+    expect(used_quota_files).toBeGreaterThanOrEqual(acknowledged);
+    expect(used_quota_files).toBeLessThanOrEqual(acknowledged + 1);
+    await again.updateQuota('alice', { sizeDelta: 1, filesDelta: 1 });
+    expect((await read(again)).used_quota_files).toBe(used_quota_files + 1);
   });
 });

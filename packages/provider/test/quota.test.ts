@@ -11,7 +11,7 @@ import {
 } from '@sftpgo/provider';
 import { makeTempDir } from '@sftpgo/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startQuotaWriter } from './quota-writer-process.js';
+import { killQuotaWriter, startQuotaWriter } from './quota-writer-process.js';
 
 const migrationsDir = fileURLToPath(new URL('../../../sql/sqlite/', import.meta.url));
 const alice: UserInput = {
@@ -166,6 +166,25 @@ describe('updateQuota from two processes', () => {
       [0, null],
     ]);
     expect(await read(p)).toMatchObject({ used_quota_size: 2000, used_quota_files: 2000 });
+  });
+
+  it('keeps every update it acknowledged when a writer is killed with SIGKILL', async () => {
+    const p = await open();
+    await p.addUser(alice);
+    const path = join(tmp.path, 'sftpgo.db');
+    const acknowledged = await killQuotaWriter('sqlite', path, {
+      count: 100_000,
+      before: 300,
+      migrationsDir,
+    });
+    expect(acknowledged).toBeGreaterThanOrEqual(300);
+    const { used_quota_files } = await read(p);
+    // the update under way at the kill may be stored, unacknowledged
+    expect(used_quota_files).toBeGreaterThanOrEqual(acknowledged);
+    expect(used_quota_files).toBeLessThanOrEqual(acknowledged + 1);
+    // the file is whole, and writable again
+    await p.updateQuota('alice', { sizeDelta: 1, filesDelta: 1 });
+    expect((await read(p)).used_quota_files).toBe(used_quota_files + 1);
   });
 });
 
