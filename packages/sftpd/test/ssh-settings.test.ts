@@ -2,7 +2,7 @@ import { connect as connectTcp } from 'node:net';
 import { join } from 'node:path';
 import { type DataProvider, openSqliteProvider } from '@sftpgo/provider';
 import { type LogEntry, SftpServer, type SftpServerOptions } from '@sftpgo/sftpd';
-import { makeTempDir } from '@sftpgo/test-utils';
+import { hasCommand, makeTempDir, runWithInput } from '@sftpgo/test-utils';
 import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostKey, migrationsDir } from './fixtures.js';
@@ -113,5 +113,24 @@ describe('sftpd settings', () => {
         error: 'login timeout',
       }),
     );
+  });
+  // Terrapin (CVE-2023-48795): a man in the middle deletes packets at the
+  // start of the encrypted stream unless both sides count them from the key
+  // exchange on, which "strict KEX" makes them do.
+  it.runIf(hasCommand('ssh'))("negotiates strict key exchange with OpenSSH's client", async () => {
+    const port = await start({});
+    // the server runs in this process: the client must not block it
+    const { output } = await runWithInput(
+      'ssh',
+      [
+        ...['-vvv', '-F', '/dev/null', '-p', String(port)],
+        ...['-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no'],
+        ...['-o', 'UserKnownHostsFile=/dev/null', 'u@127.0.0.1', 'true'],
+      ],
+      '',
+      { cwd: tmp.path },
+    );
+    expect(output).toMatch(/KEX algorithms: .*kex-strict-s-v00@openssh\.com/);
+    expect(output).toContain('will use strict KEX ordering');
   });
 });
