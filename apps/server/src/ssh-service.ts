@@ -10,6 +10,7 @@ import {
   type SessionEvent,
   SftpServer,
   type StorageOpener,
+  type UploadJournal,
 } from '@sftpgo/sftpd';
 import { logSessionEvent } from './event-log.js';
 import { runScpCommand } from './scp-command.js';
@@ -50,6 +51,8 @@ export interface SshServiceParts {
   readonly defender?: LoginDefender;
   /** A count of sessions shared with other processes; this process's own when absent. */
   readonly sessions?: SessionCounter;
+  /** Where atomic uploads are noted while they run; none when absent. */
+  readonly uploadJournal?: UploadJournal;
 }
 
 /** The SSH service as the configuration says, and its actions, which stopping waits for. */
@@ -86,6 +89,7 @@ export function createSshService(parts: SshServiceParts): SshService {
     sshCommands: sshCommandsOf(config),
     ...(defender ? { defender } : {}),
     ...(parts.sessions ? { sessions: parts.sessions } : {}),
+    ...(parts.uploadJournal ? { uploadJournal: parts.uploadJournal } : {}),
     ...(config.sftpd.proxy_protocol !== 0
       ? {
           proxyProtocol: {

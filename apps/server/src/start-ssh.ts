@@ -6,6 +6,7 @@ import type { AccountSecrets, DataProvider } from '@sftpgo/provider';
 import type { Logger, StorageOpener } from '@sftpgo/sftpd';
 import type { Metrics } from './metrics.js';
 import { createSshService, defenderOptions } from './ssh-service.js';
+import { finishLeftUploads, uploadJournalOf } from './upload-recovery.js';
 import { userStorages } from './user-storages.js';
 import { WorkerPool } from './workers/worker-pool.js';
 
@@ -57,8 +58,16 @@ export async function startSsh(start: SshStart): Promise<StartedSsh> {
     uploadMemoryBytes: OBJECT_UPLOAD_MEMORY,
     events: metrics.objectStores,
   });
+  const recovery = { ...start, openStorage };
+  // what a killed server left: uploads noted as under way
+  await finishLeftUploads(recovery);
   if (workers === 1) {
-    const { sftp, actions } = createSshService({ ...start, openStorage });
+    const uploadJournal = uploadJournalOf(config, start.configDir);
+    const { sftp, actions } = createSshService({
+      ...start,
+      openStorage,
+      ...(uploadJournal ? { uploadJournal } : {}),
+    });
     const address = await sftp.listen(config.sftpd.bind_port, config.sftpd.bind_address);
     return {
       address,
@@ -81,6 +90,7 @@ export async function startSsh(start: SshStart): Promise<StartedSsh> {
     },
     logger,
     metrics,
+    onWorkerDied: (pid) => finishLeftUploads(recovery, String(pid)),
     ...(config.sftpd.defender.enabled ? { defender: defenderOptions(config.sftpd.defender) } : {}),
   });
   await pool.start();

@@ -10,6 +10,7 @@ import {
   killAllServers,
   type ServerProcess,
   startLoopbackServer,
+  startServer,
 } from './server-process.js';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -24,11 +25,13 @@ async function killedUpload(port: number, user: string, cwd: string, afterMs: nu
     ['-e', 'sftp', ...sftpOptions(port), '-oBatchMode=no', '-b', '-', `${user}@127.0.0.1`],
     { cwd, env: { ...process.env, SSHPASS: 'mode-pass' }, stdio: ['pipe', 'ignore', 'ignore'] },
   );
+  // from the start: a client whose server dies first ends before the kill
+  const closed = new Promise((resolve) => child.once('close', resolve));
   child.stdin.end('put data.bin\n');
   await new Promise((r) => setTimeout(r, afterMs));
   // sshpass and sftp and ssh: the whole group goes, as a killed client would
-  child.kill('SIGKILL');
-  await new Promise((resolve) => child.once('close', resolve));
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await closed;
 }
 
 describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('upload modes', () => {
@@ -49,8 +52,11 @@ describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('upload modes', () =
   });
 
   /** A server with `upload_mode` = mode and a user uploading at 10 MB/s. */
-  async function serverWithMode(mode: number): Promise<{ port: number; home: string }> {
-    const configDir = join(tmp.path, `mode${mode}`);
+  async function serverWithMode(
+    mode: number,
+    name = `mode${mode}`,
+  ): Promise<{ server: ServerProcess; configDir: string; port: number; home: string }> {
+    const configDir = join(tmp.path, name);
     await mkdir(configDir);
     const { server, api } = await startLoopbackServer(configDir, { upload_mode: mode });
     servers.push(server);
@@ -62,7 +68,26 @@ describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('upload modes', () =
       upload_bandwidth: 10_000,
       permissions: { '/': ['*'] },
     });
-    return { port: server.sshPort, home };
+    return { server, configDir, port: server.sshPort, home };
+  }
+
+  /**
+   * Starts an upload, kills the server with SIGKILL a second into it, and
+   * starts it again on the same configuration: the client dies with it.
+   */
+  async function serverKilledMidUpload(mode: number) {
+    const first = await serverWithMode(mode, `killed-mode${mode}`);
+    const upload = killedUpload(first.port, 'uploader', local(), 3000);
+    await new Promise((r) => setTimeout(r, 1000));
+    // the temporary file the upload writes, which the killed server leaves
+    expect((await readdir(first.home)).filter((n) => n.startsWith('.sftpgo-upload.'))).toHaveLength(
+      1,
+    );
+    await first.server.stop('SIGKILL');
+    await upload;
+    const again = await startServer(first.configDir);
+    servers.push(again);
+    return { ...first, server: again, port: again.sshPort };
   }
 
   it('mode 1: a killed upload leaves nothing at the path', async () => {
@@ -81,6 +106,35 @@ describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('upload modes', () =
       expect(partial.length).toBeGreaterThan(0);
       expect(partial.length).toBeLessThan(CONTENT.length);
     });
+    const { code } = await sftpBatch(port, 'uploader', 'mode-pass', 'reput data.bin', local());
+    expect(code).toBe(0);
+    expect(sha256(await readFile(join(home, 'data.bin')))).toBe(sha256(CONTENT));
+  });
+
+  it('mode 1: a server killed mid-upload leaves, once restarted, nothing at the path', async () => {
+    const { server, home } = await serverKilledMidUpload(1);
+    expect(await readdir(home)).toEqual([]);
+    expect(server.logs).toContainEqual(
+      expect.objectContaining({
+        level: 'info',
+        message:
+          'upload of "/data.bin" for "uploader", left by a stopped process: its temporary file removed',
+      }),
+    );
+  });
+
+  it('mode 2: a server killed mid-upload keeps, once restarted, the part for reput', async () => {
+    const { server, port, home } = await serverKilledMidUpload(2);
+    expect(await readdir(home)).toEqual(['data.bin']);
+    const partial = await readFile(join(home, 'data.bin'));
+    expect(partial.length).toBeGreaterThan(0);
+    expect(partial.length).toBeLessThan(CONTENT.length);
+    expect(server.logs).toContainEqual(
+      expect.objectContaining({
+        message:
+          'upload of "/data.bin" for "uploader", left by a stopped process: kept at its path, to be resumed',
+      }),
+    );
     const { code } = await sftpBatch(port, 'uploader', 'mode-pass', 'reput data.bin', local());
     expect(code).toBe(0);
     expect(sha256(await readFile(join(home, 'data.bin')))).toBe(sha256(CONTENT));

@@ -9,6 +9,7 @@ import {
   type OpenFlags,
   VfsError,
 } from '@sftpgo/vfs';
+import type { UploadJournal } from './upload-journal.js';
 
 /**
  * How uploads reach their path, as the spec's `upload_mode`: 0 writes in
@@ -30,21 +31,37 @@ class AtomicUpload extends ForwardingFileHandle {
   readonly #temporary: string;
   readonly #target: string;
   readonly #keepCut: boolean;
+  /** Ends the upload's note in the journal, once it is finished one way or the other. */
+  readonly #ended: () => void;
 
-  constructor(fs: Fs, handle: FileHandle, temporary: string, target: string, keepCut: boolean) {
+  constructor(
+    fs: Fs,
+    handle: FileHandle,
+    upload: { readonly temporary: string; readonly target: string; readonly keepCut: boolean },
+    ended: () => void,
+  ) {
     super(handle);
     this.#fs = fs;
-    this.#temporary = temporary;
-    this.#target = target;
-    this.#keepCut = keepCut;
+    this.#temporary = upload.temporary;
+    this.#target = upload.target;
+    this.#keepCut = upload.keepCut;
+    this.#ended = ended;
   }
 
   override async close(): Promise<void> {
-    await this.#finish(true);
+    try {
+      await this.#finish(true);
+    } finally {
+      this.#ended();
+    }
   }
 
   override async abort(): Promise<void> {
-    await this.#finish(this.#keepCut);
+    try {
+      await this.#finish(this.#keepCut);
+    } finally {
+      this.#ended();
+    }
   }
 
   async #finish(publish: boolean): Promise<void> {
@@ -70,10 +87,21 @@ class AtomicUpload extends ForwardingFileHandle {
  */
 export class AtomicUploadFs extends ForwardingFs {
   readonly #mode: UploadMode;
+  readonly #journal: { readonly journal: UploadJournal; readonly username: string } | undefined;
 
-  constructor(fs: Fs, mode: UploadMode) {
+  /**
+   * @param journal where each upload under a temporary name is noted while
+   *   it runs, so that one a killed process leaves is finished later (see
+   *   `recoverUploads`); none when absent
+   */
+  constructor(
+    fs: Fs,
+    mode: UploadMode,
+    journal?: { readonly journal: UploadJournal; readonly username: string },
+  ) {
     super(fs);
     this.#mode = mode;
+    this.#journal = journal;
   }
 
   override async open(path: string, flags: OpenFlags, mode?: number): Promise<FileHandle> {
@@ -91,6 +119,16 @@ export class AtomicUploadFs extends ForwardingFs {
       { ...flags, create: true, exclusive: true },
       mode,
     );
-    return new AtomicUpload(this.inner, handle, temporary, path, this.#mode === 2);
+    const upload = { temporary, target: path, keepCut: this.#mode === 2 };
+    const noted = this.#journal;
+    let id: string;
+    try {
+      id = noted ? noted.journal.begin({ ...upload, username: noted.username }) : '';
+    } catch (err) {
+      await handle.close().catch(() => {});
+      await this.inner.remove(temporary).catch(() => {});
+      throw err;
+    }
+    return new AtomicUpload(this.inner, handle, upload, () => noted?.journal.end(id));
   }
 }

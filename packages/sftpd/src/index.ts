@@ -48,6 +48,14 @@ export { SandboxUnavailableError } from './ssh-commands/sandbox.js';
 export { checkSystemCommandSandbox } from './ssh-commands/sandbox-check.js';
 export { type Bandwidth, ThrottledFs } from './throttled-fs.js';
 export { TransferFs } from './transfer-fs.js';
+export {
+  FileUploadJournal,
+  type PendingUpload,
+  type RecoveredUpload,
+  recoverUploads,
+  type UploadJournal,
+  type UploadRecovery,
+} from './upload-journal.js';
 export { type SessionCounter, UserSessions } from './user-sessions.js';
 export { accountUser, type Credential, type UserSource } from './user-source.js';
 export {

@@ -10,10 +10,13 @@ import { IgnoreSetStatFs, type SetStatMode } from './setstat-mode-fs.js';
 import { OpensStatOnceFs, StatOnceFs } from './stat-once-fs.js';
 import { ThrottledFs } from './throttled-fs.js';
 import { TransferFs } from './transfer-fs.js';
+import type { UploadJournal } from './upload-journal.js';
 
 /** The server-wide settings that shape every user's filesystem. */
 export interface SessionFsOptions {
   readonly uploadMode: UploadMode;
+  /** Where uploads in `uploadMode` 1 and 2 are noted while they run; none when absent. */
+  readonly uploadJournal?: UploadJournal | undefined;
   readonly setstatMode: SetStatMode;
   readonly quotaTracking: QuotaTracking;
 }
@@ -45,7 +48,14 @@ export function sessionFs(
 ): { fs: Fs; transfers: ReadonlySet<ActiveTransfer> } {
   const looks = new StatOnceFs(storage);
   const can = storage.capabilities;
-  let fs: Fs = can.atomicUploads ? looks : new AtomicUploadFs(looks, options.uploadMode);
+  const journal = options.uploadJournal;
+  let fs: Fs = can.atomicUploads
+    ? looks
+    : new AtomicUploadFs(
+        looks,
+        options.uploadMode,
+        journal && { journal, username: user.username },
+      );
   if (can.ownership && OwnershipFs.applies(user)) {
     fs = new OwnershipFs(fs, { uid: user.uid, gid: user.gid });
   }

@@ -17,6 +17,7 @@ import type { LoginEvent, SessionEvent } from './session-events.js';
 import type { SetStatMode } from './setstat-mode-fs.js';
 import { algorithmsConfig, type SshAlgorithms } from './ssh-algorithms.js';
 import { isCommandServed, type SshCommandSession } from './ssh-commands/run-ssh-command.js';
+import type { UploadJournal } from './upload-journal.js';
 import { type SessionCounter, UserSessions } from './user-sessions.js';
 import type { UserSource } from './user-source.js';
 import { openLocalStorage, type StorageOpener } from './user-storage.js';
@@ -36,6 +37,12 @@ export interface SftpServerOptions {
   readonly logger?: Logger;
   /** The spec's `upload_mode`: 0 in place (default), 1 atomic, 2 atomic with resume. */
   readonly uploadMode?: UploadMode;
+  /**
+   * Where uploads in `uploadMode` 1 and 2 are noted while they run, so that
+   * those a killed process leaves can be finished (`recoverUploads`); none
+   * when absent.
+   */
+  readonly uploadJournal?: UploadJournal;
   /** The spec's `setstat_mode`: 0 applies attribute changes (default), 1 ignores them. */
   readonly setstatMode?: SetStatMode;
   /**
@@ -128,6 +135,7 @@ export class SftpServer {
       },
       fsOptions: {
         uploadMode: options.uploadMode ?? 0,
+        uploadJournal: options.uploadJournal,
         setstatMode: options.setstatMode ?? 0,
         quotaTracking: users.updateQuota ? (options.quotaTracking ?? 2) : 0,
       },

@@ -10,6 +10,7 @@ import type { ObjectStoreEvents } from '@sftpgo/vfs';
 import { accountSecretsOf, openConfiguredProvider } from '../data-provider.js';
 import type { ObjectStoreKind } from '../metrics.js';
 import { createSshService, type SshService } from '../ssh-service.js';
+import { uploadJournalOf } from '../upload-recovery.js';
 import { userStorages } from '../user-storages.js';
 import { answer, IpcRequests } from './ipc-requests.js';
 import type {
@@ -122,6 +123,8 @@ async function setUp(setup: WorkerSetup): Promise<void> {
     uploadMemoryBytes: setup.uploadMemoryBytes,
     events: { s3: objectStoreEvents('s3'), gcs: objectStoreEvents('gcs') },
   });
+  // noted under this worker's pid: the main process finishes them if it dies
+  const uploadJournal = uploadJournalOf(config, configDir);
   const built = createSshService({
     config,
     logger,
@@ -134,6 +137,7 @@ async function setUp(setup: WorkerSetup): Promise<void> {
       onLogin: (event) => tell({ type: 'login', event }),
     },
     ...(config.sftpd.defender.enabled ? { defender } : {}),
+    ...(uploadJournal ? { uploadJournal } : {}),
     sessions,
   });
   service = { ...built, closeProvider: () => store.provider.close() };

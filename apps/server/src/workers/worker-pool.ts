@@ -49,6 +49,8 @@ export interface WorkerPoolOptions {
   };
   /** The defender that scores the failures of every worker; none when absent. */
   readonly defender?: DefenderOptions;
+  /** Finishes what a worker that died left under way (its atomic uploads). */
+  readonly onWorkerDied?: (pid: number) => Promise<void>;
 }
 
 /** One worker process, and what the main process counts for it. */
@@ -320,6 +322,16 @@ export class WorkerPool {
       for (let i = 0; i < open; i++) this.#sessions.release(username);
     }
     worker.sessions.clear();
+    // at a stop, what a worker killed past the grace time left is finished at the next start
+    if (!this.#stopping && worker.child.pid !== undefined) {
+      this.#options.onWorkerDied?.(worker.child.pid).catch((err: unknown) =>
+        this.#options.logger.log({
+          level: 'error',
+          sender: 'sftpd',
+          message: (err as Error).message,
+        }),
+      );
+    }
     if (this.#stopping || !worker.ready) return;
     this.#options.logger.log({
       level: 'error',
