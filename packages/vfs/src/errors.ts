@@ -63,6 +63,11 @@ const ERRNO_CODES: Record<string, [VfsErrorCode, string]> = {
   EXDEV: ['unsupported', 'cross-device link'],
   ENOSYS: ['unsupported', 'operation not supported'],
   ENOTSUP: ['unsupported', 'operation not supported'],
+  // the storage itself is full or closed: said plainly, since the user can act on it
+  ENOSPC: ['failure', 'no space left on the storage'],
+  EDQUOT: ['quota-exceeded', 'disk quota exceeded on the storage'],
+  EROFS: ['permission', 'the storage is read-only'],
+  EFBIG: ['failure', 'file too large for the storage'],
 };
 
 /** Turns an error of Node's `fs` into a {@link VfsError} about `path`. */
