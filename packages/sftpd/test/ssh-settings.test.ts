@@ -133,4 +133,16 @@ describe('sftpd settings', () => {
     expect(output).toMatch(/KEX algorithms: .*kex-strict-s-v00@openssh\.com/);
     expect(output).toContain('will use strict KEX ordering');
   });
+
+  it.runIf(hasCommand('psftp'))("negotiates strict key exchange with PuTTY's psftp", async () => {
+    const port = await start({});
+    // the exchange comes before the host key check, which -batch then refuses
+    const { output } = await runWithInput(
+      'psftp',
+      ['-v', '-batch', '-pw', 'right', '-P', String(port), 'u@127.0.0.1'],
+      'quit\n',
+      { cwd: tmp.path },
+    );
+    expect(output).toContain('Enabling strict key exchange semantics');
+  });
 });
