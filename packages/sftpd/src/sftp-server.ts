@@ -97,6 +97,9 @@ export interface SftpServerOptions {
   readonly proxyProtocol?: ProxyProtocolOptions;
 }
 
+/** Session channels open at once on one connection: OpenSSH's `MaxSessions` default. */
+const SESSIONS_PER_CONNECTION = 10;
+
 /**
  * The SSH service: authenticates users against the user source and serves
  * each one SFTP, SCP and SSH commands on their storage.
@@ -323,8 +326,24 @@ export class SftpServer {
       });
     });
     client.on('ready', () => {
-      client.on('session', (acceptSession) => {
+      let openSessions = 0;
+      client.on('session', (acceptSession, rejectSession) => {
+        // each session holds buffers and may hold files: a connection gets
+        // OpenSSH's MaxSessions, not as many as it asks for
+        if (openSessions >= SESSIONS_PER_CONNECTION) {
+          this.#logger.log({
+            level: 'info',
+            sender: 'sftpd',
+            connection_id: id,
+            message: `session refused: ${SESSIONS_PER_CONNECTION} sessions already open on the connection`,
+          });
+          rejectSession();
+          return;
+        }
+        openSessions++;
         const session = acceptSession();
+        // whatever it ran: the subsystem, a command, or nothing
+        session.once('close', () => openSessions--);
         session.on('exec', (accept, reject, info) => {
           const { user } = login;
           if (!user) {

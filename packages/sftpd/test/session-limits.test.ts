@@ -103,4 +103,29 @@ describe('session limits', () => {
     expect(logs.some((l) => /idle for 1\.5 s/.test(String(l.message)))).toBe(true);
     busy.end();
   });
+
+  it('opens at most 10 sessions on one connection, and one more once one closes', async () => {
+    const client = await connect('many');
+    const sessions = await Promise.all(Array.from({ length: 10 }, () => sftpOf(client)));
+    await expect(sftpOf(client)).rejects.toThrow();
+    expect(logs).toContainEqual(
+      expect.objectContaining({
+        message: 'session refused: 10 sessions already open on the connection',
+      }),
+    );
+    // the sessions open are served all the while
+    await new Promise<void>((resolve, reject) =>
+      sessions[9]?.realpath('.', (err) => (err ? reject(err) : resolve())),
+    );
+    const [first] = sessions;
+    await new Promise((resolve) => {
+      first?.once('close', resolve);
+      first?.end();
+    });
+    const eleventh = await sftpOf(client);
+    await new Promise<void>((resolve, reject) =>
+      eleventh.realpath('.', (err) => (err ? reject(err) : resolve())),
+    );
+    client.end();
+  });
 });
