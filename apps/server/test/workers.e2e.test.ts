@@ -226,13 +226,16 @@ describe.runIf(hasTools)(`sftpgo serve with sftpd.workers ${WORKERS}`, () => {
   });
 
   it('stops every worker when the server stops', async () => {
-    const pids = connectionOwners(server.sshPort);
-    const workers = server.logs
-      .flatMap((l) => [...String(l.message).matchAll(/pids? (\d+(?:, \d+)*)/g)])
-      .flatMap((m) => (m[1] ?? '').split(', ').map(Number));
-    expect(pids).toEqual([]);
+    expect(connectionOwners(server.sshPort)).toEqual([]);
+    // the server's children now: the workers, the replaced one among them
+    const children = readFileSync(`/proc/${server.pid}/task/${server.pid}/children`, 'utf8')
+      .split(' ')
+      .filter(Boolean)
+      .map(Number);
+    const titles = children.map((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+    expect(titles.filter((t) => t.startsWith('sftpgo serve: SSH worker '))).toHaveLength(WORKERS);
     expect(await server.stop()).toBe(0);
-    for (const pid of workers) expect(isRunning(pid)).toBe(false);
+    for (const pid of children) expect(isRunning(pid)).toBe(false);
   });
 });
 
