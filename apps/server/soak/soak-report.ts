@@ -21,6 +21,8 @@ export interface SoakReport {
     | undefined;
   /** CPU seconds of the process that ran the clients (scp's processes aside). */
   readonly clientCpuSeconds: number;
+  /** How busy the machine's cores were over the run, everything on it counted. */
+  readonly machineBusyPercent: number;
   readonly store: StoreFigures;
   /** How `sftpgo serve` ended on SIGTERM at the end. */
   readonly serverExit: string;
@@ -54,7 +56,8 @@ export function formatReport(r: SoakReport): string {
     '',
     `- operations: ${r.operations} (${Math.round(r.operations / r.seconds)}/s), errors: ${r.errors}`,
     `- server CPU: ${cpu.toFixed(0)} s (${((cpu / r.seconds) * 100).toFixed(0)}% of one core); ` +
-      `clients' process: ${r.clientCpuSeconds.toFixed(0)} s`,
+      `clients' process: ${r.clientCpuSeconds.toFixed(0)} s; the machine's cores ` +
+      `${r.machineBusyPercent.toFixed(0)}% busy`,
     `- server event-loop delay p99, per scrape: median ${ms(median(r.eventLoopP99Ms))} ms, ` +
       `highest ${ms(Math.max(...r.eventLoopP99Ms))} ms`,
     `- server RSS: first sample ${Math.round(r.samples[0]?.rssMiB ?? 0)} MiB, peak ${Math.round(peak)} MiB` +

@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { machineTicks } from '../../../bench/proc-stats.js';
 import { gitDescribe, machine } from '../../../bench/run-info.js';
 import { type Scrapes, sideLoad } from './api-load.js';
 import { ResourceSampler, rssAfterWarmUp } from './resource-samples.js';
@@ -85,6 +86,7 @@ try {
   const deadline = started + seconds * 1000;
   const running = () => performance.now() < deadline;
   const generatorCpu = process.cpuUsage();
+  const ticksAtStart = await machineTicks();
   const progress = setInterval(() => {
     const last = sampler.last;
     console.log(
@@ -115,6 +117,7 @@ try {
   clearInterval(progress);
   const elapsed = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(generatorCpu);
+  const ticks = await machineTicks();
   await sampler.stop();
   const store = await storeCheck(server.api, loaded, join(server.home, loaded));
   report = {
@@ -131,6 +134,8 @@ try {
     samples: sampler.samples,
     rss: rssAfterWarmUp(sampler.samples, elapsed),
     clientCpuSeconds: (cpu.user + cpu.system) / 1e6,
+    machineBusyPercent:
+      ((ticks.busy - ticksAtStart.busy) / (ticks.total - ticksAtStart.total)) * 100,
     store,
   };
 } finally {
