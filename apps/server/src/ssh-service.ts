@@ -84,6 +84,7 @@ export function createSshService(parts: SshServiceParts): SshService {
     openStorage: parts.openStorage,
     loginBanner: parts.loginBanner,
     maxAuthTries: config.sftpd.max_auth_tries,
+    maxPerHostConnections: config.sftpd.max_per_host_connections,
     keyboardInteractiveProgram: config.sftpd.keyboard_interactive_auth_program,
     runScp: runScpCommand,
     sshCommands: sshCommandsOf(config),

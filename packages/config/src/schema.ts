@@ -74,6 +74,14 @@ const sftpd = z
       .describe(
         'Authentication attempts allowed on one connection: 0 means 6, a negative number means no limit.',
       ),
+    max_per_host_connections: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(0)
+      .describe(
+        'Connections open at once from one client address, logged in or not; one more is refused before the key exchange, with a warning in the log. 0 sets no limit. Needs workers 1.',
+      ),
     workers: z
       .number()
       .int()
@@ -446,6 +454,14 @@ export const ConfigSchema = z
   .object({ sftpd, data_provider: dataProvider, httpd })
   .strict()
   .superRefine((c, ctx) => {
+    if (c.sftpd.max_per_host_connections > 0 && c.sftpd.workers !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sftpd', 'max_per_host_connections'],
+        message:
+          'the connections of an address are counted in one process: set workers to 1, or max_per_host_connections to 0',
+      });
+    }
     if (c.data_provider.driver === 'memory' && c.sftpd.workers !== 1) {
       ctx.addIssue({
         code: 'custom',

@@ -16,6 +16,7 @@ const SPEC_DEFAULTS = {
     bind_address: '',
     idle_timeout: 15,
     max_auth_tries: 0,
+    max_per_host_connections: 0,
     umask: '0022',
     banner: '',
     upload_mode: 0,
@@ -144,6 +145,15 @@ describe('loadConfig', () => {
     expect(memory.config.sftpd.workers).toBe(1);
     await expect(loadConfig(tmp.path, 'sftpgo', { SFTPGO_SFTPD__WORKERS: '2' })).rejects.toThrow(
       /"sftpd\.workers": the memory provider keeps its users in one process/,
+    );
+  });
+
+  it('takes sftpd.max_per_host_connections, and refuses it with more than one worker', async () => {
+    await writeFile(join(tmp.path, 'sftpgo.json'), '{"sftpd": {"max_per_host_connections": 20}}');
+    const { config } = await loadConfig(tmp.path, 'sftpgo', {});
+    expect(config.sftpd.max_per_host_connections).toBe(20);
+    await expect(loadConfig(tmp.path, 'sftpgo', { SFTPGO_SFTPD__WORKERS: '0' })).rejects.toThrow(
+      /"sftpd\.max_per_host_connections": the connections of an address are counted in one process/,
     );
   });
 

@@ -60,6 +60,7 @@ describe('renderConfigurationReference', () => {
       'sftpd.grace_time',
       'sftpd.defender',
       'sftpd.workers',
+      'sftpd.max_per_host_connections',
     ];
     expect(documented?.filter((key) => !notInExample.some((k) => key.startsWith(k)))).toEqual(
       paths(spec, ''),

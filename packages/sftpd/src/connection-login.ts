@@ -1,4 +1,4 @@
-import type { User } from '@sftpgo/provider';
+import { ProviderError, type User } from '@sftpgo/provider';
 import type ssh2 from 'ssh2';
 import type { Authenticator } from './authenticator.js';
 import { keyFingerprint } from './host-keys.js';
@@ -45,16 +45,20 @@ export class ConnectionLogin {
   /** Set once the connection has closed: a login admitted after that is released at once. */
   #closed = false;
 
-  constructor(services: LoginServices, connection: LiveConnection) {
+  /** `acceptedAt`: when the socket was accepted (ms since the epoch), where the login deadline counts from. */
+  constructor(services: LoginServices, connection: LiveConnection, acceptedAt = Date.now()) {
     this.#services = services;
     this.#connection = connection;
     const { client, remoteAddress } = connection;
-    this.#grace = setTimeout(() => {
-      this.#attempted = true;
-      const timeout = new LoginError('login timeout');
-      services.recorder.failed(this.#lastUsername, remoteAddress, 'no_auth_tryed', timeout);
-      client.end();
-    }, services.loginGraceMs);
+    this.#grace = setTimeout(
+      () => {
+        this.#attempted = true;
+        const timeout = new LoginError('login timeout');
+        services.recorder.failed(this.#lastUsername, remoteAddress, 'no_auth_tryed', timeout);
+        client.end();
+      },
+      Math.max(0, acceptedAt + services.loginGraceMs - Date.now()),
+    );
     this.#grace.unref();
     client.on('authentication', (ctx) => this.#authenticate(ctx));
   }
@@ -118,6 +122,8 @@ export class ConnectionLogin {
         const probing = ctx.method === 'publickey' && !ctx.signature;
         if (err instanceof SessionLimitError) {
           recorder.sessionLimit(ctx.username, clientIp, loginType, id, err);
+        } else if (err instanceof ProviderError && err.code === 'unavailable') {
+          recorder.providerUnavailable(ctx.username, clientIp, loginType, id, err);
         } else if (!(probing && err instanceof KeyNotAuthorizedError)) {
           recorder.failed(ctx.username, clientIp, loginType, err);
         }

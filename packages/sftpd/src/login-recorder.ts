@@ -1,5 +1,5 @@
 import { hostPort } from '@sftpgo/auth';
-import type { User } from '@sftpgo/provider';
+import type { ProviderError, User } from '@sftpgo/provider';
 import type { LoginDefender } from './defender.js';
 import type { Logger } from './logger.js';
 import { loginFailureReason, type SessionLimitError } from './login.js';
@@ -63,6 +63,31 @@ export class LoginRecorder {
       sender: 'sftpd',
       connection_id: connectionId,
       message: `authentication refused for user ${JSON.stringify(username)} from ${clientIp}: ${err.message}`,
+    });
+  }
+
+  /**
+   * A login the data provider could not answer (its database down): a failed
+   * login for the metrics, logged as an error, but not the client's doing, so
+   * neither a `connection_failed` line for fail2ban nor a failure for the
+   * defender: an outage must not get every user banned.
+   */
+  providerUnavailable(
+    username: string,
+    clientIp: string,
+    loginType: string,
+    connectionId: string,
+    err: ProviderError,
+  ): void {
+    this.#options.onLogin({ username, clientIp, loginType, ok: false });
+    this.#options.logger.log({
+      level: 'error',
+      sender: 'sftpd',
+      connection_id: connectionId,
+      message: `login of user ${JSON.stringify(username)} from ${clientIp} refused: the data provider is unavailable: ${err.message}`,
+      username,
+      client_ip: clientIp,
+      login_type: loginType,
     });
   }
 

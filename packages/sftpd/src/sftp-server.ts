@@ -88,8 +88,18 @@ export interface SftpServerOptions {
   readonly loginBanner?: string;
   /** Failed login attempts allowed per connection: 0 means 6, a negative number no limit. */
   readonly maxAuthTries?: number;
-  /** A connection not logged in after this long is dropped (default two minutes). */
+  /**
+   * A connection not logged in this long after it was accepted is dropped
+   * (default two minutes), whether it stalls before its SSH identification,
+   * in the key exchange or in authentication.
+   */
   readonly loginGraceMs?: number;
+  /**
+   * Connections open at once from one client address, logged in or not; a
+   * connection beyond is refused before the key exchange. 0 (the default)
+   * sets no limit.
+   */
+  readonly maxPerHostConnections?: number;
   /**
    * The spec's `proxy_protocol` (1 use a header, 2 require one) and
    * `proxy_allowed`; off when absent.
@@ -123,7 +133,10 @@ export class SftpServer {
    * identification, with the client's address (a proxy's header's, if one
    * came): ssh2 tells nothing of those that leave or send garbage.
    */
-  readonly #beforeIdent = new Map<string, ProxiedAddress>();
+  readonly #beforeIdent = new Map<string, { client: ProxiedAddress; acceptedAt: number }>();
+  /** Open connections per client address, for `maxPerHostConnections`. */
+  readonly #perHost = new Map<string, number>();
+  readonly #maxPerHost: number;
   readonly #defender: LoginDefender | undefined;
   readonly #proxyGate: ProxyGate | undefined;
 
@@ -134,7 +147,23 @@ export class SftpServer {
       openStorage: options.openStorage ?? openLocalStorage,
       quotaStore: {
         getUserByUsername: (username) => users.getUserByUsername(username),
-        updateQuota: async (username, change) => users.updateQuota?.(username, change),
+        // The file operation is done: failing its request would tell the
+        // client a lie. The change is logged as lost; a quota scan restores it.
+        updateQuota: async (username, change) => {
+          try {
+            await users.updateQuota?.(username, change);
+          } catch (err) {
+            this.#logger.log({
+              level: 'error',
+              sender: 'sftpd',
+              message:
+                `the used quota of user ${JSON.stringify(username)} is not updated ` +
+                `(${JSON.stringify(change)}): ${(err as Error).message}; ` +
+                'a quota scan of the user makes it right',
+              username,
+            });
+          }
+        },
       },
       fsOptions: {
         uploadMode: options.uploadMode ?? 0,
@@ -148,6 +177,7 @@ export class SftpServer {
       runScp: options.runScp,
     };
     this.#idleTimeoutMs = options.idleTimeoutMs ?? 0;
+    this.#maxPerHost = options.maxPerHostConnections ?? 0;
     const defender =
       options.defender && 'isBanned' in options.defender
         ? options.defender
@@ -183,12 +213,13 @@ export class SftpServer {
     });
     this.#ssh.on('connection', (client, info) => {
       const peer = `${info.ip}:${info.port}`;
-      const address = this.#beforeIdent.get(peer) ?? {
-        address: plainAddress(info.ip),
-        port: info.port,
+      const accepted = this.#beforeIdent.get(peer) ?? {
+        client: { address: plainAddress(info.ip), port: info.port },
+        acceptedAt: Date.now(),
       };
       this.#beforeIdent.delete(peer);
-      this.#accept(client, address.address, address.port, info.header.identRaw);
+      const { address, port } = accepted.client;
+      this.#accept(client, address, port, info.header.identRaw, accepted.acceptedAt);
     });
     this.#tcp = createServer((socket: Socket) => this.handleConnection(socket));
   }
@@ -223,6 +254,7 @@ export class SftpServer {
       socket.destroy();
       return;
     }
+    const acceptedAt = Date.now();
     const peer = `${socket.remoteAddress}:${socket.remotePort}`;
     let client: ProxiedAddress = {
       address: plainAddress(socket.remoteAddress),
@@ -246,8 +278,16 @@ export class SftpServer {
       socket.destroy();
       return;
     }
-    this.#beforeIdent.set(peer, client);
+    if (!this.#countHost(ip, socket)) return;
+    this.#beforeIdent.set(peer, { client, acceptedAt });
+    // A client silent before its identification is ssh2's to wait for
+    // forever: dropped at the login deadline, as one that stalls later is.
+    const silent = setTimeout(() => {
+      if (this.#beforeIdent.has(peer)) socket.destroy();
+    }, this.#loginServices.loginGraceMs);
+    silent.unref();
     socket.once('close', () => {
+      clearTimeout(silent);
       if (this.#beforeIdent.delete(peer) && !this.#closing && !proxyOwn) {
         this.#loginServices.recorder.noAuthAttempt(ip, 'no SSH identification from the client');
       }
@@ -255,6 +295,31 @@ export class SftpServer {
     this.#ssh.injectSocket(socket);
     // the header's reader left it paused, and ssh2's listener resumes nothing
     socket.resume();
+  }
+
+  /**
+   * Counts a connection of `ip` until its socket closes; refuses it, false,
+   * when `ip` already has `maxPerHostConnections` open.
+   */
+  #countHost(ip: string, socket: Socket): boolean {
+    const open = this.#perHost.get(ip) ?? 0;
+    if (this.#maxPerHost > 0 && open >= this.#maxPerHost) {
+      this.#logger.log({
+        level: 'warn',
+        sender: 'sftpd',
+        message: `connection from ${ip} refused: ${open} connections from this address are open, the limit of max_per_host_connections`,
+        client_ip: ip,
+      });
+      socket.destroy();
+      return false;
+    }
+    this.#perHost.set(ip, open + 1);
+    socket.once('close', () => {
+      const left = (this.#perHost.get(ip) ?? 1) - 1;
+      if (left > 0) this.#perHost.set(ip, left);
+      else this.#perHost.delete(ip);
+    });
+    return true;
   }
 
   /** Starts accepting connections; resolves with the bound address. */
@@ -301,7 +366,13 @@ export class SftpServer {
     await stopped;
   }
 
-  #accept(client: ssh2.Connection, clientIp: string, port: number, clientIdent: string): void {
+  #accept(
+    client: ssh2.Connection,
+    clientIp: string,
+    port: number,
+    clientIdent: string,
+    acceptedAt: number,
+  ): void {
     const id = randomBytes(8).toString('hex');
     const idle = this.#idleTimeoutMs > 0 ? this.#watchIdle(client, id, clientIp) : undefined;
     const connection = new LiveConnection(id, client, clientIp, port, clientIdent, () => {
@@ -309,7 +380,7 @@ export class SftpServer {
       this.#connections.delete(id);
       clearTimeout(idle);
     });
-    const login = new ConnectionLogin(this.#loginServices, connection);
+    const login = new ConnectionLogin(this.#loginServices, connection, acceptedAt);
     this.#connections.set(id, connection);
     const onActivity = () => {
       idle?.refresh();

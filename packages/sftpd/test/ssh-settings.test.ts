@@ -2,7 +2,7 @@ import { connect as connectTcp } from 'node:net';
 import { join } from 'node:path';
 import { type DataProvider, openSqliteProvider } from '@sftpgo/provider';
 import { type LogEntry, SftpServer, type SftpServerOptions } from '@sftpgo/sftpd';
-import { hasCommand, makeTempDir, runWithInput } from '@sftpgo/test-utils';
+import { eventually, hasCommand, makeTempDir, runWithInput } from '@sftpgo/test-utils';
 import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostKey, migrationsDir } from './fixtures.js';
@@ -114,6 +114,88 @@ describe('sftpd settings', () => {
       }),
     );
   });
+  it('drops a client silent before its identification at the same deadline', async () => {
+    const logs: LogEntry[] = [];
+    const port = await start({ loginGraceMs: 400 }, logs);
+    const started = Date.now();
+    await new Promise<void>((resolve) => {
+      // connects and sends nothing, as the half-open connections of a flood do
+      const socket = connectTcp(port, '127.0.0.1');
+      socket.on('data', () => {});
+      socket.on('close', () => resolve());
+    });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(350);
+    // logged when the server's side of the socket has closed too
+    await eventually(async () =>
+      expect(logs).toContainEqual(
+        expect.objectContaining({
+          sender: 'connection_failed',
+          login_type: 'no_auth_tryed',
+          error: 'no SSH identification from the client',
+        }),
+      ),
+    );
+  });
+
+  it('counts the login deadline from the connection, not from the identification', async () => {
+    const port = await start({ loginGraceMs: 800 });
+    const started = Date.now();
+    await new Promise<void>((resolve) => {
+      const socket = connectTcp(port, '127.0.0.1', () => {
+        // identifies itself late, then stalls in the key exchange
+        setTimeout(() => socket.write('SSH-2.0-late\r\n'), 600);
+      });
+      socket.on('data', () => {});
+      socket.on('close', () => resolve());
+    });
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(750);
+    expect(elapsed).toBeLessThan(1300);
+  });
+
+  it('refuses connections of an address beyond max_per_host_connections, and serves others', async () => {
+    const logs: LogEntry[] = [];
+    const port = await start({ maxPerHostConnections: 3 }, logs);
+    const open = await Promise.all(
+      [1, 2, 3].map(
+        () =>
+          new Promise<ReturnType<typeof connectTcp>>((resolve) => {
+            const socket = connectTcp(port, '127.0.0.1', () => resolve(socket));
+            socket.on('data', () => {});
+          }),
+      ),
+    );
+    try {
+      // the fourth of 127.0.0.1 is closed before any byte of the server's
+      const fourth = await new Promise<string>((resolve) => {
+        const socket = connectTcp(port, '127.0.0.1');
+        let received = '';
+        socket.on('data', (d) => {
+          received += d;
+        });
+        socket.on('close', () => resolve(received));
+        socket.on('error', () => {});
+      });
+      expect(fourth).toBe('');
+      expect(logs).toContainEqual(
+        expect.objectContaining({
+          level: 'warn',
+          client_ip: '127.0.0.1',
+          message:
+            'connection from 127.0.0.1 refused: 3 connections from this address are open, the limit of max_per_host_connections',
+        }),
+      );
+      // another address logs in meanwhile
+      await expect(login(port, { localAddress: '127.0.0.2' })).resolves.toBeDefined();
+    } finally {
+      for (const socket of open) socket.destroy();
+    }
+    // once the server has seen them closed, the address connects again
+    await eventually(async () => {
+      await login(port);
+    });
+  });
+
   // Terrapin (CVE-2023-48795): a man in the middle deletes packets at the
   // start of the encrypted stream unless both sides count them from the key
   // exchange on, which "strict KEX" makes them do.
