@@ -5,7 +5,7 @@ import { connect, type TLSSocket } from 'node:tls';
 import { hasCommand, makeTempDir, writeSelfSignedCertificate } from '@sftpgo/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sftpBatch } from './openssh-client.js';
-import { addUser, killAllServers, startLoopbackServer } from './server-process.js';
+import { addUser, killAllServers, startLoopbackServer, startServer } from './server-process.js';
 
 let tmp: Awaited<ReturnType<typeof makeTempDir>>;
 
@@ -68,6 +68,97 @@ describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('SIGTERM', () => {
     expect((await stat(join(home, 'big.bin'))).size).toBe(payload.length);
     expect(await readFile(join(home, 'big.bin'))).toEqual(payload);
     expect(server.logs.some((l) => l.message === 'stopped')).toBe(true);
+  });
+
+  it('during REST API writes: every write it answered is stored, and it starts again on the same store', async () => {
+    const { server, api } = await startLoopbackServer(tmp.path);
+    /** The quota_files each user was last answered 200 for. */
+    const acknowledged = new Map<string, number>();
+    let stopping = false;
+    const writer = async (w: number) => {
+      for (let i = 0; !stopping || i % 5 !== 0; i++) {
+        const username = `w${w}-${Math.floor(i / 5)}`;
+        const user = {
+          username,
+          password: 'pw-api-writer',
+          home_dir: join(tmp.path, 'homes', username),
+          permissions: { '/': ['*'] },
+          quota_files: i % 5,
+          status: 1,
+        };
+        try {
+          const res =
+            i % 5 === 0
+              ? await fetch(`${api}/user`, {
+                  method: 'POST',
+                  headers: { 'content-type': 'application/json' },
+                  body: JSON.stringify(user),
+                })
+              : await fetch(`${api}/user?username=${username}`)
+                  .then((r) => r.json() as Promise<{ id: number }[]>)
+                  .then(([found]) =>
+                    fetch(`${api}/user/${found!.id}`, {
+                      method: 'PUT',
+                      headers: { 'content-type': 'application/json' },
+                      body: JSON.stringify({ ...found, quota_files: i % 5 }),
+                    }),
+                  );
+          if (res.status === 200) acknowledged.set(username, i % 5);
+        } catch {
+          return; // refused or reset: the server is going away
+        }
+      }
+    };
+    const writers = [0, 1, 2, 3].map(writer);
+    while (acknowledged.size < 10) await new Promise((r) => setTimeout(r, 20));
+    const exited = server.stop('SIGTERM');
+    stopping = true;
+    await Promise.all(writers);
+    expect(await exited).toBe(0);
+    // the log was written to its end
+    expect(server.logs.at(-1)?.message).toBe('stopped');
+
+    const again = await startServer(tmp.path);
+    try {
+      const users = (await (await fetch(`${api}/user?limit=500`)).json()) as {
+        username: string;
+        quota_files: number;
+      }[];
+      const stored = new Map(users.map((u) => [u.username, u.quota_files]));
+      for (const [username, quotaFiles] of acknowledged) {
+        // the last write may have been stored without its answer reaching us
+        expect(stored.get(username), username).toBeGreaterThanOrEqual(quotaFiles);
+      }
+    } finally {
+      await again.stop();
+    }
+  });
+});
+
+describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('SIGHUP without HTTPS', () => {
+  it('leaves a running upload and the server alone', async () => {
+    const local = join(tmp.path, 'local');
+    await mkdir(local);
+    const payload = Buffer.alloc(600_000, 7);
+    await writeFile(join(local, 'big.bin'), payload);
+    const { server, api } = await startLoopbackServer(tmp.path);
+    const home = join(tmp.path, 'homes', 'slow');
+    await addUser(api, {
+      username: 'slow',
+      password: 'pw-slow',
+      home_dir: home,
+      permissions: { '/': ['*'] },
+      upload_bandwidth: 200,
+    });
+    const upload = sftpBatch(server.sshPort, 'slow', 'pw-slow', 'put big.bin\n', local);
+    await new Promise((r) => setTimeout(r, 1000));
+    process.kill(server.pid, 'SIGHUP');
+    await server.waitForLog((l) => l.message === 'SIGHUP received, reloading');
+    const result = await upload;
+    expect(result.code, result.output).toBe(0);
+    expect(await readFile(join(home, 'big.bin'))).toEqual(payload);
+    expect((await fetch(`${api}/version`)).status).toBe(200);
+    expect(await server.stop()).toBe(0);
   });
 });
 
