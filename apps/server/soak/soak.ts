@@ -79,7 +79,7 @@ const server = await startSoakServer(dir, provider);
 let report: Omit<SoakReport, 'serverExit'> | undefined;
 let serverExit = 'not stopped';
 try {
-  const tally = new Tally();
+  const tally = new Tally((kind, message) => console.error(`soak: ${kind}: ${message}`));
   const scrapes: Scrapes = { eventLoopP99Ms: [] };
   const sampler = await ResourceSampler.start(server.pid, SAMPLE_MS);
   const started = performance.now();

@@ -53,6 +53,9 @@ interface Kind {
 export class Tally {
   private readonly kinds = new Map<string, Kind>();
 
+  /** `onNewError` hears each error message kept, as it happens. */
+  constructor(private readonly onNewError: (kind: string, message: string) => void = () => {}) {}
+
   private kind(name: string): Kind {
     let kind = this.kinds.get(name);
     if (!kind) {
@@ -70,7 +73,9 @@ export class Tally {
     const kind = this.kind(name);
     kind.errors++;
     if (kind.messages.length < KEPT_MESSAGES) {
-      kind.messages.push(err instanceof Error ? err.message : String(err));
+      const message = err instanceof Error ? err.message : String(err);
+      kind.messages.push(message);
+      this.onNewError(name, message);
     }
   }
 
