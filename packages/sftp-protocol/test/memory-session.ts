@@ -5,6 +5,7 @@ import {
   type SftpFile,
   type SftpHandler,
   SftpSession,
+  type SftpSessionOptions,
   SftpStatusError,
   SSH_FX_NO_SUCH_FILE,
   SSH_FXP_HANDLE,
@@ -135,8 +136,8 @@ export class RawClient {
 }
 
 /** A session serving `handler`, and a raw client talking to it. */
-export function startSession(handler: SftpHandler) {
+export function startSession(handler: SftpHandler, options: SftpSessionOptions = {}) {
   const [serverSide, clientSide] = duplexPair();
-  const session = new SftpSession(serverSide, handler);
+  const session = new SftpSession(serverSide, handler, options);
   return { session, client: new RawClient(clientSide) };
 }

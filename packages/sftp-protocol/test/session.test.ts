@@ -26,6 +26,80 @@ import { describe, expect, it } from 'vitest';
 import { memoryHandler, startSession as start } from './memory-session.js';
 
 describe('SftpSession', () => {
+  it('holds at most maxInFlight reads at once, reading no more requests meanwhile', async () => {
+    const handler = memoryHandler(Buffer.alloc(1000, 1));
+    const inner = await handler.open('/file', { read: true } as never, {});
+    let running = 0;
+    let most = 0;
+    const waiting: (() => void)[] = [];
+    handler.open = async () => ({
+      ...inner,
+      async read(position, length, into, offset) {
+        most = Math.max(most, ++running);
+        await new Promise<void>((resolve) => waiting.push(resolve));
+        running--;
+        return inner.read(position, length, into, offset);
+      },
+    });
+    const { client } = start(handler, { maxInFlight: 8 });
+    await client.init();
+    client.send(
+      new PacketWriter(SSH_FXP_OPEN)
+        .uint32(1)
+        .string('/file')
+        .uint32(SSH_FXF_READ)
+        .attrs({})
+        .finish(),
+    );
+    const handle = await client.handle();
+    for (let id = 2; id < 102; id++) {
+      client.send(
+        new PacketWriter(SSH_FXP_READ).uint32(id).string(handle).uint64(0).uint32(10).finish(),
+      );
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    expect(most).toBe(8);
+    // released, every request is answered in order
+    for (let id = 2; id < 102; id++) {
+      while (waiting.length === 0) await new Promise((r) => setTimeout(r, 5));
+      waiting.shift()!();
+      const reply = await client.next();
+      expect(reply[0]).toBe(SSH_FXP_DATA);
+      expect(reply.readUInt32BE(1)).toBe(id);
+    }
+    expect(most).toBe(8);
+  });
+
+  it('refuses a handle past maxHandles with a failure that says why, and serves the open ones', async () => {
+    const { client } = start(memoryHandler(Buffer.from('x')), { maxHandles: 3 });
+    await client.init();
+    const open = (id: number) =>
+      client.send(
+        new PacketWriter(SSH_FXP_OPEN)
+          .uint32(id)
+          .string('/file')
+          .uint32(SSH_FXF_READ)
+          .attrs({})
+          .finish(),
+      );
+    const handles: Buffer[] = [];
+    for (const id of [1, 2, 3]) {
+      open(id);
+      handles.push(Buffer.from(await client.handle()));
+    }
+    open(4);
+    expect(await client.status()).toEqual({
+      id: 4,
+      code: SSH_FX_FAILURE,
+      message: 'too many open handles (3)',
+    });
+    // closing one makes room again
+    client.send(new PacketWriter(SSH_FXP_CLOSE).uint32(5).string(handles[0]!).finish());
+    expect((await client.status()).code).toBe(SSH_FX_OK);
+    open(6);
+    expect((await client.handle()).length).toBeGreaterThan(0);
+  });
+
   it('answers INIT with version 3 and its extensions', async () => {
     const { client } = start(memoryHandler(Buffer.alloc(0)));
     const reply = await client.init();
