@@ -73,7 +73,11 @@ export class Tally {
     const kind = this.kind(name);
     kind.errors++;
     if (kind.messages.length < KEPT_MESSAGES) {
-      const message = err instanceof Error ? err.message : String(err);
+      // fetch says only `fetch failed`: what failed is its cause
+      const cause = (err as { cause?: { message?: string; code?: string } })?.cause;
+      const message =
+        (err instanceof Error ? err.message : String(err)) +
+        (cause ? ` (${[cause.code, cause.message].filter(Boolean).join(': ')})` : '');
       kind.messages.push(message);
       this.onNewError(name, message);
     }

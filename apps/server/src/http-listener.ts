@@ -26,6 +26,9 @@ async function readPair(files: CertificateFiles): Promise<{ cert: Buffer; key: B
   return { cert, key };
 }
 
+/** How long an idle keep-alive connection stays open. */
+const KEEP_ALIVE_MS = 60_000;
+
 /** Listens on `host:port` with `app`; HTTPS when `certificate` is given. */
 export async function listenHttp(
   app: RequestListener,
@@ -36,6 +39,12 @@ export async function listenHttp(
   const server: Server | HttpsServer = certificate
     ? createHttpsServer(await readPair(certificate), app)
     : createHttpServer(app);
+  // An idle keep-alive connection is kept a minute, as the reference server
+  // does, longer than clients keep theirs (undici: 4 s): with Node's 5 s, a
+  // busy client could send a request on a connection the server had just
+  // closed, and fail with no answer.
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
+  server.headersTimeout = KEEP_ALIVE_MS + 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ port, host: host || undefined }, () => {
