@@ -140,7 +140,7 @@ export class AccountSecrets {
 
   /** The file of the GCS service account key of `username`, as the reference server names it. */
   gcsCredentialsPath(username: string): string {
-    return join(this.credentialsDir, `${username}_gcs_credentials.json`);
+    return join(this.credentialsDir, gcsCredentialsName(username));
   }
 
   /**
@@ -199,7 +199,7 @@ export class AccountSecrets {
 
   /** Moves the key file of a renamed user, if it has one. */
   async moveGcsCredentials(from: string, to: string): Promise<void> {
-    if (from === to) return;
+    if (from === to || !gcsCredentialsNameFits(from)) return;
     await rename(this.gcsCredentialsPath(from), this.gcsCredentialsPath(to)).catch((err) => {
       if (errnoOf(err) !== 'ENOENT') throw err;
     });
@@ -207,6 +207,8 @@ export class AccountSecrets {
 
   /** Removes the key file of `username`, if there is one. */
   async removeGcsCredentials(username: string): Promise<void> {
+    // a name too long for the filesystem has no file: nothing to remove
+    if (!gcsCredentialsNameFits(username)) return;
     await unlink(this.gcsCredentialsPath(username)).catch((err) => {
       if (errnoOf(err) !== 'ENOENT') throw err;
     });
@@ -263,4 +265,17 @@ export class AccountSecrets {
     }
     return key;
   }
+}
+
+/** The name of the key file of `username`, as the reference server names it. */
+function gcsCredentialsName(username: string): string {
+  return `${username}_gcs_credentials.json`;
+}
+
+/** The longest file name of the filesystems the server runs on (Linux's NAME_MAX), in bytes. */
+const NAME_MAX = 255;
+
+/** Whether the key file of `username` has a name that a filesystem takes. */
+export function gcsCredentialsNameFits(username: string): boolean {
+  return Buffer.byteLength(gcsCredentialsName(username)) <= NAME_MAX;
 }

@@ -1,4 +1,8 @@
-import { type AccountSecrets, isEncryptedSecret } from './account-secrets.js';
+import {
+  type AccountSecrets,
+  gcsCredentialsNameFits,
+  isEncryptedSecret,
+} from './account-secrets.js';
 import { ProviderError, ValidationError } from './errors.js';
 import { decodeGcsCredentials, shownS3Secret } from './filesystem.js';
 import { parseUserInput, type S3Config, type User, type UserInput } from './user.js';
@@ -119,6 +123,12 @@ export async function prepareSecretsWrite(
   }
 
   const { gcsconfig } = fs;
+  // its key is stored in a file named after it: the name must fit
+  if (gcsconfig.automatic_credentials !== 1 && !gcsCredentialsNameFits(username)) {
+    throw new ValidationError([
+      'username: too long for a user of Google Cloud Storage with a stored key: the name of its key file, <username>_gcs_credentials.json, would pass 255 bytes',
+    ]);
+  }
   const stripped: UserInput = { ...input, filesystem: { provider: 2, gcsconfig } };
   const credentials = sentGcsCredentials(input);
   if (credentials !== '') {

@@ -256,6 +256,21 @@ for (const driver of DRIVERS) {
       expect(await secrets.gcsCredentials(automatic)).toBeUndefined();
     });
 
+    it('refuses a GCS user whose key file name would be too long, and deletes any long-named user', async () => {
+      // 255 characters: a valid username, whose key file name would pass NAME_MAX
+      const long = 'g'.repeat(255);
+      const problems = await problemsOf(
+        p.addUser(gcsUser(long, { bucket: 'g', credentials: base64(GCS_KEY) })),
+      );
+      expect(problems).toMatch(/^username: too long for a user of Google Cloud Storage/);
+      expect(await p.getUserByUsername(long)).toBeUndefined();
+      // with the credentials directory there, a local user of that name comes and goes
+      await p.addUser(gcsUser('gina', { bucket: 'g', credentials: base64(GCS_KEY) }));
+      const local = await p.addUser({ ...s3User(long), filesystem: { provider: 0 } });
+      await p.deleteUser(local.id);
+      expect(await p.getUserByUsername(long)).toBeUndefined();
+    });
+
     it('takes a key file already there, and drops it when the user leaves GCS', async () => {
       const staged = await secrets.stageGcsCredentials('restored', GCS_KEY);
       await staged.commit();
