@@ -22,6 +22,28 @@ export function relativeFileParts(raw: string): string[] | undefined {
   return segments.filter((part) => part !== '' && part !== '.');
 }
 
+/**
+ * The 400 answer to a path the filesystem cannot take, `param` of value
+ * `raw`: a loop of links, or a name (255 bytes) or a path (PATH_MAX) too
+ * long; undefined for another error. Neither is the server's failure.
+ */
+export function unusablePathError(
+  err: unknown,
+  param: 'input_file' | 'output_file',
+  raw: string,
+): HttpError | undefined {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ELOOP')
+    return new HttpError(400, `${param} ${JSON.stringify(raw)}: too many symbolic links`);
+  if (code === 'ENAMETOOLONG') {
+    return new HttpError(
+      400,
+      `${param} ${JSON.stringify(raw)}: a name in it, or the whole path, is too long`,
+    );
+  }
+  return undefined;
+}
+
 /** Whether `real` is `root` or inside it (both real paths). */
 function isWithin(root: string, real: string): boolean {
   // with the separator, so that a sibling such as `/backups2` is not inside `/backups`
@@ -65,10 +87,7 @@ export async function backupInputPath(backupsPath: string, raw: string): Promise
     root = await realPathOf(resolve(backupsPath));
     real = await realPathOf(absolute ? raw : join(backupsPath, raw));
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ELOOP') {
-      throw new HttpError(400, `input_file ${JSON.stringify(raw)}: too many symbolic links`);
-    }
-    throw err;
+    throw unusablePathError(err, 'input_file', raw) ?? err;
   }
   if (real === root || !isWithin(root, real)) throw refuse();
   return real;
@@ -90,10 +109,7 @@ export async function backupOutputDir(
   try {
     real = await realPathOf(join(root, ...dirParts));
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ELOOP') {
-      throw new HttpError(400, `output_file ${JSON.stringify(raw)}: too many symbolic links`);
-    }
-    throw err;
+    throw unusablePathError(err, 'output_file', raw) ?? err;
   }
   // checked before anything is created: a link in the way must not make one outside
   if (!isWithin(root, real)) {
@@ -112,7 +128,7 @@ export async function backupOutputDir(
         `output_file ${JSON.stringify(raw)}: a part of it is not a directory`,
       );
     }
-    throw err;
+    throw unusablePathError(err, 'output_file', raw) ?? err;
   }
   return real;
 }

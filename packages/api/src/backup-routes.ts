@@ -14,7 +14,12 @@ import {
 import type { Request } from 'express';
 import { z } from 'zod';
 import { HttpError, sendApiResponse } from './api-response.js';
-import { backupInputPath, backupOutputDir, relativeFileParts } from './backup-path.js';
+import {
+  backupInputPath,
+  backupOutputDir,
+  relativeFileParts,
+  unusablePathError,
+} from './backup-path.js';
 import { fromProvider, PROVIDER_FAILURE, providerHttpError } from './provider-errors.js';
 import { queryAtoi } from './query-params.js';
 import type { QuotaScans } from './quota-scans.js';
@@ -109,7 +114,7 @@ async function writePrivateFile(
     if (code === 'EISDIR' || code === 'ENOTEMPTY' || code === 'EEXIST') {
       throw new HttpError(400, `output_file ${JSON.stringify(raw)} is a directory`);
     }
-    throw err;
+    throw unusablePathError(err, 'output_file', raw) ?? err;
   }
 }
 
@@ -131,7 +136,7 @@ async function readBackup(path: string, name: string): Promise<string> {
     if (code === 'ENOENT' || code === 'ENOTDIR') {
       throw new HttpError(400, `input_file ${quoted} not found in the backups directory`);
     }
-    throw err;
+    throw unusablePathError(err, 'input_file', name) ?? err;
   }
   try {
     const st = await handle.stat();

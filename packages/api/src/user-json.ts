@@ -7,12 +7,15 @@ function entriesWithout(
   object: Record<string, unknown>,
   nullAs: (key: string) => unknown,
 ): Record<string, unknown> {
-  const result: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(object)) {
-    const kept = value === null ? nullAs(key) : value;
-    if (kept !== undefined) result[key] = kept;
-  }
-  return result;
+  // keys defined, not assigned: a `__proto__` key (an own key of parsed JSON)
+  // stays an unknown field, ignored as the reference server ignores it; assigned,
+  // it would become the prototype, and the fields inside it read as sent
+  return Object.fromEntries(
+    Object.entries(object).flatMap(([key, value]) => {
+      const kept = value === null ? nullAs(key) : value;
+      return kept === undefined ? [] : [[key, kept]];
+    }),
+  );
 }
 
 /**
