@@ -12,6 +12,27 @@ export interface UserStoragesOptions {
   readonly uploadMemoryBytes: number;
   /** Where each backend tells of its traffic: the metrics. */
   readonly events?: Readonly<Record<ObjectStoreKind, ObjectStoreEvents>>;
+  /**
+   * Milliseconds a call to an object store may wait with no byte moving
+   * before it fails; default {@link IDLE_TIMEOUT_VARIABLE}, else the
+   * backends' own (60 s).
+   */
+  readonly idleTimeoutMs?: number;
+}
+
+/** Seconds, a whole number: an administrator's way to wait longer on a slow store, and the tests' to wait less. */
+export const IDLE_TIMEOUT_VARIABLE = 'SFTPGO_OBJECT_STORE_IDLE_TIMEOUT';
+
+/** The idle timeout that `env` sets, in milliseconds; throws on a value that is not one. */
+export function idleTimeoutFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const text = env[IDLE_TIMEOUT_VARIABLE]?.trim();
+  if (!text) return undefined;
+  if (!/^\d+$/.test(text) || Number(text) < 1) {
+    throw new Error(
+      `${IDLE_TIMEOUT_VARIABLE}: expected a whole number of seconds, at least 1, got ${JSON.stringify(text)}`,
+    );
+  }
+  return Number(text) * 1000;
 }
 
 /** Clients kept for reuse, each with its connections: one per set of credentials and endpoint. */
@@ -64,6 +85,8 @@ async function checked(fs: Fs & { checkBucket(): Promise<void> }, bucket: string
  */
 export function userStorages(options: UserStoragesOptions): StorageOpener {
   const uploadBudget = new UploadBudget(options.uploadMemoryBytes);
+  const idleTimeoutMs = options.idleTimeoutMs ?? idleTimeoutFromEnv(process.env);
+  const idle = idleTimeoutMs !== undefined ? { idleTimeoutMs } : {};
   let s3: Promise<(user: User, config: S3Config) => Promise<Fs>> | undefined;
   let gcs: Promise<(user: User, config: GcsConfig) => Promise<Fs>> | undefined;
 
@@ -78,6 +101,7 @@ export function userStorages(options: UserStoragesOptions): StorageOpener {
         accessKey: c.access_key,
         accessSecret,
         endpoint: c.endpoint,
+        ...idle,
       };
       const client = clients.get([c.region, c.endpoint, c.access_key, accessSecret], () =>
         S3Fs.client(settings),
@@ -105,6 +129,7 @@ export function userStorages(options: UserStoragesOptions): StorageOpener {
         bucket: c.bucket,
         automaticCredentials: c.automatic_credentials === 1,
         ...(credentials !== undefined ? { credentials } : {}),
+        ...idle,
       };
       const storage = clients.get([settings.automaticCredentials, credentials ?? ''], () =>
         GcsFs.storage(settings),

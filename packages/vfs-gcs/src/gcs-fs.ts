@@ -3,6 +3,8 @@ import { type ObjectStoreEvents, ObjectStoreFs, type UploadBudget } from '@sftpg
 import { GcsStore } from './gcs-store.js';
 
 const MiB = 1024 * 1024;
+/** A minute without a byte: longer than any healthy store keeps a request silent. */
+const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 /** Resumable upload chunks are multiples of this. */
 const CHUNK_UNIT = 256 * 1024;
 
@@ -29,6 +31,14 @@ export interface GcsFsOptions {
   readonly readChunkSize?: number;
   /** Another endpoint of the JSON API than Google's: for tests and proxies. */
   readonly apiEndpoint?: string;
+  /**
+   * Milliseconds an upload or a download may wait on the store with no byte
+   * moving, and the time a call of the JSON API (a listing, a stat, ...) may
+   * take, before it fails as a timeout: a store that stops answering fails
+   * the transfer instead of hanging it. Used by {@link GcsFs.storage} too.
+   * Default 60,000.
+   */
+  readonly idleTimeoutMs?: number;
   /** A client of the caller's own; else one is made from the fields above. */
   readonly storage?: Storage;
 }
@@ -47,6 +57,7 @@ export class GcsFs extends ObjectStoreFs {
         bucket: (options.storage ?? GcsFs.storage(options)).bucket(options.bucket),
         ...(options.storageClass ? { storageClass: options.storageClass } : {}),
         chunkSize: chunks * CHUNK_UNIT,
+        ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
       }),
       {
         ...(options.keyPrefix !== undefined ? { keyPrefix: options.keyPrefix } : {}),
@@ -61,10 +72,24 @@ export class GcsFs extends ObjectStoreFs {
   static storage(options: GcsFsOptions): Storage {
     const settings: StorageOptions = {
       ...(options.apiEndpoint ? { apiEndpoint: options.apiEndpoint, projectId: 'sftpgo' } : {}),
+      // without it the library's JSON calls wait forever: it sets no timeout of its own
+      timeout: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
       ...(options.credentials && !options.automaticCredentials
         ? { credentials: JSON.parse(options.credentials) }
         : {}),
     };
-    return new Storage(settings);
+    const storage = new Storage(settings);
+    // Off the library's shared keep-alive agent, onto Node's own (keep-alive too): the
+    // library destroys that shared agent, with every connection of every user, whenever
+    // one download fails, and the transfers it cuts may then stall without an error.
+    storage.interceptors.push({
+      request(reqOpts) {
+        // typed as any request's options; the library passes those of its own, with a `uri`
+        const options = reqOpts as typeof reqOpts & { uri: string };
+        options.forever = false;
+        return options;
+      },
+    });
+    return storage;
   }
 }

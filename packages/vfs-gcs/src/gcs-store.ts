@@ -8,15 +8,37 @@ import {
   unreachableReason,
   VfsError,
 } from '@sftpgo/vfs';
+import { IdleTimeoutError, IdleWatch } from './idle-watch.js';
 
 export interface GcsStoreOptions {
   readonly bucket: Bucket;
   readonly storageClass?: string;
   /** Bytes sent per request of a resumable upload: a multiple of 256 KiB. */
   readonly chunkSize: number;
+  /**
+   * Milliseconds an upload or a download may wait on the store with no
+   * byte moving before it fails. Default 60,000.
+   */
+  readonly idleTimeoutMs?: number;
 }
 
+const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+
 const statusOf = (err: unknown) => (err as { code?: unknown } | undefined)?.code;
+
+/**
+ * The HTTP status or network error code of the error that ends a resumable
+ * upload whose retries ran out: Google's library writes them in its
+ * message only (`Retry limit exceeded - status: 503 - ...`), with the
+ * upload's URL, which must not be shown.
+ */
+function retryFailure(err: unknown): { status?: number; code?: string } {
+  const message = err instanceof Error ? err.message : '';
+  if (!/^Retry (total time )?limit exceeded - /.test(message)) return {};
+  const status = / - status: (\d{3})\b/.exec(message)?.[1];
+  const code = / - code: (E[A-Z]+)\b/.exec(message)?.[1];
+  return { ...(status ? { status: Number(status) } : {}), ...(code ? { code } : {}) };
+}
 
 /**
  * A {@link VfsError} for a failed call about `path`. The message names the
@@ -25,7 +47,12 @@ const statusOf = (err: unknown) => (err as { code?: unknown } | undefined)?.code
  */
 export function gcsError(err: unknown, op: string, path: string): VfsError {
   if (err instanceof VfsError) return err;
-  const status = statusOf(err);
+  if (err instanceof IdleTimeoutError) {
+    return opError('failure', op, path, `${err.message} (timeout)`, { cause: err });
+  }
+  const retried = retryFailure(err);
+  const code = statusOf(err);
+  const status = typeof code === 'number' ? code : retried.status;
   if (status === 404) {
     return opError('not-found', op, path, 'no such file or directory', { cause: err });
   }
@@ -35,7 +62,7 @@ export function gcsError(err: unknown, op: string, path: string): VfsError {
   const reason =
     typeof status === 'number'
       ? `storage error (HTTP ${status})`
-      : (unreachableReason(err) ?? 'storage error');
+      : (unreachableReason(err) ?? unreachableReason(retried) ?? 'storage error');
   return opError('failure', op, path, reason, { cause: err });
 }
 
@@ -45,9 +72,12 @@ export class GcsStore implements ObjectStore {
   /** The client buffers one chunk, and the stream another behind it. */
   readonly uploadMemory: number;
 
+  readonly #idleMs: number;
+
   constructor(options: GcsStoreOptions) {
     this.#o = options;
     this.uploadMemory = 2 * options.chunkSize;
+    this.#idleMs = Math.max(1, options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {
@@ -88,9 +118,30 @@ export class GcsStore implements ObjectStore {
     };
   }
 
+  /**
+   * Bytes `start` to `end`, both included. Read from the library's stream,
+   * not with its `download()`: that one never settles when the answer is
+   * cut mid-body, nor when no answer comes.
+   */
   async readRange(key: string, start: number, end: number): Promise<Buffer> {
-    const [data] = await this.#o.bucket.file(key).download({ start, end, validation: false });
-    return data;
+    const stream = this.#o.bucket.file(key).createReadStream({ start, end, validation: false });
+    const watch = new IdleWatch(this.#idleMs, () =>
+      stream.destroy(new IdleTimeoutError(this.#idleMs)),
+    );
+    const chunks: Buffer[] = [];
+    const read = new Promise<Buffer>((resolve, reject) => {
+      stream.on('data', (chunk: Buffer) => {
+        chunks.push(chunk);
+        watch.progress();
+      });
+      stream.once('error', reject);
+      stream.once('end', () => resolve(Buffer.concat(chunks)));
+      // after an end or an error this changes nothing; before them, the connection was cut
+      stream.once('close', () =>
+        reject(Object.assign(new Error('the download closed early'), { code: 'ECONNABORTED' })),
+      );
+    });
+    return watch.during(read);
   }
 
   upload(key: string): ObjectUpload {
@@ -100,6 +151,11 @@ export class GcsStore implements ObjectStore {
       chunkSize: this.#o.chunkSize,
       ...(this.#o.storageClass ? { metadata: { storageClass: this.#o.storageClass } } : {}),
     });
+    // a chunk whose answer never comes would hold the upload forever
+    const watch = new IdleWatch(this.#idleMs, () =>
+      stream.destroy(new IdleTimeoutError(this.#idleMs)),
+    );
+    stream.on('progress', () => watch.progress());
     let failure: unknown;
     const finished = new Promise<void>((resolve, reject) => {
       stream.once('finish', resolve);
@@ -113,12 +169,14 @@ export class GcsStore implements ObjectStore {
       write: async (data) => {
         if (failure) throw failure;
         if (!stream.write(data)) {
-          await Promise.race([new Promise((resolve) => stream.once('drain', resolve)), finished]);
+          await watch.during(
+            Promise.race([new Promise((resolve) => stream.once('drain', resolve)), finished]),
+          );
         }
       },
       finish: async () => {
         stream.end();
-        await finished;
+        await watch.during(finished);
       },
       abort: async () => {
         // never finished, the resumable session is abandoned: no object appears

@@ -28,9 +28,20 @@ export interface S3FsOptions {
   readonly events?: ObjectStoreEvents;
   /** Bytes fetched by each ranged GET of a download. Default 2 MiB. */
   readonly readChunkSize?: number;
+  /**
+   * Milliseconds a request may go without a byte sent or received, or take
+   * to connect, before it fails as a timeout (then retried as the SDK
+   * retries any transient failure): a store that stops answering fails the
+   * transfer instead of hanging it. Used by {@link S3Fs.client}. Default
+   * 60,000.
+   */
+  readonly idleTimeoutMs?: number;
   /** A client of the caller's own (shared, instrumented); else one is made from the fields above. */
   readonly client?: S3Client;
 }
+
+/** A minute without a byte: longer than any healthy store keeps a request silent. */
+const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 
 /**
  * A user's storage in an S3-compatible bucket, below a key prefix: uploads
@@ -58,6 +69,7 @@ export class S3Fs extends ObjectStoreFs {
 
   /** The client that {@link S3Fs} makes from its options, when none is given. */
   static client(options: S3FsOptions): S3Client {
+    const idleTimeout = Math.max(1, options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
     return new S3Client({
       region: options.region || 'us-east-1',
       ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
@@ -72,6 +84,11 @@ export class S3Fs extends ObjectStoreFs {
       // checksums of every request are an AWS feature other servers refuse
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
+      // the SDK waits forever by default: a store that accepts a request and never answers would hang the transfer
+      requestHandler: {
+        connectionTimeout: idleTimeout,
+        socketTimeout: idleTimeout,
+      },
     });
   }
 }

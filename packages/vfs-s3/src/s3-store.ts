@@ -1,5 +1,7 @@
+import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import {
+  AbortMultipartUploadCommand,
   CopyObjectCommand,
   DeleteObjectCommand,
   GetObjectCommand,
@@ -11,7 +13,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { ObjectInfo, ObjectPage, ObjectStore, ObjectUpload, VfsError } from '@sftpgo/vfs';
-import { s3Error } from './s3-errors.js';
+import { PartsLeftError, s3Error } from './s3-errors.js';
 
 export interface S3StoreOptions {
   readonly client: S3Client;
@@ -90,37 +92,65 @@ export class S3Store implements ObjectStore {
     return Buffer.from((await got.Body?.transformToByteArray()) ?? []);
   }
 
+  /**
+   * A multipart upload fed by a stream. The SDK is told to leave the parts
+   * of a failed upload, and they are aborted here instead: the SDK's own
+   * abort replaces the error that made the upload fail with its own when it
+   * fails too, and the user would be told the wrong reason.
+   */
   upload(key: string): ObjectUpload {
     const body = new PassThrough();
+    // destroyed with an error when abandoned: the SDK reports it through done()
+    body.on('error', () => {});
     const upload = new Upload({
       client: this.#o.client,
       params: { Bucket: this.#bucket, Key: key, Body: body, ...this.#storageClass },
       partSize: this.#o.partSize,
       queueSize: this.#o.concurrency,
-      leavePartsOnError: false,
+      leavePartsOnError: true,
     });
-    const done = upload.done();
     let failure: unknown;
-    done.catch((err: unknown) => {
-      failure ??= err;
-    });
+    // done() rejects once every part upload has settled: no part can land after the abort
+    const settled = upload.done().then(
+      () => {},
+      async (err: unknown) => {
+        failure ??= err;
+        body.destroy();
+        try {
+          await this.#abortParts(key, upload.uploadId);
+        } catch (abortErr) {
+          failure = new PartsLeftError(failure, abortErr);
+        }
+      },
+    );
     return {
       write: async (data) => {
         if (failure) throw failure;
         if (!body.write(data)) {
-          await new Promise<void>((resolve) => body.once('drain', resolve));
+          // Once a part has failed for good the SDK reads no more, and destroys
+          // the body with an error of its own: the upload's end says why.
+          await Promise.race([once(body, 'drain').catch(() => settled), settled]);
         }
+        if (failure) throw failure;
       },
       finish: async () => {
         body.end();
-        await done;
+        await settled;
+        if (failure) throw failure;
       },
       abort: async () => {
-        await upload.abort().catch(() => {});
-        body.destroy();
-        await done.catch(() => {});
+        failure ??= new Error('upload abandoned');
+        body.destroy(failure as Error);
+        await settled;
       },
     };
+  }
+
+  async #abortParts(key: string, uploadId: string | undefined): Promise<void> {
+    if (!uploadId) return;
+    await this.#o.client.send(
+      new AbortMultipartUploadCommand({ Bucket: this.#bucket, Key: key, UploadId: uploadId }),
+    );
   }
 
   async putEmpty(key: string): Promise<void> {

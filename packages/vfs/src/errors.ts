@@ -38,16 +38,21 @@ export function opError(
   return new VfsError(code, `${op} ${JSON.stringify(path)}: ${text}`, path, options);
 }
 
+/** Network errors of a connection that was open: the storage was reached, then lost. */
+const CUT_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+
 /**
- * Why a remote storage could not be reached, from a network error's code
- * (`ECONNREFUSED`, `ENOTFOUND`, `ETIMEDOUT`...); undefined for any other
- * failure. The code names no host, path or credential.
+ * Why a remote storage could not be reached, or the connection to it was
+ * cut, from a network error's code (`ECONNREFUSED`, `ENOTFOUND`,
+ * `ECONNRESET`...); undefined for any other failure. The code names no
+ * host, path or credential.
  */
 export function unreachableReason(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^E[A-Z]+$/.test(code)
-    ? `the storage cannot be reached (${code})`
-    : undefined;
+  if (typeof code !== 'string' || !/^E[A-Z]+$/.test(code)) return undefined;
+  return CUT_CODES.has(code)
+    ? `the connection to the storage was cut (${code})`
+    : `the storage cannot be reached (${code})`;
 }
 
 const ERRNO_CODES: Record<string, [VfsErrorCode, string]> = {
