@@ -124,7 +124,8 @@ export const UserInputSchema = z
           }
         });
       }),
-    home_dir: absolutePath,
+    // the SQL schemas' varchar(255): longer would fail there as a database error
+    home_dir: absolutePath.max(255, { message: 'must be at most 255 characters' }),
     uid: count.max(65535).default(0),
     gid: count.max(65535).default(0),
     max_sessions: count.default(0),

@@ -260,13 +260,24 @@ for (const driver of DRIVERS) {
       // 255 characters: a valid username, whose key file name would pass NAME_MAX
       const long = 'g'.repeat(255);
       const problems = await problemsOf(
-        p.addUser(gcsUser(long, { bucket: 'g', credentials: base64(GCS_KEY) })),
+        p.addUser({
+          ...gcsUser(long, { bucket: 'g', credentials: base64(GCS_KEY) }),
+          home_dir: '/srv/long',
+        }),
       );
       expect(problems).toMatch(/^username: too long for a user of Google Cloud Storage/);
+      // a home dir longer than the SQL schemas' column is refused as invalid, on every driver
+      expect(await problemsOf(p.addUser({ ...s3User('h'), home_dir: `/${'h'.repeat(300)}` }))).toBe(
+        'home_dir: must be at most 255 characters',
+      );
       expect(await p.getUserByUsername(long)).toBeUndefined();
       // with the credentials directory there, a local user of that name comes and goes
       await p.addUser(gcsUser('gina', { bucket: 'g', credentials: base64(GCS_KEY) }));
-      const local = await p.addUser({ ...s3User(long), filesystem: { provider: 0 } });
+      const local = await p.addUser({
+        ...s3User(long),
+        home_dir: '/srv/long',
+        filesystem: { provider: 0 },
+      });
       await p.deleteUser(local.id);
       expect(await p.getUserByUsername(long)).toBeUndefined();
     });
