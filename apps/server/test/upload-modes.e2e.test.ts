@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { eventually, hasCommand, makeTempDir } from '@sftpgo/test-utils';
@@ -19,18 +20,53 @@ const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const CONTENT = randomBytes(40_000_000);
 
 /** Starts an upload with OpenSSH's sftp and kills the client after `afterMs`. */
+/** The processes under `pid`, read now from /proc. */
+function descendantsOf(pid: number): number[] {
+  const children = (p: number) => {
+    try {
+      return readdirSync(`/proc/${p}/task`).flatMap((tid) =>
+        readFileSync(`/proc/${p}/task/${tid}/children`, 'utf8')
+          .split(' ')
+          .filter(Boolean)
+          .map(Number),
+      );
+    } catch {
+      return [];
+    }
+  };
+  const found: number[] = [];
+  for (let level = children(pid); level.length > 0; level = level.flatMap(children)) {
+    found.push(...level);
+  }
+  return found;
+}
+
 async function killedUpload(port: number, user: string, cwd: string, afterMs: number) {
   const child = spawn(
     'sshpass',
     ['-e', 'sftp', ...sftpOptions(port), '-oBatchMode=no', '-b', '-', `${user}@127.0.0.1`],
-    { cwd, env: { ...process.env, SSHPASS: 'mode-pass' }, stdio: ['pipe', 'ignore', 'ignore'] },
+    {
+      cwd,
+      env: { ...process.env, SSHPASS: 'mode-pass' },
+      stdio: ['pipe', 'ignore', 'ignore'],
+    },
   );
   // from the start: a client whose server dies first ends before the kill
   const closed = new Promise((resolve) => child.once('close', resolve));
   child.stdin.end('put data.bin\n');
   await new Promise((r) => setTimeout(r, afterMs));
   // sshpass and sftp and ssh: the whole group goes, as a killed client would
-  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  // each by PID: sshpass puts sftp in a session of its own, and killing
+  // sshpass alone left ssh sending for a while, racing the reput
+  if (child.exitCode === null && child.signalCode === null) {
+    for (const pid of [child.pid!, ...descendantsOf(child.pid!)]) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
   await closed;
 }
 
