@@ -2,12 +2,13 @@
 // with a free port: `sftpgo serve` (this repository's build) and a private
 // OpenSSH sshd. Both serve the same directory to the same key.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, rmdirSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { descendantPids } from '../packages/test-utils/src/processes.js';
 import { childrenOf, cpuSeconds, descendants, waitForNoChildren } from './proc-stats.js';
 
 const CLI = fileURLToPath(new URL('../apps/server/dist/cli.js', import.meta.url));
@@ -113,25 +114,6 @@ function spawnServer(argv: readonly string[], log: string): ChildProcess {
   return child;
 }
 
-/** The processes under `pid`, read at once (for the last-resort stop). */
-function descendantsNow(pid: number): number[] {
-  const children = (p: number) => {
-    try {
-      return readdirSync(`/proc/${p}/task`).flatMap((tid) =>
-        readFileSync(`/proc/${p}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean),
-      );
-    } catch {
-      return [];
-    }
-  };
-  const found: number[] = [];
-  for (let level = [pid]; level.length > 0; ) {
-    level = level.flatMap(children).map(Number);
-    found.push(...level);
-  }
-  return found;
-}
-
 /**
  * Last resort, on any exit: SIGKILL, by PID, to every server still running
  * and every process under it (sshd's sessions outlive their listener).
@@ -139,7 +121,7 @@ function descendantsNow(pid: number): number[] {
 export function stopAllServers(): void {
   for (const child of started) {
     if (child.pid === undefined) continue;
-    for (const pid of [child.pid, ...descendantsNow(child.pid)]) signal(pid, 'SIGKILL');
+    for (const pid of [child.pid, ...descendantPids(child.pid)]) signal(pid, 'SIGKILL');
   }
   started.clear();
   if (madePrivsep) {

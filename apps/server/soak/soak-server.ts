@@ -13,6 +13,7 @@ import {
   freePort,
   type TestDatabase,
 } from '@sftpgo/test-utils';
+import { addUser } from '../test/server-process.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
@@ -65,16 +66,6 @@ async function database(provider: SoakProvider): Promise<TestDatabase | undefine
   const { url, skipReason } = databaseServerUrl('postgresql');
   if (!url) throw new Error(`the postgresql provider needs a server: ${skipReason}`);
   return createTestDatabase('postgresql', url);
-}
-
-async function addUser(api: string, user: Record<string, unknown>): Promise<void> {
-  const res = await fetch(`${api}/api/v1/user`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ status: 1, permissions: { '/': ['*'] }, ...user }),
-  });
-  if (res.status !== 200)
-    throw new Error(`adding ${user.username}: ${res.status} ${await res.text()}`);
 }
 
 /** Starts the server in `dir` with the two users of a run, homes under `dir/homes`. */
@@ -141,14 +132,16 @@ export async function startSoakServer(dir: string, provider: SoakProvider): Prom
   };
   try {
     await waitForApi(api, child, logFile);
-    await addUser(api, {
+    await addUser(`${api}/api/v1`, {
       username: users.loaded,
+      permissions: { '/': ['*'] },
       password: users.password,
       public_keys: [publicKey],
       home_dir: join(home, users.loaded),
     });
-    await addUser(api, {
+    await addUser(`${api}/api/v1`, {
       username: users.closed,
+      permissions: { '/': ['*'] },
       public_keys: [publicKey],
       home_dir: join(home, users.closed),
     });

@@ -1,9 +1,8 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { eventually, hasCommand, makeTempDir } from '@sftpgo/test-utils';
+import { descendantPids, eventually, hasCommand, makeTempDir } from '@sftpgo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sftpBatch, sftpOptions } from './openssh-client.js';
 import {
@@ -20,27 +19,6 @@ const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const CONTENT = randomBytes(40_000_000);
 
 /** Starts an upload with OpenSSH's sftp and kills the client after `afterMs`. */
-/** The processes under `pid`, read now from /proc. */
-function descendantsOf(pid: number): number[] {
-  const children = (p: number) => {
-    try {
-      return readdirSync(`/proc/${p}/task`).flatMap((tid) =>
-        readFileSync(`/proc/${p}/task/${tid}/children`, 'utf8')
-          .split(' ')
-          .filter(Boolean)
-          .map(Number),
-      );
-    } catch {
-      return [];
-    }
-  };
-  const found: number[] = [];
-  for (let level = children(pid); level.length > 0; level = level.flatMap(children)) {
-    found.push(...level);
-  }
-  return found;
-}
-
 async function killedUpload(port: number, user: string, cwd: string, afterMs: number) {
   const child = spawn(
     'sshpass',
@@ -59,7 +37,7 @@ async function killedUpload(port: number, user: string, cwd: string, afterMs: nu
   // each by PID: sshpass puts sftp in a session of its own, and killing
   // sshpass alone left ssh sending for a while, racing the reput
   if (child.exitCode === null && child.signalCode === null) {
-    for (const pid of [child.pid!, ...descendantsOf(child.pid!)]) {
+    for (const pid of [child.pid!, ...descendantPids(child.pid!)]) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch {

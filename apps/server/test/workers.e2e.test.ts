@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { eventually, hasCommand, makeTempDir } from '@sftpgo/test-utils';
+import { childPids, eventually, hasCommand, makeTempDir } from '@sftpgo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runWithPassword, sftpBatch, sshPasswordOptions } from './openssh-client.js';
 import {
@@ -228,10 +228,7 @@ describe.runIf(hasTools)(`sftpgo serve with sftpd.workers ${WORKERS}`, () => {
   it('stops every worker when the server stops', async () => {
     expect(connectionOwners(server.sshPort)).toEqual([]);
     // the server's children now: the workers, the replaced one among them
-    const children = readFileSync(`/proc/${server.pid}/task/${server.pid}/children`, 'utf8')
-      .split(' ')
-      .filter(Boolean)
-      .map(Number);
+    const children = childPids(server.pid);
     const titles = children.map((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
     expect(titles.filter((t) => t.startsWith('sftpgo serve: SSH worker '))).toHaveLength(WORKERS);
     expect(await server.stop()).toBe(0);

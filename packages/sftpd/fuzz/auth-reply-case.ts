@@ -13,6 +13,7 @@ import { type FuzzRandom, fuzzString } from '@sftpgo/test-utils';
 import { type ExternalAuthRequest, runExternalAuth } from '../src/external-auth.js';
 import { type Challenge, keyboardInteractiveLogin } from '../src/keyboard-interactive.js';
 import { LoginError } from '../src/login.js';
+import { accountUser } from '../src/user-source.js';
 import { HeapPeak, ProcessErrors } from './process-watch.js';
 import { externalReply, keyboardInteractiveReply, type Reply } from './replies.js';
 import {
@@ -210,29 +211,12 @@ const sameRounds = (asked: readonly string[][], rounds: readonly (readonly strin
 
 /** A stored user as the provider gives it: the program is told its name and password hash. */
 function fuzzUser(r: FuzzRandom): User {
-  return {
+  return accountUser({
     id: 1,
-    status: 1,
     username: r.chance(0.8) ? 'kim' : fuzzString(r, 16) || 'k',
-    expiration_date: 0,
     password: r.chance(0.8) ? '$argon2id$v=19$m=65536,t=3,p=2$c2FsdA$aGFzaA' : fuzzString(r, 30),
-    public_keys: [],
     home_dir: '/tmp/kim',
-    uid: 0,
-    gid: 0,
-    max_sessions: 0,
-    quota_size: 0,
-    quota_files: 0,
-    permissions: { '/': ['*'] },
-    used_quota_size: 0,
-    used_quota_files: 0,
-    last_quota_update: 0,
-    upload_bandwidth: 0,
-    download_bandwidth: 0,
-    last_login: 0,
-    filters: { allowed_ip: [], denied_ip: [] },
-    filesystem: { provider: 0 },
-  };
+  });
 }
 
 /** A login attempt as a client makes it: a plain name most often, at times a hostile one. */

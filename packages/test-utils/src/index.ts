@@ -13,6 +13,7 @@ export {
   runFuzzCases,
 } from './fuzz.js';
 export { runSftpBatch, runWithInput, sftpOptions } from './openssh.js';
+export { childPids, descendantPids } from './processes.js';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 export { makeTempDir } from './temp-dir.js';
 export {
