@@ -32,23 +32,31 @@ function refused(port: number): Promise<boolean> {
   });
 }
 
+/**
+ * A server and an upload of 600 KB at 200 KB/s (about 3 s) to it, under way:
+ * a transfer running when a signal arrives.
+ */
+async function slowUpload() {
+  const local = join(tmp.path, 'local');
+  await mkdir(local);
+  const payload = Buffer.alloc(600_000, 5);
+  await writeFile(join(local, 'big.bin'), payload);
+  const { server, api } = await startLoopbackServer(tmp.path);
+  const home = join(tmp.path, 'homes', 'slow');
+  await addUser(api, {
+    username: 'slow',
+    password: 'pw-slow',
+    home_dir: home,
+    permissions: { '/': ['*'] },
+    upload_bandwidth: 200,
+  });
+  const upload = sftpBatch(server.sshPort, 'slow', 'pw-slow', 'put big.bin\n', local);
+  return { server, api, payload, uploaded: join(home, 'big.bin'), upload };
+}
+
 describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('SIGTERM', () => {
   it('stops accepting, lets the running upload finish, then exits 0', async () => {
-    const local = join(tmp.path, 'local');
-    await mkdir(local);
-    const payload = Buffer.alloc(600_000, 5);
-    await writeFile(join(local, 'big.bin'), payload);
-    const { server, api } = await startLoopbackServer(tmp.path);
-    const home = join(tmp.path, 'homes', 'slow');
-    // 200 KB/s: the upload takes about 3 s
-    await addUser(api, {
-      username: 'slow',
-      password: 'pw-slow',
-      home_dir: home,
-      permissions: { '/': ['*'] },
-      upload_bandwidth: 200,
-    });
-    const upload = sftpBatch(server.sshPort, 'slow', 'pw-slow', 'put big.bin\n', local);
+    const { server, api, payload, uploaded, upload } = await slowUpload();
     for (let i = 0; i < 100; i++) {
       const connections = (await (await fetch(`${api}/connection`)).json()) as {
         active_transfers: unknown[];
@@ -65,8 +73,8 @@ describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('SIGTERM', () => {
     expect(result.code).toBe(0);
     expect(await exited).toBe(0);
     expect(Date.now() - started).toBeGreaterThan(1000);
-    expect((await stat(join(home, 'big.bin'))).size).toBe(payload.length);
-    expect(await readFile(join(home, 'big.bin'))).toEqual(payload);
+    expect((await stat(uploaded)).size).toBe(payload.length);
+    expect(await readFile(uploaded)).toEqual(payload);
     expect(server.logs.some((l) => l.message === 'stopped')).toBe(true);
   });
 
@@ -137,26 +145,13 @@ describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('SIGTERM', () => {
 
 describe.runIf(hasCommand('sftp') && hasCommand('sshpass'))('SIGHUP without HTTPS', () => {
   it('leaves a running upload and the server alone', async () => {
-    const local = join(tmp.path, 'local');
-    await mkdir(local);
-    const payload = Buffer.alloc(600_000, 7);
-    await writeFile(join(local, 'big.bin'), payload);
-    const { server, api } = await startLoopbackServer(tmp.path);
-    const home = join(tmp.path, 'homes', 'slow');
-    await addUser(api, {
-      username: 'slow',
-      password: 'pw-slow',
-      home_dir: home,
-      permissions: { '/': ['*'] },
-      upload_bandwidth: 200,
-    });
-    const upload = sftpBatch(server.sshPort, 'slow', 'pw-slow', 'put big.bin\n', local);
+    const { server, api, payload, uploaded, upload } = await slowUpload();
     await new Promise((r) => setTimeout(r, 1000));
     process.kill(server.pid, 'SIGHUP');
     await server.waitForLog((l) => l.message === 'SIGHUP received, reloading');
     const result = await upload;
     expect(result.code, result.output).toBe(0);
-    expect(await readFile(join(home, 'big.bin'))).toEqual(payload);
+    expect(await readFile(uploaded)).toEqual(payload);
     expect((await fetch(`${api}/version`)).status).toBe(200);
     expect(await server.stop()).toBe(0);
   });
