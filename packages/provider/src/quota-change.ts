@@ -30,8 +30,11 @@ export function withQuotaChange(user: User, change: QuotaChange, now = Date.now(
   const reset = 'reset' in change;
   return {
     ...user,
-    used_quota_size: reset ? change.reset.size : user.used_quota_size + change.sizeDelta,
-    used_quota_files: reset ? change.reset.files : user.used_quota_files + change.filesDelta,
+    // never below zero, as the SQL stores do
+    used_quota_size: reset ? change.reset.size : Math.max(0, user.used_quota_size + change.sizeDelta),
+    used_quota_files: reset
+      ? change.reset.files
+      : Math.max(0, user.used_quota_files + change.filesDelta),
     last_quota_update: now,
   };
 }

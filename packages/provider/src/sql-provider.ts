@@ -136,9 +136,21 @@ export class SqlProvider implements DataProvider {
             used_quota_files: change.reset.files,
             last_quota_update: now,
           })
-        : this.#db.updateTable('users').set((eb) => ({
-            used_quota_size: eb('used_quota_size', '+', change.sizeDelta),
-            used_quota_files: eb('used_quota_files', '+', change.filesDelta),
+        : // never below zero: a count that drifted (a scan racing transfers)
+          // stops at none rather than granting quota back
+          this.#db.updateTable('users').set((eb) => ({
+            used_quota_size: eb
+              .case()
+              .when('used_quota_size', '<', -change.sizeDelta)
+              .then(0)
+              .else(eb('used_quota_size', '+', change.sizeDelta))
+              .end(),
+            used_quota_files: eb
+              .case()
+              .when('used_quota_files', '<', -change.filesDelta)
+              .then(0)
+              .else(eb('used_quota_files', '+', change.filesDelta))
+              .end(),
             last_quota_update: now,
           }));
     await this.#updateOne(query.where('username', '=', username), username);

@@ -132,8 +132,11 @@ export const UserInputSchema = z
     quota_size: count.default(0),
     quota_files: count.default(0),
     permissions,
-    used_quota_size: count.optional(),
-    used_quota_files: count.optional(),
+    // kept by the server and ignored here: a user read back and sent again
+    // passes, even with a count that drifted below zero (the reference
+    // server stores such counts)
+    used_quota_size: z.number().int().optional(),
+    used_quota_files: z.number().int().optional(),
     last_quota_update: count.optional(),
     upload_bandwidth: count.default(0),
     download_bandwidth: count.default(0),

@@ -194,6 +194,26 @@ for (const driver of DRIVERS) {
       ).toBeInstanceOf(ValidationError);
     });
 
+    it('stops a count that drifts below zero at zero, and updates a user read back with one', async () => {
+      const p = await open();
+      const alice = await p.addUser(user('alice'));
+      await p.updateQuota('alice', { sizeDelta: 100, filesDelta: 1 });
+      // more removed than tracked: a quota scan raced the transfers
+      await p.updateQuota('alice', { sizeDelta: -300, filesDelta: -2 });
+      const read = (await p.getUserByUsername('alice')) as User;
+      expect([read.used_quota_size, read.used_quota_files]).toEqual([0, 0]);
+      await p.updateQuota('alice', { sizeDelta: 50, filesDelta: 1 });
+      const again = (await p.getUserByUsername('alice')) as User;
+      expect([again.used_quota_size, again.used_quota_files]).toEqual([50, 1]);
+      // a negative count, as a reference server's database may hold, is ignored on update
+      const updated = await p.updateUser(alice.id, {
+        ...user('alice', { quota_files: 10 }),
+        used_quota_size: -5,
+        used_quota_files: -1,
+      });
+      expect(updated).toMatchObject({ quota_files: 10, used_quota_size: 50, used_quota_files: 1 });
+    });
+
     it(`loses no quota update made concurrently${driver.shared ? ' by two provider instances' : ''}`, async () => {
       const first = await open();
       await first.addUser(user('alice'));
