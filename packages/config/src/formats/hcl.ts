@@ -1,4 +1,5 @@
 import { setOwn } from '../objects.js';
+import { MAX_NESTING } from './nesting.js';
 
 // HCL1, the syntax Viper reads: `key = value` and `key { ... }` items, lists,
 // quoted strings, numbers, booleans and three kinds of comment. Interpolation
@@ -121,6 +122,8 @@ function describe(token: Token): string {
 class Parser {
   readonly #tokens: readonly Token[];
   #pos = 0;
+  /** Objects and lists open around the value being read. */
+  #depth = 0;
 
   constructor(tokens: readonly Token[]) {
     this.#tokens = tokens;
@@ -181,13 +184,22 @@ class Parser {
     if (token.type === 'ident' && (token.value === 'true' || token.value === 'false')) {
       return token.value === 'true';
     }
-    if (token.type === 'punct' && token.value === '{') {
-      const object = this.#body('}');
-      this.#next();
-      return object;
+    if (token.type !== 'punct' || (token.value !== '{' && token.value !== '[')) {
+      throw new HclError(token, `expected a value, found ${describe(token)}`);
     }
-    if (token.type === 'punct' && token.value === '[') return this.#list();
-    throw new HclError(token, `expected a value, found ${describe(token)}`);
+    // the parser recurses: a depth it cannot reach is refused first
+    if (++this.#depth > MAX_NESTING) {
+      throw new HclError(token, `values nested deeper than ${MAX_NESTING} levels`);
+    }
+    let value: unknown;
+    if (token.value === '{') {
+      value = this.#body('}');
+      this.#next();
+    } else {
+      value = this.#list();
+    }
+    this.#depth--;
+    return value;
   }
 
   #list(): unknown[] {

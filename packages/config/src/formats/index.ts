@@ -2,6 +2,7 @@ import { parseEnvFile } from './envfile.js';
 import { parseHcl } from './hcl.js';
 import { parseIni } from './ini.js';
 import { parseJson } from './json.js';
+import { checkNesting } from './nesting.js';
 import { parseProperties } from './properties.js';
 import { parseToml } from './toml.js';
 import { parseYaml } from './yaml.js';
@@ -33,20 +34,33 @@ export interface ConfigFormat {
   readonly parse: (text: string) => unknown;
 }
 
+/** A format whose values are checked for nesting once read (YAML checks before). */
+function nestingChecked(name: string, parse: (text: string) => unknown): ConfigFormat {
+  return {
+    name,
+    parse(text) {
+      const value = parse(text);
+      checkNesting(value);
+      return value;
+    },
+  };
+}
+
 const yaml: ConfigFormat = { name: 'YAML', parse: parseYaml };
-const properties: ConfigFormat = { name: 'properties', parse: parseProperties };
-const envfile: ConfigFormat = { name: 'envfile', parse: parseEnvFile };
+// dotted keys (`a.b.c`) nest too
+const properties = nestingChecked('properties', parseProperties);
+const envfile = nestingChecked('envfile', parseEnvFile);
 
 export const FORMATS: Readonly<Record<ConfigExtension, ConfigFormat>> = {
-  json: { name: 'JSON', parse: parseJson },
-  toml: { name: 'TOML', parse: parseToml },
+  json: nestingChecked('JSON', parseJson),
+  toml: nestingChecked('TOML', parseToml),
   yaml,
   yml: yaml,
   properties,
   props: properties,
   prop: properties,
-  hcl: { name: 'HCL', parse: parseHcl },
+  hcl: nestingChecked('HCL', parseHcl),
   dotenv: envfile,
   env: envfile,
-  ini: { name: 'INI', parse: parseIni },
+  ini: nestingChecked('INI', parseIni),
 };

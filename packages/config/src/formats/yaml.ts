@@ -1,4 +1,5 @@
 import { type CST, Parser, parse, type ScalarTag, type Tags, YAMLParseError } from 'yaml';
+import { MAX_NESTING } from './nesting.js';
 
 /**
  * YAML 1.1's octal integers, such as `umask: 0022`, kept as their text: an
@@ -12,16 +13,6 @@ function keepOctalText(tags: Tags): Tags {
     return octal;
   });
 }
-
-/**
- * Deeper than a configuration nests (four levels), and far below where the
- * library's recursion overflows the stack: past that, as deep as a line of
- * a thousand "[" reaches, the next such overflow in the process ends it with
- * a fatal "RegExpCompiler Allocation failed" of V8, which no catch stops.
- * Nested explicit keys (`? ? ? x`) also take a time that grows so fast that
- * 240 of them take seconds.
- */
-const MAX_DEPTH = 64;
 
 /**
  * More than a configuration needs. The library looks each alias up in the
@@ -42,10 +33,15 @@ function place(text: string, offset: number): string {
 }
 
 /**
- * Throws if the collections of `text` nest deeper than MAX_DEPTH or it holds
+ * Throws if the collections of `text` nest deeper than MAX_NESTING or it holds
  * more than MAX_ALIASES aliases, before the library builds its values. Reads
  * the library's syntax tree, which it builds without recursion, and walks it
- * without any.
+ * without any. Measured after, the values would come too late: as deep as a
+ * line of a thousand "[" reaches, the library's recursion overflows the
+ * stack, and the next such overflow in the process ends it with a fatal
+ * "RegExpCompiler Allocation failed" of V8, which no catch stops. Nested
+ * explicit keys (`? ? ? x`) also take a time that grows so fast that 240 of
+ * them take seconds.
  */
 function checkShape(text: string): void {
   // A stack of what is left to visit, the next in the text on top.
@@ -61,9 +57,9 @@ function checkShape(text: string): void {
     }
     if (!isCollection(token)) continue;
     const depth = next.depth + 1;
-    if (depth > MAX_DEPTH) {
+    if (depth > MAX_NESTING) {
       throw new Error(
-        `collections nested deeper than ${MAX_DEPTH} levels at ${place(text, token.offset)}`,
+        `collections nested deeper than ${MAX_NESTING} levels at ${place(text, token.offset)}`,
       );
     }
     const items: readonly CST.CollectionItem[] = token.items;
