@@ -2,6 +2,7 @@ import type { Config } from '@sftpgo/config';
 import type { DataProvider } from '@sftpgo/provider';
 import {
   type DefenderOptions,
+  type HostConnectionCounter,
   type Logger,
   type LoginDefender,
   type LoginEvent,
@@ -51,6 +52,8 @@ export interface SshServiceParts {
   readonly defender?: LoginDefender;
   /** A count of sessions shared with other processes; this process's own when absent. */
   readonly sessions?: SessionCounter;
+  /** A count of each address's connections shared with other processes; this process's own when absent. */
+  readonly hostConnections?: HostConnectionCounter;
   /** Where atomic uploads are noted while they run; none when absent. */
   readonly uploadJournal?: UploadJournal;
 }
@@ -90,6 +93,7 @@ export function createSshService(parts: SshServiceParts): SshService {
     sshCommands: sshCommandsOf(config),
     ...(defender ? { defender } : {}),
     ...(parts.sessions ? { sessions: parts.sessions } : {}),
+    ...(parts.hostConnections ? { hostConnections: parts.hostConnections } : {}),
     ...(parts.uploadJournal ? { uploadJournal: parts.uploadJournal } : {}),
     ...(config.sftpd.proxy_protocol !== 0
       ? {

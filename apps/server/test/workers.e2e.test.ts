@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { childPids, eventually, hasCommand, makeTempDir } from '@sftpgo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +17,9 @@ import {
 const WORKERS = 2;
 // the defender's test logs in from its own address, so that its ban leaves the others alone
 const BANNED_IP = '127.0.0.2';
+// the connections of one address, counted across the workers, from an address of its own
+const CAPPED_IP = '127.0.0.3';
+const MAX_PER_HOST = 6;
 const hasTools = hasCommand('sftp') && hasCommand('sshpass') && hasCommand('ss');
 
 /** The worker pids that the server logged at start. */
@@ -27,18 +31,37 @@ function workerPids(server: ServerProcess): number[] {
   return (pids ?? '').split(', ').map(Number);
 }
 
-/** The pids holding each established connection to `port`, as `ss` tells. */
-function connectionOwners(port: number): number[] {
-  const out = execFileSync('ss', ['-Htnp', 'state', 'established', `( sport = :${port} )`], {
-    encoding: 'utf8',
-  });
+/** The pids holding each established connection to `port` (from `from` only, if given), as `ss` tells. */
+function connectionOwners(port: number, from?: string): number[] {
+  const filter = from ? `( sport = :${port} and dst ${from} )` : `( sport = :${port} )`;
+  const out = execFileSync('ss', ['-Htnp', 'state', 'established', filter], { encoding: 'utf8' });
   return [...out.matchAll(/pid=(\d+)/g)].map((m) => Number(m[1]));
 }
 
+/** Opens `count` connections from `from` that send nothing, one after another; each is open or closed when it resolves. */
+async function silentConnections(port: number, from: string, count: number): Promise<Socket[]> {
+  const sockets: Socket[] = [];
+  for (let i = 0; i < count; i++) {
+    await new Promise<void>((resolve) => {
+      const socket = connect({ port, host: '127.0.0.1', localAddress: from });
+      // the server's identification line says it was served; a refused one is closed
+      socket.once('data', () => resolve());
+      socket.once('close', () => resolve());
+      socket.on('error', () => {});
+      sockets.push(socket);
+    });
+  }
+  return sockets;
+}
+
+/**
+ * Whether `pid` is a live process: a zombie is not (an exited worker whose
+ * parent has gone waits for init, which may take its time to reap it).
+ */
 function isRunning(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }
@@ -64,7 +87,11 @@ describe.runIf(hasTools)(`sftpgo serve with sftpd.workers ${WORKERS}`, () => {
       ban_time: 5,
       observation_time: 5,
     };
-    ({ server, api } = await startLoopbackServer(dir, { workers: WORKERS, defender }));
+    ({ server, api } = await startLoopbackServer(dir, {
+      workers: WORKERS,
+      defender,
+      max_per_host_connections: MAX_PER_HOST,
+    }));
     for (const [username, max_sessions] of [
       ['alice', 0],
       ['single', 1],
@@ -91,6 +118,21 @@ describe.runIf(hasTools)(`sftpgo serve with sftpd.workers ${WORKERS}`, () => {
    */
   const held = (user: string, seconds: number) =>
     sftpBatch(server.sshPort, user, `pw-${user}`, `pwd\n!sleep ${seconds}\nls\n`, local);
+
+  /** `pwd` in a session of alice's from the address `from`. */
+  const sftpFrom = (from: string, password: string) =>
+    runWithPassword(
+      password,
+      'sftp',
+      [
+        ...sshPasswordOptions(server.sshPort).map((o) => (o === '-p' ? '-P' : o)),
+        `-oBindAddress=${from}`,
+        '-b',
+        '-',
+        'alice@127.0.0.1',
+      ],
+      { cwd: local, input: 'pwd\n' },
+    );
 
   const connections = async () =>
     (await (await fetch(`${api}/connection`)).json()) as {
@@ -169,19 +211,7 @@ describe.runIf(hasTools)(`sftpgo serve with sftpd.workers ${WORKERS}`, () => {
   });
 
   it('bans an address for the failures it made on every worker together', async () => {
-    const fromBanned = (password: string) =>
-      runWithPassword(
-        password,
-        'sftp',
-        [
-          ...sshPasswordOptions(server.sshPort).map((o) => (o === '-p' ? '-P' : o)),
-          `-oBindAddress=${BANNED_IP}`,
-          '-b',
-          '-',
-          'alice@127.0.0.1',
-        ],
-        { cwd: local, input: 'pwd\n' },
-      );
+    const fromBanned = (password: string) => sftpFrom(BANNED_IP, password);
     // two at once: one failure on each worker, each below the threshold alone
     const failed = await Promise.all([fromBanned('wrong-1'), fromBanned('wrong-2')]);
     for (const { code } of failed) expect(code).not.toBe(0);
@@ -201,6 +231,38 @@ describe.runIf(hasTools)(`sftpgo serve with sftpd.workers ${WORKERS}`, () => {
     // other addresses are served
     const other = await sftpBatch(server.sshPort, 'alice', 'pw-alice', 'pwd\n', local);
     expect(other.code, other.output).toBe(0);
+  });
+
+  it("holds an address's max_per_host_connections across workers", async () => {
+    const sockets = await silentConnections(server.sshPort, CAPPED_IP, MAX_PER_HOST + 2);
+    try {
+      const open = () => sockets.filter((s) => !s.destroyed);
+      expect(open()).toHaveLength(MAX_PER_HOST);
+      // both workers hold some: neither could have counted them alone
+      const owners = connectionOwners(server.sshPort, CAPPED_IP);
+      expect(owners).toHaveLength(MAX_PER_HOST);
+      for (const pid of workerPids(server)) expect(owners).toContain(pid);
+      // the workers' lines reach the log through the main process
+      await eventually(async () =>
+        expect(
+          server.logs.filter(
+            (l) =>
+              l.message ===
+              `connection from ${CAPPED_IP} refused: ${MAX_PER_HOST} connections from this address are open, the limit of max_per_host_connections`,
+          ),
+        ).toHaveLength(2),
+      );
+      // other addresses are served meanwhile
+      const other = await sftpBatch(server.sshPort, 'alice', 'pw-alice', 'pwd\n', local);
+      expect(other.code, other.output).toBe(0);
+      // closed connections are counted out: the address logs in again
+      for (const socket of open()) socket.destroy();
+      await eventually(async () => expect(connectionOwners(server.sshPort, CAPPED_IP)).toEqual([]));
+    } finally {
+      for (const socket of sockets) socket.destroy();
+    }
+    const again = await sftpFrom(CAPPED_IP, 'pw-alice');
+    expect(again.code, again.stderr).toBe(0);
   });
 
   it('replaces a worker killed with its sessions, which stop counting against max_sessions', async () => {
@@ -232,7 +294,15 @@ describe.runIf(hasTools)(`sftpgo serve with sftpd.workers ${WORKERS}`, () => {
     const titles = children.map((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
     expect(titles.filter((t) => t.startsWith('sftpgo serve: SSH worker '))).toHaveLength(WORKERS);
     expect(await server.stop()).toBe(0);
-    for (const pid of children) expect(isRunning(pid)).toBe(false);
+    // named, if one is left, by its state line
+    const left = children.filter(isRunning).map((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/stat`, 'utf8');
+      } catch {
+        return `${pid} (gone since)`;
+      }
+    });
+    expect(left).toEqual([]);
   });
 });
 

@@ -80,7 +80,7 @@ const sftpd = z
       .nonnegative()
       .default(0)
       .describe(
-        'Connections open at once from one client address, logged in or not; one more is refused before the key exchange, with a warning in the log. 0 sets no limit. Needs workers 1.',
+        'Connections open at once from one client address, logged in or not; one more is refused before the key exchange, with a warning in the log. Counted across every worker. 0 sets no limit.',
       ),
     workers: z
       .number()
@@ -89,7 +89,7 @@ const sftpd = z
       .max(256)
       .default(1)
       .describe(
-        'Processes that serve SSH connections: 1 serves them in the main process; more spreads new connections over that many worker processes, the one with the fewest first; 0 starts one per CPU core. The REST API, logs, metrics, the defender, the connection list and max_sessions stay one across them. The memory provider needs 1: its users live in one process.',
+        'Processes that serve SSH connections: 1 serves them in the main process; more spreads new connections over that many worker processes, the one with the fewest first; 0 starts one per CPU core. The REST API, logs, metrics, the defender, the connection list, max_sessions and max_per_host_connections stay one across them. The memory provider needs 1: its users live in one process.',
       ),
     umask: z
       .string()
@@ -454,14 +454,6 @@ export const ConfigSchema = z
   .object({ sftpd, data_provider: dataProvider, httpd })
   .strict()
   .superRefine((c, ctx) => {
-    if (c.sftpd.max_per_host_connections > 0 && c.sftpd.workers !== 1) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['sftpd', 'max_per_host_connections'],
-        message:
-          'the connections of an address are counted in one process: set workers to 1, or max_per_host_connections to 0',
-      });
-    }
     if (c.data_provider.driver === 'memory' && c.sftpd.workers !== 1) {
       ctx.addIssue({
         code: 'custom',

@@ -148,12 +148,14 @@ describe('loadConfig', () => {
     );
   });
 
-  it('takes sftpd.max_per_host_connections, and refuses it with more than one worker', async () => {
+  it('takes sftpd.max_per_host_connections, with any number of workers', async () => {
     await writeFile(join(tmp.path, 'sftpgo.json'), '{"sftpd": {"max_per_host_connections": 20}}');
-    const { config } = await loadConfig(tmp.path, 'sftpgo', {});
+    const { config } = await loadConfig(tmp.path, 'sftpgo', { SFTPGO_SFTPD__WORKERS: '0' });
     expect(config.sftpd.max_per_host_connections).toBe(20);
-    await expect(loadConfig(tmp.path, 'sftpgo', { SFTPGO_SFTPD__WORKERS: '0' })).rejects.toThrow(
-      /"sftpd\.max_per_host_connections": the connections of an address are counted in one process/,
+    expect(config.sftpd.workers).toBe(0);
+    await writeFile(join(tmp.path, 'sftpgo.json'), '{"sftpd": {"max_per_host_connections": -1}}');
+    await expect(loadConfig(tmp.path, 'sftpgo', {})).rejects.toThrow(
+      /"sftpd\.max_per_host_connections"/,
     );
   });
 

@@ -1,6 +1,7 @@
 export { AtomicUploadFs, type UploadMode } from './atomic-upload-fs.js';
 export { Defender, type DefenderOptions, type LoginDefender } from './defender.js';
 export { DirectoryPermissions } from './directory-permissions.js';
+export { type HostConnectionCounter, HostConnections } from './host-connections.js';
 export {
   generateHostKeys,
   hostKeyFingerprints,

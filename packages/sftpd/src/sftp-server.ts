@@ -6,6 +6,7 @@ import type { UploadMode } from './atomic-upload-fs.js';
 import { Authenticator } from './authenticator.js';
 import { ConnectionLogin, type LoginServices } from './connection-login.js';
 import { Defender, type DefenderOptions, type LoginDefender } from './defender.js';
+import { type HostConnectionCounter, HostConnections } from './host-connections.js';
 import { type ConnectionStatus, LiveConnection } from './live-connection.js';
 import { type Logger, silentLogger } from './logger.js';
 import { LoginRecorder } from './login-recorder.js';
@@ -101,6 +102,13 @@ export interface SftpServerOptions {
    */
   readonly maxPerHostConnections?: number;
   /**
+   * Counts each address's connections against its limit, in place of this
+   * server's own count of `maxPerHostConnections`: a server whose
+   * connections are spread over processes gives each one a counter that
+   * asks a shared one.
+   */
+  readonly hostConnections?: HostConnectionCounter;
+  /**
    * The spec's `proxy_protocol` (1 use a header, 2 require one) and
    * `proxy_allowed`; off when absent.
    */
@@ -134,9 +142,7 @@ export class SftpServer {
    * came): ssh2 tells nothing of those that leave or send garbage.
    */
   readonly #beforeIdent = new Map<string, { client: ProxiedAddress; acceptedAt: number }>();
-  /** Open connections per client address, for `maxPerHostConnections`. */
-  readonly #perHost = new Map<string, number>();
-  readonly #maxPerHost: number;
+  readonly #hostConnections: HostConnectionCounter;
   readonly #defender: LoginDefender | undefined;
   readonly #proxyGate: ProxyGate | undefined;
 
@@ -177,7 +183,8 @@ export class SftpServer {
       runScp: options.runScp,
     };
     this.#idleTimeoutMs = options.idleTimeoutMs ?? 0;
-    this.#maxPerHost = options.maxPerHostConnections ?? 0;
+    this.#hostConnections =
+      options.hostConnections ?? new HostConnections(options.maxPerHostConnections ?? 0);
     const defender =
       options.defender && 'isBanned' in options.defender
         ? options.defender
@@ -278,7 +285,7 @@ export class SftpServer {
       socket.destroy();
       return;
     }
-    if (!this.#countHost(ip, socket)) return;
+    if (!(await this.#countHost(ip, socket))) return;
     this.#beforeIdent.set(peer, { client, acceptedAt });
     // A client silent before its identification is ssh2's to wait for
     // forever: dropped at the login deadline, as one that stalls later is.
@@ -299,26 +306,32 @@ export class SftpServer {
 
   /**
    * Counts a connection of `ip` until its socket closes; refuses it, false,
-   * when `ip` already has `maxPerHostConnections` open.
+   * when `ip` already has its limit of connections open.
    */
-  #countHost(ip: string, socket: Socket): boolean {
-    const open = this.#perHost.get(ip) ?? 0;
-    if (this.#maxPerHost > 0 && open >= this.#maxPerHost) {
+  async #countHost(ip: string, socket: Socket): Promise<boolean> {
+    let refused: string | undefined;
+    try {
+      refused = await this.#hostConnections.open(ip);
+    } catch (err) {
+      // a shared counter that does not answer: no connection goes uncounted
+      refused = `its connections could not be counted: ${(err as Error).message}`;
+    }
+    if (refused !== undefined) {
       this.#logger.log({
         level: 'warn',
         sender: 'sftpd',
-        message: `connection from ${ip} refused: ${open} connections from this address are open, the limit of max_per_host_connections`,
+        message: `connection from ${ip} refused: ${refused}`,
         client_ip: ip,
       });
       socket.destroy();
       return false;
     }
-    this.#perHost.set(ip, open + 1);
-    socket.once('close', () => {
-      const left = (this.#perHost.get(ip) ?? 1) - 1;
-      if (left > 0) this.#perHost.set(ip, left);
-      else this.#perHost.delete(ip);
-    });
+    // a client gone while a shared counter answered has closed already
+    if (socket.destroyed) {
+      this.#hostConnections.close(ip);
+      return false;
+    }
+    socket.once('close', () => this.#hostConnections.close(ip));
     return true;
   }
 

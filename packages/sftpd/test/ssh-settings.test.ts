@@ -196,6 +196,42 @@ describe('sftpd settings', () => {
     });
   });
 
+  it('asks a shared counter of connections per address, and refuses when it cannot answer', async () => {
+    const logs: LogEntry[] = [];
+    const opened: string[] = [];
+    const closed: string[] = [];
+    let answer: () => Promise<string | undefined> = async () => undefined;
+    const port = await start(
+      {
+        // as a worker's counter, kept by another process: it answers later
+        hostConnections: {
+          open: async (ip) => {
+            opened.push(ip);
+            return answer();
+          },
+          close: (ip) => closed.push(ip),
+        },
+      },
+      logs,
+    );
+    await login(port);
+    expect(opened).toEqual(['127.0.0.1']);
+    await eventually(async () => expect(closed).toEqual(['127.0.0.1']));
+
+    answer = async () => 'the shared limit';
+    await expect(login(port)).rejects.toThrow();
+    answer = () => Promise.reject(new Error('no answer within 10 s'));
+    await expect(login(port)).rejects.toThrow();
+    expect(logs.map((l) => l.message)).toEqual(
+      expect.arrayContaining([
+        'connection from 127.0.0.1 refused: the shared limit',
+        'connection from 127.0.0.1 refused: its connections could not be counted: no answer within 10 s',
+      ]),
+    );
+    // what was refused was not counted, so it is not counted out
+    expect(closed).toEqual(['127.0.0.1']);
+  });
+
   // Terrapin (CVE-2023-48795): a man in the middle deletes packets at the
   // start of the encrypted stream unless both sides count them from the key
   // exchange on, which "strict KEX" makes them do.

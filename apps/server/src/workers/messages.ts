@@ -43,16 +43,19 @@ export type WorkerQuestion =
   | { readonly what: 'close'; readonly connectionId: string };
 
 /**
- * What a worker asks the main process: to count a login against the
- * user's `max_sessions`; answered by an {@link Admission}.
+ * What a worker asks the main process, answered by an {@link Admission}: to
+ * count a login against the user's `max_sessions`, or a connection of a
+ * client address against `max_per_host_connections`.
  */
-export type MainQuestion = {
-  readonly what: 'admit';
-  readonly username: string;
-  readonly maxSessions: number;
-};
+export type MainQuestion =
+  | {
+      readonly what: 'admit';
+      readonly username: string;
+      readonly maxSessions: number;
+    }
+  | { readonly what: 'openHost'; readonly ip: string };
 
-/** A login counted, or refused with the reason. */
+/** A login or connection counted, or refused with the reason. */
 export interface Admission {
   readonly refused?: string;
 }
@@ -92,5 +95,7 @@ export type ToMain =
     }
   | { readonly type: 'loginFailure'; readonly ip: string }
   | { readonly type: 'release'; readonly username: string }
+  /** A connection that an `openHost` question counted has closed. */
+  | { readonly type: 'closeHost'; readonly ip: string }
   | Request<MainQuestion>
   | Reply;

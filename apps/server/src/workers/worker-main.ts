@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import {
+  type HostConnectionCounter,
   type LogEntry,
   type Logger,
   type LoginDefender,
@@ -95,6 +96,15 @@ const sessions: SessionCounter = {
   release: (username) => send({ type: 'release', username }),
 };
 
+/** max_per_host_connections counted by the main process, across every worker. */
+const hostConnections: HostConnectionCounter = {
+  async open(ip) {
+    const admission = (await questions.ask({ what: 'openHost', ip })) as Admission;
+    return admission.refused;
+  },
+  close: (ip) => send({ type: 'closeHost', ip }),
+};
+
 /** Bans decided by the main process, which scores the failures of every worker. */
 const defender: LoginDefender = {
   isBanned: (ip) => (bans.get(ip) ?? 0) > Date.now(),
@@ -139,6 +149,8 @@ async function setUp(setup: WorkerSetup): Promise<void> {
     ...(config.sftpd.defender.enabled ? { defender } : {}),
     ...(uploadJournal ? { uploadJournal } : {}),
     sessions,
+    // asked only when there is a limit: a question per connection costs a round trip
+    ...(config.sftpd.max_per_host_connections > 0 ? { hostConnections } : {}),
   });
   service = { ...built, closeProvider: () => store.provider.close() };
 }

@@ -5,6 +5,7 @@ import {
   type ConnectionStatus,
   Defender,
   type DefenderOptions,
+  HostConnections,
   type Logger,
   type LoginEvent,
   type SessionEvent,
@@ -62,6 +63,8 @@ interface Worker {
   handed: number;
   /** Logins counted against max_sessions, by user: released if the worker dies. */
   readonly sessions: Map<string, number>;
+  /** Connections counted against max_per_host_connections, by address: closed if the worker dies. */
+  readonly hosts: Map<string, number>;
   ready: boolean;
   readonly exited: Promise<void>;
 }
@@ -78,6 +81,7 @@ export class WorkerPool {
   readonly #workers: (Worker | undefined)[];
   readonly #tcp = createServer({ pauseOnConnect: true }, (socket) => this.#dispatch(socket));
   readonly #sessions = new UserSessions();
+  readonly #hosts: HostConnections;
   readonly #defender: Defender | undefined;
   /** Bans in force, told to each worker as it starts. */
   readonly #bans = new Map<string, number>();
@@ -87,6 +91,7 @@ export class WorkerPool {
     this.#options = options;
     this.#workers = new Array(options.size).fill(undefined);
     this.#defender = options.defender && new Defender(options.defender);
+    this.#hosts = new HostConnections(options.setup.config.sftpd.max_per_host_connections);
   }
 
   /** Starts every worker; rejects, with every worker stopped, if one cannot start. */
@@ -203,6 +208,7 @@ export class WorkerPool {
       questions: new IpcRequests((m) => child.send(m), ANSWER_MS),
       handed: 0,
       sessions: new Map(),
+      hosts: new Map(),
       ready: false,
       exited,
     };
@@ -268,6 +274,9 @@ export class WorkerPool {
       case 'release':
         this.#release(worker, message.username);
         break;
+      case 'closeHost':
+        this.#closeHost(worker, message.ip);
+        break;
       case 'request':
         this.#admit(worker, message);
         break;
@@ -280,14 +289,20 @@ export class WorkerPool {
   #admit(worker: Worker, request: Request<MainQuestion>): void {
     void answer(
       request,
-      ({ username, maxSessions }): Admission => {
+      (question): Admission => {
+        if (question.what === 'openHost') {
+          const refused = this.#hosts.open(question.ip);
+          if (refused !== undefined) return { refused };
+          countUp(worker.hosts, question.ip);
+          return {};
+        }
         try {
-          this.#sessions.admit({ username, max_sessions: maxSessions });
+          this.#sessions.admit({ username: question.username, max_sessions: question.maxSessions });
         } catch (err) {
           if (err instanceof SessionLimitError) return { refused: err.message };
           throw err;
         }
-        worker.sessions.set(username, (worker.sessions.get(username) ?? 0) + 1);
+        countUp(worker.sessions, question.username);
         return {};
       },
       (reply) => {
@@ -297,11 +312,11 @@ export class WorkerPool {
   }
 
   #release(worker: Worker, username: string): void {
-    const open = worker.sessions.get(username) ?? 0;
-    if (open === 0) return;
-    if (open > 1) worker.sessions.set(username, open - 1);
-    else worker.sessions.delete(username);
-    this.#sessions.release(username);
+    if (countDown(worker.sessions, username)) this.#sessions.release(username);
+  }
+
+  #closeHost(worker: Worker, ip: string): void {
+    if (countDown(worker.hosts, ip)) this.#hosts.close(ip);
   }
 
   #loginFailure(ip: string): void {
@@ -322,6 +337,10 @@ export class WorkerPool {
       for (let i = 0; i < open; i++) this.#sessions.release(username);
     }
     worker.sessions.clear();
+    for (const [ip, open] of worker.hosts) {
+      for (let i = 0; i < open; i++) this.#hosts.close(ip);
+    }
+    worker.hosts.clear();
     // at a stop, what a worker killed past the grace time left is finished at the next start
     if (!this.#stopping && worker.child.pid !== undefined) {
       this.#options.onWorkerDied?.(worker.child.pid).catch((err: unknown) =>
@@ -360,4 +379,17 @@ export class WorkerPool {
       );
     }, delayMs).unref();
   }
+}
+
+function countUp(counts: Map<string, number>, key: string): void {
+  counts.set(key, (counts.get(key) ?? 0) + 1);
+}
+
+/** Counts one `key` down; false when none was counted. */
+function countDown(counts: Map<string, number>, key: string): boolean {
+  const open = counts.get(key) ?? 0;
+  if (open === 0) return false;
+  if (open > 1) counts.set(key, open - 1);
+  else counts.delete(key);
+  return true;
 }
