@@ -31,7 +31,9 @@ export function withQuotaChange(user: User, change: QuotaChange, now = Date.now(
   return {
     ...user,
     // never below zero, as the SQL stores do
-    used_quota_size: reset ? change.reset.size : Math.max(0, user.used_quota_size + change.sizeDelta),
+    used_quota_size: reset
+      ? change.reset.size
+      : Math.max(0, user.used_quota_size + change.sizeDelta),
     used_quota_files: reset
       ? change.reset.files
       : Math.max(0, user.used_quota_files + change.filesDelta),
