@@ -13,7 +13,9 @@ export async function connectWithPassword(
 ): Promise<ssh2.Client> {
   const client = new ssh2.Client();
   await new Promise<void>((resolve, reject) => {
-    client.once('ready', () => resolve()).once('error', reject);
+    // a connection the server closes may fail twice (a reset, then "lost
+    // before handshake"): every error of a failed login is its rejection
+    client.on('error', reject).once('ready', () => resolve());
     client.connect({
       host: '127.0.0.1',
       port,
