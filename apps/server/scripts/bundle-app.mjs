@@ -28,6 +28,10 @@ export async function bundleApp(root, entryPoints) {
     outdir: fileURLToPath(outdir),
     bundle: true,
     format: 'esm',
+    // An entry's dynamic imports stay files of their own (chunk-*.js), loaded
+    // when it asks: see src/cli.ts for why an entry loads its code that way.
+    splitting: true,
+    chunkNames: 'chunk-[hash]',
     platform: 'node',
     target: 'node20',
     conditions: ['@sftpgo/source'],

@@ -150,7 +150,7 @@ describe.runIf(canRun)('the packed sftpgo package', () => {
     expect(match?.[2]).not.toBe('dev');
   });
 
-  it('serves: starts, answers the REST API, creates its database and host key, serves users on disk, S3 and GCS, stops on SIGTERM', async () => {
+  it('serves: starts, answers the REST API, creates its database and host key, serves users on disk, S3 and GCS from its workers, stops on SIGTERM', async () => {
     // the cloud libraries are bundled: users on S3 and GCS show that they load and work
     const s3 = await startS3rver(join(tmp.path, 's3'), ['packed']);
     const gcs = await startGcsServer(['packed']);
@@ -170,7 +170,8 @@ describe.runIf(canRun)('the packed sftpgo package', () => {
     await writeFile(
       join(configDir, 'sftpgo.json'),
       JSON.stringify({
-        sftpd: { bind_port: sshPort, bind_address: '127.0.0.1' },
+        // sessions in two worker processes: the bundle carries their module too
+        sftpd: { bind_port: sshPort, bind_address: '127.0.0.1', workers: 2 },
         httpd: { bind_port: httpPort, bind_address: '127.0.0.1' },
       }),
     );
