@@ -265,11 +265,18 @@ describe.runIf(hasTools)(`sftpgo serve with sftpd.workers ${WORKERS}`, () => {
     expect(again.code, again.stderr).toBe(0);
   });
 
-  it('replaces a worker killed with its sessions, which stop counting against max_sessions', async () => {
+  it('replaces a worker killed with its sessions, which stop counting against max_sessions and max_per_host_connections', async () => {
     const first = held('single', 3);
     await eventually(async () => expect(await connections()).toHaveLength(1));
-    const [victim] = connectionOwners(server.sshPort);
+    const [victim] = connectionOwners(server.sshPort, '127.0.0.1');
     expect(workerPids(server)).toContain(victim);
+    // the address's whole allowance, over both workers
+    const capped = await silentConnections(server.sshPort, CAPPED_IP, MAX_PER_HOST);
+    const open = () => capped.filter((s) => !s.destroyed);
+    expect(open()).toHaveLength(MAX_PER_HOST);
+    const killed = connectionOwners(server.sshPort, CAPPED_IP).filter((p) => p === victim).length;
+    expect(killed).toBeGreaterThan(0);
+    expect(killed).toBeLessThan(MAX_PER_HOST);
     process.kill(victim as number, 'SIGKILL');
     expect((await first).code).not.toBe(0);
     await server.waitForLog(
@@ -285,6 +292,15 @@ describe.runIf(hasTools)(`sftpgo serve with sftpd.workers ${WORKERS}`, () => {
     expect(await connections()).toEqual([]);
     const newPid = Number(/pid (\d+)/.exec(String(restarted.message))?.[1]);
     expect(isRunning(newPid)).toBe(true);
+    // the dead worker's connections of the address are counted out, the others' are not
+    await eventually(async () => expect(open()).toHaveLength(MAX_PER_HOST - killed));
+    const more = await silentConnections(server.sshPort, CAPPED_IP, killed + 1);
+    try {
+      expect(more.filter((s) => !s.destroyed)).toHaveLength(killed);
+    } finally {
+      for (const socket of [...capped, ...more]) socket.destroy();
+    }
+    await eventually(async () => expect(connectionOwners(server.sshPort, CAPPED_IP)).toEqual([]));
   });
 
   it('stops every worker when the server stops', async () => {
