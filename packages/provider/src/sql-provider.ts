@@ -138,21 +138,20 @@ export class SqlProvider implements DataProvider {
           })
         : // never below zero: a count that drifted (a scan racing transfers)
           // stops at none rather than granting quota back
-          this.#db.updateTable('users').set((eb) => ({
-            used_quota_size: eb
-              .case()
-              .when('used_quota_size', '<', -change.sizeDelta)
-              .then(0)
-              .else(eb('used_quota_size', '+', change.sizeDelta))
-              .end(),
-            used_quota_files: eb
-              .case()
-              .when('used_quota_files', '<', -change.filesDelta)
-              .then(0)
-              .else(eb('used_quota_files', '+', change.filesDelta))
-              .end(),
-            last_quota_update: now,
-          }));
+          this.#db.updateTable('users').set((eb) => {
+            const added = (column: 'used_quota_size' | 'used_quota_files', delta: number) =>
+              eb
+                .case()
+                .when(column, '<', -delta)
+                .then(0)
+                .else(eb(column, '+', delta))
+                .end();
+            return {
+              used_quota_size: added('used_quota_size', change.sizeDelta),
+              used_quota_files: added('used_quota_files', change.filesDelta),
+              last_quota_update: now,
+            };
+          });
     await this.#updateOne(query.where('username', '=', username), username);
   }
 
