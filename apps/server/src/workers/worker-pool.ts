@@ -15,6 +15,7 @@ import {
 import type { ObjectStoreEvents } from '@sftpgo/vfs';
 import type { ObjectStoreKind } from '../metrics.js';
 import { answer, IpcRequests } from './ipc-requests.js';
+import { KeyCounts } from './key-counts.js';
 import type {
   Admission,
   MainQuestion,
@@ -62,9 +63,9 @@ interface Worker {
   /** Connections handed over and not yet closed. */
   handed: number;
   /** Logins counted against max_sessions, by user: released if the worker dies. */
-  readonly sessions: Map<string, number>;
+  readonly sessions: KeyCounts;
   /** Connections counted against max_per_host_connections, by address: closed if the worker dies. */
-  readonly hosts: Map<string, number>;
+  readonly hosts: KeyCounts;
   ready: boolean;
   readonly exited: Promise<void>;
 }
@@ -207,8 +208,8 @@ export class WorkerPool {
       child,
       questions: new IpcRequests((m) => child.send(m), ANSWER_MS),
       handed: 0,
-      sessions: new Map(),
-      hosts: new Map(),
+      sessions: new KeyCounts(),
+      hosts: new KeyCounts(),
       ready: false,
       exited,
     };
@@ -293,7 +294,7 @@ export class WorkerPool {
         if (question.what === 'openHost') {
           const refused = this.#hosts.open(question.ip);
           if (refused !== undefined) return { refused };
-          countUp(worker.hosts, question.ip);
+          worker.hosts.add(question.ip);
           return {};
         }
         try {
@@ -302,7 +303,7 @@ export class WorkerPool {
           if (err instanceof SessionLimitError) return { refused: err.message };
           throw err;
         }
-        countUp(worker.sessions, question.username);
+        worker.sessions.add(question.username);
         return {};
       },
       (reply) => {
@@ -312,11 +313,11 @@ export class WorkerPool {
   }
 
   #release(worker: Worker, username: string): void {
-    if (countDown(worker.sessions, username)) this.#sessions.release(username);
+    if (worker.sessions.remove(username)) this.#sessions.release(username);
   }
 
   #closeHost(worker: Worker, ip: string): void {
-    if (countDown(worker.hosts, ip)) this.#hosts.close(ip);
+    if (worker.hosts.remove(ip)) this.#hosts.close(ip);
   }
 
   #loginFailure(ip: string): void {
@@ -333,14 +334,8 @@ export class WorkerPool {
     if (this.#workers[worker.index] !== worker) return;
     this.#workers[worker.index] = undefined;
     worker.questions.abandon('the SSH worker exited');
-    for (const [username, open] of worker.sessions) {
-      for (let i = 0; i < open; i++) this.#sessions.release(username);
-    }
-    worker.sessions.clear();
-    for (const [ip, open] of worker.hosts) {
-      for (let i = 0; i < open; i++) this.#hosts.close(ip);
-    }
-    worker.hosts.clear();
+    worker.sessions.drain((username) => this.#sessions.release(username));
+    worker.hosts.drain((ip) => this.#hosts.close(ip));
     // at a stop, what a worker killed past the grace time left is finished at the next start
     if (!this.#stopping && worker.child.pid !== undefined) {
       this.#options.onWorkerDied?.(worker.child.pid).catch((err: unknown) =>
@@ -379,17 +374,4 @@ export class WorkerPool {
       );
     }, delayMs).unref();
   }
-}
-
-function countUp(counts: Map<string, number>, key: string): void {
-  counts.set(key, (counts.get(key) ?? 0) + 1);
-}
-
-/** Counts one `key` down; false when none was counted. */
-function countDown(counts: Map<string, number>, key: string): boolean {
-  const open = counts.get(key) ?? 0;
-  if (open === 0) return false;
-  if (open > 1) counts.set(key, open - 1);
-  else counts.delete(key);
-  return true;
 }

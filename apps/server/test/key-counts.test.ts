@@ -1,0 +1,18 @@
+import { describe, expect, it } from 'vitest';
+import { KeyCounts } from '../src/workers/key-counts.js';
+
+describe('KeyCounts', () => {
+  it('gives back, once each, what is still held', () => {
+    const counts = new KeyCounts();
+    for (const key of ['alice', 'alice', 'bob', 'alice']) counts.add(key);
+    expect(counts.remove('alice')).toBe(true);
+    expect(counts.remove('bob')).toBe(true);
+    expect(counts.remove('bob')).toBe(false);
+    expect(counts.remove('carol')).toBe(false);
+    const released: string[] = [];
+    counts.drain((key) => released.push(key));
+    expect(released).toEqual(['alice', 'alice']);
+    counts.drain((key) => released.push(key));
+    expect(released).toHaveLength(2);
+  });
+});
