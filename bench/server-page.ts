@@ -74,46 +74,73 @@ for the CPU, and other work on the machine adds noise: compare the runs of
 each figure.
 
 - **Memory is the clearest miss.** A freshly started \`sftpgo serve\` holds
-  about 90 MiB of RSS before its first session (the code and heap of what it
-  loads: the SSH stack, the REST API, the SQLite provider, logging), which
-  leaves 30 MiB to the 120 MiB target. One 1 GiB transfer peaks at 165 to
-  220 MiB: every SSH packet's data passes through newly allocated buffers
-  (ssh2's decrypted payloads, Node's stream buffers) that the garbage
-  collector reclaims in bulk. After the 20 concurrent downloads a process
-  stays near 370 MiB, the heap V8 grew; with \`sftpd.workers\` 0 on two
-  cores they peak at 550 to 620 MiB, the main process and two workers each
+  about 90 MiB of RSS. 49 MiB of it are pages of files, 43 MiB of them
+  Node's own binary, shared with every Node process (a bare \`node\` touches
+  34 MiB of its files; the server's code paths and ICU's data touch more);
+  the other 45 MiB are its own: V8's heap (31 MiB, 23 MiB in use), compiled
+  code and the native modules' memory. V8 used to double its young
+  generation up to 32 MiB while the server loaded its code, and kept it as
+  long as the server was busy: the commands now keep it at the 2 MiB it
+  starts with (\`apps/server/src/young-generation.ts\`). That took a started
+  server from 115 to 93 MiB and the peak of a first 1 GiB download from 165
+  to 135 MiB (RSS and V8's figures sampled every 250 ms). It costs more
+  frequent collections: in a profile of \`--only small\` the collector's share
+  of the busy time went from 3.6% to 9.2%, within the spread of the timed
+  runs (ours ÷ sshd CPU for \`put -r\`, two runs of three each: 1.42x and 2.08x
+  with the small young generation, 1.73x and 1.78x without).
+
+  What a transfer adds lies outside V8's heap. Every packet ssh2 sends is a
+  newly allocated buffer (its \`allocPacket\`), and every read from the socket
+  a new 64 KiB one. V8 collects such young buffers once they add up to
+  32 MiB (twice its default semi-space: a constant of V8's that no flag
+  changes), so during a 1 GiB transfer the external memory swings between 18
+  and 50 to 58 MiB, and glibc's malloc keeps much of what is freed. Over the
+  runs of one server, which serves every figure above in turn, the peaks
+  settle at 150 to 180 MiB. \`MALLOC_TRIM_THRESHOLD_=131072\` in the server's
+  environment hands the memory back after each transfer (107 MiB) but leaves
+  the peaks as they are; collecting every 8 MiB from our code would take
+  some 24 MiB off them for about 0.2 s of CPU per GiB, and is not done. The
+  change that removes this garbage is in ssh2: packets built in buffers that
+  are reused once the socket has written them. The 16 MiB of external memory
+  an idle server reports is ssh2's Poly1305 WebAssembly memory, reserved and
+  hardly touched.
+
+  With \`sftpd.workers\` 0 on two cores, the main process and its two workers
+  peak at 540 to 620 MiB together during the 20 concurrent downloads, each
   holding its own code and heap. sshd's session processes peak at 16 to 26
-  MiB. Idle sessions are the opposite: 0.06 MiB each for ours, a few objects
-  in one process, where each sshd session is two processes (13.9 MiB of RSS,
-  1.8 MiB of PSS once shared pages are split).
+  MiB. Idle sessions are the opposite: 0.03 to 0.06 MiB each for ours, a few
+  objects in one process, where each sshd session is two processes (14 MiB
+  of RSS, 1.8 MiB of PSS once shared pages are split).
 - **This virtual machine varies more than the targets' margins.** With the
   same code, the scp -O upload took 1.4 s of our server's CPU per GiB in one
   full run and 4.6 s in the next, where sshd's stayed at 1.8 to 1.9 s; the
   scp figures run alone right after took 1.6 to 1.8 s. The other large
-  transfers moved the same way between those two runs. Compare the runs
-  within one table, where the servers take turns, and rerun a figure alone
-  (\`--only\`) before reading much into one.
+  transfers moved the same way between those two runs. Machines differ too:
+  on one with files under \`/tmp\` on disk instead of \`/dev/shm\`, sshd spent
+  4 s of CPU per GiB uploaded where it had spent 1.9 to 2.8. Compare the
+  runs within one table, where the servers take turns, and rerun a figure
+  alone (\`--only\`) before reading much into one.
 - **Large transfers: the work of each packet in JavaScript.** In the
   profiles the main thread spends 15 to 30% of its busy time writing packets
   to the socket (a cost sshd has too), 14 to 28% in the garbage collector,
   11 to 17% in ssh2's cipher calls (native, OpenSSL), 2 to 5% filling each
   packet's padding with random bytes (ssh2 calls \`randomFillSync\` for
-  every packet), and the rest in allocating and concatenating buffers. On a
-  quiet machine sshd's downloads are fast (2.3 s for 1 GiB with
-  chacha20-poly1305): over the last full runs ours spent 1.1x to 1.7x its
-  CPU per GiB on downloads, at 0.74x to 1.02x the speed; uploads went from
-  0.85x to 1.9x the speed. An upload gains when ours writes the file on
-  libuv's thread pool while the main thread decrypts, where sshd's session
-  process does both in turn. The next steps are in ssh2: a packet built in
-  one buffer instead of concatenated, and its padding taken from a pool of
-  random bytes.
-- **scp and rsync** met their targets in one full run (scp -O 1.46x up and
-  1.22x down, rsync 1.21x at 0.57x the CPU) and missed them in the next
-  (0.66x and 0.65x, at three times the CPU of the first run); alone right
-  after, scp ran at 1.0x up and 1.1x down. When it is slow, the profile
-  shows our scp source and sink moving the file in newly allocated 256 KiB
-  buffers, an upload copying the channel's 32 KiB packets into them through
-  a Node stream, and the garbage collector at 27% of the busy time.
+  every packet), and the rest in allocating and concatenating buffers. Over
+  the last full runs ours spent 0.9x to 1.7x sshd's CPU per GiB on
+  downloads, at 0.74x to 1.2x the speed; uploads went from 0.85x to 1.9x
+  the speed. An upload gains when ours writes the file on libuv's thread
+  pool while the main thread decrypts, where sshd's session process does
+  both in turn. aes128-gcm downloads miss most often. The next steps are in
+  ssh2: a packet built in one buffer instead of concatenated, and its
+  padding taken from a pool of random bytes.
+- **scp and rsync** met their targets in some full runs (scp -O 1.46x and
+  1.70x up, 1.22x down, rsync 1.21x at 0.57x the CPU) and missed them in
+  others (0.66x and 0.65x, at three times the CPU of the first run); alone
+  right after, scp ran at 1.0x up and 1.1x down. Downloads miss more often.
+  When it is slow, the profile shows our scp source and sink moving the file
+  in newly allocated 256 KiB buffers, an upload copying the channel's 32 KiB
+  packets into them through a Node stream, and the garbage collector at 27%
+  of the busy time.
 - **Small files: many small steps per request.** OpenSSH's client copies
   one file at a time (open, write or read, close), so the latency of each
   request is the figure. On a local disk, path lookups, opening a file to
@@ -121,28 +148,28 @@ each figure.
   thread pool, and log lines go to the log file without crossing either:
   \`strace -f -c\` of the server during \`put -r\` of 200 files counts 5.8
   futex calls per file, down from 23.5 (the one round trip left is the
-  write of the data). The server still spends 2.2x to 3.2x sshd's CPU, at
-  0.62x to 0.79x the speed. A profile of \`--only small\` puts 17% of the
-  main thread's busy time in writing each reply to the socket on its own
-  (sshd writes one per reply too), 18% in the file calls themselves (open,
-  close, read, lstat, fstat), 7.7% in ssh2's random padding, 3% in the
-  garbage collector, 4% in the transfer's log line and actions, and the rest
+  write of the data). The server still spends 1.6x to 3.2x sshd's CPU, at
+  0.62x to 0.94x the speed. A profile of \`--only small\` puts 12 to 17% of
+  the main thread's busy time in writing each reply to the socket on its
+  own (sshd writes one per reply too), 16 to 18% in the file calls
+  themselves (open, close, read, lstat, fstat), 5.5 to 7.7% in ssh2's
+  random padding, 4% in the transfer's log line and actions, and the rest
   spread over the layers a request crosses (the SFTP engine, the session's
   policy, quota and transfer layers, the confined file system), each a
   promise and a few objects. The next steps: the padding pool in ssh2, and
   the session's layers merged into one call per request.
 - **Concurrent sessions need the cores the clients use.** With
   \`sftpd.workers\` 0 (two workers), the 20 downloads run at 1.28x to 1.30x
-  sshd's aggregate at 1.28x to 1.33x its CPU per GiB. The machine's two
+  sshd's aggregate at 0.96x to 1.33x its CPU per GiB. The machine's two
   cores are 96 to 100% busy during the runs of both servers: the 20
   clients' \`sftp\` and \`ssh\` processes decrypt what the server sends (and,
   against sshd, spend about 0.1 s each on its post-quantum key exchange) on
   the cores the server would use. The 1.5x target needs a machine where the
   clients are not on the server's cores.
-- **Logins are ours.** 8 ms of server CPU per login against sshd's 24 ms with
-  the same key exchange (curve25519-sha256): sshd starts a fresh copy of
-  itself for every connection (re-exec: loading the binary, its
-  configuration and host keys) and forks again after authentication for
+- **Logins are ours.** 8 to 13 ms of server CPU per login against sshd's 24
+  to 59 ms with the same key exchange (curve25519-sha256): sshd starts a
+  fresh copy of itself for every connection (re-exec: loading the binary,
+  its configuration and host keys) and forks again after authentication for
   privilege separation. With the client's defaults sshd also does the
   post-quantum sntrup761x25519 exchange, which ours does not offer: 32 ms of
   its CPU and about 0.1 s of the client's per login. That login is also most
