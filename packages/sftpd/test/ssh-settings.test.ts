@@ -232,6 +232,32 @@ describe('sftpd settings', () => {
     expect(closed).toEqual(['127.0.0.1']);
   });
 
+  it('counts out, once, a connection whose client left while the shared counter answered', async () => {
+    const opened: string[] = [];
+    const closed: string[] = [];
+    let answer: (refused: string | undefined) => void = () => {};
+    const port = await start({
+      hostConnections: {
+        open: (ip) => {
+          opened.push(ip);
+          return new Promise((resolve) => {
+            answer = resolve;
+          });
+        },
+        close: (ip) => closed.push(ip),
+      },
+    });
+    const socket = connectTcp(port, '127.0.0.1');
+    socket.on('error', () => {});
+    await eventually(async () => expect(opened).toEqual(['127.0.0.1']));
+    socket.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    answer(undefined);
+    await eventually(async () => expect(closed).toEqual(['127.0.0.1']));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(closed).toEqual(['127.0.0.1']);
+  });
+
   // Terrapin (CVE-2023-48795): a man in the middle deletes packets at the
   // start of the encrypted stream unless both sides count them from the key
   // exchange on, which "strict KEX" makes them do.
