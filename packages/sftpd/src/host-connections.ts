@@ -1,3 +1,5 @@
+import { KeyCounts } from './key-counts.js';
+
 /**
  * Counts the open connections of each client address, so that
  * `max_per_host_connections` holds. {@link HostConnections} counts those of
@@ -17,7 +19,7 @@ export interface HostConnectionCounter {
 /** The open connections of each address, held to a limit (0: none, and nothing is counted). */
 export class HostConnections implements HostConnectionCounter {
   readonly #max: number;
-  readonly #open = new Map<string, number>();
+  readonly #open = new KeyCounts();
 
   constructor(maxPerHost: number) {
     this.#max = maxPerHost;
@@ -25,17 +27,15 @@ export class HostConnections implements HostConnectionCounter {
 
   open(ip: string): string | undefined {
     if (this.#max <= 0) return undefined;
-    const open = this.#open.get(ip) ?? 0;
+    const open = this.#open.count(ip);
     if (open >= this.#max) {
       return `${open} connections from this address are open, the limit of max_per_host_connections`;
     }
-    this.#open.set(ip, open + 1);
+    this.#open.add(ip);
     return undefined;
   }
 
   close(ip: string): void {
-    const left = (this.#open.get(ip) ?? 0) - 1;
-    if (left > 0) this.#open.set(ip, left);
-    else this.#open.delete(ip);
+    this.#open.remove(ip);
   }
 }

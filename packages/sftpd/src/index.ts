@@ -8,6 +8,7 @@ export {
   keyFingerprint,
   loadHostKeys,
 } from './host-keys.js';
+export { KeyCounts } from './key-counts.js';
 export type { ConnectionStatus } from './live-connection.js';
 export { type LogEntry, type Logger, silentLogger } from './logger.js';
 export { LoginError, SessionLimitError } from './login.js';

@@ -1,4 +1,5 @@
 import type { User } from '@sftpgo/provider';
+import { KeyCounts } from './key-counts.js';
 import { SessionLimitError } from './login.js';
 
 /**
@@ -16,21 +17,19 @@ export interface SessionCounter {
 
 /** The logged-in connections of each user, which the user's `max_sessions` bounds. */
 export class UserSessions implements SessionCounter {
-  readonly #open = new Map<string, number>();
+  readonly #open = new KeyCounts();
 
   /** Counts a login of `user`, or refuses it past the user's `max_sessions`. */
   admit(user: Pick<User, 'username' | 'max_sessions'>): void {
-    const open = this.#open.get(user.username) ?? 0;
+    const open = this.#open.count(user.username);
     if (user.max_sessions > 0 && open >= user.max_sessions) {
       throw new SessionLimitError(`too many open sessions: ${open}/${user.max_sessions}`);
     }
-    this.#open.set(user.username, open + 1);
+    this.#open.add(user.username);
   }
 
   /** Counts the end of a connection that {@link admit} counted. */
   release(username: string): void {
-    const open = (this.#open.get(username) ?? 0) - 1;
-    if (open > 0) this.#open.set(username, open);
-    else this.#open.delete(username);
+    this.#open.remove(username);
   }
 }

@@ -6,6 +6,7 @@ import {
   Defender,
   type DefenderOptions,
   HostConnections,
+  KeyCounts,
   type Logger,
   type LoginEvent,
   type SessionEvent,
@@ -15,7 +16,6 @@ import {
 import type { ObjectStoreEvents } from '@sftpgo/vfs';
 import type { ObjectStoreKind } from '../metrics.js';
 import { answer, IpcRequests } from './ipc-requests.js';
-import { KeyCounts } from './key-counts.js';
 import type {
   Admission,
   MainQuestion,

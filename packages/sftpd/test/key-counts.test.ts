@@ -1,11 +1,13 @@
+import { KeyCounts } from '@sftpgo/sftpd';
 import { describe, expect, it } from 'vitest';
-import { KeyCounts } from '../src/workers/key-counts.js';
 
 describe('KeyCounts', () => {
   it('gives back, once each, what is still held', () => {
     const counts = new KeyCounts();
     for (const key of ['alice', 'alice', 'bob', 'alice']) counts.add(key);
+    expect(counts.count('alice')).toBe(3);
     expect(counts.remove('alice')).toBe(true);
+    expect(counts.count('alice')).toBe(2);
     expect(counts.remove('bob')).toBe(true);
     expect(counts.remove('bob')).toBe(false);
     expect(counts.remove('carol')).toBe(false);
