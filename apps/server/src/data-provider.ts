@@ -63,3 +63,24 @@ export function openConfiguredProvider(opening: ProviderOpening): Promise<Opened
       }),
   });
 }
+
+/**
+ * What a serving process (`sftpgo serve`, or one of its SSH workers) opens:
+ * the account secrets, which its storages share with the provider, and the
+ * provider, going on with a schema its database user may not change.
+ */
+export async function openServingProvider(
+  config: Config,
+  configDir: string,
+  logger: Logger,
+): Promise<{ secrets: AccountSecrets; store: OpenedDataProvider }> {
+  const secrets = accountSecretsOf(config, configDir);
+  const store = await openConfiguredProvider({
+    config,
+    configDir,
+    logger,
+    tolerateDeniedMigrations: true,
+    secrets,
+  });
+  return { secrets, store };
+}

@@ -4,7 +4,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { createApi, Htpasswd } from '@sftpgo/api';
 import { type Config, loadConfig } from '@sftpgo/config';
 import { checkSystemCommandSandbox, type Logger, loadHostKeys } from '@sftpgo/sftpd';
-import { accountSecretsOf, openConfiguredProvider } from './data-provider.js';
+import { openServingProvider } from './data-provider.js';
 import { type HttpListener, listenHttp } from './http-listener.js';
 import { createMetrics } from './metrics.js';
 import { sshCommandsOf } from './ssh-service.js';
@@ -87,14 +87,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     logger.log({ level: 'warn', sender: 'sftpd', message: warning });
   }
 
-  const secrets = accountSecretsOf(config, configDir);
-  const store = await openConfiguredProvider({
-    config,
-    configDir,
-    logger,
-    tolerateDeniedMigrations: true,
-    secrets,
-  });
+  const { secrets, store } = await openServingProvider(config, configDir, logger);
   const { provider } = store;
   const closers: (() => Promise<void>)[] = [() => provider.close()];
   const stop = async () => {

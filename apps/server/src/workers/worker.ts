@@ -8,7 +8,7 @@ import {
   SessionLimitError,
 } from '@sftpgo/sftpd';
 import type { ObjectStoreEvents } from '@sftpgo/vfs';
-import { accountSecretsOf, openConfiguredProvider } from '../data-provider.js';
+import { openServingProvider } from '../data-provider.js';
 import type { ObjectStoreKind } from '../metrics.js';
 import { createSshService, type SshService } from '../ssh-service.js';
 import { uploadJournalOf } from '../upload-recovery.js';
@@ -120,14 +120,7 @@ async function setUp(setup: WorkerSetup): Promise<void> {
   process.title = `sftpgo serve: SSH worker ${setup.index}`;
   process.umask(Number.parseInt(config.sftpd.umask, 8));
   for (const [ip, until] of setup.bans) bans.set(ip, until);
-  const secrets = accountSecretsOf(config, configDir);
-  const store = await openConfiguredProvider({
-    config,
-    configDir,
-    logger,
-    tolerateDeniedMigrations: true,
-    secrets,
-  });
+  const { secrets, store } = await openServingProvider(config, configDir, logger);
   const openStorage = userStorages({
     secrets,
     uploadMemoryBytes: setup.uploadMemoryBytes,
