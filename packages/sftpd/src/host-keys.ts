@@ -1,8 +1,8 @@
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
-import ssh2 from 'ssh2';
 import { generateEd25519PrivateKey } from './openssh-private-key.js';
+import { ssh2 } from './ssh2.js';
 
 /** The host keys used, and generated when missing, if none is configured. */
 const DEFAULT_HOST_KEYS = [

@@ -1,6 +1,7 @@
 import { isAddressAllowed, verifyLoginPassword } from '@sftpgo/auth';
 import { ProviderError, type User, type UserInput } from '@sftpgo/provider';
-import ssh2 from 'ssh2';
+import type { ParsedKey } from 'ssh2';
+import { ssh2 } from './ssh2.js';
 import type { UserSource } from './user-source.js';
 
 /** Why a login was refused, for the logs; the client is only told "denied". */
@@ -89,7 +90,7 @@ export interface OfferedKey {
 const KEY_IN_LINE = /(?:^|\s)((?:ssh|ecdsa|sk)-[\w@.-]+)\s+([A-Za-z0-9+/]+={0,2})(?:\s|$)/;
 
 /** The keys of an account that parse; authorized_keys options and comments are skipped. */
-function parsedKeys(user: User): ssh2.ParsedKey[] {
+function parsedKeys(user: User): ParsedKey[] {
   return user.public_keys.flatMap((line) => {
     const match = KEY_IN_LINE.exec(line);
     const key = match && ssh2.utils.parseKey(`${match[1]} ${match[2]}`);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type AddressInfo, createServer, type Server as NetServer, type Socket } from 'node:net';
 import { plainAddress } from '@sftpgo/auth';
-import ssh2 from 'ssh2';
+import type { Connection, Server as SshServer } from 'ssh2';
 import type { UploadMode } from './atomic-upload-fs.js';
 import { Authenticator } from './authenticator.js';
 import { ConnectionLogin, type LoginServices } from './connection-login.js';
@@ -18,6 +18,7 @@ import type { LoginEvent, SessionEvent } from './session-events.js';
 import type { SetStatMode } from './setstat-mode-fs.js';
 import { algorithmsConfig, type SshAlgorithms } from './ssh-algorithms.js';
 import { isCommandServed, type SshCommandSession } from './ssh-commands/run-ssh-command.js';
+import { ssh2 } from './ssh2.js';
 import type { UploadJournal } from './upload-journal.js';
 import { type SessionCounter, UserSessions } from './user-sessions.js';
 import type { UserSource } from './user-source.js';
@@ -127,7 +128,7 @@ const SESSIONS_PER_CONNECTION = 10;
  * const address = await server.listen(2022, '0.0.0.0');
  */
 export class SftpServer {
-  readonly #ssh: ssh2.Server;
+  readonly #ssh: SshServer;
   readonly #tcp: NetServer;
   readonly #logger: Logger;
   readonly #channels: ChannelServices;
@@ -380,7 +381,7 @@ export class SftpServer {
   }
 
   #accept(
-    client: ssh2.Connection,
+    client: Connection,
     clientIp: string,
     port: number,
     clientIdent: string,
@@ -463,7 +464,7 @@ export class SftpServer {
   }
 
   /** A timer that closes the connection once it has been idle for the timeout. */
-  #watchIdle(client: ssh2.Connection, id: string, clientIp: string): NodeJS.Timeout {
+  #watchIdle(client: Connection, id: string, clientIp: string): NodeJS.Timeout {
     const timer = setTimeout(() => {
       this.#logger.log({
         level: 'info',

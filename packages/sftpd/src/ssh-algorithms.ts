@@ -1,4 +1,5 @@
-import ssh2 from 'ssh2';
+import type { Algorithms } from 'ssh2';
+import { ssh2 } from './ssh2.js';
 
 /** Algorithms offered, in preference order; empty or absent lists keep ssh2's defaults. */
 export interface SshAlgorithms {
@@ -11,8 +12,8 @@ export interface SshAlgorithms {
 const ALGORITHM_SETTINGS = { kex: 'kex_algorithms', cipher: 'ciphers', mac: 'macs' } as const;
 
 /** ssh2's algorithm settings from ours; an unknown name is an error naming its setting. */
-export function algorithmsConfig(algorithms: SshAlgorithms = {}): ssh2.Algorithms {
-  const config: ssh2.Algorithms = {};
+export function algorithmsConfig(algorithms: SshAlgorithms = {}): Algorithms {
+  const config: Algorithms = {};
   for (const kind of ['kex', 'cipher', 'mac'] as const) {
     const names = algorithms[kind] ?? [];
     if (names.length === 0) continue;
