@@ -19,6 +19,7 @@ import type { SetStatMode } from './setstat-mode-fs.js';
 import { algorithmsConfig, type SshAlgorithms } from './ssh-algorithms.js';
 import { isCommandServed, type SshCommandSession } from './ssh-commands/run-ssh-command.js';
 import { ssh2 } from './ssh2.js';
+import { batchWritesPerTick } from './tick-batched-writes.js';
 import type { UploadJournal } from './upload-journal.js';
 import { type SessionCounter, UserSessions } from './user-sessions.js';
 import type { UserSource } from './user-source.js';
@@ -300,6 +301,7 @@ export class SftpServer {
         this.#loginServices.recorder.noAuthAttempt(ip, 'no SSH identification from the client');
       }
     });
+    batchWritesPerTick(socket);
     this.#ssh.injectSocket(socket);
     // the header's reader left it paused, and ssh2's listener resumes nothing
     socket.resume();
