@@ -96,7 +96,7 @@ each figure.
   changes), so during a 1 GiB transfer the external memory swings between 18
   and 50 to 58 MiB, and glibc's malloc keeps much of what is freed. Over the
   runs of one server, which serves every figure above in turn, the peaks
-  settle at 150 to 180 MiB. \`MALLOC_TRIM_THRESHOLD_=131072\` in the server's
+  settle at 150 to 185 MiB. \`MALLOC_TRIM_THRESHOLD_=131072\` in the server's
   environment hands the memory back after each transfer (107 MiB) but leaves
   the peaks as they are; collecting every 8 MiB from our code would take
   some 24 MiB off them for about 0.2 s of CPU per GiB, and is not done. The
@@ -115,32 +115,49 @@ each figure.
   same code, the scp -O upload took 1.4 s of our server's CPU per GiB in one
   full run and 4.6 s in the next, where sshd's stayed at 1.8 to 1.9 s; the
   scp figures run alone right after took 1.6 to 1.8 s. The other large
-  transfers moved the same way between those two runs. Machines differ too:
-  on one with files under \`/tmp\` on disk instead of \`/dev/shm\`, sshd spent
-  4 s of CPU per GiB uploaded where it had spent 1.9 to 2.8. Compare the
-  runs within one table, where the servers take turns, and rerun a figure
-  alone (\`--only\`) before reading much into one.
-- **Large transfers: the work of each packet in JavaScript.** In the
-  profiles the main thread spends 15 to 30% of its busy time writing packets
-  to the socket (a cost sshd has too), 14 to 28% in the garbage collector,
-  11 to 17% in ssh2's cipher calls (native, OpenSSL), 2 to 5% filling each
-  packet's padding with random bytes (ssh2 calls \`randomFillSync\` for
-  every packet), and the rest in allocating and concatenating buffers. Over
-  the last full runs ours spent 0.9x to 1.7x sshd's CPU per GiB on
-  downloads, at 0.74x to 1.2x the speed; uploads went from 0.85x to 1.9x
-  the speed. An upload gains when ours writes the file on libuv's thread
-  pool while the main thread decrypts, where sshd's session process does
-  both in turn. aes128-gcm downloads miss most often. The next steps are in
-  ssh2: a packet built in one buffer instead of concatenated, and its
-  padding taken from a pool of random bytes.
+  transfers moved the same way between those two runs. The state lasts for a
+  whole invocation: three invocations of \`--only scp --runs 4\` in a row
+  gave our scp -O upload 1.3 to 2.8 s of CPU in the first and 4.3 to 7.8 s
+  in the next two, with the same flags. In a slow one the server took about
+  13,000 minor page faults a second (\`/proc/<pid>/stat\`, sampled every
+  second), against about 1,000 in a fast one, with more user time as well.
+  Machines differ too: on one with files under \`/tmp\` on disk instead of
+  \`/dev/shm\`, sshd spent 4 s of CPU per GiB uploaded where it had spent 1.9
+  to 2.8. Compare the runs within one table, where the servers take turns,
+  and rerun a figure alone (\`--only\`) before reading much into one.
+- **Large transfers: the work of each packet in JavaScript.** ssh2 used
+  to write every SSH packet with a system call of its own, about 45,000 for
+  a 1 GiB download. The connection's socket is now corked for as long as
+  one run of JavaScript lasts (\`packages/sftpd/src/tick-batched-writes.ts\`),
+  so the eight replies served from a 256 KiB block read from disk leave in
+  one \`writev\`: about 4,000 system calls per GiB (\`strace -c\`). ssh2 also
+  called Node's \`randomFillSync\` for the padding of every packet, about
+  4 µs each; it now takes the padding from a 16 KiB pool of random bytes
+  (\`packages/sftpd/src/ssh2.ts\`). In this run ours spent 0.71x to 1.12x
+  sshd's CPU per GiB on downloads, at 0.90x to 1.12x the speed; uploads
+  went at 1.73x to 2.02x the speed, at about half the CPU. An upload gains
+  when ours writes the file on libuv's thread pool while the main thread
+  decrypts, where sshd's session process does both in turn.
+
+  In a profile of the aes128-gcm download, writing to the socket is 33% of
+  the busy time and copying the data into each newly allocated packet 19%
+  (ssh2's \`channelData\`), against 24% and 10% for chacha20; the cipher
+  itself is 9%. Under \`strace -c\`, over 2.5 s of each, the gcm download
+  made 533 \`brk\` calls where chacha20 made 122, and its \`writev\` took
+  0.43 ms per MiB against 0.18: glibc gives the heap back and takes it again
+  as the packets' buffers are freed, and the fresh pages fault in as they
+  are copied into. The change that would remove this is in ssh2: packets
+  built in buffers that are reused once the socket has written them, the
+  same change as for the memory.
 - **scp and rsync** met their targets in some full runs (scp -O 1.46x and
-  1.70x up, 1.22x down, rsync 1.21x at 0.57x the CPU) and missed them in
-  others (0.66x and 0.65x, at three times the CPU of the first run); alone
-  right after, scp ran at 1.0x up and 1.1x down. Downloads miss more often.
-  When it is slow, the profile shows our scp source and sink moving the file
-  in newly allocated 256 KiB buffers, an upload copying the channel's 32 KiB
-  packets into them through a Node stream, and the garbage collector at 27%
-  of the busy time.
+  1.82x up, 1.22x down, rsync 1.21x at 0.57x the CPU) and missed them in
+  others. scp -O downloads go through the same batched socket as SFTP: run
+  alone, 1.42x the speed at 0.48x the CPU. In this run their warm-up took
+  1.2 s of CPU and the timed runs 3.4 to 3.9 s, the same code a minute
+  apart: see the variance above. When it is slow, the profile shows our scp
+  source and sink moving the file in newly allocated 256 KiB buffers, an
+  upload copying the channel's 32 KiB packets into them through a Node
+  stream, and the garbage collector at 27% of the busy time.
 - **Small files: many small steps per request.** OpenSSH's client copies
   one file at a time (open, write or read, close), so the latency of each
   request is the figure. On a local disk, path lookups, opening a file to
@@ -148,26 +165,30 @@ each figure.
   thread pool, and log lines go to the log file without crossing either:
   \`strace -f -c\` of the server during \`put -r\` of 200 files counts 5.8
   futex calls per file, down from 23.5 (the one round trip left is the
-  write of the data). The server still spends 1.6x to 3.2x sshd's CPU, at
-  0.62x to 0.94x the speed. A profile of \`--only small\` puts 12 to 17% of
-  the main thread's busy time in writing each reply to the socket on its
-  own (sshd writes one per reply too), 16 to 18% in the file calls
-  themselves (open, close, read, lstat, fstat), 5.5 to 7.7% in ssh2's
-  random padding, 4% in the transfer's log line and actions, and the rest
-  spread over the layers a request crosses (the SFTP engine, the session's
-  policy, quota and transfer layers, the confined file system), each a
-  promise and a few objects. The next steps: the padding pool in ssh2, and
-  the session's layers merged into one call per request.
+  write of the data). Creating the files is kernel work both servers do:
+  on this machine's ext4, a Python loop that creates, writes and closes
+  2,000 files of 4 KiB spends 0.43 s of system CPU, two thirds of sshd's
+  0.65 s for \`put -r\`. Beyond that, sshd spends about 0.1 ms per file and
+  ours about 0.4 ms (1.25 s in this run), at 0.78x the speed; \`get -r\`
+  went at 0.87x. A profile of \`--only small\` puts 11% of the main thread's
+  busy time in writing each reply to the socket on its own (sshd writes one
+  per reply too, and one reply is all a tick has), 14% in opening files, 6
+  to 7% in the garbage collector, 3 to 4% in the transfer's log line and
+  actions, and the rest spread over the layers a request crosses (the SFTP
+  engine, the session's policy, quota and transfer layers, the confined
+  file system), each a promise and a few objects. The padding pool took
+  ssh2's random padding from 3.7% to 0.2%. The next step is ours: the
+  session's layers merged into one call per request.
 - **Concurrent sessions need the cores the clients use.** With
-  \`sftpd.workers\` 0 (two workers), the 20 downloads run at 1.28x to 1.30x
-  sshd's aggregate at 0.96x to 1.33x its CPU per GiB. The machine's two
+  \`sftpd.workers\` 0 (two workers), the 20 downloads run at 1.28x to 1.46x
+  sshd's aggregate at 0.84x to 1.33x its CPU per GiB. The machine's two
   cores are 96 to 100% busy during the runs of both servers: the 20
   clients' \`sftp\` and \`ssh\` processes decrypt what the server sends (and,
   against sshd, spend about 0.1 s each on its post-quantum key exchange) on
   the cores the server would use. The 1.5x target needs a machine where the
   clients are not on the server's cores.
-- **Logins are ours.** 8 to 13 ms of server CPU per login against sshd's 24
-  to 59 ms with the same key exchange (curve25519-sha256): sshd starts a
+- **Logins are ours.** 8 to 15 ms of server CPU per login against sshd's 24
+  to 77 ms with the same key exchange (curve25519-sha256): sshd starts a
   fresh copy of itself for every connection (re-exec: loading the binary,
   its configuration and host keys) and forks again after authentication for
   privilege separation. With the client's defaults sshd also does the
