@@ -10,6 +10,7 @@ import { type HostConnectionCounter, HostConnections } from './host-connections.
 import { type ConnectionStatus, LiveConnection } from './live-connection.js';
 import { type Logger, silentLogger } from './logger.js';
 import { LoginRecorder } from './login-recorder.js';
+import { PacketArena } from './packet-arena.js';
 import { ProxyGate, type ProxyProtocolOptions } from './proxy-gate.js';
 import type { ProxiedAddress } from './proxy-protocol.js';
 import type { QuotaTracking } from './quota-fs.js';
@@ -131,6 +132,8 @@ const SESSIONS_PER_CONNECTION = 10;
 export class SftpServer {
   readonly #ssh: SshServer;
   readonly #tcp: NetServer;
+  /** Memory for the packets sent, shared by the connections and reused once written. */
+  readonly #packets = new PacketArena();
   readonly #logger: Logger;
   readonly #channels: ChannelServices;
   readonly #idleTimeoutMs: number;
@@ -221,6 +224,7 @@ export class SftpServer {
       ...(options.loginBanner ? { banner: options.loginBanner } : {}),
     });
     this.#ssh.on('connection', (client, info) => {
+      this.#packets.supply(client);
       const peer = `${info.ip}:${info.port}`;
       const accepted = this.#beforeIdent.get(peer) ?? {
         client: { address: plainAddress(info.ip), port: info.port },
@@ -302,6 +306,7 @@ export class SftpServer {
       }
     });
     batchWritesPerTick(socket);
+    this.#packets.watch(socket);
     this.#ssh.injectSocket(socket);
     // the header's reader left it paused, and ssh2's listener resumes nothing
     socket.resume();
