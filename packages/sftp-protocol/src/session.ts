@@ -69,6 +69,13 @@ export interface SftpSessionOptions {
    * PassThrough, which hand the very buffer on to their reader.
    */
   readonly outputCopies?: boolean;
+  /**
+   * The output cuts each write into packets of its own, as an SSH channel
+   * does: the replies of one run of JavaScript are then joined and written
+   * as one chunk. A READ reply of 32 KiB is 13 bytes over OpenSSH's packet
+   * size; written alone, it takes a full packet and one of 13 bytes.
+   */
+  readonly joinReplies?: boolean;
   /** Called for each request read, to track the session's activity. */
   readonly onRequest?: () => void;
 }
@@ -120,12 +127,15 @@ export class SftpSession {
   #barrier: Promise<void> | undefined;
   readonly #pool: BufferPool;
   readonly #outputCopies: boolean;
+  readonly #joinReplies: boolean;
   readonly #onRequest: () => void;
   readonly #framer: PacketFramer;
   #initialized = false;
   #waitingForOutput = false;
   #inputEnded = false;
-  #corked = false;
+  /** Replies of the current run of JavaScript, written once it is over. */
+  #unsent: Buffer[] = [];
+  #unsentBytes = 0;
   #stopped = false;
   #resolveEnded!: (end: SftpSessionEnd) => void;
   readonly #onFlushed: () => void;
@@ -146,6 +156,7 @@ export class SftpSession {
     this.#onUnexpectedError = options.onUnexpectedError ?? (() => {});
     this.#draftSymlinkOrder = options.draftSymlinkOrder ?? false;
     this.#outputCopies = options.outputCopies ?? false;
+    this.#joinReplies = options.joinReplies ?? false;
     this.#onRequest = options.onRequest ?? (() => {});
     this.ended = new Promise((resolve) => {
       this.#resolveEnded = resolve;
@@ -165,7 +176,7 @@ export class SftpSession {
       s.on('error', gone);
     }
     this.#onFlushed = () => {
-      if (this.#waitingForOutput && this.#output.writableLength < MAX_QUEUED_OUTPUT) {
+      if (this.#waitingForOutput && this.#queuedOutput() < MAX_QUEUED_OUTPUT) {
         this.#waitingForOutput = false;
         this.#parse();
       }
@@ -176,8 +187,12 @@ export class SftpSession {
     if (this.#stopped || this.#inFlight.size >= this.#maxInFlight) return false;
     // Not 'drain', which waits for the queue to empty: the client would then
     // find the pipe idle while the next requests are read from disk.
-    this.#waitingForOutput = this.#output.writableLength >= MAX_QUEUED_OUTPUT;
+    this.#waitingForOutput = this.#queuedOutput() >= MAX_QUEUED_OUTPUT;
     return !this.#waitingForOutput;
+  }
+
+  #queuedOutput(): number {
+    return this.#output.writableLength + this.#unsentBytes;
   }
 
   /** Takes every complete packet out of the buffered chunks, as flow control allows. */
@@ -202,24 +217,69 @@ export class SftpSession {
   }
 
   #send(packet: Buffer): void {
-    const out = this.#output;
-    if (!out.writable) {
+    if (!this.#output.writable) {
       this.#pool.give(packet);
       return;
     }
-    // Replies written in the same tick leave in one system call.
-    if (!this.#corked) {
-      this.#corked = true;
+    // Replies of the same run of JavaScript leave together.
+    this.#unsent.push(packet);
+    this.#unsentBytes += packet.length;
+    if (this.#unsent.length === 1) process.nextTick(this.#flush);
+  }
+
+  readonly #flush = (): void => {
+    const packets = this.#unsent;
+    if (packets.length === 0) return;
+    this.#unsent = [];
+    this.#unsentBytes = 0;
+    const out = this.#output;
+    if (!out.writable) {
+      for (const packet of packets) this.#pool.give(packet);
+      return;
+    }
+    if (!this.#joinReplies || packets.length === 1) {
+      // corked, so that a socket or pipe takes them in one system call
       out.cork();
-      process.nextTick(() => {
-        this.#corked = false;
-        out.uncork();
+      for (const packet of packets) {
+        out.write(packet, () => {
+          this.#pool.give(packet);
+          this.#onFlushed();
+        });
+      }
+      out.uncork();
+      return;
+    }
+    this.#writeJoined(packets);
+  };
+
+  /** Writes `packets` as few chunks, each at most a pool buffer. */
+  #writeJoined(packets: readonly Buffer[]): void {
+    let i = 0;
+    while (i < packets.length) {
+      let bytes = 0;
+      let end = i;
+      while (
+        end < packets.length &&
+        (end === i || bytes + (packets[end] as Buffer).length <= this.#pool.size)
+      ) {
+        bytes += (packets[end] as Buffer).length;
+        end++;
+      }
+      // a buffer the output has copied once it calls back can be used again
+      const pooled = this.#outputCopies && bytes <= this.#pool.size;
+      const joined = pooled ? this.#pool.take() : Buffer.allocUnsafe(bytes);
+      let at = 0;
+      for (; i < end; i++) {
+        const packet = packets[i] as Buffer;
+        packet.copy(joined, at);
+        at += packet.length;
+        this.#pool.give(packet);
+      }
+      this.#output.write(joined.subarray(0, bytes), () => {
+        this.#pool.give(joined);
+        this.#onFlushed();
       });
     }
-    out.write(packet, () => {
-      this.#pool.give(packet);
-      this.#onFlushed();
-    });
   }
 
   #dispatch(packet: Buffer): void {
@@ -445,10 +505,7 @@ export class SftpSession {
     this.#stopped = true;
     if (end.reason === 'protocol-error') this.#input.pause();
     await Promise.allSettled(this.#inFlight);
-    if (this.#corked) {
-      this.#corked = false;
-      this.#output.uncork();
-    }
+    this.#flush();
     await this.#handles.closeAll();
     this.#resolveEnded(end);
   }

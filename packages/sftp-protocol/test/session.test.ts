@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import {
   PacketReader,
   PacketWriter,
+  SftpSession,
   SSH_FX_BAD_MESSAGE,
   SSH_FX_EOF,
   SSH_FX_FAILURE,
@@ -22,8 +23,9 @@ import {
   SSH_FXP_VERSION,
   SSH_FXP_WRITE,
 } from '@sftpgo/sftp-protocol';
+import { duplexPair } from '@sftpgo/test-utils';
 import { describe, expect, it } from 'vitest';
-import { memoryHandler, startSession as start } from './memory-session.js';
+import { memoryHandler, RawClient, startSession as start } from './memory-session.js';
 
 describe('SftpSession', () => {
   it('holds at most maxInFlight reads at once, reading no more requests meanwhile', async () => {
@@ -146,6 +148,57 @@ describe('SftpSession', () => {
       message: 'invalid handle',
     });
   });
+
+  it.each([
+    [true, 1],
+    [false, 6],
+  ])(
+    'with joinReplies %s, writes the replies of one run of JavaScript in %i chunks',
+    async (joinReplies, chunks) => {
+      const content = randomBytes(6 * 32 * 1024);
+      const [serverSide, clientSide] = duplexPair();
+      const written: number[] = [];
+      const write = serverSide.write.bind(serverSide) as (...args: unknown[]) => boolean;
+      serverSide.write = ((chunk: Buffer, ...rest: unknown[]) => {
+        written.push(chunk.length);
+        return write(chunk, ...rest);
+      }) as typeof serverSide.write;
+      new SftpSession(serverSide, memoryHandler(content), { joinReplies });
+      const client = new RawClient(clientSide);
+      await client.init();
+      client.send(
+        new PacketWriter(SSH_FXP_OPEN)
+          .uint32(1)
+          .string('/file')
+          .uint32(SSH_FXF_READ)
+          .attrs({})
+          .finish(),
+      );
+      const handle = await client.handle();
+      written.length = 0;
+      // six reads in one chunk, as OpenSSH pipelines them: their replies are ready together
+      const reads = Array.from({ length: 6 }, (_, i) =>
+        new PacketWriter(SSH_FXP_READ)
+          .uint32(10 + i)
+          .string(handle)
+          .uint64(i * 32 * 1024)
+          .uint32(32 * 1024)
+          .finish(),
+      );
+      client.send(Buffer.concat(reads));
+      const received: Buffer[] = [];
+      for (let i = 0; i < 6; i++) {
+        const data = await client.next();
+        expect(data[0]).toBe(SSH_FXP_DATA);
+        const r = new PacketReader(data, 1);
+        expect(r.uint32()).toBe(10 + i);
+        received.push(Buffer.from(r.bytes()));
+      }
+      expect(Buffer.concat(received).equals(content)).toBe(true);
+      expect(written).toHaveLength(chunks);
+      expect(written.reduce((a, b) => a + b, 0)).toBe(6 * (13 + 32 * 1024));
+    },
+  );
 
   it('serves pipelined writes and answers each by id', async () => {
     const handler = memoryHandler(Buffer.alloc(0));

@@ -160,6 +160,8 @@ export async function serveSftp(
     onRequest,
     // ssh2 copies each chunk into an SSH packet before calling back.
     outputCopies: true,
+    // each write to the channel becomes SSH packets of its own
+    joinReplies: true,
     onUnexpectedError: (err) =>
       services.logger.log({
         level: 'error',
