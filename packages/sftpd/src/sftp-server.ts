@@ -4,6 +4,7 @@ import { plainAddress } from '@sftpgo/auth';
 import type { Connection, Server as SshServer } from 'ssh2';
 import type { UploadMode } from './atomic-upload-fs.js';
 import { Authenticator } from './authenticator.js';
+import { paceForOpenSsh } from './channel-pacing.js';
 import { ConnectionLogin, type LoginServices } from './connection-login.js';
 import { Defender, type DefenderOptions, type LoginDefender } from './defender.js';
 import { type HostConnectionCounter, HostConnections } from './host-connections.js';
@@ -453,6 +454,7 @@ export class SftpServer {
             return;
           }
           const channel = accept();
+          paceForOpenSsh(channel, connection.clientVersion);
           connection.sessions.add(
             serveCommand(this.#channels, channel, info.command, user, connection, onActivity),
           );
@@ -464,6 +466,7 @@ export class SftpServer {
             return;
           }
           const channel = accept();
+          paceForOpenSsh(channel, connection.clientVersion);
           connection.sessions.add(serveSftp(this.#channels, channel, user, connection, onActivity));
         });
       });

@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PacketArena } from '../src/packet-arena.js';
-import { ssh2 } from '../src/ssh2.js';
+import { downloadWithSsh, serveExec, stopServer } from './fixtures/exec-download.js';
 
 const PACKET = 32_800;
 const tick = () => new Promise((resolve) => setImmediate(resolve));
@@ -115,79 +114,12 @@ describe('PacketArena.watch', () => {
 });
 
 describe('PacketArena with ssh2 and an OpenSSH client', () => {
-  let tcp: Server | undefined;
+  let server: Server | undefined;
 
   afterEach(async () => {
-    if (tcp) {
-      tcp.close();
-      await once(tcp, 'close');
-      tcp = undefined;
-    }
+    if (server) await stopServer(server);
+    server = undefined;
   });
-
-  /** An SSH server whose every exec answers with `data`; its connections are supplied by `arena`. */
-  async function serve(arena: PacketArena, data: Buffer, supplied: boolean[]): Promise<number> {
-    const ssh = new ssh2.Server(
-      { hostKeys: [ssh2.utils.generateKeyPairSync('ed25519').private] },
-      (client) => {
-        client.on('authentication', (ctx) => ctx.accept());
-        client.on('session', (accept) => {
-          accept().on('exec', async (acceptExec) => {
-            const channel = acceptExec();
-            for (let at = 0; at < data.length; at += 256 * 1024) {
-              if (!channel.write(data.subarray(at, at + 256 * 1024))) await once(channel, 'drain');
-            }
-            channel.exit(0);
-            channel.end();
-          });
-        });
-      },
-    );
-    ssh.on('connection', (client) => supplied.push(arena.supply(client)));
-    tcp = createServer((socket) => {
-      arena.watch(socket);
-      ssh.injectSocket(socket);
-    });
-    tcp.listen(0, '127.0.0.1');
-    await once(tcp, 'listening');
-    return (tcp.address() as AddressInfo).port;
-  }
-
-  /** What `ssh` prints of the exec, read with pauses so that the server's socket backs up. */
-  async function download(port: number, options: readonly string[]): Promise<string> {
-    const child = spawn(
-      'ssh',
-      [
-        ...['-p', String(port), '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no'],
-        ...['-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', ...options],
-        'user@127.0.0.1',
-        'send',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    try {
-      const hash = createHash('sha256');
-      let sinceSleep = 0;
-      let stderr = '';
-      child.stderr.on('data', (d: Buffer) => {
-        stderr += d;
-      });
-      child.stdout.on('data', (d: Buffer) => {
-        hash.update(d);
-        sinceSleep += d.length;
-        if (sinceSleep > 2 * 1024 * 1024) {
-          sinceSleep = 0;
-          child.stdout.pause();
-          setTimeout(() => child.stdout.resume(), 50);
-        }
-      });
-      const [code] = await once(child, 'close');
-      expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
-      return hash.digest('hex');
-    } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
-    }
-  }
 
   const data = randomBytes(24 * 1024 * 1024);
   const digest = createHash('sha256').update(data).digest('hex');
@@ -200,9 +132,12 @@ describe('PacketArena with ssh2 and an OpenSSH client', () => {
   ])('sends %s packets from the arena intact, across key renewals', async (cipher, macs) => {
     const arena = new PacketArena();
     const supplied: boolean[] = [];
-    const port = await serve(arena, data, supplied);
+    server = await serveExec(data, {
+      onSocket: (socket) => arena.watch(socket),
+      onConnection: (connection) => supplied.push(arena.supply(connection)),
+    });
     // a new key every 4 MiB: each new cipher of the connection is supplied too
-    const received = await download(port, ['-c', cipher, ...macs, '-o', 'RekeyLimit=4M']);
+    const received = await downloadWithSsh(server, ['-c', cipher, ...macs, '-o', 'RekeyLimit=4M']);
     expect(received).toBe(digest);
     expect(supplied).toEqual([true]);
     expect(arena.slabsCreated).toBeGreaterThan(0);
