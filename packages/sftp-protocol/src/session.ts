@@ -48,6 +48,10 @@ import {
 const MAX_QUEUED_OUTPUT = 1024 * 1024;
 /** Bytes before the payload of a DATA reply: length, type, id, data length. */
 const DATA_HEADER = 13;
+/** The data of a READ that most clients ask for at a time, OpenSSH's among them. */
+const COMMON_READ = 32 * 1024;
+/** Smaller buffers come from Node's own pool, with no allocation of their own. */
+const NODE_POOLED_UP_TO = 4 * 1024;
 
 export interface SftpSessionOptions {
   /** Requests served concurrently before the engine stops reading (default 64). */
@@ -126,6 +130,8 @@ export class SftpSession {
    */
   #barrier: Promise<void> | undefined;
   readonly #pool: BufferPool;
+  /** Buffers for the replies to READs of up to {@link COMMON_READ} bytes. */
+  readonly #readPool: BufferPool;
   readonly #outputCopies: boolean;
   readonly #joinReplies: boolean;
   readonly #onRequest: () => void;
@@ -152,6 +158,7 @@ export class SftpSession {
     this.#maxInFlight = options.maxInFlight ?? 64;
     this.#handles = new HandleTable(options.maxHandles ?? 512);
     this.#pool = new BufferPool(4 + MAX_PACKET_LENGTH, this.#maxInFlight);
+    this.#readPool = new BufferPool(DATA_HEADER + COMMON_READ, this.#maxInFlight);
     this.#framer = new PacketFramer(this.#pool);
     this.#onUnexpectedError = options.onUnexpectedError ?? (() => {});
     this.#draftSymlinkOrder = options.draftSymlinkOrder ?? false;
@@ -218,7 +225,7 @@ export class SftpSession {
 
   #send(packet: Buffer): void {
     if (!this.#output.writable) {
-      this.#pool.give(packet);
+      this.#release(packet);
       return;
     }
     // Replies of the same run of JavaScript leave together.
@@ -234,7 +241,7 @@ export class SftpSession {
     this.#unsentBytes = 0;
     const out = this.#output;
     if (!out.writable) {
-      for (const packet of packets) this.#pool.give(packet);
+      for (const packet of packets) this.#release(packet);
       return;
     }
     if (!this.#joinReplies || packets.length === 1) {
@@ -242,7 +249,7 @@ export class SftpSession {
       out.cork();
       for (const packet of packets) {
         out.write(packet, () => {
-          this.#pool.give(packet);
+          this.#release(packet);
           this.#onFlushed();
         });
       }
@@ -273,7 +280,7 @@ export class SftpSession {
         const packet = packets[i] as Buffer;
         packet.copy(joined, at);
         at += packet.length;
-        this.#pool.give(packet);
+        this.#release(packet);
       }
       this.#output.write(joined.subarray(0, bytes), () => {
         this.#pool.give(joined);
@@ -479,18 +486,36 @@ export class SftpSession {
     }
   }
 
+  /**
+   * A buffer for a READ reply of `size` bytes: reused from a pool where the
+   * output is done with what it was given once it calls back, so that a
+   * download allocates no memory per reply.
+   */
+  #replyBuffer(size: number): Buffer {
+    if (this.#outputCopies) {
+      if (size >= POOLED_FROM) return this.#pool.take();
+      if (size > NODE_POOLED_UP_TO && size <= this.#readPool.size) return this.#readPool.take();
+    }
+    return Buffer.allocUnsafe(size);
+  }
+
+  /** Gives a buffer back to the pool it came from, if it came from one. */
+  #release(buffer: Buffer): void {
+    this.#pool.give(buffer);
+    this.#readPool.give(buffer);
+  }
+
   async #read(id: number, file: SftpFile, offset: number, len: number): Promise<Buffer> {
-    const pooled = this.#outputCopies && DATA_HEADER + len >= POOLED_FROM;
-    const reply = pooled ? this.#pool.take() : Buffer.allocUnsafe(DATA_HEADER + len);
+    const reply = this.#replyBuffer(DATA_HEADER + len);
     let n: number;
     try {
       n = await file.read(offset, len, reply, DATA_HEADER);
     } catch (err) {
-      this.#pool.give(reply);
+      this.#release(reply);
       throw err;
     }
     if (n === 0) {
-      this.#pool.give(reply);
+      this.#release(reply);
       return statusReply(id, SSH_FX_EOF);
     }
     reply.writeUInt32BE(9 + n, 0);

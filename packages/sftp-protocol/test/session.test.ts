@@ -200,6 +200,46 @@ describe('SftpSession', () => {
     },
   );
 
+  it('reuses the buffers of 32 KiB READ replies once the output has taken them', async () => {
+    const content = randomBytes(20 * 32 * 1024);
+    const [serverSide, clientSide] = duplexPair();
+    const memory = new Set<ArrayBufferLike>();
+    const write = serverSide.write.bind(serverSide) as (...args: unknown[]) => boolean;
+    serverSide.write = ((chunk: Buffer, ...rest: unknown[]) => {
+      if (chunk.length > 32 * 1024) memory.add(chunk.buffer);
+      return write(chunk, ...rest);
+    }) as typeof serverSide.write;
+    new SftpSession(serverSide, memoryHandler(content), { outputCopies: true });
+    const client = new RawClient(clientSide);
+    await client.init();
+    client.send(
+      new PacketWriter(SSH_FXP_OPEN)
+        .uint32(1)
+        .string('/file')
+        .uint32(SSH_FXF_READ)
+        .attrs({})
+        .finish(),
+    );
+    const handle = await client.handle();
+    const received: Buffer[] = [];
+    for (let i = 0; i < 20; i++) {
+      client.send(
+        new PacketWriter(SSH_FXP_READ)
+          .uint32(10 + i)
+          .string(handle)
+          .uint64(i * 32 * 1024)
+          .uint32(32 * 1024)
+          .finish(),
+      );
+      const data = await client.next();
+      expect(data[0]).toBe(SSH_FXP_DATA);
+      received.push(Buffer.from(new PacketReader(data, 5).bytes()));
+    }
+    expect(Buffer.concat(received).equals(content)).toBe(true);
+    // one read at a time: each reply is written in the buffer of the one before
+    expect(memory.size).toBe(1);
+  });
+
   it('serves pipelined writes and answers each by id', async () => {
     const handler = memoryHandler(Buffer.alloc(0));
     const { client } = start(handler);
