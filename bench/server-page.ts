@@ -89,20 +89,25 @@ each figure.
   runs (ours ÷ sshd CPU for \`put -r\`, two runs of three each: 1.42x and 2.08x
   with the small young generation, 1.73x and 1.78x without).
 
-  What a transfer adds lies outside V8's heap. Every packet ssh2 sends is a
-  newly allocated buffer (its \`allocPacket\`), and every read from the socket
-  a new 64 KiB one. V8 collects such young buffers once they add up to
+  What a transfer adds lies outside V8's heap. ssh2 used to allocate every
+  packet it sent, and our engine every reply to a 32 KiB read: a \`malloc\`
+  of 32 KiB each, freed only when V8 collected. Both now reuse their memory:
+  the packets are cut from 1 MiB slabs taken up again once the socket has
+  written them (\`packages/sftpd/src/packet-arena.ts\`), and the replies come
+  from the session's pool. The peaks of this run are still 140 to 176 MiB
+  for one large transfer. The garbage left is on the way in, in code we do
+  not own: Node allocates a buffer for every read from the socket, and
+  ssh2's decipher one for every packet it receives (its \`_packet\`), 32 KiB
+  for each packet of an upload. V8 collects such buffers once they add up to
   32 MiB (twice its default semi-space: a constant of V8's that no flag
-  changes), so during a 1 GiB transfer the external memory swings between 18
-  and 50 to 58 MiB, and glibc's malloc keeps much of what is freed. Over the
-  runs of one server, which serves every figure above in turn, the peaks
-  settle at 150 to 185 MiB. \`MALLOC_TRIM_THRESHOLD_=131072\` in the server's
-  environment hands the memory back after each transfer (107 MiB) but leaves
-  the peaks as they are; collecting every 8 MiB from our code would take
-  some 24 MiB off them for about 0.2 s of CPU per GiB, and is not done. The
-  change that removes this garbage is in ssh2: packets built in buffers that
-  are reused once the socket has written them. The 16 MiB of external memory
-  an idle server reports is ssh2's Poly1305 WebAssembly memory, reserved and
+  changes), and glibc's malloc keeps much of what is freed.
+  \`MALLOC_TRIM_THRESHOLD_=131072\` in the server's environment hands the
+  memory back after each transfer (107 MiB) but leaves the peaks as they
+  are. The change that removes this garbage is the one made for the packets
+  sent, on the receiving side: ssh2's decipher writing into reused memory,
+  and the socket read into a buffer of its own (Node's \`onread\` option,
+  which a server's sockets do not take). The 16 MiB of external memory an
+  idle server reports is ssh2's Poly1305 WebAssembly memory, reserved and
   hardly touched.
 
   With \`sftpd.workers\` 0 on two cores, the main process and its two workers
@@ -125,38 +130,50 @@ each figure.
   \`/dev/shm\`, sshd spent 4 s of CPU per GiB uploaded where it had spent 1.9
   to 2.8. Compare the runs within one table, where the servers take turns,
   and rerun a figure alone (\`--only\`) before reading much into one.
-- **Large transfers: the work of each packet in JavaScript.** ssh2 used
-  to write every SSH packet with a system call of its own, about 45,000 for
-  a 1 GiB download. The connection's socket is now corked for as long as
-  one run of JavaScript lasts (\`packages/sftpd/src/tick-batched-writes.ts\`),
-  so the eight replies served from a 256 KiB block read from disk leave in
-  one \`writev\`: about 4,000 system calls per GiB (\`strace -c\`). ssh2 also
-  called Node's \`randomFillSync\` for the padding of every packet, about
-  4 µs each; it now takes the padding from a 16 KiB pool of random bytes
-  (\`packages/sftpd/src/ssh2.ts\`). In this run ours spent 0.71x to 1.12x
-  sshd's CPU per GiB on downloads, at 0.90x to 1.12x the speed; uploads
-  went at 1.73x to 2.02x the speed, at about half the CPU. An upload gains
-  when ours writes the file on libuv's thread pool while the main thread
-  decrypts, where sshd's session process does both in turn.
+- **Large transfers now meet their targets, and three changes did it.**
+  In this run ours went at 1.45x to 1.58x sshd's speed on downloads and
+  1.39x to 1.69x on uploads, at 0.53x to 0.76x its CPU per GiB; scp -O at
+  1.75x up and 1.93x down.
+  - *ssh2's packets.* ssh2 allocated every packet it sent, and the pages of
+    each were faulted in as the data was copied into it: in a profile of
+    the aes128-gcm download, copying into the packets was 19% of the busy
+    time and writing to the socket 33%; under \`strace -c\` the download made
+    533 \`brk\` calls in 2.5 s as glibc gave the heap back and took it again.
+    With the packets cut from reused slabs, a 512 MiB gcm download took
+    0.6 to 0.7 s of server CPU where it had taken 1.2 to 1.9 s (runs of
+    \`--only large\` in turn, the same minutes). The socket is also corked
+    for as long as one run of JavaScript lasts
+    (\`packages/sftpd/src/tick-batched-writes.ts\`): about 4,000 system calls
+    per GiB where ssh2 made 45,000. ssh2's padding comes from a pool of
+    random bytes (\`packages/sftpd/src/ssh2.ts\`).
+  - *OpenSSH's client.* With less CPU, ours was still slower than sshd on
+    downloads, and the client was why: against ours, \`sftp\` and its \`ssh\`
+    spent 0.5 to 0.7 s of user CPU for 300 MiB, against 0.3 s from sshd.
+    \`perf record\` of the client put 32% of its samples in \`memmove\`
+    (16% against sshd): OpenSSH's client moves its buffered data down each
+    time it takes a packet out, and ours filled the whole 2 MiB window it
+    allows, where sshd's \`internal-sftp\`, one request per turn of its loop,
+    never runs that far ahead. A channel to OpenSSH's client now runs at
+    most half its window and four packets ahead
+    (\`packages/sftpd/src/channel-pacing.ts\`): the client's CPU fell to 0.2
+    to 0.4 s, below what it spends against sshd, and the 300 MiB download
+    from 1.3–1.8 s to 0.9–1.2 s, against sshd's 1.1–1.5 s in the same runs.
+    A client slow to adjust its window eight times in a row, as on a long
+    network path, gets the whole window back, so that the path stays full.
+  - *Half the packets.* A reply to a 32 KiB read is 13 bytes over
+    OpenSSH's packet size, and ssh2 sends each write to a channel as packets
+    of its own: every reply took a full packet and one of 13 bytes. The
+    replies ready together are now joined into one write (\`joinReplies\` of
+    \`@sftpgo/sftp-protocol\`), so a download sends about half as many
+    packets, each of them decrypted by the client.
 
-  In a profile of the aes128-gcm download, writing to the socket is 33% of
-  the busy time and copying the data into each newly allocated packet 19%
-  (ssh2's \`channelData\`), against 24% and 10% for chacha20; the cipher
-  itself is 9%. Under \`strace -c\`, over 2.5 s of each, the gcm download
-  made 533 \`brk\` calls where chacha20 made 122, and its \`writev\` took
-  0.43 ms per MiB against 0.18: glibc gives the heap back and takes it again
-  as the packets' buffers are freed, and the fresh pages fault in as they
-  are copied into. The change that would remove this is in ssh2: packets
-  built in buffers that are reused once the socket has written them, the
-  same change as for the memory.
-- **scp and rsync** met their targets in some full runs (scp -O 1.46x and
-  1.82x up, 1.22x down, rsync 1.21x at 0.57x the CPU) and missed them in
-  others. scp -O downloads go through the same batched socket as SFTP: run
-  alone, 1.42x the speed at 0.48x the CPU. In this run their warm-up took
-  1.2 s of CPU and the timed runs 3.4 to 3.9 s, the same code a minute
-  apart: see the variance above. When it is slow, the profile shows our scp
-  source and sink moving the file in newly allocated 256 KiB buffers, an
-  upload copying the channel's 32 KiB packets into them through a Node
+  An upload gains when ours writes the file on libuv's thread pool while the
+  main thread decrypts, where sshd's session process does both in turn.
+- **scp and rsync** met their targets in this run (rsync at 1.39x and 0.42x
+  the CPU) and missed them in some earlier ones, the same code a minute
+  apart: see the variance above. When scp is slow, the profile shows our
+  scp source and sink moving the file in newly allocated 256 KiB buffers,
+  an upload copying the channel's 32 KiB packets into them through a Node
   stream, and the garbage collector at 27% of the busy time.
 - **Small files: many small steps per request.** OpenSSH's client copies
   one file at a time (open, write or read, close), so the latency of each
@@ -169,24 +186,30 @@ each figure.
   on this machine's ext4, a Python loop that creates, writes and closes
   2,000 files of 4 KiB spends 0.43 s of system CPU, two thirds of sshd's
   0.65 s for \`put -r\`. Beyond that, sshd spends about 0.1 ms per file and
-  ours about 0.4 ms (1.25 s in this run), at 0.78x the speed; \`get -r\`
-  went at 0.87x. A profile of \`--only small\` puts 11% of the main thread's
-  busy time in writing each reply to the socket on its own (sshd writes one
-  per reply too, and one reply is all a tick has), 14% in opening files, 6
-  to 7% in the garbage collector, 3 to 4% in the transfer's log line and
-  actions, and the rest spread over the layers a request crosses (the SFTP
-  engine, the session's policy, quota and transfer layers, the confined
-  file system), each a promise and a few objects. The padding pool took
-  ssh2's random padding from 3.7% to 0.2%. The next step is ours: the
-  session's layers merged into one call per request.
-- **Concurrent sessions need the cores the clients use.** With
-  \`sftpd.workers\` 0 (two workers), the 20 downloads run at 1.28x to 1.46x
-  sshd's aggregate at 0.84x to 1.33x its CPU per GiB. The machine's two
-  cores are 96 to 100% busy during the runs of both servers: the 20
-  clients' \`sftp\` and \`ssh\` processes decrypt what the server sends (and,
-  against sshd, spend about 0.1 s each on its post-quantum key exchange) on
-  the cores the server would use. The 1.5x target needs a machine where the
-  clients are not on the server's cores.
+  ours about 0.35 ms (1.36 s in this run), at 0.72x the speed; \`get -r\`
+  went at 0.77x. Sampled from \`/proc\`, 70% of our server's CPU during
+  \`put -r\` is user time: JavaScript, not system calls. \`strace\` of one file's
+  upload shows 17 calls where sshd makes about 12: the parent directory is
+  walked twice (once for the stat that the overwrite permission and the
+  quota need, once for the open), and the file is stat'ed after it is opened
+  and again before it is closed. In an inclusive profile of \`--only small\`,
+  writing each reply to the socket is 15% of the main thread's busy time
+  (sshd writes one per reply too), the end of each transfer 9% (its log
+  line alone 58 µs per file, most of it winston's stream pipeline), the
+  confined path walk 9%, and the rest spread over the layers a request
+  crosses (the SFTP engine, the session's policy, quota and transfer
+  layers), each a promise and a few objects; the garbage collector 8%. The
+  next step is ours: the session's layers merged into one call per request
+  that walks the path once, and the log line written without winston's
+  streams in between.
+- **Concurrent sessions.** With \`sftpd.workers\` 0 (two workers), the 20
+  downloads ran at 2.78x sshd's aggregate at 0.72x its CPU per GiB, where
+  earlier runs gave 1.28x to 1.46x. The machine's two cores are 96 to 100%
+  busy during the runs of both servers: the 20 clients' \`sftp\` and \`ssh\`
+  processes decrypt what the server sends (and, against sshd, spend about
+  0.1 s each on its post-quantum key exchange) on the cores the server
+  would use, so what the clients save (the pacing and the halved packet
+  count above) shows here most.
 - **Logins are ours.** 8 to 15 ms of server CPU per login against sshd's 24
   to 77 ms with the same key exchange (curve25519-sha256): sshd starts a
   fresh copy of itself for every connection (re-exec: loading the binary,
