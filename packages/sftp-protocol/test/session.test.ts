@@ -3,6 +3,7 @@ import {
   PacketReader,
   PacketWriter,
   SftpSession,
+  type SftpSessionOptions,
   SSH_FX_BAD_MESSAGE,
   SSH_FX_EOF,
   SSH_FX_FAILURE,
@@ -149,67 +150,22 @@ describe('SftpSession', () => {
     });
   });
 
-  it.each([
-    [true, 1],
-    [false, 6],
-  ])(
-    'with joinReplies %s, writes the replies of one run of JavaScript in %i chunks',
-    async (joinReplies, chunks) => {
-      const content = randomBytes(6 * 32 * 1024);
-      const [serverSide, clientSide] = duplexPair();
-      const written: number[] = [];
-      const write = serverSide.write.bind(serverSide) as (...args: unknown[]) => boolean;
-      serverSide.write = ((chunk: Buffer, ...rest: unknown[]) => {
-        written.push(chunk.length);
-        return write(chunk, ...rest);
-      }) as typeof serverSide.write;
-      new SftpSession(serverSide, memoryHandler(content), { joinReplies });
-      const client = new RawClient(clientSide);
-      await client.init();
-      client.send(
-        new PacketWriter(SSH_FXP_OPEN)
-          .uint32(1)
-          .string('/file')
-          .uint32(SSH_FXF_READ)
-          .attrs({})
-          .finish(),
-      );
-      const handle = await client.handle();
-      written.length = 0;
-      // six reads in one chunk, as OpenSSH pipelines them: their replies are ready together
-      const reads = Array.from({ length: 6 }, (_, i) =>
-        new PacketWriter(SSH_FXP_READ)
-          .uint32(10 + i)
-          .string(handle)
-          .uint64(i * 32 * 1024)
-          .uint32(32 * 1024)
-          .finish(),
-      );
-      client.send(Buffer.concat(reads));
-      const received: Buffer[] = [];
-      for (let i = 0; i < 6; i++) {
-        const data = await client.next();
-        expect(data[0]).toBe(SSH_FXP_DATA);
-        const r = new PacketReader(data, 1);
-        expect(r.uint32()).toBe(10 + i);
-        received.push(Buffer.from(r.bytes()));
-      }
-      expect(Buffer.concat(received).equals(content)).toBe(true);
-      expect(written).toHaveLength(chunks);
-      expect(written.reduce((a, b) => a + b, 0)).toBe(6 * (13 + 32 * 1024));
-    },
-  );
-
-  it('reuses the buffers of 32 KiB READ replies once the output has taken them', async () => {
-    const content = randomBytes(20 * 32 * 1024);
+  /**
+   * A session over `content` as `/file`, opened for reading, whose every
+   * write to its output is shown to `onWrite` first.
+   */
+  async function openWithWriteLog(
+    content: Buffer,
+    options: SftpSessionOptions,
+    onWrite: (chunk: Buffer) => void,
+  ) {
     const [serverSide, clientSide] = duplexPair();
-    const memory = new Set<ArrayBufferLike>();
     const write = serverSide.write.bind(serverSide) as (...args: unknown[]) => boolean;
     serverSide.write = ((chunk: Buffer, ...rest: unknown[]) => {
-      if (chunk.length > 32 * 1024) memory.add(chunk.buffer);
+      onWrite(chunk);
       return write(chunk, ...rest);
     }) as typeof serverSide.write;
-    new SftpSession(serverSide, memoryHandler(content), { outputCopies: true });
+    new SftpSession(serverSide, memoryHandler(content), options);
     const client = new RawClient(clientSide);
     await client.init();
     client.send(
@@ -220,20 +176,59 @@ describe('SftpSession', () => {
         .attrs({})
         .finish(),
     );
-    const handle = await client.handle();
+    return { client, handle: await client.handle() };
+  }
+
+  /** A READ of the `i`th 32 KiB of the file, with id 10 + i. */
+  const readChunk = (handle: Buffer, i: number) =>
+    new PacketWriter(SSH_FXP_READ)
+      .uint32(10 + i)
+      .string(handle)
+      .uint64(i * 32 * 1024)
+      .uint32(32 * 1024)
+      .finish();
+
+  /** The data of the next reply, which must be the DATA of id 10 + i. */
+  async function dataOf(client: RawClient, i: number): Promise<Buffer> {
+    const data = await client.next();
+    expect(data[0]).toBe(SSH_FXP_DATA);
+    const r = new PacketReader(data, 1);
+    expect(r.uint32()).toBe(10 + i);
+    return Buffer.from(r.bytes());
+  }
+
+  it.each([
+    [true, 1],
+    [false, 6],
+  ])(
+    'with joinReplies %s, writes the replies of one run of JavaScript in %i chunks',
+    async (joinReplies, chunks) => {
+      const content = randomBytes(6 * 32 * 1024);
+      const written: number[] = [];
+      const { client, handle } = await openWithWriteLog(content, { joinReplies }, (chunk) =>
+        written.push(chunk.length),
+      );
+      written.length = 0;
+      // six reads in one chunk, as OpenSSH pipelines them: their replies are ready together
+      client.send(Buffer.concat(Array.from({ length: 6 }, (_, i) => readChunk(handle, i))));
+      const received: Buffer[] = [];
+      for (let i = 0; i < 6; i++) received.push(await dataOf(client, i));
+      expect(Buffer.concat(received).equals(content)).toBe(true);
+      expect(written).toHaveLength(chunks);
+      expect(written.reduce((a, b) => a + b, 0)).toBe(6 * (13 + 32 * 1024));
+    },
+  );
+
+  it('reuses the buffers of 32 KiB READ replies once the output has taken them', async () => {
+    const content = randomBytes(20 * 32 * 1024);
+    const memory = new Set<ArrayBufferLike>();
+    const { client, handle } = await openWithWriteLog(content, { outputCopies: true }, (chunk) => {
+      if (chunk.length > 32 * 1024) memory.add(chunk.buffer);
+    });
     const received: Buffer[] = [];
     for (let i = 0; i < 20; i++) {
-      client.send(
-        new PacketWriter(SSH_FXP_READ)
-          .uint32(10 + i)
-          .string(handle)
-          .uint64(i * 32 * 1024)
-          .uint32(32 * 1024)
-          .finish(),
-      );
-      const data = await client.next();
-      expect(data[0]).toBe(SSH_FXP_DATA);
-      received.push(Buffer.from(new PacketReader(data, 5).bytes()));
+      client.send(readChunk(handle, i));
+      received.push(await dataOf(client, i));
     }
     expect(Buffer.concat(received).equals(content)).toBe(true);
     // one read at a time: each reply is written in the buffer of the one before
