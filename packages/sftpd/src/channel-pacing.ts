@@ -44,10 +44,10 @@ export function paceForOpenSsh(channel: object, clientVersion: string): boolean 
   const own = Object.getOwnPropertyDescriptor(outgoing, 'window');
   if (own === undefined || typeof own.value !== 'number' || !own.writable) return false;
   const full = own.value;
-  let ahead = Math.floor(full / 2) + MARGIN;
-  if (ahead >= full) return false;
-  let held = full - ahead;
-  let window = ahead;
+  // what may be sent ahead is the window less what is held back
+  let held = full - (Math.floor(full / 2) + MARGIN);
+  if (held <= 0) return false;
+  let window = full - held;
   let starvedAt: number | undefined;
   let longWaits = 0;
   Object.defineProperty(outgoing, 'window', {
@@ -62,9 +62,9 @@ export function paceForOpenSsh(channel: object, clientVersion: string): boolean 
           starvedAt = undefined;
         }
         if (held > 0 && longWaits >= LONG_WAITS_IN_A_ROW) {
-          const released = Math.min(held, ahead);
+          // doubles what may be sent ahead, up to the whole window
+          const released = Math.min(held, full - held);
           held -= released;
-          ahead += released;
           next += released;
           longWaits = 0;
         }
