@@ -2,14 +2,17 @@ import type { Duplex } from 'node:stream';
 import {
   type Attrs,
   PacketReader,
+  PacketWriter,
   type SftpFile,
   type SftpHandler,
   SftpSession,
   type SftpSessionOptions,
   SftpStatusError,
   SSH_FX_NO_SUCH_FILE,
+  SSH_FXF_READ,
   SSH_FXP_HANDLE,
   SSH_FXP_INIT,
+  SSH_FXP_OPEN,
   SSH_FXP_STATUS,
 } from '@sftpgo/sftp-protocol';
 import { duplexPair } from '@sftpgo/test-utils';
@@ -118,6 +121,24 @@ export class RawClient {
   async init(): Promise<Buffer> {
     this.send(Buffer.from([0, 0, 0, 5, SSH_FXP_INIT, 0, 0, 0, 3]));
     return this.next();
+  }
+
+  /** Asks to open `path` for reading, with request `id`. */
+  sendOpenForReading(id = 1, path = '/file'): void {
+    this.send(
+      new PacketWriter(SSH_FXP_OPEN)
+        .uint32(id)
+        .string(path)
+        .uint32(SSH_FXF_READ)
+        .attrs({})
+        .finish(),
+    );
+  }
+
+  /** Opens `path` for reading with request `id`, and answers the handle. */
+  async openForReading(id = 1, path = '/file'): Promise<Buffer> {
+    this.sendOpenForReading(id, path);
+    return this.handle();
   }
 
   async status(): Promise<{ id: number; code: number; message: string }> {

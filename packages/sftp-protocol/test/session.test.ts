@@ -10,7 +10,6 @@ import {
   SSH_FX_NO_SUCH_FILE,
   SSH_FX_OK,
   SSH_FX_OP_UNSUPPORTED,
-  SSH_FXF_READ,
   SSH_FXP_CLOSE,
   SSH_FXP_DATA,
   SSH_FXP_EXTENDED,
@@ -46,15 +45,7 @@ describe('SftpSession', () => {
     });
     const { client } = start(handler, { maxInFlight: 8 });
     await client.init();
-    client.send(
-      new PacketWriter(SSH_FXP_OPEN)
-        .uint32(1)
-        .string('/file')
-        .uint32(SSH_FXF_READ)
-        .attrs({})
-        .finish(),
-    );
-    const handle = await client.handle();
+    const handle = await client.openForReading();
     for (let id = 2; id < 102; id++) {
       client.send(
         new PacketWriter(SSH_FXP_READ).uint32(id).string(handle).uint64(0).uint32(10).finish(),
@@ -76,21 +67,9 @@ describe('SftpSession', () => {
   it('refuses a handle past maxHandles with a failure that says why, and serves the open ones', async () => {
     const { client } = start(memoryHandler(Buffer.from('x')), { maxHandles: 3 });
     await client.init();
-    const open = (id: number) =>
-      client.send(
-        new PacketWriter(SSH_FXP_OPEN)
-          .uint32(id)
-          .string('/file')
-          .uint32(SSH_FXF_READ)
-          .attrs({})
-          .finish(),
-      );
     const handles: Buffer[] = [];
-    for (const id of [1, 2, 3]) {
-      open(id);
-      handles.push(Buffer.from(await client.handle()));
-    }
-    open(4);
+    for (const id of [1, 2, 3]) handles.push(Buffer.from(await client.openForReading(id)));
+    client.sendOpenForReading(4);
     expect(await client.status()).toEqual({
       id: 4,
       code: SSH_FX_FAILURE,
@@ -99,7 +78,7 @@ describe('SftpSession', () => {
     // closing one makes room again
     client.send(new PacketWriter(SSH_FXP_CLOSE).uint32(5).string(handles[0]!).finish());
     expect((await client.status()).code).toBe(SSH_FX_OK);
-    open(6);
+    client.sendOpenForReading(6);
     expect((await client.handle()).length).toBeGreaterThan(0);
   });
 
@@ -116,15 +95,7 @@ describe('SftpSession', () => {
     const handler = memoryHandler(Buffer.from('0123456789'));
     const { client } = start(handler);
     await client.init();
-    client.send(
-      new PacketWriter(SSH_FXP_OPEN)
-        .uint32(1)
-        .string('/file')
-        .uint32(SSH_FXF_READ)
-        .attrs({})
-        .finish(),
-    );
-    const handle = await client.handle();
+    const handle = await client.openForReading();
     client.send(
       new PacketWriter(SSH_FXP_READ).uint32(2).string(handle).uint64(4).uint32(100).finish(),
     );
@@ -168,15 +139,7 @@ describe('SftpSession', () => {
     new SftpSession(serverSide, memoryHandler(content), options);
     const client = new RawClient(clientSide);
     await client.init();
-    client.send(
-      new PacketWriter(SSH_FXP_OPEN)
-        .uint32(1)
-        .string('/file')
-        .uint32(SSH_FXF_READ)
-        .attrs({})
-        .finish(),
-    );
-    return { client, handle: await client.handle() };
+    return { client, handle: await client.openForReading() };
   }
 
   /** A READ of the `i`th 32 KiB of the file, with id 10 + i. */
