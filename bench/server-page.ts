@@ -139,9 +139,11 @@ each figure.
     the aes128-gcm download, copying into the packets was 19% of the busy
     time and writing to the socket 33%; under \`strace -c\` the download made
     533 \`brk\` calls in 2.5 s as glibc gave the heap back and took it again.
-    With the packets cut from reused slabs, a 512 MiB gcm download took
-    0.6 to 0.7 s of server CPU where it had taken 1.2 to 1.9 s (runs of
-    \`--only large\` in turn, the same minutes). The socket is also corked
+    In a trial that cut the gcm cipher's packets from reused slabs inside
+    ssh2, switched on and off in turn over the same minutes (\`--only large\`,
+    512 MiB), the download took 0.7 to 0.8 s of server CPU on and 1.2 to
+    1.9 s off; with the arena as it is now, 0.6 to 0.7 s in the runs that
+    followed. The socket is also corked
     for as long as one run of JavaScript lasts
     (\`packages/sftpd/src/tick-batched-writes.ts\`): about 4,000 system calls
     per GiB where ssh2 made 45,000. ssh2's padding comes from a pool of
@@ -155,9 +157,9 @@ each figure.
     allows, where sshd's \`internal-sftp\`, one request per turn of its loop,
     never runs that far ahead. A channel to OpenSSH's client now runs at
     most half its window and four packets ahead
-    (\`packages/sftpd/src/channel-pacing.ts\`): the client's CPU fell to 0.2
-    to 0.4 s, below what it spends against sshd, and the 300 MiB download
-    from 1.3–1.8 s to 0.9–1.2 s, against sshd's 1.1–1.5 s in the same runs.
+    (\`packages/sftpd/src/channel-pacing.ts\`): the client's user CPU fell to
+    0.3 to 0.5 s (0.3 to 0.7 s against sshd in the same runs), and the
+    300 MiB download from 1.3–1.8 s to 0.9–1.2 s, against sshd's 1.1–1.8 s.
     A client slow to adjust its window eight times in a row, as on a long
     network path, gets the whole window back, so that the path stays full.
   - *Half the packets.* A reply to a 32 KiB read is 13 bytes over
