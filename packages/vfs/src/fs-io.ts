@@ -84,19 +84,70 @@ const { O_CREAT, O_EXCL, O_RDWR, O_TRUNC, O_WRONLY } = fs.constants;
 /** Flags that an open changing nothing has none of: write access, creation, truncation. */
 const CHANGING = O_WRONLY | O_RDWR | O_CREAT | O_TRUNC;
 
+/** Reads and writes that start this close to a file's start may be made inline. */
+export const INLINE_SPAN = 64 * 1024;
+
+/**
+ * Whether the reads and writes of a process are made on its event loop, as
+ * {@link inlineLookupsIo} does near a file's start: while they are fast.
+ * The event loop is the process's, whatever file made it wait.
+ */
+export class InlineDataCalls {
+  readonly #slowCallMs: number;
+  readonly #poolForMs: number;
+  /** When inline calls resume, after one was slow. */
+  #inlineFrom = 0;
+
+  /**
+   * @param slowCallMs a call that takes longer shows a disk that makes the
+   *   event loop wait
+   * @param poolForMs how long every read and write then goes to the pool
+   */
+  constructor(slowCallMs = 1, poolForMs = 5_000) {
+    this.#slowCallMs = slowCallMs;
+    this.#poolForMs = poolForMs;
+  }
+
+  /** Runs `call` inline and notes its time; `undefined` while calls go to the pool. */
+  run(call: () => number): Promise<number> | undefined {
+    const start = performance.now();
+    if (start < this.#inlineFrom) return undefined;
+    try {
+      return Promise.resolve(call());
+    } catch (err) {
+      return Promise.reject(err);
+    } finally {
+      const end = performance.now();
+      if (end - start > this.#slowCallMs) this.#inlineFrom = end + this.#poolForMs;
+    }
+  }
+}
+
+const processDataCalls = new InlineDataCalls();
+
 /**
  * Path lookups inline, file I/O on the thread pool. A lookup (a directory's
  * `O_PATH` open and close, `lstat`, `stat`, `readlink`, `fstat`) costs a few
  * microseconds on a local disk, far less than a round trip to the thread
  * pool, and a small file's transfer makes a dozen of them. Opening a file
  * to read it, creating a new file, and closing either are as cheap: they
- * move no data and flush nothing. Reading and writing data, truncating an
- * existing file and closing one that was truncated (which may start its
- * write-back) still go to the pool. On a network filesystem whose lookups
- * can stall, use {@link threadPoolIo}, so that a slow server stalls only
- * its callers.
+ * move no data and flush nothing. Truncating an existing file and closing
+ * one that was truncated (which may start its write-back) go to the pool.
+ *
+ * Reads and writes that start within a file's first {@link INLINE_SPAN}
+ * bytes are made inline too, while they are fast: a small file is then read
+ * or written without waiting for another thread (the round trip takes
+ * longer than the copy into or out of the page cache, and the client waits
+ * for each reply), and a large one streams from the pool after its first
+ * requests. Data calls are the ones that can wait on the disk (a read not
+ * cached, a write throttled while the page cache holds too much to write
+ * back): once one made inline takes over a millisecond, every read and
+ * write of the process goes to the pool for the next five seconds (see
+ * {@link InlineDataCalls}). On a network filesystem whose lookups can
+ * stall, use {@link threadPoolIo}, so that a slow server stalls only its
+ * callers.
  */
-export function inlineLookupsIo(): FsIo {
+export function inlineLookupsIo(dataCalls = processDataCalls): FsIo {
   // descriptors of files opened without write access or created new:
   // closing them does no I/O
   const lookups = new Set<number>();
@@ -107,6 +158,20 @@ export function inlineLookupsIo(): FsIo {
   };
   return {
     ...threadPoolIo,
+    read: (fd, buffer, offset, length, position) => {
+      if (position < INLINE_SPAN) {
+        const done = dataCalls.run(() => fs.readSync(fd, buffer, offset, length, position));
+        if (done) return done;
+      }
+      return threadPoolIo.read(fd, buffer, offset, length, position);
+    },
+    write: (fd, buffer, offset, length, position) => {
+      if (position < INLINE_SPAN) {
+        const done = dataCalls.run(() => fs.writeSync(fd, buffer, offset, length, position));
+        if (done) return done;
+      }
+      return threadPoolIo.write(fd, buffer, offset, length, position);
+    },
     open: async (path, flags, mode) => {
       if ((flags & CHANGING) === 0) return inline(path, flags, mode);
       if ((flags & O_CREAT) !== 0) {
