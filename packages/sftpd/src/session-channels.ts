@@ -143,6 +143,7 @@ export async function serveSftp(
         localFiles: user.filesystem.provider === 0,
       },
       emit: services.onEvent,
+      endsAfterReply: true,
     }));
   } catch (err) {
     services.logger.log({

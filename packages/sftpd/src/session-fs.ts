@@ -44,6 +44,8 @@ export function sessionFs(
     readonly quotaStore: QuotaStore;
     readonly context: SessionContext;
     readonly emit: (event: SessionEvent) => void;
+    /** The protocol answers a close once it has settled (SFTP): see {@link TransferFs}. */
+    readonly endsAfterReply?: boolean;
   },
 ): { fs: Fs; transfers: ReadonlySet<ActiveTransfer> } {
   const looks = new StatOnceFs(storage);
@@ -63,7 +65,7 @@ export function sessionFs(
   if (QuotaFs.applies(options.quotaTracking, user)) {
     fs = new QuotaFs(fs, services.quotaStore, user);
   }
-  const events = new TransferFs(fs, services.context, services.emit);
+  const events = new TransferFs(fs, services.context, services.emit, services.endsAfterReply);
   const ignored = IgnoreSetStatFs.ignoredBy(storage, options.setstatMode);
   fs = ignored ? new IgnoreSetStatFs(events, ignored) : events;
   return {

@@ -57,7 +57,12 @@ export interface SftpServerOptions {
   readonly quotaTracking?: QuotaTracking;
   /** A connection that sends nothing for this long is closed; 0 (default) never. */
   readonly idleTimeoutMs?: number;
-  /** Every finished transfer and successful command, for logs and actions. */
+  /**
+   * Every finished transfer and successful command, for logs and actions.
+   * The end of an SFTP transfer is told right after the reply to its CLOSE
+   * has been written, so that the client does not wait for what is done
+   * with it.
+   */
   readonly onEvent?: (event: SessionEvent) => void;
   /** Every login that succeeded or failed, for metrics. */
   readonly onLogin?: (event: LoginEvent) => void;

@@ -12,6 +12,7 @@ import type {
   CommandName,
   SessionContext,
   SessionEvent,
+  TransferEvent,
 } from './session-events.js';
 
 /** A transfer's live counters; the connection list reads them. */
@@ -38,9 +39,12 @@ type TransferEnd =
   | { readonly completed: true; readonly fileSize?: number }
   | { readonly completed: false; readonly error: string };
 
+/** Reports a transfer's end; `afterReply` once the reply to its CLOSE has been written. */
+type Finish = (state: TransferState, end: TransferEnd, afterReply: boolean) => void;
+
 class TransferFile extends ForwardingFileHandle {
   readonly #state: TransferState;
-  readonly #finish: (state: TransferState, end: TransferEnd) => void;
+  readonly #finish: Finish;
   /** A download: the file's size at open, which it must reach to be complete. */
   readonly #expectedSize: number | undefined;
   /** A download: where the furthest read ended, so that a resumed download completes too. */
@@ -51,7 +55,7 @@ class TransferFile extends ForwardingFileHandle {
     handle: FileHandle,
     state: TransferState,
     expectedSize: number | undefined,
-    finish: (state: TransferState, end: TransferEnd) => void,
+    finish: Finish,
   ) {
     super(handle);
     this.#state = state;
@@ -100,7 +104,7 @@ class TransferFile extends ForwardingFileHandle {
       if (this.#error === undefined) end = { completed: false, error: (err as Error).message };
       throw err;
     } finally {
-      this.#finish(this.#state, end);
+      this.#finish(this.#state, end, true);
     }
   }
 
@@ -117,10 +121,14 @@ class TransferFile extends ForwardingFileHandle {
     try {
       await super.abort();
     } finally {
-      this.#finish(this.#state, {
-        completed: false,
-        error: this.#error ?? 'the connection ended with the file open',
-      });
+      this.#finish(
+        this.#state,
+        {
+          completed: false,
+          error: this.#error ?? 'the connection ended with the file open',
+        },
+        false,
+      );
     }
   }
 }
@@ -133,13 +141,25 @@ class TransferFile extends ForwardingFileHandle {
 export class TransferFs extends ForwardingFs {
   readonly #context: SessionContext;
   readonly #emit: (event: SessionEvent) => void;
+  readonly #endsAfterReply: boolean;
   /** The transfers running now. */
   readonly active = new Set<ActiveTransfer>();
 
-  constructor(fs: Fs, context: SessionContext, emit: (event: SessionEvent) => void) {
+  /**
+   * @param endsAfterReply the protocol answers each close once it has
+   *   settled (SFTP): the end of a transfer is then reported right after that
+   *   answer is written, rather than before
+   */
+  constructor(
+    fs: Fs,
+    context: SessionContext,
+    emit: (event: SessionEvent) => void,
+    endsAfterReply = false,
+  ) {
     super(fs);
     this.#context = context;
     this.#emit = emit;
+    this.#endsAfterReply = endsAfterReply;
   }
 
   #command(command: CommandName, path: string, details: Partial<CommandEvent> = {}): void {
@@ -158,9 +178,9 @@ export class TransferFs extends ForwardingFs {
         );
     const state = new TransferState(upload ? 'upload' : 'download', path);
     this.active.add(state);
-    return new TransferFile(handle, state, expectedSize, (finished, end) => {
+    return new TransferFile(handle, state, expectedSize, (finished, end, afterReply) => {
       this.active.delete(finished);
-      this.#emit({
+      const event: TransferEvent = {
         ...this.#context,
         type: 'transfer',
         operation: finished.operation,
@@ -168,7 +188,14 @@ export class TransferFs extends ForwardingFs {
         bytes: finished.bytes,
         elapsedMs: Date.now() - finished.startTime,
         ...end,
-      });
+      };
+      // The client waits for the reply to its CLOSE, and a small file's
+      // transfer is mostly such waits: the log line, the actions and the
+      // metrics follow the reply (sent before the event loop's next turn)
+      // rather than hold it back. An abort is told at once, before the end
+      // of its session.
+      if (afterReply && this.#endsAfterReply) setImmediate(this.#emit, event);
+      else this.#emit(event);
     });
   }
 

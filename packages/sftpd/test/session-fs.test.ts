@@ -82,7 +82,7 @@ afterEach(async () => {
   await tmp.remove();
 });
 
-function session(storage: Fs, uploadMode: 0 | 1 | 2 = 1) {
+function session(storage: Fs, uploadMode: 0 | 1 | 2 = 1, endsAfterReply = false) {
   const events: SessionEvent[] = [];
   const { fs } = sessionFs(
     storage,
@@ -92,6 +92,7 @@ function session(storage: Fs, uploadMode: 0 | 1 | 2 = 1) {
       quotaStore: provider,
       context: { username: user.username, connectionId: 'c1', protocol: 'SFTP', homeDir: '/' },
       emit: (e) => events.push(e),
+      endsAfterReply,
     },
   );
   return { fs, events };
@@ -170,5 +171,26 @@ describe('sessionFs', () => {
     await expect(fs.setstat('/ro/f', { mode: 0o600 }, { followLinks: true })).rejects.toMatchObject(
       { code: 'permission' },
     );
+  });
+
+  it("tells a transfer's end after the reply to its close, where the protocol answers closes", async () => {
+    const { fs, events } = session(new MemoryFs(), 0, true);
+    const order: string[] = [];
+    const handle = await fs.open('/d.txt', { write: true, create: true });
+    await handle.write(Buffer.from('data'), 0, 4, 0);
+    await handle.close().then(() => {
+      // as SftpSession sends the replies of a run of JavaScript
+      process.nextTick(() => order.push('reply'));
+    });
+    expect(events).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    order.push(...events.map((e) => (e.type === 'transfer' && e.completed ? 'event' : '?')));
+    expect(order).toEqual(['reply', 'event']);
+    expect(events[0]).toMatchObject({ type: 'transfer', operation: 'upload', bytes: 4 });
+
+    // an abort, at the end of a session, is told before the session's end
+    const left = await fs.open('/e.txt', { write: true, create: true });
+    await left.abort?.();
+    expect(events[1]).toMatchObject({ type: 'transfer', path: '/e.txt', completed: false });
   });
 });
