@@ -90,18 +90,23 @@ export const INLINE_SPAN = 64 * 1024;
 /**
  * Whether the reads and writes of a process are made on its event loop, as
  * {@link inlineLookupsIo} does near a file's start: while they are fast.
- * The event loop is the process's, whatever file made it wait.
+ * The event loop is the process's, whatever file made it wait. A disk that
+ * makes calls wait does so for every call (reads of what is not cached,
+ * writes throttled): three slow calls in a row show it, where one may be
+ * the process losing its core for a moment on a busy machine.
  */
 export class InlineDataCalls {
   readonly #slowCallMs: number;
   readonly #poolForMs: number;
-  /** When inline calls resume, after one was slow. */
+  /** Slow calls since the last fast one. */
+  #slowInARow = 0;
+  /** When inline calls resume, after some were slow. */
   #inlineFrom = 0;
 
   /**
-   * @param slowCallMs a call that takes longer shows a disk that makes the
-   *   event loop wait
-   * @param poolForMs how long every read and write then goes to the pool
+   * @param slowCallMs a call that takes longer is slow
+   * @param poolForMs how long every read and write goes to the pool after
+   *   {@link SLOW_IN_A_ROW} slow ones
    */
   constructor(slowCallMs = 1, poolForMs = 5_000) {
     this.#slowCallMs = slowCallMs;
@@ -118,10 +123,17 @@ export class InlineDataCalls {
       return Promise.reject(err);
     } finally {
       const end = performance.now();
-      if (end - start > this.#slowCallMs) this.#inlineFrom = end + this.#poolForMs;
+      if (end - start <= this.#slowCallMs) this.#slowInARow = 0;
+      else if (++this.#slowInARow >= SLOW_IN_A_ROW) {
+        this.#slowInARow = 0;
+        this.#inlineFrom = end + this.#poolForMs;
+      }
     }
   }
 }
+
+/** Slow inline calls in a row that send reads and writes to the pool. */
+export const SLOW_IN_A_ROW = 3;
 
 const processDataCalls = new InlineDataCalls();
 
@@ -141,9 +153,9 @@ const processDataCalls = new InlineDataCalls();
  * for each reply), and a large one streams from the pool after its first
  * requests. Data calls are the ones that can wait on the disk (a read not
  * cached, a write throttled while the page cache holds too much to write
- * back): once one made inline takes over a millisecond, every read and
- * write of the process goes to the pool for the next five seconds (see
- * {@link InlineDataCalls}). On a network filesystem whose lookups can
+ * back): once three made inline in a row take over a millisecond each,
+ * every read and write of the process goes to the pool for the next five
+ * seconds (see {@link InlineDataCalls}). On a network filesystem whose lookups can
  * stall, use {@link threadPoolIo}, so that a slow server stalls only its
  * callers.
  */
