@@ -28,6 +28,12 @@ export interface FsIo {
   fstat(fd: number): Promise<fs.Stats>;
   stat(path: string): Promise<fs.Stats>;
   lstat(path: string): Promise<fs.Stats>;
+  /**
+   * `lstat`, with `null` where nothing is there: an upload's target usually
+   * is not, and Node's error for it, with its stack trace, costs more than
+   * the call.
+   */
+  lstatIfAny(path: string): Promise<fs.Stats | null>;
   realpath(path: string): Promise<string>;
   readlink(path: string): Promise<string>;
 }
@@ -61,6 +67,14 @@ export const threadPoolIo: FsIo = {
   fstat: (fd) => new Promise((resolve, reject) => fs.fstat(fd, settle(resolve, reject))),
   stat: (path) => new Promise((resolve, reject) => fs.stat(path, settle(resolve, reject))),
   lstat: (path) => new Promise((resolve, reject) => fs.lstat(path, settle(resolve, reject))),
+  lstatIfAny: (path) =>
+    new Promise((resolve, reject) =>
+      fs.lstat(path, (err, st) => {
+        if (err?.code === 'ENOENT') resolve(null);
+        else if (err) reject(err);
+        else resolve(st);
+      }),
+    ),
   realpath: (path) =>
     new Promise((resolve, reject) => fs.realpath.native(path, settle(resolve, reject))),
   readlink: (path) => new Promise((resolve, reject) => fs.readlink(path, settle(resolve, reject))),
@@ -76,6 +90,7 @@ export const blockingIo: FsIo = {
   fstat: async (fd) => fs.fstatSync(fd),
   stat: async (path) => fs.statSync(path),
   lstat: async (path) => fs.lstatSync(path),
+  lstatIfAny: async (path) => fs.lstatSync(path, { throwIfNoEntry: false }) ?? null,
   realpath: async (path) => fs.realpathSync.native(path),
   readlink: async (path) => fs.readlinkSync(path),
 };
@@ -206,6 +221,7 @@ export function inlineLookupsIo(dataCalls = processDataCalls): FsIo {
     fstat: blockingIo.fstat,
     stat: blockingIo.stat,
     lstat: blockingIo.lstat,
+    lstatIfAny: blockingIo.lstatIfAny,
     readlink: blockingIo.readlink,
   };
 }

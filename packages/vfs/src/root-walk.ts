@@ -245,10 +245,7 @@ export class RootWalker {
       const at = `${top.dir.path}/${name}`;
       if (todo.length === 0) {
         if (!options.followLast) return this.#result(top.dir, name, stack, options);
-        const stat = await this.#io.lstat(at).catch((err: unknown) => {
-          if (errnoOf(err) === 'ENOENT') return null;
-          throw err;
-        });
+        const stat = await this.#io.lstatIfAny(at);
         if (stat?.isSymbolicLink()) {
           await follow(top.dir, name);
           continue;
