@@ -121,6 +121,8 @@ export function actionOf(event: SessionEvent): SessionActionFacts | undefined {
  */
 export class SessionActions {
   readonly #settings: SessionActionsSettings;
+  /** Whether any action can run: some are on, with a program or a URL to tell. */
+  readonly #enabled: boolean;
   readonly #options: Required<Omit<SessionActionsOptions, 'onOutcome'>> &
     Pick<SessionActionsOptions, 'onOutcome'>;
   readonly #queue: SessionActionFacts[] = [];
@@ -129,6 +131,9 @@ export class SessionActions {
 
   constructor(settings: SessionActionsSettings, options: SessionActionsOptions = {}) {
     this.#settings = settings;
+    this.#enabled =
+      settings.execute_on.length > 0 &&
+      (settings.command !== '' || settings.http_notification_url !== '');
     this.#options = {
       onOutcome: options.onOutcome,
       commandTimeoutMs: options.commandTimeoutMs ?? 30_000,
@@ -140,6 +145,8 @@ export class SessionActions {
 
   /** Queues the action of `event`, if it has one that is enabled. */
   handle(event: SessionEvent): void {
+    // most servers run no action: nothing is worked out for each event then
+    if (!this.#enabled) return;
     const facts = actionOf(event);
     if (facts) this.fire(facts);
   }
