@@ -90,6 +90,28 @@ describe('formatLine', () => {
   });
 });
 
+describe('formatLine', () => {
+  it('writes big integers and errors readably, at any depth', () => {
+    const line = JSON.parse(
+      formatLine(
+        {
+          level: 'error',
+          sender: 'sftpd',
+          size: 2n ** 64n,
+          cause: new Error('disk full'),
+          details: { inner: new Error('EIO'), count: 1n },
+        },
+        0,
+      ),
+    );
+    expect(line).toMatchObject({
+      size: '18446744073709551616',
+      cause: 'disk full',
+      details: { inner: 'EIO', count: '1' },
+    });
+  });
+});
+
 describe('createAppLogger', () => {
   it('writes one JSON object a line: level, time, sender, then the fields in order', async () => {
     const { logger, close } = createAppLogger(fileOptions());

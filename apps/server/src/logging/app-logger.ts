@@ -50,6 +50,16 @@ function replacer(_key: string, value: unknown): unknown {
   return value;
 }
 
+/** Whether every value of `line` is one that JSON writes as it is. */
+function allPlain(line: Record<string, unknown>): boolean {
+  for (const key in line) {
+    const value = line[key];
+    if (value !== null && typeof value === 'object') return false;
+    if (typeof value === 'bigint') return false;
+  }
+  return true;
+}
+
 /** The keys every line starts with, and the two an app line adds after them. */
 const LEADING_KEYS = new Set(['level', 'time', 'sender']);
 const APP_KEYS = new Set([...LEADING_KEYS, 'connection_id', 'message']);
@@ -73,7 +83,8 @@ export function formatLine(entry: LogEntry, timeMs: number): string {
     if (!placed.has(key)) line[key] = entry[key];
   }
   try {
-    return JSON.stringify(line, replacer);
+    // a replacer is called for every value: only lines that may need it pay for it
+    return JSON.stringify(line, allPlain(line) ? undefined : replacer);
   } catch (err) {
     return JSON.stringify({
       level: entry.level,
