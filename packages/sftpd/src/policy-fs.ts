@@ -44,10 +44,22 @@ class PolicyFileHandle extends ForwardingFileHandle {
  */
 export class PolicyFs extends ForwardingFs {
   readonly #permissions: DirectoryPermissions;
+  readonly #linksRefused: boolean;
 
-  constructor(fs: Fs, permissions: DirectoryPermissions) {
+  /**
+   * @param options.linksRefused the storage below refuses every path with a
+   *   link on it (an `OsFs` with `followLinks: false`, or a storage without
+   *   links): a path it opens is then where the path leads, and an open is
+   *   first tried as named, with one walk instead of two
+   */
+  constructor(
+    fs: Fs,
+    permissions: DirectoryPermissions,
+    options: { readonly linksRefused?: boolean } = {},
+  ) {
     super(fs);
     this.#permissions = permissions;
+    this.#linksRefused = options.linksRefused ?? false;
   }
 
   #require(permission: Permission, dir: string, op: string, path: string): void {
@@ -98,6 +110,10 @@ export class PolicyFs extends ForwardingFs {
 
   override async open(path: string, flags: OpenFlags, mode?: number): Promise<FileHandle> {
     const writes = flags.write || flags.append || flags.create || flags.truncate;
+    if (this.#linksRefused) {
+      const handle = await this.#openAsNamed(path, flags, mode, writes);
+      if (handle) return handle;
+    }
     const resolved = await this.#resolve(path, (p) => {
       if (flags.read) this.#requireIn('download', p, 'open');
       if (writes) this.#requireIn('upload', p, 'open');
@@ -108,6 +124,39 @@ export class PolicyFs extends ForwardingFs {
     }
     const handle = await this.inner.open(resolved, flags, mode);
     return new PolicyFileHandle(handle, (attrs) => this.#checkSetStat(resolved, attrs));
+  }
+
+  /**
+   * Opens `path` as named where that alone decides, as it does for a
+   * download or the upload of a new file: the storage refuses links, so the
+   * path opened is the path named, and a file created exclusively needs no
+   * permission to overwrite. `undefined` where the resolved path must decide
+   * ({@link open} then does): a link on the path, a file already there, or a
+   * permission that the path as named does not give.
+   */
+  async #openAsNamed(
+    path: string,
+    flags: OpenFlags,
+    mode: number | undefined,
+    writes: boolean | undefined,
+  ): Promise<FileHandle | undefined> {
+    const dir = posix.dirname(path);
+    if (flags.read && !this.#permissions.has('download', dir)) return undefined;
+    if (writes && !(flags.create && this.#permissions.has('upload', dir))) return undefined;
+    try {
+      const handle = await this.inner.open(
+        path,
+        writes ? { ...flags, exclusive: true } : flags,
+        mode,
+      );
+      return new PolicyFileHandle(handle, (attrs) => this.#checkSetStat(path, attrs));
+    } catch (err) {
+      // a link on the path (refused), or an entry there already, even a link
+      if (err instanceof VfsError && (err.code === 'invalid-path' || err.code === 'exists')) {
+        return undefined;
+      }
+      throw err;
+    }
   }
 
   override async opendir(path: string): Promise<DirHandle> {

@@ -1,5 +1,5 @@
 import type { User } from '@sftpgo/provider';
-import type { Fs } from '@sftpgo/vfs';
+import { type Fs, OsFs } from '@sftpgo/vfs';
 import { AtomicUploadFs, type UploadMode } from './atomic-upload-fs.js';
 import { DirectoryPermissions } from './directory-permissions.js';
 import { OwnershipFs } from './ownership-fs.js';
@@ -69,7 +69,14 @@ export function sessionFs(
   const ignored = IgnoreSetStatFs.ignoredBy(storage, options.setstatMode);
   fs = ignored ? new IgnoreSetStatFs(events, ignored) : events;
   return {
-    fs: new OpensStatOnceFs(new PolicyFs(fs, new DirectoryPermissions(user.permissions)), looks),
+    fs: new OpensStatOnceFs(
+      new PolicyFs(fs, new DirectoryPermissions(user.permissions), {
+        // on a local disk, where an open tried as named saves a walk; an
+        // object store would pay a request for the exclusive create
+        linksRefused: storage instanceof OsFs && !storage.followsLinks,
+      }),
+      looks,
+    ),
     transfers: events.active,
   };
 }

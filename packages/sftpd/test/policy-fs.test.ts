@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Permission } from '@sftpgo/provider';
 import { DirectoryPermissions, PolicyFs } from '@sftpgo/sftpd';
 import { makeTempDir } from '@sftpgo/test-utils';
-import { OsFs, VfsError } from '@sftpgo/vfs';
+import { ForwardingFs, type OpenFlags, OsFs, VfsError } from '@sftpgo/vfs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 describe('DirectoryPermissions', () => {
@@ -49,8 +49,21 @@ beforeEach(async () => {
 });
 afterEach(() => tmp.remove());
 
+/**
+ * How the storage below is set up: following links itself, or refusing them
+ * as a session's storage does, with opens first tried as named.
+ */
+const SETUPS = [
+  { name: 'a storage that follows links', followLinks: true },
+  { name: 'a storage that refuses links', followLinks: false },
+] as const;
+let setup: (typeof SETUPS)[number] = SETUPS[0];
+
 async function policy(perms: Record<string, Permission[]>): Promise<PolicyFs> {
-  return new PolicyFs(await OsFs.create(home), new DirectoryPermissions(perms));
+  const storage = await OsFs.create(home, { followLinks: setup.followLinks });
+  return new PolicyFs(storage, new DirectoryPermissions(perms), {
+    linksRefused: !setup.followLinks,
+  });
 }
 
 async function denied(op: Promise<unknown>): Promise<string> {
@@ -63,7 +76,11 @@ async function denied(op: Promise<unknown>): Promise<string> {
   return (err as VfsError).message;
 }
 
-describe('PolicyFs', () => {
+describe.each(SETUPS)('PolicyFs on $name', (current) => {
+  beforeEach(() => {
+    setup = current;
+  });
+
   it('needs list to list and stat, download to read', async () => {
     const fs = await policy({ '/': ['list'], '/pub': ['list', 'download'], '/secret': ['upload'] });
     expect((await fs.stat('/pub/readme.txt')).size).toBe(6);
@@ -144,5 +161,74 @@ describe('PolicyFs', () => {
     await symlink('/nonexistent', join(home, 'dangling'));
     expect(await denied(fs.remove('/dangling'))).toContain('needs "delete"');
     expect((await stat(join(home, 'pub/readme.txt'))).size).toBe(6);
+  });
+});
+
+describe('PolicyFs on a storage that refuses links', () => {
+  beforeEach(() => {
+    setup = SETUPS[1];
+  });
+
+  it('decides by where a link leads, not by its name', async () => {
+    await symlink('../secret/key.txt', join(home, 'pub/key'));
+    await symlink('../drop', join(home, 'pub/drop'));
+    const fs = await policy({
+      '/': ['list'],
+      '/pub': ['list', 'download', 'upload'],
+      '/drop': ['list', 'upload'],
+    });
+    expect(await denied(fs.open('/pub/key', { read: true }))).toContain('needs "download"');
+    expect(await denied(fs.open('/pub/drop/new.txt', { read: true }))).toContain(
+      'needs "download"',
+    );
+    // allowed where the link leads, though not where it is named
+    const fs2 = await policy({ '/': ['list'], '/drop': ['list', 'upload'] });
+    await symlink('drop', join(home, 'inbox'));
+    const fh = await fs2.open('/inbox/new.txt', { write: true, create: true, truncate: true });
+    await fh.close();
+    expect(await readFile(join(home, 'drop/new.txt'), 'utf8')).toBe('');
+  });
+
+  it('still needs overwrite for a file that is there, and for one a link leads to', async () => {
+    await symlink('old.txt', join(home, 'drop/alias.txt'));
+    const fs = await policy({ '/': ['list'], '/drop': ['list', 'upload'] });
+    for (const path of ['/drop/old.txt', '/drop/alias.txt']) {
+      expect(
+        await denied(fs.open(path, { write: true, create: true, truncate: true })),
+        path,
+      ).toContain('needs "overwrite"');
+    }
+    expect(await readFile(join(home, 'drop/old.txt'), 'utf8')).toBe('old');
+    // a new file needs no more than upload, and is created where it is named
+    const fh = await fs.open('/drop/fresh.txt', { write: true, create: true, truncate: true });
+    await fh.write(Buffer.from('new'), 0, 3, 0);
+    await fh.close();
+    expect(await readFile(join(home, 'drop/fresh.txt'), 'utf8')).toBe('new');
+  });
+
+  it('opens a new file or a download with one call to the storage', async () => {
+    const calls: string[] = [];
+    class Recording extends ForwardingFs {
+      override realpath(path: string): Promise<string> {
+        calls.push(`realpath ${path}`);
+        return super.realpath(path);
+      }
+      override open(path: string, flags: OpenFlags, mode?: number) {
+        calls.push(`open ${path}`);
+        return super.open(path, flags, mode);
+      }
+    }
+    const disk = await OsFs.create(home, { followLinks: false });
+    const fs = new PolicyFs(new Recording(disk), new DirectoryPermissions({ '/': ['*'] }), {
+      linksRefused: true,
+    });
+    await (await fs.open('/drop/new.txt', { write: true, create: true, truncate: true })).close();
+    await (await fs.open('/pub/readme.txt', { read: true })).close();
+    expect(calls).toEqual(['open /drop/new.txt', 'open /pub/readme.txt']);
+    // a file already there is resolved and looked at, as without
+    calls.length = 0;
+    await (await fs.open('/drop/old.txt', { write: true, create: true, truncate: true })).close();
+    expect(calls).toEqual(['open /drop/old.txt', 'realpath /drop/old.txt', 'open /drop/old.txt']);
+    await disk.close();
   });
 });

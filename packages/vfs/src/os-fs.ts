@@ -103,6 +103,7 @@ export class OsFs implements Fs {
   readonly #follow: WalkOptions;
   readonly #stop: WalkOptions;
   readonly #inlineLookups: boolean;
+  readonly #followsLinks: boolean;
 
   private constructor(
     realRoot: string,
@@ -115,6 +116,7 @@ export class OsFs implements Fs {
     this.#io = io;
     this.#inlineLookups = inlineLookups;
     this.#walker = walker;
+    this.#followsLinks = followLinks;
     this.#follow = followLinks ? FOLLOW : { followLast: true, links: 'refuse' };
     this.#stop = followLinks ? STOP : { followLast: false, links: 'refuse' };
     if (walker.byDescriptor) openRoots.register(this, walker.rootDescriptor, this);
@@ -143,6 +145,15 @@ export class OsFs implements Fs {
   async close(): Promise<void> {
     openRoots.unregister(this);
     await this.#walker.close();
+  }
+
+  /**
+   * Whether operations follow the symbolic links on their paths (see
+   * {@link OsFsOptions.followLinks}); without, a path that an operation
+   * accepts has no link on it.
+   */
+  get followsLinks(): boolean {
+    return this.#followsLinks;
   }
 
   /** Whether path lookups are made on the event loop (see {@link OsFsOptions.inlineLookups}). */
