@@ -94,7 +94,7 @@ each figure.
   of 32 KiB each, freed only when V8 collected. Both now reuse their memory:
   the packets are cut from 1 MiB slabs taken up again once the socket has
   written them (\`packages/sftpd/src/packet-arena.ts\`), and the replies come
-  from the session's pool. The peaks of this run are still 140 to 176 MiB
+  from the session's pool. The peaks of this run are still 135 to 171 MiB
   for one large transfer. The garbage left is on the way in, in code we do
   not own: Node allocates a buffer for every read from the socket, and
   ssh2's decipher one for every packet it receives (its \`_packet\`), 32 KiB
@@ -131,9 +131,9 @@ each figure.
   to 2.8. Compare the runs within one table, where the servers take turns,
   and rerun a figure alone (\`--only\`) before reading much into one.
 - **Large transfers now meet their targets, and three changes did it.**
-  In this run ours went at 1.45x to 1.58x sshd's speed on downloads and
-  1.39x to 1.69x on uploads, at 0.53x to 0.76x its CPU per GiB; scp -O at
-  1.75x up and 1.93x down.
+  In this run ours went at 1.35x to 1.54x sshd's speed on downloads and
+  1.14x to 1.69x on uploads, at 0.59x to 0.92x its CPU per GiB; scp -O, run
+  alone right after it, at 2.20x up and 1.77x down (see below).
   - *ssh2's packets.* ssh2 allocated every packet it sent, and the pages of
     each were faulted in as the data was copied into it: in a profile of
     the aes128-gcm download, copying into the packets was 19% of the busy
@@ -171,42 +171,49 @@ each figure.
 
   An upload gains when ours writes the file on libuv's thread pool while the
   main thread decrypts, where sshd's session process does both in turn.
-- **scp and rsync** met their targets in this run (rsync at 1.39x and 0.42x
-  the CPU) and missed them in some earlier ones, the same code a minute
-  apart: see the variance above. When scp is slow, the profile shows our
+- **scp and rsync** missed their targets in this run: scp -O at 0.73x up
+  and 1.08x down, with 7.3 and 3.6 s of our server's CPU per GiB, and
+  rsync at 0.93x. Run alone right after it (\`--only scp --runs 2\`), the
+  same build went at 2.20x up and 1.77x down, at 0.43x and 0.49x sshd's
+  CPU, and the previous full run had given 1.75x, 1.93x and rsync 1.39x:
+  the slow state described above. When scp is slow, the profile shows our
   scp source and sink moving the file in newly allocated 256 KiB buffers,
   an upload copying the channel's 32 KiB packets into them through a Node
   stream, and the garbage collector at 27% of the busy time.
-- **Small files: many small steps per request.** OpenSSH's client copies
-  one file at a time (open, write or read, close), so the latency of each
-  request is the figure. On a local disk, path lookups, opening a file to
-  read it, creating a new one and closing either no longer cross to libuv's
-  thread pool, and log lines go to the log file without crossing either:
-  \`strace -f -c\` of the server during \`put -r\` of 200 files counts 5.8
-  futex calls per file, down from 23.5 (the one round trip left is the
-  write of the data). Creating the files is kernel work both servers do:
-  on this machine's ext4, a Python loop that creates, writes and closes
-  2,000 files of 4 KiB spends 0.43 s of system CPU, two thirds of sshd's
-  0.65 s for \`put -r\`. Beyond that, sshd spends about 0.1 ms per file and
-  ours about 0.35 ms (1.36 s in this run), at 0.72x the speed; \`get -r\`
-  went at 0.77x. Sampled from \`/proc\`, 70% of our server's CPU during
-  \`put -r\` is user time: JavaScript, not system calls. \`strace\` of one file's
-  upload shows 17 calls where sshd makes about 12: the parent directory is
-  walked twice (once for the stat that the overwrite permission and the
-  quota need, once for the open), and the file is stat'ed after it is opened
-  and again before it is closed. In an inclusive profile of \`--only small\`,
-  writing each reply to the socket is 15% of the main thread's busy time
-  (sshd writes one per reply too), the end of each transfer 9% (its log
-  line alone 58 µs per file, most of it winston's stream pipeline), the
-  confined path walk 9%, and the rest spread over the layers a request
-  crosses (the SFTP engine, the session's policy, quota and transfer
-  layers), each a promise and a few objects; the garbage collector 8%. The
-  next step is ours: the session's layers merged into one call per request
-  that walks the path once, and the log line written without winston's
-  streams in between.
+- **Small files: ahead now, short of the target.** OpenSSH's client copies
+  one file at a time (open, write or read, close) and waits for each reply,
+  so what counts is how long the server takes to answer each request.
+  Timed with a temporary probe from a request's arrival in the engine to
+  its reply, over runs of 2,000 files: a WRITE of 4 KiB took 110 µs and a
+  READ 63 µs when they crossed to libuv's thread pool and back. Reads and
+  writes that start in a file's first 64 KiB are now made on the event loop
+  while they stay under a millisecond (three slower ones in a row send every
+  read and write of the process to the pool for five seconds:
+  \`packages/vfs/src/fs-io.ts\`), and take 46 µs and 35 µs. The end of a
+  transfer (its log line, about 40 µs, the actions and the metrics) follows
+  the reply to the client's CLOSE instead of holding it back. A download or
+  the upload of a new file walks its path once instead of twice: the open is
+  first tried on the path as named, which the storage refuses when a link is
+  on it or a file is there (\`PolicyFs\`; see [Security](security.md)). And
+  some work per file went: Node's error, with its stack trace, for the
+  missing target of every upload; the JSON replacer called for each value of
+  a log line; the actions worked out for every event when none is
+  configured. \`put -r\` went from 0.72x sshd's speed in the previous full
+  run to 1.08x in this one, \`get -r\` from 0.77x to 1.19x, at 1.26x and
+  1.19x its CPU. In a CPU profile of \`put -r\` (10,000 files), writing the
+  replies to the socket is 13% of the main thread's busy time (three a
+  file; sshd writes as many), creating the files 14% (ext4's work, which
+  sshd's process does as well), the garbage collector 8%, the SFTP engine
+  7%, ssh2's JavaScript 5%, the log line, now after the reply, 6%, and the
+  rest of our layers about 6%. What is left to win is ours: each request
+  crosses the engine, the handler and the session's layers, each with a
+  promise and an object or two, and the garbage of it all is most of the
+  collector's share. The next step is fewer of them on a request's path:
+  the layers that only pass a call on merged into the ones that act.
 - **Concurrent sessions.** With \`sftpd.workers\` 0 (two workers), the 20
-  downloads ran at 2.78x sshd's aggregate at 0.72x its CPU per GiB, where
-  earlier runs gave 1.28x to 1.46x. The machine's two cores are 96 to 100%
+  downloads ran at 2.39x sshd's aggregate at 0.80x its CPU per GiB (2.78x
+  in the previous full run), where runs before the pacing and the joined
+  replies gave 1.28x to 1.46x. The machine's two cores are 96 to 100%
   busy during the runs of both servers: the 20 clients' \`sftp\` and \`ssh\`
   processes decrypt what the server sends (and, against sshd, spend about
   0.1 s each on its post-quantum key exchange) on the cores the server
