@@ -61,7 +61,7 @@ export interface SftpServerOptions {
    * Every finished transfer and successful command, for logs and actions.
    * The end of an SFTP transfer is told right after the reply to its CLOSE
    * has been written, so that the client does not wait for what is done
-   * with it.
+   * with it. An error thrown by the callback is logged.
    */
   readonly onEvent?: (event: SessionEvent) => void;
   /** Every login that succeeded or failed, for metrics. */
@@ -128,6 +128,30 @@ export interface SftpServerOptions {
 const SESSIONS_PER_CONNECTION = 10;
 
 /**
+ * `onEvent`, made safe to call after the request it reports has been
+ * answered: a failure of the embedder's callback is logged, where it would
+ * otherwise end the process.
+ */
+function reportingFailures(
+  onEvent: ((event: SessionEvent) => void) | undefined,
+  logger: Logger,
+): (event: SessionEvent) => void {
+  if (!onEvent) return () => {};
+  return (event) => {
+    try {
+      onEvent(event);
+    } catch (err) {
+      logger.log({
+        level: 'error',
+        sender: 'sftpd',
+        connection_id: event.connectionId,
+        message: `onEvent failed on a ${event.type} event: ${(err as Error).message}`,
+      });
+    }
+  };
+}
+
+/**
  * The SSH service: authenticates users against the user source and serves
  * each one SFTP, SCP and SSH commands on their storage.
  *
@@ -188,7 +212,7 @@ export class SftpServer {
         setstatMode: options.setstatMode ?? 0,
         quotaTracking: users.updateQuota ? (options.quotaTracking ?? 2) : 0,
       },
-      onEvent: options.onEvent ?? (() => {}),
+      onEvent: reportingFailures(options.onEvent, this.#logger),
       logger: this.#logger,
       sshCommands: new Set(options.sshCommands ?? ['md5sum', 'sha1sum', 'cd', 'pwd']),
       runScp: options.runScp,

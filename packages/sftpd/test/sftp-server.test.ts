@@ -265,6 +265,42 @@ describe('SftpServer', () => {
     (await connect('local', 'pass')).end();
   });
 
+  it('logs a failure of onEvent, answers the client and keeps serving', async () => {
+    const failing: LogEntry[] = [];
+    const events: string[] = [];
+    const other = new SftpServer({
+      hostKeys: [hostKey],
+      users: provider,
+      logger: { log: (e) => failing.push(e) },
+      onEvent: (event) => {
+        events.push(event.type);
+        throw new Error('the embedder broke');
+      },
+    });
+    const otherPort = (await other.listen(0, '127.0.0.1')).port;
+    try {
+      const client = await connectClient(otherPort, { username: 'dave', password: 'dave-pass' });
+      try {
+        const sftp = await sftpOf(client);
+        for (const name of ['/one.txt', '/two.txt']) {
+          await call<void>((cb) => sftp.writeFile(name, 'data', (e) => cb(e, undefined)));
+        }
+        expect(await readFile(join(home, 'two.txt'), 'utf8')).toBe('data');
+      } finally {
+        client.end();
+      }
+      await eventually(async () => expect(events).toEqual(['transfer', 'transfer']));
+      expect(failing).toContainEqual(
+        expect.objectContaining({
+          level: 'error',
+          message: 'onEvent failed on a transfer event: the embedder broke',
+        }),
+      );
+    } finally {
+      await other.close();
+    }
+  });
+
   it('refuses a shell, and the exec request of a command not enabled, and logs it', async () => {
     const client = await connect('dave', 'dave-pass');
     try {
