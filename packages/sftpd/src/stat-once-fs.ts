@@ -8,21 +8,6 @@ import {
   type SetStat,
 } from '@sftpgo/vfs';
 
-/**
- * The answer that nothing is at `path`, which an upload's target usually
- * gets: made without a stack trace, which on the async path of a request
- * costs more than the rest of the look.
- */
-function notThere(path: string): Error {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    return opError('not-found', 'lstat', path, 'no such file or directory');
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
-}
-
 /** The looks at a path being opened, by kind, failures included, and how many opens want them. */
 interface Memo {
   opens: number;
@@ -81,7 +66,9 @@ export class StatOnceFs extends ForwardingFs {
     const memo = this.#memos.get(resolved);
     const key = this.inner.capabilities.symlinks ? 'lstat' : 'stat';
     if (memo && !memo.stats.has(key)) {
-      const look = stat ? Promise.resolve(stat) : Promise.reject(notThere(resolved));
+      const look = stat
+        ? Promise.resolve(stat)
+        : Promise.reject(opError('not-found', 'lstat', resolved, 'no such file or directory'));
       // a look nobody asks for is no unhandled rejection
       look.catch(() => {});
       memo.stats.set(key, look);
