@@ -312,7 +312,7 @@ const dataProvider = z
       .string()
       .default('')
       .describe(
-        'A complete connection string, used instead of the keys above; empty builds one from them. For sqlite, the path of the database file or a file: URI (such as file:sftpgo.db?cache=shared), used instead of name; relative to the config dir.',
+        'A complete connection string, used instead of the keys above; empty builds one from them. For sqlite, the path of the database file or a file: URI (such as file:sftpgo.db?cache=shared), used instead of name; relative to the config dir. Its _synchronous parameter (OFF, NORMAL, FULL, EXTRA; NORMAL by default) sets when a commit waits for the disk.',
       ),
     users_table: z
       .string()

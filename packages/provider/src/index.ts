@@ -47,7 +47,11 @@ export {
   postgresConnection,
   type SqlServerSettings,
 } from './sql-server-settings.js';
-export { openSqliteProvider, type SqliteProviderOptions } from './sqlite-provider.js';
+export {
+  openSqliteProvider,
+  type SqliteProviderOptions,
+  type SqliteSynchronous,
+} from './sqlite-provider.js';
 export { isValidTableName } from './table-name-plugin.js';
 export {
   type Filesystem,

@@ -13,7 +13,11 @@ import {
   ProviderActions,
   type ProviderActionsSettings,
 } from './provider-actions.js';
-import { openSqliteProvider } from './sqlite-provider.js';
+import {
+  openSqliteProvider,
+  SQLITE_SYNCHRONOUS,
+  type SqliteSynchronous,
+} from './sqlite-provider.js';
 
 export const DRIVERS = ['sqlite', 'postgresql', 'mysql', 'bolt', 'memory'] as const;
 export type Driver = (typeof DRIVERS)[number];
@@ -65,28 +69,49 @@ function storePath(settings: DataProviderSettings, configDir: string): string {
   return isAbsolute(settings.name) ? settings.name : resolve(configDir, settings.name);
 }
 
+/** go-sqlite3's values of `_synchronous` (or `_sync`), by name or number. */
+const SYNCHRONOUS_VALUES: ReadonlyMap<string, SqliteSynchronous> = new Map(
+  SQLITE_SYNCHRONOUS.flatMap((level, n) => [
+    [level, level],
+    [String(n), level],
+  ]),
+);
+
 /**
  * The SQLite file. The reference hands a non-empty `connection_string` to its
  * driver in place of `name`: a path, or a `file:` URI such as its own
  * `file:sftpgo.db?cache=shared`. Relative paths are relative to the config
- * dir, as `name`. URI parameters that would change how the file is opened
- * (`mode`, go-sqlite3's `_journal_mode`...) cannot be honoured and are refused.
+ * dir, as `name`. go-sqlite3's `_synchronous` (or `_sync`) sets when a commit
+ * waits for the disk; other URI parameters that would change how the file is
+ * opened (`mode`, `_journal_mode`...) cannot be honoured and are refused.
  */
-function sqlitePath(settings: DataProviderSettings, configDir: string): string {
+function sqliteFile(
+  settings: DataProviderSettings,
+  configDir: string,
+): { path: string; synchronous?: SqliteSynchronous } {
   const dsn = settings.connection_string;
-  if (dsn === '') return storePath(settings, configDir);
+  if (dsn === '') return { path: storePath(settings, configDir) };
   const refuse = (why: string) =>
     new ProviderError(
       'validation',
       `data_provider.connection_string ${JSON.stringify(dsn)}: ${why}; give the path of the SQLite file, or a file: URI`,
     );
-  if (!dsn.startsWith('file:')) return resolve(configDir, dsn);
+  if (!dsn.startsWith('file:')) return { path: resolve(configDir, dsn) };
   const queryAt = dsn.indexOf('?');
   const location = dsn.slice('file:'.length, queryAt < 0 ? undefined : queryAt);
   const query = new URLSearchParams(queryAt < 0 ? '' : dsn.slice(queryAt + 1));
-  for (const key of query.keys()) {
+  let synchronous: SqliteSynchronous | undefined;
+  for (const [key, value] of query) {
     // cache=shared only shares a cache between connections of one process: the provider has one
-    if (key !== 'cache') throw refuse(`the URI parameter "${key}" is not supported`);
+    if (key === 'cache') continue;
+    if (key !== '_synchronous' && key !== '_sync') {
+      throw refuse(`the URI parameter "${key}" is not supported`);
+    }
+    synchronous = SYNCHRONOUS_VALUES.get(value.toUpperCase());
+    if (!synchronous) {
+      const levels = SQLITE_SYNCHRONOUS.map((level, n) => `${level} (${n})`).join(', ');
+      throw refuse(`"${key}" takes ${levels}, not ${JSON.stringify(value)}`);
+    }
   }
   let path = decodeURIComponent(location);
   if (path.startsWith('//')) {
@@ -97,7 +122,7 @@ function sqlitePath(settings: DataProviderSettings, configDir: string): string {
     path = slash < 0 ? '' : path.slice(slash);
   }
   if (path === '' || path === ':memory:') throw refuse('it names no file');
-  return resolve(configDir, path);
+  return { path: resolve(configDir, path), ...(synchronous && { synchronous }) };
 }
 
 async function openStore(
@@ -123,7 +148,7 @@ async function openStore(
   switch (settings.driver) {
     case 'sqlite':
       return openSqliteProvider({
-        path: sqlitePath(settings, options.configDir),
+        ...sqliteFile(settings, options.configDir),
         usersTable,
         ...migrations,
       });

@@ -4,6 +4,7 @@ import { ProviderError } from './errors.js';
 import { applyMigrations, type MigrationOptions, type MigrationTarget } from './migrations.js';
 import { SqlProvider } from './sql-provider.js';
 import type { Database } from './sql-rows.js';
+import { cachingStatements } from './statement-cache.js';
 import { TableNamePlugin } from './table-name-plugin.js';
 
 export interface SqliteProviderOptions extends MigrationOptions {
@@ -11,7 +12,20 @@ export interface SqliteProviderOptions extends MigrationOptions {
   readonly path: string;
   /** The table of users; `users` by default. */
   readonly usersTable?: string;
+  /**
+   * When a commit waits for the disk (SQLite's `synchronous`): `NORMAL` by
+   * default. In WAL mode a commit is then in the log, which a killed process
+   * leaves for the next one, but the log is synced only at checkpoints, so a
+   * power loss or an operating system crash may take back the last commits
+   * (never half of one). `FULL` syncs the log at every commit: each quota
+   * change of an upload then waits for the disk.
+   */
+  readonly synchronous?: SqliteSynchronous;
 }
+
+/** SQLite's `synchronous` levels, from none to the most syncs. */
+export const SQLITE_SYNCHRONOUS = ['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const;
+export type SqliteSynchronous = (typeof SQLITE_SYNCHRONOUS)[number];
 
 /** The subset of better-sqlite3 that opening needs. */
 interface SqliteConnection {
@@ -79,6 +93,14 @@ export async function openSqliteProvider(options: SqliteProviderOptions): Promis
   }
   try {
     db.pragma('journal_mode = WAL');
+    const synchronous = options.synchronous ?? 'NORMAL';
+    if (!SQLITE_SYNCHRONOUS.includes(synchronous)) {
+      throw new ProviderError(
+        'validation',
+        `synchronous ${JSON.stringify(synchronous)}: give one of ${SQLITE_SYNCHRONOUS.join(', ')}`,
+      );
+    }
+    db.pragma(`synchronous = ${synchronous}`);
     db.pragma('busy_timeout = 5000');
     await applyMigrations(migrationTarget(db), options, 'sqlite');
   } catch (err) {
@@ -86,7 +108,7 @@ export async function openSqliteProvider(options: SqliteProviderOptions): Promis
     throw err;
   }
   const kysely = new Kysely<Database>({
-    dialect: new SqliteDialect({ database: db as never }),
+    dialect: new SqliteDialect({ database: cachingStatements(db as never) }),
     plugins: [new TableNamePlugin('users', options.usersTable ?? 'users')],
   });
   const provider = new SqlProvider(kysely, {
