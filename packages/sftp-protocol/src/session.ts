@@ -321,23 +321,27 @@ export class SftpSession {
     const served = wait
       ? wait.then(() => this.#serve(type, id, reader))
       : this.#serve(type, id, reader);
-    const work = served
-      .then(
-        (reply) => fitReply(id, reply),
-        (err) => this.#errorReply(id, err),
-      )
-      .then((reply) => {
-        slot.reply = reply;
-        this.#sendInOrder();
-      })
-      .finally(() => {
-        this.#pool.give(packet);
-        this.#inFlight.delete(work);
-        if (this.#barrier === work) this.#barrier = undefined;
-        this.#parse();
-      });
+    // one reaction per request: each step chained on its own would be a
+    // promise and a turn of the microtask queue more for every packet
+    const work: Promise<void> = served.then(
+      (reply) => this.#answer(slot, packet, work, () => fitReply(id, reply)),
+      (err) => this.#answer(slot, packet, work, () => this.#errorReply(id, err)),
+    );
     this.#inFlight.add(work);
     if (ordered) this.#barrier = work;
+  }
+
+  /** Fills in the reply of a served request, sends what is ready and reads on. */
+  #answer(slot: ReplySlot, packet: Buffer, work: Promise<void>, reply: () => Buffer): void {
+    try {
+      slot.reply = reply();
+      this.#sendInOrder();
+    } finally {
+      this.#pool.give(packet);
+      this.#inFlight.delete(work);
+      if (this.#barrier === work) this.#barrier = undefined;
+      this.#parse();
+    }
   }
 
   /** Settles once every request received so far has been served; none when there is none. */

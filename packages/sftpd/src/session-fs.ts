@@ -61,7 +61,9 @@ export function sessionFs(
   if (can.ownership && OwnershipFs.applies(user)) {
     fs = new OwnershipFs(fs, { uid: user.uid, gid: user.gid });
   }
-  fs = new ThrottledFs(fs, { upload: user.upload_bandwidth, download: user.download_bandwidth });
+  if (ThrottledFs.applies(user)) {
+    fs = new ThrottledFs(fs, { upload: user.upload_bandwidth, download: user.download_bandwidth });
+  }
   if (QuotaFs.applies(options.quotaTracking, user)) {
     fs = new QuotaFs(fs, services.quotaStore, user);
   }

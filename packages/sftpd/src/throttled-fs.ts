@@ -49,6 +49,11 @@ export class ThrottledFs extends ForwardingFs {
     if (bandwidth.download > 0) this.#download = new RateLimiter(bandwidth.download * 1000);
   }
 
+  /** Whether `user` has a bandwidth limit: without one, sessions need no such layer. */
+  static applies(user: { readonly upload_bandwidth: number; readonly download_bandwidth: number }) {
+    return user.upload_bandwidth > 0 || user.download_bandwidth > 0;
+  }
+
   override async open(path: string, flags: OpenFlags, mode?: number): Promise<FileHandle> {
     const handle = await this.inner.open(path, flags, mode);
     if (!this.#upload && !this.#download) return handle;
