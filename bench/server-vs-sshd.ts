@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { cleanUpOnExit, fail, integer, onPath } from './cli-helpers.js';
+import { type CreateProbe, waitForFastCreates } from './create-probe.js';
 import { copyPrefix, createFixtures, type Fixtures } from './fixtures.js';
 import { idleSessions } from './idle-sessions.js';
 import { machineTicks, PeakRss, waitForNoChildren } from './proc-stats.js';
@@ -288,7 +289,14 @@ async function main(): Promise<void> {
     // Idle sessions first, while the servers' memory is that of a fresh start.
     const idleResult = o.groups.has('idle') ? await idle(servers, key, o) : undefined;
     const measuredRows: RowResult[] = [];
+    let creates: CreateProbe | undefined;
     for (const row of rows) {
+      if (row.group === 'small' && !creates) {
+        creates = await waitForFastCreates(dir);
+        process.stderr.write(
+          `bench: creating a file takes ${creates.micros.toFixed(0)} µs in ${dir} (waited ${creates.waitedSeconds.toFixed(0)} s)\n`,
+        );
+      }
       if (row.group === 'concurrent') {
         // every core: a server of its own with sftpd.workers 0, for this row only
         const spread = await startOurs(join(dir, 'ours-workers'), fx.serverRoot, publicKey, [], 0);
@@ -318,6 +326,7 @@ async function main(): Promise<void> {
       minutes,
       workDir: tmpdir(),
       algorithms,
+      creates,
     };
     process.stdout.write(`\n${textSummary(all, info)}`);
     if (o.docs) {
