@@ -172,10 +172,11 @@ export class TransferFs extends ForwardingFs {
     // as the reference: a download that stops before the size at open failed
     const expectedSize = upload
       ? undefined
-      : await handle.stat().then(
+      : (handle.sizeAtOpen ??
+        (await handle.stat().then(
           (st) => st.size,
           () => undefined,
-        );
+        )));
     const state = new TransferState(upload ? 'upload' : 'download', path);
     this.active.add(state);
     return new TransferFile(handle, state, expectedSize, (finished, end, afterReply) => {

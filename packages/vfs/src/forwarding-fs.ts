@@ -89,6 +89,10 @@ export class ForwardingFileHandle implements FileHandle {
     this.inner = inner;
   }
 
+  get sizeAtOpen(): number | undefined {
+    return this.inner.sizeAtOpen;
+  }
+
   read(buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
     return this.inner.read(buffer, offset, length, position);
   }

@@ -71,6 +71,11 @@ export interface FileHandle {
    * `close` if absent.
    */
   abort?(): Promise<void>;
+  /**
+   * The file's size when it was opened, where the storage learned it while
+   * opening; absent otherwise, when it would take a {@link stat}.
+   */
+  readonly sizeAtOpen?: number;
 }
 
 /** One entry of a directory listing. */

@@ -241,17 +241,21 @@ export class OsFs implements Fs {
 
   async #openAt(r: Resolved, flags: OpenFlags, mode: number, path: string): Promise<FileHandle> {
     const fd = await this.#io.open(r.at, openFlagsToNumber(flags), mode & USER_MODE_BITS);
+    // O_CREAT | O_EXCL succeeds only by making a new, empty regular file
+    if (flags.create && flags.exclusive) return new OsFileHandle(this.#io, fd, path, 0);
+    let size: number;
     try {
       const st = await this.#io.fstat(fd);
       // a device or a FIFO is no file to transfer: reading one could block or read the host's disks
       if (!st.isFile() && !st.isDirectory()) {
         throw new VfsError('permission', `open ${JSON.stringify(path)}: not a regular file`, path);
       }
+      size = st.size;
     } catch (err) {
       await this.#io.close(fd).catch(() => {});
       throw err;
     }
-    return new OsFileHandle(this.#io, fd, path);
+    return new OsFileHandle(this.#io, fd, path, size);
   }
 
   opendir(path: string): Promise<DirHandle> {

@@ -43,11 +43,13 @@ export class OsFileHandle implements FileHandle {
   readonly #io: FsIo;
   readonly #fd: number;
   readonly #path: string;
+  readonly sizeAtOpen: number;
 
-  constructor(io: FsIo, fd: number, path: string) {
+  constructor(io: FsIo, fd: number, path: string, sizeAtOpen: number) {
     this.#io = io;
     this.#fd = fd;
     this.#path = path;
+    this.sizeAtOpen = sizeAtOpen;
   }
 
   read(buffer: Buffer, offset: number, length: number, position: number): Promise<number> {

@@ -34,6 +34,23 @@ describe.each([{}, { inlineLookups: false }, { blocking: true }])('OsFs %o', (op
     fs = await OsFs.create(home, options);
   });
 
+  it('tells the size a file had when it was opened, and 0 for one it created', async () => {
+    await writeFile(join(home, 'seven.txt'), '7 bytes');
+    const read = await fs.open('/seven.txt', { read: true });
+    await writeFile(join(home, 'seven.txt'), 'now eleven!');
+    expect(read.sizeAtOpen).toBe(7);
+    expect((await read.stat()).size).toBe(11);
+    await read.close();
+    const created = await fs.open('/new.txt', { write: true, create: true, exclusive: true });
+    expect(created.sizeAtOpen).toBe(0);
+    await created.write(Buffer.from('abc'), 0, 3, 0);
+    expect((await created.stat()).size).toBe(3);
+    await created.close();
+    const truncated = await fs.open('/seven.txt', { write: true, truncate: true });
+    expect(truncated.sizeAtOpen).toBe(0);
+    await truncated.close();
+  });
+
   it('creates a missing root', async () => {
     expect((await stat(home)).isDirectory()).toBe(true);
   });
