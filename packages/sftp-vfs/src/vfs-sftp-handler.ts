@@ -48,11 +48,20 @@ export function toSftpError(err: unknown): unknown {
   return err;
 }
 
-async function mapErrors<T>(op: () => Promise<T>): Promise<T> {
+const rethrowAsSftp = (err: unknown): never => {
+  throw toSftpError(err);
+};
+
+/**
+ * `op`, its failures turned into SFTP errors. Not an async function: that
+ * would cost every request, each read and write of a transfer included, a
+ * promise and a turn of the microtask queue more.
+ */
+function mapErrors<T>(op: () => Promise<T>): Promise<T> {
   try {
-    return await op();
+    return op().then(undefined, rethrowAsSftp);
   } catch (err) {
-    throw toSftpError(err);
+    return Promise.reject(toSftpError(err));
   }
 }
 

@@ -27,10 +27,10 @@ export interface SessionFsOptions {
  * changes (`setstat_mode` 1, and mode and owner where the storage keeps
  * none), events and live transfers, quota, bandwidth, ownership of what is
  * created (when running as root and the storage has owners), and the upload
- * mode (skipped where uploads are atomic already). The layers ask the
- * storage what it can do rather than assume a disk, and an open looks at its
- * target once however many layers ask (on an object store, each look is a
- * request). SFTP and SCP go through it; the SSH commands that read the disk
+ * mode (skipped in mode 0 and where uploads are atomic already). The layers
+ * ask the storage what it can do rather than assume a disk, and an open
+ * looks at its target once however many layers ask (on an object store,
+ * each look is a request). SFTP and SCP go through it; the SSH commands that read the disk
  * or run a program on it (checksums, rsync, git) check permissions and quota
  * themselves (see ssh-commands/). `storage` must follow no link itself (an
  * `OsFs` made with `followLinks: false`): the permissions are checked on
@@ -51,13 +51,14 @@ export function sessionFs(
   const looks = new StatOnceFs(storage);
   const can = storage.capabilities;
   const journal = options.uploadJournal;
-  let fs: Fs = can.atomicUploads
-    ? looks
-    : new AtomicUploadFs(
-        looks,
-        options.uploadMode,
-        journal && { journal, username: user.username },
-      );
+  let fs: Fs =
+    can.atomicUploads || options.uploadMode === 0
+      ? looks
+      : new AtomicUploadFs(
+          looks,
+          options.uploadMode,
+          journal && { journal, username: user.username },
+        );
   if (can.ownership && OwnershipFs.applies(user)) {
     fs = new OwnershipFs(fs, { uid: user.uid, gid: user.gid });
   }
