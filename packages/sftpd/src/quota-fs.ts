@@ -103,7 +103,13 @@ export class QuotaFs extends ForwardingFs {
 
   override async open(path: string, flags: OpenFlags, mode?: number): Promise<FileHandle> {
     if (!(flags.write || flags.append)) return this.inner.open(path, flags, mode);
-    const before = await this.#statOrUndefined(path);
+    // An exclusive create that succeeds made the file, so nothing was there;
+    // one that fails opens nothing to account for. Only a files quota needs
+    // to know beforehand whether the file is new.
+    const before =
+      flags.create && flags.exclusive && !this.#enforce
+        ? undefined
+        : await this.#statOrUndefined(path);
     const previous = before && !isDirectory(before) ? before.size : 0;
     let maxSize = Number.POSITIVE_INFINITY;
     if (this.#enforce) {

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { type DataProvider, openSqliteProvider, type User, type UserInput } from '@sftpgo/provider';
 import { AtomicUploadFs, QuotaFs } from '@sftpgo/sftpd';
 import { makeTempDir } from '@sftpgo/test-utils';
-import { type Fs, OsFs, VfsError } from '@sftpgo/vfs';
+import { ForwardingFs, type Fs, OsFs, VfsError } from '@sftpgo/vfs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { migrationsDir } from './fixtures.js';
 
@@ -59,6 +59,32 @@ describe('QuotaFs', () => {
     expect(await used()).toEqual([60, 1]);
     await fs.remove('/a');
     expect(await used()).toEqual([0, 0]);
+  });
+
+  it('takes no look before an exclusive create of a user without a quota, and counts it', async () => {
+    const user = await provider.addUser({
+      username: 'q',
+      password: 'pass',
+      home_dir: join(tmp.path, 'home'),
+      permissions: { '/': ['*'] },
+    });
+    const looks: string[] = [];
+    class LookCounting extends ForwardingFs {
+      override lstat(path: string) {
+        looks.push(path);
+        return super.lstat(path);
+      }
+    }
+    const fs = new QuotaFs(new LookCounting(await OsFs.create(user.home_dir)), provider, user);
+    const create = { write: true, create: true, exclusive: true };
+    const fh = await fs.open('/new', create);
+    expect(looks).toEqual([]);
+    await fh.write(Buffer.alloc(30, 1), 0, 30, 0);
+    await fh.close();
+    expect(await used()).toEqual([30, 1]);
+    const err = await fs.open('/new', create).catch((e: unknown) => e);
+    expect((err as VfsError).code).toBe('exists');
+    expect(await used()).toEqual([30, 1]);
   });
 
   it('refuses a new file past quota_files, and still lets one be overwritten', async () => {
