@@ -234,11 +234,11 @@ each figure.
   directory on the way, by descriptor: see [Security](security.md)), the
   garbage collector 6%, \`fstat\` and \`close\` 4%, ssh2's ciphers 4%, the
   SFTP engine 3.5%, the log line 3%, and the rest spread thin over ssh2's
-  JavaScript, Node's streams and our layers. Without SSH, the engine, the
-  handler and the session's layers on tmpfs, in one process with a loop of
-  20,000 uploads, take 120 to 140 µs of CPU per file, 90 of them with the
-  storage alone: the layers cost 30 to 45 µs, each request crossing them
-  with a promise and an object or two. Earlier steps made small reads and
+  JavaScript, Node's streams and our layers. Without SSH
+  (\`pnpm bench:layers\`: the engine and its handler in one process, on
+  tmpfs), an upload of 4 KiB takes about 100 µs of CPU over the storage
+  alone and 25 µs more through the session's layers, a download 90 and 25:
+  each request crosses the layers with a promise and an object or two. Earlier steps made small reads and
   writes on the event loop (\`packages/vfs/src/fs-io.ts\`), moved the end of
   a transfer (its log line, the actions and the metrics) after the reply
   to the client's CLOSE, and open a download or a new upload in one walk

@@ -1,0 +1,245 @@
+// The CPU that the SFTP engine, its handler and a session's layers spend per
+// small file, in one process and without SSH: what `put -r` and `get -r` of
+// 4 KiB files cost in our own code, measured more steadily than the whole
+// server can be (bench/server-vs-sshd.ts). The storage alone and the
+// session's layers over it take turns, round by round; the difference is
+// what the layers cost.
+//   pnpm bench:layers [--files N] [--rounds N] [--dir DIR]
+// Run it under `node --cpu-prof --import tsx` for a profile of the same work.
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { openMemoryProvider, type User } from '@sftpgo/provider';
+import {
+  SftpSession,
+  SSH_FXF_CREAT,
+  SSH_FXF_READ,
+  SSH_FXF_TRUNC,
+  SSH_FXF_WRITE,
+  SSH_FXP_CLOSE,
+  SSH_FXP_DATA,
+  SSH_FXP_HANDLE,
+  SSH_FXP_INIT,
+  SSH_FXP_MKDIR,
+  SSH_FXP_OPEN,
+  SSH_FXP_READ,
+  SSH_FXP_STATUS,
+  SSH_FXP_WRITE,
+} from '@sftpgo/sftp-protocol';
+import { VfsSftpHandler } from '@sftpgo/sftp-vfs';
+import { sessionFs } from '@sftpgo/sftpd';
+import { duplexPair } from '@sftpgo/test-utils';
+import { type Fs, OsFs } from '@sftpgo/vfs';
+import { integer } from '../../../bench/cli-helpers.js';
+
+const FILE_BYTES = 4096;
+const SSH_FX_OK = 0;
+const SSH_FX_EOF = 1;
+
+/** An SFTP client that sends one request at a time, as OpenSSH's does for small files. */
+class SerialClient {
+  readonly #stream: Duplex;
+  #buffered = Buffer.alloc(0);
+  #waiting: ((reply: Buffer) => void) | undefined;
+  #id = 0;
+
+  constructor(stream: Duplex) {
+    this.#stream = stream;
+    stream.on('data', (chunk: Buffer) => {
+      this.#buffered = Buffer.concat([this.#buffered, chunk]);
+      while (this.#buffered.length >= 4) {
+        const length = this.#buffered.readUInt32BE(0);
+        if (this.#buffered.length < 4 + length) break;
+        const reply = this.#buffered.subarray(4, 4 + length);
+        this.#buffered = this.#buffered.subarray(4 + length);
+        const waiting = this.#waiting;
+        this.#waiting = undefined;
+        waiting?.(reply);
+      }
+    });
+  }
+
+  async init(): Promise<void> {
+    await this.#send(SSH_FXP_INIT, [uint32(3)]);
+  }
+
+  /** Sends a request and resolves with its reply, checked to be `type`. */
+  async request(type: number, fields: Buffer[], expected: number): Promise<Buffer> {
+    const reply = await this.#send(type, [uint32(++this.#id), ...fields]);
+    if (reply[0] !== expected) {
+      const status = reply[0] === SSH_FXP_STATUS ? ` (status ${reply.readUInt32BE(5)})` : '';
+      throw new Error(`request ${type}: reply ${reply[0]}${status}, expected ${expected}`);
+    }
+    return reply;
+  }
+
+  async status(type: number, fields: Buffer[], expected = SSH_FX_OK): Promise<void> {
+    const reply = await this.request(type, fields, SSH_FXP_STATUS);
+    if (reply.readUInt32BE(5) !== expected) {
+      throw new Error(`request ${type}: status ${reply.readUInt32BE(5)}, expected ${expected}`);
+    }
+  }
+
+  #send(type: number, fields: Buffer[]): Promise<Buffer> {
+    const body = Buffer.concat([Buffer.of(type), ...fields]);
+    return new Promise((resolve) => {
+      this.#waiting = resolve;
+      this.#stream.write(Buffer.concat([uint32(body.length), body]));
+    });
+  }
+}
+
+function uint32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n);
+  return b;
+}
+
+function uint64(n: number): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64BE(BigInt(n));
+  return b;
+}
+
+function string(s: string | Buffer): Buffer {
+  const b = Buffer.from(s);
+  return Buffer.concat([uint32(b.length), b]);
+}
+
+const NO_ATTRS = uint32(0);
+
+async function open(client: SerialClient, path: string, pflags: number): Promise<Buffer> {
+  const reply = await client.request(
+    SSH_FXP_OPEN,
+    [string(path), uint32(pflags), NO_ATTRS],
+    SSH_FXP_HANDLE,
+  );
+  return reply.subarray(9, 9 + reply.readUInt32BE(5));
+}
+
+/** What OpenSSH's `put` sends for a small file: open, one write, close. */
+async function upload(client: SerialClient, path: string, data: Buffer): Promise<void> {
+  const handle = await open(client, path, SSH_FXF_WRITE | SSH_FXF_CREAT | SSH_FXF_TRUNC);
+  await client.status(SSH_FXP_WRITE, [string(handle), uint64(0), string(data)]);
+  await client.status(SSH_FXP_CLOSE, [string(handle)]);
+}
+
+/** What OpenSSH's `get` sends for a small file: open, reads to the end, close. */
+async function download(client: SerialClient, path: string): Promise<void> {
+  const handle = await open(client, path, SSH_FXF_READ);
+  await client.request(SSH_FXP_READ, [string(handle), uint64(0), uint32(32_768)], SSH_FXP_DATA);
+  const end = [string(handle), uint64(FILE_BYTES), uint32(32_768)];
+  await client.status(SSH_FXP_READ, end, SSH_FX_EOF);
+  await client.status(SSH_FXP_CLOSE, [string(handle)]);
+}
+
+/** A client served by the engine over `fs`, in a directory of its own. */
+async function serve(fs: Fs, dir: string): Promise<SerialClient> {
+  const [clientEnd, serverEnd] = duplexPair();
+  new SftpSession(serverEnd, new VfsSftpHandler(fs));
+  const client = new SerialClient(clientEnd);
+  await client.init();
+  await client.status(SSH_FXP_MKDIR, [string(dir), NO_ATTRS]);
+  return client;
+}
+
+interface Setup {
+  readonly name: string;
+  readonly client: SerialClient;
+  readonly dir: string;
+  readonly upload: number[];
+  readonly download: number[];
+}
+
+/** CPU microseconds per file of `work` run on `files` files. */
+async function cpuPerFile(files: number, work: (i: number) => Promise<void>): Promise<number> {
+  const before = process.cpuUsage();
+  for (let i = 0; i < files; i++) await work(i);
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / files;
+}
+
+const median = (values: readonly number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      files: { type: 'string', default: '5000' },
+      rounds: { type: 'string', default: '5' },
+      dir: { type: 'string' },
+    },
+  });
+  const files = integer(values.files, '--files');
+  const rounds = integer(values.rounds, '--rounds');
+  // tmpfs by default: the kernel's work for a file is then small and steady
+  const base = await mkdtemp(
+    join(values.dir ?? (existsSync('/dev/shm') ? '/dev/shm' : tmpdir()), 'layers-'),
+  );
+  const provider = await openMemoryProvider({});
+  try {
+    const user: User = await provider.addUser({
+      username: 'bench',
+      password: 'bench-password',
+      home_dir: join(base, 'home'),
+      permissions: { '/': ['*'] },
+    });
+    const storage = await OsFs.create(user.home_dir, { followLinks: false });
+    const { fs: layered } = sessionFs(
+      storage,
+      user,
+      { uploadMode: 0, setstatMode: 0, quotaTracking: 2 },
+      {
+        quotaStore: provider,
+        context: { username: user.username, connectionId: 'bench', protocol: 'SFTP', homeDir: '/' },
+        emit: () => {},
+        endsAfterReply: true,
+      },
+    );
+    const setups: Setup[] = [];
+    for (const [name, fs] of [
+      ['storage alone', storage],
+      ['session layers', layered],
+    ] as const) {
+      const dir = `/${name.replace(' ', '-')}`;
+      setups.push({ name, client: await serve(fs, dir), dir, upload: [], download: [] });
+    }
+    const data = Buffer.alloc(FILE_BYTES, 7);
+    // round 0 warms the code up and leaves the files the downloads read
+    for (let round = 0; round <= rounds; round++) {
+      for (const s of setups) {
+        const path = (i: number) => `${s.dir}/r${round}-f${i}`;
+        const up = await cpuPerFile(files, (i) => upload(s.client, path(i), data));
+        const down = await cpuPerFile(files, (i) => download(s.client, path(i)));
+        if (round === 0) continue;
+        s.upload.push(up);
+        s.download.push(down);
+      }
+    }
+    const [alone, layers] = setups as [Setup, Setup];
+    const row = (name: string, up: number, down: number) =>
+      `${name.padEnd(16)} ${up.toFixed(0).padStart(8)} ${down.toFixed(0).padStart(10)}`;
+    process.stdout.write(
+      [
+        `CPU µs per 4 KiB file, median of ${rounds} rounds of ${files} files, in ${base}:`,
+        `${''.padEnd(16)} ${'upload'.padStart(8)} ${'download'.padStart(10)}`,
+        row(alone.name, median(alone.upload), median(alone.download)),
+        row(layers.name, median(layers.upload), median(layers.download)),
+        row(
+          'the layers',
+          median(layers.upload) - median(alone.upload),
+          median(layers.download) - median(alone.download),
+        ),
+        '',
+      ].join('\n'),
+    );
+  } finally {
+    await provider.close();
+    await rm(base, { recursive: true, force: true });
+  }
+}
+
+await main();
