@@ -14,7 +14,11 @@ import type { Duplex } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { openMemoryProvider, type User } from '@sftpgo/provider';
 import {
+  PacketReader,
+  PacketWriter,
   SftpSession,
+  SSH_FX_EOF,
+  SSH_FX_OK,
   SSH_FXF_CREAT,
   SSH_FXF_READ,
   SSH_FXF_TRUNC,
@@ -36,8 +40,7 @@ import { type Fs, OsFs } from '@sftpgo/vfs';
 import { integer } from '../../../bench/cli-helpers.js';
 
 const FILE_BYTES = 4096;
-const SSH_FX_OK = 0;
-const SSH_FX_EOF = 1;
+const READ_LENGTH = 32_768;
 
 /** An SFTP client that sends one request at a time, as OpenSSH's does for small files. */
 class SerialClient {
@@ -63,77 +66,70 @@ class SerialClient {
   }
 
   async init(): Promise<void> {
-    await this.#send(SSH_FXP_INIT, [uint32(3)]);
+    await this.#send(new PacketWriter(SSH_FXP_INIT).uint32(3));
   }
 
-  /** Sends a request and resolves with its reply, checked to be `type`. */
-  async request(type: number, fields: Buffer[], expected: number): Promise<Buffer> {
-    const reply = await this.#send(type, [uint32(++this.#id), ...fields]);
+  /**
+   * Sends the request `type`, its fields written by `fields` after its id,
+   * and resolves with its reply, checked to be `expected`, read past its id.
+   */
+  async request(
+    type: number,
+    fields: (packet: PacketWriter) => PacketWriter,
+    expected: number,
+  ): Promise<PacketReader> {
+    const reply = await this.#send(
+      fields(new PacketWriter(type, 64 + FILE_BYTES).uint32(++this.#id)),
+    );
+    const reader = new PacketReader(reply, 5);
     if (reply[0] !== expected) {
-      const status = reply[0] === SSH_FXP_STATUS ? ` (status ${reply.readUInt32BE(5)})` : '';
+      const status = reply[0] === SSH_FXP_STATUS ? ` (status ${reader.uint32()})` : '';
       throw new Error(`request ${type}: reply ${reply[0]}${status}, expected ${expected}`);
     }
-    return reply;
+    return reader;
   }
 
-  async status(type: number, fields: Buffer[], expected = SSH_FX_OK): Promise<void> {
-    const reply = await this.request(type, fields, SSH_FXP_STATUS);
-    if (reply.readUInt32BE(5) !== expected) {
-      throw new Error(`request ${type}: status ${reply.readUInt32BE(5)}, expected ${expected}`);
-    }
+  /** Sends the request `type` and checks that its reply is the status `expected`. */
+  async status(
+    type: number,
+    fields: (packet: PacketWriter) => PacketWriter,
+    expected = SSH_FX_OK,
+  ): Promise<void> {
+    const code = (await this.request(type, fields, SSH_FXP_STATUS)).uint32();
+    if (code !== expected) throw new Error(`request ${type}: status ${code}, expected ${expected}`);
   }
 
-  #send(type: number, fields: Buffer[]): Promise<Buffer> {
-    const body = Buffer.concat([Buffer.of(type), ...fields]);
+  #send(packet: PacketWriter): Promise<Buffer> {
     return new Promise((resolve) => {
       this.#waiting = resolve;
-      this.#stream.write(Buffer.concat([uint32(body.length), body]));
+      this.#stream.write(packet.finish());
     });
   }
 }
 
-function uint32(n: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(n);
-  return b;
-}
-
-function uint64(n: number): Buffer {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64BE(BigInt(n));
-  return b;
-}
-
-function string(s: string | Buffer): Buffer {
-  const b = Buffer.from(s);
-  return Buffer.concat([uint32(b.length), b]);
-}
-
-const NO_ATTRS = uint32(0);
-
 async function open(client: SerialClient, path: string, pflags: number): Promise<Buffer> {
   const reply = await client.request(
     SSH_FXP_OPEN,
-    [string(path), uint32(pflags), NO_ATTRS],
+    (p) => p.string(path).uint32(pflags).attrs({}),
     SSH_FXP_HANDLE,
   );
-  return reply.subarray(9, 9 + reply.readUInt32BE(5));
+  return reply.bytes();
 }
 
 /** What OpenSSH's `put` sends for a small file: open, one write, close. */
 async function upload(client: SerialClient, path: string, data: Buffer): Promise<void> {
   const handle = await open(client, path, SSH_FXF_WRITE | SSH_FXF_CREAT | SSH_FXF_TRUNC);
-  await client.status(SSH_FXP_WRITE, [string(handle), uint64(0), string(data)]);
-  await client.status(SSH_FXP_CLOSE, [string(handle)]);
+  await client.status(SSH_FXP_WRITE, (p) => p.string(handle).uint64(0).string(data));
+  await client.status(SSH_FXP_CLOSE, (p) => p.string(handle));
 }
 
 /** What OpenSSH's `get` sends for a small file: open, reads to the end, close. */
 async function download(client: SerialClient, path: string): Promise<void> {
   const handle = await open(client, path, SSH_FXF_READ);
-  await client.request(SSH_FXP_READ, [string(handle), uint64(0), uint32(32_768)], SSH_FXP_DATA);
-  const end = [string(handle), uint64(FILE_BYTES), uint32(32_768)];
-  await client.status(SSH_FXP_READ, end, SSH_FX_EOF);
-  await client.status(SSH_FXP_CLOSE, [string(handle)]);
+  const read = (at: number) => (p: PacketWriter) => p.string(handle).uint64(at).uint32(READ_LENGTH);
+  await client.request(SSH_FXP_READ, read(0), SSH_FXP_DATA);
+  await client.status(SSH_FXP_READ, read(FILE_BYTES), SSH_FX_EOF);
+  await client.status(SSH_FXP_CLOSE, (p) => p.string(handle));
 }
 
 /** A client served by the engine over `fs`, in a directory of its own. */
@@ -142,7 +138,7 @@ async function serve(fs: Fs, dir: string): Promise<SerialClient> {
   new SftpSession(serverEnd, new VfsSftpHandler(fs));
   const client = new SerialClient(clientEnd);
   await client.init();
-  await client.status(SSH_FXP_MKDIR, [string(dir), NO_ATTRS]);
+  await client.status(SSH_FXP_MKDIR, (p) => p.string(dir).attrs({}));
   return client;
 }
 
