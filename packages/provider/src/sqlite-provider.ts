@@ -80,6 +80,14 @@ function migrationTarget(db: SqliteConnection): MigrationTarget {
  * const provider = await openSqliteProvider({ path: 'sftpgo.db', migrationsDir: 'sql/sqlite' });
  */
 export async function openSqliteProvider(options: SqliteProviderOptions): Promise<SqlProvider> {
+  const synchronous = options.synchronous ?? 'NORMAL';
+  // checked before the file is opened, or created, and before it reaches a pragma
+  if (!SQLITE_SYNCHRONOUS.includes(synchronous)) {
+    throw new ProviderError(
+      'validation',
+      `synchronous ${JSON.stringify(synchronous)}: give one of ${SQLITE_SYNCHRONOUS.join(', ')}`,
+    );
+  }
   const Driver = await loadDriver();
   let db: SqliteConnection;
   try {
@@ -93,13 +101,6 @@ export async function openSqliteProvider(options: SqliteProviderOptions): Promis
   }
   try {
     db.pragma('journal_mode = WAL');
-    const synchronous = options.synchronous ?? 'NORMAL';
-    if (!SQLITE_SYNCHRONOUS.includes(synchronous)) {
-      throw new ProviderError(
-        'validation',
-        `synchronous ${JSON.stringify(synchronous)}: give one of ${SQLITE_SYNCHRONOUS.join(', ')}`,
-      );
-    }
     db.pragma(`synchronous = ${synchronous}`);
     db.pragma('busy_timeout = 5000');
     await applyMigrations(migrationTarget(db), options, 'sqlite');

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { verifyPassword } from '@sftpgo/auth';
@@ -42,6 +42,19 @@ async function open(): Promise<DataProvider> {
 }
 
 describe('SQLite provider', () => {
+  it('refuses a synchronous level SQLite does not have, before it creates the file', async () => {
+    const path = join(tmp.path, 'sftpgo.db');
+    const opening = openSqliteProvider({
+      path,
+      migrationsDir,
+      synchronous: 'NORMAL; DROP TABLE users' as never,
+    });
+    await expect(opening).rejects.toThrow(
+      'synchronous "NORMAL; DROP TABLE users": give one of OFF, NORMAL, FULL, EXTRA',
+    );
+    expect(existsSync(path)).toBe(false);
+  });
+
   it('adds a user with defaults and a hashed password, and reads it back', async () => {
     const p = await open();
     const added = await p.addUser(alice);
