@@ -4,27 +4,12 @@ import { mkdir, mkdtemp, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { type DataProviderSettings, openDataProvider } from '@sftpgo/provider';
+import { openDataProvider } from '@sftpgo/provider';
 import { hasCommand, makeTempDir } from '@sftpgo/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sqliteSettings } from './fixtures/sqlite-settings.js';
 
 const sqlDir = fileURLToPath(new URL('../../../sql/', import.meta.url));
-
-const SQLITE: DataProviderSettings = {
-  driver: 'sqlite',
-  name: 'sftpgo.db',
-  host: '',
-  port: 5432,
-  username: '',
-  password: '',
-  sslmode: 0,
-  connection_string: '',
-  users_table: 'users',
-  manage_users: 1,
-  pool_size: 0,
-  users_base_dir: '',
-  actions: { execute_on: [], command: '', http_notification_url: '' },
-};
 
 let tmp: Awaited<ReturnType<typeof makeTempDir>>;
 beforeEach(async () => {
@@ -34,10 +19,10 @@ beforeEach(async () => {
 afterEach(() => tmp.remove());
 
 async function open(connectionString: string) {
-  const { provider } = await openDataProvider(
-    { ...SQLITE, connection_string: connectionString },
-    { configDir: tmp.path, sqlDir },
-  );
+  const { provider } = await openDataProvider(sqliteSettings(connectionString), {
+    configDir: tmp.path,
+    sqlDir,
+  });
   await provider.close();
 }
 
