@@ -238,16 +238,20 @@ each figure.
   (\`pnpm bench:layers\`: the engine and its handler in one process, on
   tmpfs), an upload of 4 KiB takes about 100 µs of CPU over the storage
   alone and 25 µs more through the session's layers, a download 90 and 25:
-  each request crosses the layers with a promise and an object or two. Earlier steps made small reads and
-  writes on the event loop (\`packages/vfs/src/fs-io.ts\`), moved the end of
-  a transfer (its log line, the actions and the metrics) after the reply
-  to the client's CLOSE, and open a download or a new upload in one walk
-  of its path (\`PolicyFs\`); this one dropped the \`fstat\` of a file
-  created exclusively and the second one of a download (its size at open
-  is kept), one promise reaction per request in the engine, and the
-  bandwidth layer of a user without limits. The next step is the same: the
-  layers that only pass a call on merged into the ones that act, and fewer
-  objects per request, so that less is allocated and collected.
+  each request crosses the layers with a promise and an object or two.
+  Earlier steps made small reads and writes on the event loop
+  (\`packages/vfs/src/fs-io.ts\`), moved the end of a transfer (its log
+  line, the actions and the metrics) after the reply to the client's
+  CLOSE, and open a download or a new upload in one walk of its path
+  (\`PolicyFs\`). This one dropped the \`fstat\` of a file created
+  exclusively and the second one of a download (its size at open is kept),
+  the look of the quota layer before an exclusive create, two promise
+  reactions of every request in the engine and one in the handler, and the
+  bandwidth and upload-mode layers where they have nothing to do. With the
+  layers at about 25 µs of some 650, the next step is outside them: ssh2's
+  JavaScript for each packet, Node's stream machinery on the channel, and
+  the log line (about 40 µs a file with its event, most of it after the
+  reply).
 
   File creation has a slow state of its own on this machine, now waited
   out before these rows (see "What is measured"): after a test run had
@@ -256,12 +260,12 @@ each figure.
 - **Concurrent sessions.** With \`sftpd.workers\` 0 (two workers), the 20
   downloads ran at 1.68x sshd's aggregate at 0.74x its CPU per GiB (2.39x
   and 2.78x in the previous full runs), where runs before the pacing and
-  the joined replies gave 1.28x to 1.46x. The machine's two cores are 96 to 100%
-  busy during the runs of both servers: the 20 clients' \`sftp\` and \`ssh\`
-  processes decrypt what the server sends (and, against sshd, spend about
-  0.1 s each on its post-quantum key exchange) on the cores the server
-  would use, so what the clients save (the pacing and the halved packet
-  count above) shows here most.
+  the joined replies gave 1.28x to 1.46x. The machine's two cores are 96
+  to 100% busy during the runs of both servers: the 20 clients' \`sftp\`
+  and \`ssh\` processes decrypt what the server sends (and, against sshd,
+  spend about 0.1 s each on its post-quantum key exchange) on the cores the
+  server would use, so what the clients save (the pacing and the halved
+  packet count above) shows here most.
 - **Logins are ours.** 8 to 15 ms of server CPU per login against sshd's 24
   to 77 ms with the same key exchange (curve25519-sha256): sshd starts a
   fresh copy of itself for every connection (re-exec: loading the binary,

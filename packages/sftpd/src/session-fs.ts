@@ -30,9 +30,9 @@ export interface SessionFsOptions {
  * mode (skipped in mode 0 and where uploads are atomic already). The layers
  * ask the storage what it can do rather than assume a disk, and an open
  * looks at its target once however many layers ask (on an object store,
- * each look is a request). SFTP and SCP go through it; the SSH commands that read the disk
- * or run a program on it (checksums, rsync, git) check permissions and quota
- * themselves (see ssh-commands/). `storage` must follow no link itself (an
+ * each look is a request). SFTP and SCP go through it; the SSH commands
+ * that read the disk or run a program on it (checksums, rsync, git) check
+ * permissions and quota themselves (see ssh-commands/). `storage` must follow no link itself (an
  * `OsFs` made with `followLinks: false`): the permissions are checked on
  * resolved paths, and a link swapped in afterwards must fail, not lead on.
  */
