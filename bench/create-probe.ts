@@ -27,7 +27,7 @@ let probes = 0;
  * The median time to create one empty file in a new directory under `dir`,
  * in microseconds. The files stay: removing them would slow later creations.
  */
-export function createMicros(dir: string, count = 200): number {
+function createMicros(dir: string, count = 200): number {
   const at = join(dir, `create-probe-${probes++}`);
   mkdirSync(at, { recursive: true });
   const times: number[] = [];
