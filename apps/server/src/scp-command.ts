@@ -14,7 +14,8 @@ export const runScpCommand: NonNullable<SftpServerOptions['runScp']> = async (
   }
   const outcome = await runScp(
     options,
-    { input: channel, output: channel, stderr: channel.stderr },
+    // an SSH channel copies each chunk into packets before it calls back
+    { input: channel, output: channel, stderr: channel.stderr, outputCopies: true },
     fs,
   );
   return outcome.exitCode;

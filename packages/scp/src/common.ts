@@ -28,13 +28,35 @@ export class ScpFatalError extends Error {
 /** The state one scp command shares between its parts. */
 export class ScpContext {
   readonly errors: string[] = [];
+  readonly #chunkBuffers: (Buffer | undefined)[] = [undefined, undefined];
 
+  /**
+   * @param outputCopies the writer's stream has copied each chunk by the
+   *   time it calls back, so a chunk sent may be filled again (see
+   *   `ScpStreams.outputCopies`)
+   */
   constructor(
     readonly options: ScpOptions,
     readonly fs: Fs,
     readonly reader: ByteReader,
     readonly writer: ByteWriter,
+    readonly outputCopies = false,
   ) {}
+
+  /**
+   * One of two buffers of {@link CHUNK_SIZE} bytes that a transfer fills in
+   * turn, one while the other is written, kept for the command's next file:
+   * a new buffer for every chunk would be garbage the collector has to
+   * chase, a quarter-megabyte at a time.
+   */
+  chunkBuffer(turn: 0 | 1): Buffer {
+    let buffer = this.#chunkBuffers[turn];
+    if (!buffer) {
+      buffer = Buffer.allocUnsafeSlow(CHUNK_SIZE);
+      this.#chunkBuffers[turn] = buffer;
+    }
+    return buffer;
+  }
 
   /** Remembers an error that does not stop the transfer: the first ones only, however many come. */
   noteError(message: string): void {

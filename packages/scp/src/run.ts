@@ -14,6 +14,14 @@ export interface ScpStreams {
   readonly output: Writable;
   /** The channel's stderr: where a fatal error goes when it cannot be sent on `output`. */
   readonly stderr?: Writable;
+  /**
+   * `output` has copied each chunk, or handed it to the kernel, by the time
+   * it calls back: SSH channels and sockets do. A download then reads the
+   * file into two buffers in turn instead of a new one per chunk. Leave it
+   * unset for in-memory streams such as a PassThrough, which hand the very
+   * buffer on to their reader.
+   */
+  readonly outputCopies?: boolean;
 }
 
 /** How an scp command ended. */
@@ -37,7 +45,7 @@ export interface ScpResult {
 export async function runScp(options: ScpOptions, streams: ScpStreams, fs: Fs): Promise<ScpResult> {
   const reader = new ByteReader(streams.input);
   const writer = new ByteWriter(streams.output);
-  const ctx = new ScpContext(options, fs, reader, writer);
+  const ctx = new ScpContext(options, fs, reader, writer, streams.outputCopies ?? false);
   let fatal: string | undefined;
   try {
     if (options.mode === 'sink') await sink(ctx);

@@ -143,6 +143,60 @@ async function writeFully(handle: FileHandle, data: Buffer, position: number): P
   }
 }
 
+/**
+ * Reads a file's `size` bytes from the client and writes them to `handle`,
+ * a {@link CHUNK_SIZE} at a time while the next one arrives: an SSH channel
+ * gives 32 KiB at a time, and a write for each would cost eight round trips
+ * to the thread pool where one does. After a failed write, `onWriteError`
+ * runs and what follows is read and dropped; the error is returned.
+ */
+async function receiveData(
+  ctx: ScpContext,
+  handle: FileHandle,
+  size: number,
+  path: string,
+  onWriteError: () => Promise<void>,
+): Promise<unknown> {
+  let writeError: unknown;
+  let writing: Promise<void> = Promise.resolve();
+  const startWrite = async (data: Buffer, position: number): Promise<void> => {
+    await writing;
+    if (writeError !== undefined) return;
+    writing = writeFully(handle, data, position).catch(async (err: unknown) => {
+      writeError = err;
+      await onWriteError();
+    });
+  };
+  let turn: 0 | 1 = 0;
+  let filled = 0;
+  try {
+    for (let received = 0; received < size; ) {
+      const want = Math.min(CHUNK_SIZE - filled, size - received);
+      const chunk = await ctx.reader.next(want);
+      if (!chunk) throw new ConnectionLost(`lost connection while receiving ${path}`);
+      received += chunk.length;
+      if (writeError !== undefined) continue;
+      if (filled === 0 && chunk.length === want) {
+        // a whole write in one chunk, as a small file comes: written as it is
+        await startWrite(chunk, received - chunk.length);
+        continue;
+      }
+      // the write before the last one, which filled this buffer, has ended
+      const buffer = ctx.chunkBuffer(turn);
+      chunk.copy(buffer, filled);
+      filled += chunk.length;
+      if (filled === CHUNK_SIZE || received === size) {
+        await startWrite(buffer.subarray(0, filled), received - filled);
+        turn = turn === 0 ? 1 : 0;
+        filled = 0;
+      }
+    }
+  } finally {
+    await writing;
+  }
+  return writeError;
+}
+
 function attributes(ctx: ScpContext, mode: number, times: Times | undefined): SetStat {
   return { mode: mode & MODE_MASK, ...(times && ctx.options.preserve ? times : {}) };
 }
@@ -169,22 +223,11 @@ async function receiveFile(
   let settled = false;
   try {
     await writer.write(OK);
-    let writeError: unknown;
-    for (let position = 0; position < header.size; ) {
-      const chunk = await reader.next(Math.min(CHUNK_SIZE, header.size - position));
-      if (!chunk) throw new ConnectionLost(`lost connection while receiving ${path}`);
-      if (writeError === undefined) {
-        try {
-          await writeFully(handle, chunk, position);
-        } catch (err) {
-          // Keep reading what the client sends, to stay in step with it.
-          writeError = err;
-          settled = true;
-          await abortUpload(fs, handle, path);
-        }
-      }
-      position += chunk.length;
-    }
+    const writeError = await receiveData(ctx, handle, header.size, path, async () => {
+      // the rest is still read, to stay in step with the client
+      settled = true;
+      await abortUpload(fs, handle, path);
+    });
     // libssh2's upload (`ssh2_scp_send`: curl's scp://, PHP, Perl) ends the stream
     // where scp sends a status byte: every byte of the file arrived, so it is whole
     const status = (await reader.atEnd()) ? ({ ok: true } as const) : await ctx.readResponse();

@@ -68,10 +68,15 @@ async function sendFile(
     if (!(await ctx.readResponse()).ok) return;
 
     let readError: unknown;
+    let turn: 0 | 1 = 0;
     // Never rejects: after a failed read, zeros keep the client in step.
     const readChunk = async (position: number): Promise<Buffer> => {
       const length = Math.min(CHUNK_SIZE, size - position);
-      const buffer = Buffer.allocUnsafe(length);
+      // the buffer of the chunk before the last one: its write has called back
+      turn = turn === 0 ? 1 : 0;
+      const buffer = ctx.outputCopies
+        ? ctx.chunkBuffer(turn).subarray(0, length)
+        : Buffer.allocUnsafe(length);
       if (readError === undefined) {
         try {
           for (let filled = 0; filled < length; ) {
@@ -92,7 +97,8 @@ async function sendFile(
       const chunk = await inFlight!;
       position += chunk.length;
       inFlight = position < size ? readChunk(position) : undefined;
-      await writer.write(chunk);
+      if (ctx.outputCopies) await writer.writeAndAwaitCallback(chunk);
+      else await writer.write(chunk);
     }
     if (readError === undefined) {
       completed = true;

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -176,8 +177,13 @@ describe('scp -f (source)', () => {
     expect(await result).toEqual({ exitCode: 1, error: 'scp: lost connection' });
   });
 
-  it('sends in chunks of at most 256 KiB and waits for the output to drain', async () => {
-    const data = Buffer.alloc(3 * 1024 * 1024 + 11, 7);
+  /**
+   * Downloads a 3 MiB random file through an output that answers as a slow
+   * client does; `copy` says whether the output copies each chunk before it
+   * calls back, as an SSH channel does, or keeps the very buffer.
+   */
+  async function downloadThroughSlowOutput(copy: boolean) {
+    const data = randomBytes(3 * 1024 * 1024 + 11);
     await writeFile(join(home, 'big'), data);
     await chmod(join(home, 'big'), 0o644);
     const header = `C0644 ${data.length} big\n`;
@@ -192,25 +198,37 @@ describe('scp -f (source)', () => {
       highWaterMark: 16 * 1024,
       write(chunk: Buffer, _enc, cb) {
         maxBuffered = Math.max(maxBuffered, this.writableLength);
-        chunks.push(chunk);
         sentBytes += chunk.length;
+        if (!copy) chunks.push(chunk);
         setTimeout(() => {
+          // a copy made as late as the contract allows: just before calling back
+          if (copy) chunks.push(Buffer.from(chunk));
           if (chunks.length === 1 || sentBytes === total) client.write('\0');
           cb();
         }, 1);
       },
     });
-    const result = runScp(options, { input, output }, fs);
+    const result = runScp(options, { input, output, outputCopies: copy }, fs);
     client.write('\0');
-    const end = await result;
-    expect(end).toEqual({ exitCode: 0 });
+    expect(await result).toEqual({ exitCode: 0 });
     const sent = Buffer.concat(chunks);
     expect(sent.subarray(0, header.length).toString()).toBe(header);
     expect(sent.subarray(header.length, header.length + data.length).equals(data)).toBe(true);
     expect(sent.length).toBe(total);
+    return { chunks, maxBuffered };
+  }
+
+  it('sends in chunks of at most 256 KiB and waits for the output to drain', async () => {
+    const { chunks, maxBuffered } = await downloadThroughSlowOutput(false);
     expect(Math.max(...chunks.map((c) => c.length))).toBeLessThanOrEqual(256 * 1024);
     // never more than the chunk being written and the one read ahead
     expect(maxBuffered).toBeLessThanOrEqual(2 * 256 * 1024);
+  });
+
+  it('reads into two buffers in turn when the output copies what it is given', async () => {
+    const { maxBuffered } = await downloadThroughSlowOutput(true);
+    // a chunk is read again into its buffer only once the output called back
+    expect(maxBuffered).toBeLessThanOrEqual(256 * 1024);
   });
 });
 

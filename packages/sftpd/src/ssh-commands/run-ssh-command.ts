@@ -45,7 +45,11 @@ export interface SshCommandSession {
   openPolicyFs(): Fs;
   readonly quotaStore: QuotaStore;
   readonly quotaTracking: QuotaTracking;
-  /** The scp engine, when the package is there: runs `scp -t|-f ...` on `fs`. */
+  /**
+   * The scp engine, when the package is there: runs `scp -t|-f ...` on `fs`.
+   * The channel is an ssh2 channel, which has copied each chunk written to
+   * it into SSH packets by the time it calls back.
+   */
   readonly runScp?: (argv: readonly string[], channel: CommandChannel, fs: Fs) => Promise<number>;
 }
 
