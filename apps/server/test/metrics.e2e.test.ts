@@ -147,7 +147,7 @@ describe.runIf(
 
   it("keeps V8's young generation at its starting size, where V8 grows it to 32 MiB", async () => {
     // what loading the server and its first sessions make V8 grow, unless
-    // the server caps it (young-generation.ts): compare `node --max-semi-space-size=16`
+    // the server caps it (gc-settings.ts): compare `node --max-semi-space-size=16`
     expect(sftpWithKey().status).toBe(0);
     const newSpace = (await scrape()).get('nodejs_heap_space_size_total_bytes{space="new"}');
     expect(newSpace).toBeGreaterThan(0);

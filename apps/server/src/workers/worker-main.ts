@@ -1,4 +1,4 @@
 // An SSH worker process of `sftpgo serve`, loaded as the command is: see cli.ts.
-import '../young-generation.js';
+import '../gc-settings.js';
 
 await import('./worker.js');
