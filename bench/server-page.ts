@@ -98,7 +98,7 @@ each figure.
   code and the native modules' memory. V8 used to double its young
   generation up to 32 MiB while the server loaded its code, and kept it as
   long as the server was busy: the commands now keep it at the 2 MiB it
-  starts with (\`apps/server/src/young-generation.ts\`). That took a started
+  starts with (\`apps/server/src/gc-settings.ts\`). That took a started
   server from 115 to 93 MiB and the peak of a first 1 GiB download from 165
   to 135 MiB (RSS and V8's figures sampled every 250 ms). It costs more
   frequent collections: in a profile of \`--only small\` the collector's share
@@ -111,7 +111,7 @@ each figure.
   of 32 KiB each, freed only when V8 collected. Both now reuse their memory:
   the packets are cut from 1 MiB slabs taken up again once the socket has
   written them (\`packages/sftpd/src/packet-arena.ts\`), and the replies come
-  from the session's pool. The peaks of this run are still 137 to 172 MiB
+  from the session's pool. The peaks of this run are still 145 to 175 MiB
   for one large transfer. The garbage left is on the way in, in code we do
   not own: Node allocates a buffer for every read from the socket, and
   ssh2's decipher one for every packet it receives (its \`_packet\`), 32 KiB
@@ -138,7 +138,9 @@ each figure.
   with \`MALLOC_ARENA_MAX=1\`, with \`MALLOC_MMAP_THRESHOLD_=32768\` (each
   buffer its own mapping, returned when freed) or with 128 KiB trim and mmap
   thresholds, the first two transfers stayed at 114 to 120 MiB and the third
-  peaked at 140 to 148.
+  peaked at 140 to 148. Collecting on the main thread (see "V8's helper
+  threads") left them as they were: 115, 157, 146 and 151 MiB for a
+  download, an upload, a download and an upload.
 
   With \`sftpd.workers\` 0 on two cores, the main process and its two workers
   peak at 540 to 620 MiB together during the 20 concurrent downloads, each
@@ -146,7 +148,9 @@ each figure.
   MiB. Idle sessions are the opposite: 0.03 to 0.06 MiB each for ours, a few
   objects in one process, where each sshd session is two processes (14 MiB
   of RSS, 1.8 MiB of PSS once shared pages are split).
-- **This virtual machine varies more than the targets' margins.** With the
+- **This virtual machine varies more than the targets' margins, and part
+  of what we took for its variance was V8's helper threads** (see
+  "V8's helper threads" below). With the
   same code, the scp -O upload took 1.4 s of our server's CPU per GiB in one
   full run and 4.6 s in the next, where sshd's stayed at 1.8 to 1.9 s; the
   scp figures run alone right after took 1.6 to 1.8 s. The other large
@@ -155,17 +159,35 @@ each figure.
   gave our scp -O upload 1.3 to 2.8 s of CPU in the first and 4.3 to 7.8 s
   in the next two, with the same flags. In a slow one the server took about
   13,000 minor page faults a second (\`/proc/<pid>/stat\`, sampled every
-  second), against about 1,000 in a fast one, with more user time as well.
+  second), against about 1,000 in a fast one, with more user time as well:
+  that user time was on V8's helper threads, which no longer collect.
   Machines differ too: on one with files under \`/tmp\` on disk instead of
   \`/dev/shm\`, sshd spent 4 s of CPU per GiB uploaded where it had spent 1.9
   to 2.8. Compare the runs within one table, where the servers take turns,
   and rerun a figure alone (\`--only\`) before reading much into one.
-- **Large transfers now meet their targets, and three changes did it.**
-  In this run ours went at 1.32x to 1.49x sshd's speed on downloads and
-  1.06x to 1.23x on uploads, at 0.50x to 0.92x its CPU per GiB (the
-  chacha20-poly1305 upload, at 1.06x, had been at 1.69x in the previous
-  full run: the variance above); scp -O, run alone right after it, at 1.15x
-  up and 1.49x down (see below).
+- **Large transfers meet their targets, and four changes did it.**
+  In this run ours went at 1.08x to 1.11x sshd's speed on downloads and
+  1.58x to 1.74x on uploads, at 0.59x to 0.81x its CPU per GiB. Downloads
+  are held by the client, which decrypts them: our server's CPU is the
+  lower one, and in the previous full run the same downloads went at 1.07x
+  to 1.14x, in the one before at 1.32x to 1.49x (the aes128-ctr download,
+  at 1.08x, is the one row of this run under its target).
+  - *V8's helper threads.* Per thread (\`/proc/<pid>/task/*/stat\`), a
+    512 MiB scp upload to a server that had already moved a few files
+    spent 1.6 to 2 s of user CPU on V8's four worker threads and 0.5 to
+    1 s on the main thread. With the young generation kept small, V8
+    collects it every few milliseconds during a transfer, and the buffers
+    the data passes through start a marking of the old generation several
+    times a second; V8 hands each collection to its helpers, and waking
+    them cost more than the work they took over. The commands now collect
+    on the main thread (\`--no-parallel-scavenge\`,
+    \`--no-concurrent-marking\`, \`--no-concurrent-array-buffer-sweeping\`,
+    set in \`apps/server/src/gc-settings.ts\`): over the same minutes,
+    taking turns, a 512 MiB scp upload took 0.9 to 1.3 s of server CPU
+    against 1.9 to 2.5 with the helpers, an sftp upload 0.8 to 1.0 against
+    1.1 to 1.9, and the main thread spent no more than before. In the full
+    runs, uploads went from 0.88x to 0.94x sshd's CPU per GiB and 1.06x to
+    1.48x its speed to 0.64x to 0.74x and 1.58x to 1.74x.
   - *ssh2's packets.* ssh2 allocated every packet it sent, and the pages of
     each were faulted in as the data was copied into it: in a profile of
     the aes128-gcm download, copying into the packets was 19% of the busy
@@ -203,38 +225,47 @@ each figure.
 
   An upload gains when ours writes the file on libuv's thread pool while the
   main thread decrypts, where sshd's session process does both in turn.
-- **scp and rsync** missed their targets in this run: scp -O at 0.74x up
-  and 0.94x down, with 4.6 and 3.7 s of our server's CPU per GiB, and
-  rsync at 0.92x. Run alone right after it (\`--only scp --runs 2\`), the
-  same build went at 1.15x up and 1.49x down, at 1.02x and 0.58x sshd's
-  CPU; earlier full runs gave 1.75x and 1.93x, and 0.73x and 1.08x: the
-  slow state described above. When scp is slow, the profile shows our
-  scp source and sink moving the file in newly allocated 256 KiB buffers,
-  an upload copying the channel's 32 KiB packets into them through a Node
-  stream, and the garbage collector at 27% of the busy time.
-- **Small files: behind sshd, and the cause is ours.** OpenSSH's client
+- **scp and rsync now meet theirs.** In this run scp -O went at 1.30x
+  up and 1.32x down, at 0.72x and 0.66x sshd's CPU, and rsync at 1.24x at
+  0.56x. Run alone before the changes (\`--only scp --runs 3\`), scp -O went
+  at 0.58x up and 0.60x down with 3.7 and 2.5 s of our server's CPU per GiB
+  against sshd's 1.7 and 1.0; the profile put the garbage collector at 31%
+  of the busy time. A download read each 256 KiB chunk into a new buffer;
+  an upload wrote each 32 KiB packet of the channel with a call of its own
+  to the thread pool, and read the channel with \`read()\`, which joins
+  what the stream holds into a new buffer each time (Node's \`fromList\`,
+  4% of the busy time). Now an upload gathers the packets into writes of
+  256 KiB, one written while the next arrives; a download reads into two
+  buffers in turn, each filled again once the channel has copied it into
+  SSH packets and called back; and the channel is read chunk by chunk as it
+  gives them (\`packages/scp/src/io.ts\`, \`sink.ts\`, \`source.ts\`). Run
+  alone right after, 1.23x up and 1.18x down at 0.82x and 0.72x sshd's CPU
+  (1.55 and 0.75 s per GiB), the collector at 9% of the busy time; the
+  helper threads above did the rest.
+- **Small files: level with sshd, short of the target.** OpenSSH's client
   copies one file at a time (open, write or read, close) and waits for each
   reply, so what counts is how long the server takes to answer each
   request, and how much CPU it takes from the client on two cores. In this
-  run \`put -r\` went at 0.88x and \`get -r\` at 0.97x, with 1.78x and
-  1.70x sshd's CPU: about 650 µs of our server's CPU per file against 370.
-  The previous full run had given 1.08x and 1.19x at 1.26x and 1.19x the
-  CPU, and the code did not get slower: that build (\`b62dacd\`) and this
-  one, taking turns with sshd over the same minutes (six rounds each), gave
-  \`put -r\` 0.87x and 0.90x and \`get -r\` 0.85x both, with 1.39 and 1.31
-  s of CPU per 2,000 uploads where sshd took 0.74. Between the two full
-  runs our CPU per file doubled and sshd's grew by a quarter: the machine's
-  state weighs on our process more, and what can be cut is our CPU per
-  file.
+  run \`put -r\` went at 1.10x and \`get -r\` at 1.00x, with 1.46x and
+  1.42x sshd's CPU: about 260 µs of our server's CPU per file against 180.
+  Earlier full runs gave 1.15x and 1.01x (the run before this one, with
+  the scp change only), 0.88x and 0.97x with 650 µs against 370, and
+  1.08x and 1.19x. The machine's state weighs on our process more than on
+  sshd's: two builds taking turns with sshd over the same minutes (six
+  rounds each), \`b62dacd\` and the one after it, gave \`put -r\` 0.87x
+  and 0.90x and \`get -r\` 0.85x both, with 1.39 and 1.31 s of CPU per
+  2,000 uploads where sshd took 0.74, after a full run in which the first
+  of them had taken half as much. What can be cut is our CPU per file.
 
-  Where it goes, in a CPU profile of 12,000 uploads to a warmed server
-  (main thread): writing the replies to the socket 19% (three per file, 45
-  µs each, most of it the kernel waking the client; sshd writes as many),
-  opening files 9.5% (the new file, and for a file in a subdirectory that
-  directory on the way, by descriptor: see [Security](security.md)), the
-  garbage collector 6%, \`fstat\` and \`close\` 4%, ssh2's ciphers 4%, the
-  SFTP engine 3.5%, the log line 3%, and the rest spread thin over ssh2's
-  JavaScript, Node's streams and our layers. Without SSH
+  Where it goes, in a CPU profile of this build's \`--only small\` (16,000
+  files up and down; about 190 µs of the main thread's time per file):
+  writing the replies to the socket 24% (three per file, some 14 µs each,
+  most of it the kernel waking the client; sshd writes as many), the
+  garbage collector 12%, opening files 9.5% (the new file, and for a file
+  in a subdirectory that directory on the way, by descriptor: see
+  [Security](security.md)), \`close\`, \`fstat\`, \`read\` and \`lstat\` 6%,
+  ssh2's ciphers 2.5%, the log line 2%, and the rest spread thin over
+  ssh2's JavaScript, Node's streams, the SFTP engine and our layers. Without SSH
   (\`pnpm bench:layers\`: the engine and its handler in one process, on
   tmpfs), an upload of 4 KiB takes about 100 µs of CPU over the storage
   alone and 25 µs more through the session's layers, a download 90 and 25:
@@ -243,30 +274,32 @@ each figure.
   (\`packages/vfs/src/fs-io.ts\`), moved the end of a transfer (its log
   line, the actions and the metrics) after the reply to the client's
   CLOSE, and open a download or a new upload in one walk of its path
-  (\`PolicyFs\`). This one dropped the \`fstat\` of a file created
+  (\`PolicyFs\`). A later one dropped the \`fstat\` of a file created
   exclusively and the second one of a download (its size at open is kept),
   the look of the quota layer before an exclusive create, two promise
   reactions of every request in the engine and one in the handler, and the
   bandwidth and upload-mode layers where they have nothing to do. With the
-  layers at about 25 µs of some 650, the next step is outside them: ssh2's
-  JavaScript for each packet, Node's stream machinery on the channel, and
-  the log line (about 40 µs a file with its event, most of it after the
-  reply).
+  layers at about 25 µs of some 260, and the kernel's share (the socket
+  writes and the file calls, some 40% of the main thread's time) and the
+  collector's paid as sshd pays the first, the next step is the
+  JavaScript between the socket and the engine: ssh2's work for each
+  packet and Node's stream machinery on the channel, which each request
+  and each reply cross.
 
   File creation has a slow state of its own on this machine, now waited
   out before these rows (see "What is measured"): after a test run had
   deleted thousands of files, \`put -r\` took 2.7 to 4.5 s for both servers
   and the ratio said nothing about either.
 - **Concurrent sessions.** With \`sftpd.workers\` 0 (two workers), the 20
-  downloads ran at 1.68x sshd's aggregate at 0.74x its CPU per GiB (2.39x
-  and 2.78x in the previous full runs), where runs before the pacing and
+  downloads ran at 1.93x sshd's aggregate at 0.70x its CPU per GiB (1.64x
+  to 2.78x in the previous full runs), where runs before the pacing and
   the joined replies gave 1.28x to 1.46x. The machine's two cores are 96
   to 100% busy during the runs of both servers: the 20 clients' \`sftp\`
   and \`ssh\` processes decrypt what the server sends (and, against sshd,
   spend about 0.1 s each on its post-quantum key exchange) on the cores the
   server would use, so what the clients save (the pacing and the halved
   packet count above) shows here most.
-- **Logins are ours.** 8 to 15 ms of server CPU per login against sshd's 24
+- **Logins are ours.** 4 to 15 ms of server CPU per login against sshd's 13
   to 77 ms with the same key exchange (curve25519-sha256): sshd starts a
   fresh copy of itself for every connection (re-exec: loading the binary,
   its configuration and host keys) and forks again after authentication for
