@@ -160,7 +160,7 @@ describe('createAppLogger', () => {
       'protocol',
     ]);
     expect(lines[1]).toMatchObject({ level: 'warn', sender: 'Upload', size_bytes: 65536 });
-    // No `message` added when there is none; winston's keys mean nothing here.
+    // No `message` added when there is none; keys such as `exception` are the entry's own.
     expect(Object.keys(lines[2]!)).toEqual([
       'level',
       'time',

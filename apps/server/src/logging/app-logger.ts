@@ -1,6 +1,4 @@
-import { finished } from 'node:stream/promises';
 import type { LogEntry, Logger } from '@sftpgo/sftpd';
-import winston from 'winston';
 import { RotatingFileStream } from './rotating-file.js';
 
 export interface AppLoggerOptions {
@@ -26,22 +24,8 @@ export interface AppLogger {
   close(): Promise<void>;
 }
 
-/** The levels of `LogEntry`, most severe first (winston's convention). */
+/** The levels of `LogEntry`, most severe first. */
 const LEVELS = { error: 0, warn: 1, info: 2, debug: 3 } as const;
-
-// winston's info objects carry their data under these symbols (from `triple-beam`).
-const MESSAGE = Symbol.for('message');
-// The entry rides untouched under a symbol of ours: winston gives meaning to some
-// plain keys (`exception`, `message`, ...) that an entry may well have.
-const ENTRY = Symbol('sftpgo.entry');
-const TIME = Symbol('sftpgo.time');
-
-interface CarriedInfo {
-  level: string;
-  [ENTRY]: LogEntry;
-  [TIME]: number;
-  [MESSAGE]?: string;
-}
 
 /** Values JSON has no form for, made readable rather than lost or fatal. */
 function replacer(_key: string, value: unknown): unknown {
@@ -95,16 +79,11 @@ export function formatLine(entry: LogEntry, timeMs: number): string {
   }
 }
 
-const jsonLine = winston.format((info) => {
-  const carried = info as unknown as CarriedInfo;
-  carried[MESSAGE] = formatLine(carried[ENTRY], carried[TIME]);
-  return info;
-});
-
 /**
- * The server's logger, on winston: JSON lines, as the spec's "Logs" section
- * describes, to a size-rotated file (lumberjack's semantics) or to stderr.
- * Throws at once when the log file cannot be opened.
+ * The server's logger: JSON lines, as the spec's "Logs" section describes,
+ * to a size-rotated file (lumberjack's semantics) or to stderr, each written
+ * as it is logged, in order. Throws at once when the log file cannot be
+ * opened.
  */
 export function createAppLogger(options: AppLoggerOptions): AppLogger {
   const stderr = options.stderr ?? process.stderr;
@@ -129,37 +108,22 @@ export function createAppLogger(options: AppLoggerOptions): AppLogger {
         });
   file?.on('error', reportProblem);
 
-  const transport = new winston.transports.Stream({
-    stream: file ?? stderr,
-    eol: '\n',
-  });
-  const winstonLogger = winston.createLogger({
-    levels: LEVELS,
-    level: options.verbose ? 'debug' : 'info',
-    format: jsonLine(),
-    transports: [transport],
-    exitOnError: false,
-  });
-  winstonLogger.on('error', reportProblem);
+  const out = file ?? stderr;
+  const keptUpTo = LEVELS[options.verbose ? 'debug' : 'info'];
 
   let closing: Promise<void> | undefined;
   const logger: Logger = {
     log(entry) {
-      if (closing || !winstonLogger.isLevelEnabled(entry.level)) return;
-      const info: CarriedInfo = { level: entry.level, [ENTRY]: entry, [TIME]: Date.now() };
-      winstonLogger.log(info as unknown as winston.LogEntry);
+      if (closing || LEVELS[entry.level] > keptUpTo) return;
+      out.write(`${formatLine(entry, Date.now())}\n`);
     },
   };
 
   return {
     logger,
     close() {
-      closing ??= (async () => {
-        // Ending the logger ends its transport once every line went through it.
-        winstonLogger.end();
-        await finished(transport).catch(() => {});
-        await file?.close();
-      })();
+      // the file's end waits for every line written before it
+      closing ??= file ? file.close() : Promise.resolve();
       return closing;
     },
   };
