@@ -111,7 +111,7 @@ each figure.
   of 32 KiB each, freed only when V8 collected. Both now reuse their memory:
   the packets are cut from 1 MiB slabs taken up again once the socket has
   written them (\`packages/sftpd/src/packet-arena.ts\`), and the replies come
-  from the session's pool. The peaks of this run are still 145 to 175 MiB
+  from the session's pool. The peaks of this run are still 150 to 175 MiB
   for one large transfer. The garbage left is on the way in, in code we do
   not own: Node allocates a buffer for every read from the socket, and
   ssh2's decipher one for every packet it receives (its \`_packet\`), 32 KiB
@@ -166,12 +166,12 @@ each figure.
   to 2.8. Compare the runs within one table, where the servers take turns,
   and rerun a figure alone (\`--only\`) before reading much into one.
 - **Large transfers meet their targets, and four changes did it.**
-  In this run ours went at 1.08x to 1.11x sshd's speed on downloads and
-  1.58x to 1.74x on uploads, at 0.59x to 0.81x its CPU per GiB. Downloads
-  are held by the client, which decrypts them: our server's CPU is the
-  lower one, and in the previous full run the same downloads went at 1.07x
-  to 1.14x, in the one before at 1.32x to 1.49x (the aes128-ctr download,
-  at 1.08x, is the one row of this run under its target).
+  In this run ours went at 1.17x to 1.55x sshd's speed on downloads and
+  1.71x to 2.21x on uploads, at 0.55x to 0.71x its CPU per GiB. Downloads
+  are held by the client, which decrypts them, and vary most: our server's
+  CPU is the lower one, and the previous full runs had them at 1.08x to
+  1.11x and 1.07x to 1.14x (the aes128-ctr download under its target in
+  both), and 1.32x to 1.49x.
   - *V8's helper threads.* Per thread (\`/proc/<pid>/task/*/stat\`), a
     512 MiB scp upload to a server that had already moved a few files
     spent 1.6 to 2 s of user CPU on V8's four worker threads and 0.5 to
@@ -187,7 +187,8 @@ each figure.
     against 1.9 to 2.5 with the helpers, an sftp upload 0.8 to 1.0 against
     1.1 to 1.9, and the main thread spent no more than before. In the full
     runs, uploads went from 0.88x to 0.94x sshd's CPU per GiB and 1.06x to
-    1.48x its speed to 0.64x to 0.74x and 1.58x to 1.74x.
+    1.48x its speed to 0.55x to 0.74x and 1.58x to 2.21x in the two runs
+    since.
   - *ssh2's packets.* ssh2 allocated every packet it sent, and the pages of
     each were faulted in as the data was copied into it: in a profile of
     the aes128-gcm download, copying into the packets was 19% of the busy
@@ -225,9 +226,10 @@ each figure.
 
   An upload gains when ours writes the file on libuv's thread pool while the
   main thread decrypts, where sshd's session process does both in turn.
-- **scp and rsync now meet theirs.** In this run scp -O went at 1.30x
-  up and 1.32x down, at 0.72x and 0.66x sshd's CPU, and rsync at 1.24x at
-  0.56x. Run alone before the changes (\`--only scp --runs 3\`), scp -O went
+- **scp at its targets, rsync ahead.** In this run scp -O went at 1.16x
+  up and 1.36x down, at 0.88x and 0.62x sshd's CPU, and rsync at 1.14x at
+  0.44x; the previous full run gave scp 1.30x and 1.32x and rsync 1.24x,
+  so the upload's 1.16x is the machine's spread about its 1.2x. Run alone before the changes (\`--only scp --runs 3\`), scp -O went
   at 0.58x up and 0.60x down with 3.7 and 2.5 s of our server's CPU per GiB
   against sshd's 1.7 and 1.0; the profile put the garbage collector at 31%
   of the busy time. A download read each 256 KiB chunk into a new buffer;
@@ -246,11 +248,10 @@ each figure.
   copies one file at a time (open, write or read, close) and waits for each
   reply, so what counts is how long the server takes to answer each
   request, and how much CPU it takes from the client on two cores. In this
-  run \`put -r\` went at 1.10x and \`get -r\` at 1.00x, with 1.46x and
-  1.42x sshd's CPU: about 260 µs of our server's CPU per file against 180.
-  Earlier full runs gave 1.15x and 1.01x (the run before this one, with
-  the scp change only), 0.88x and 0.97x with 650 µs against 370, and
-  1.08x and 1.19x. The machine's state weighs on our process more than on
+  run \`put -r\` went at 1.15x and \`get -r\` at 1.07x, with 1.26x and
+  1.37x sshd's CPU: about 250 µs of our server's CPU per file against 190.
+  Earlier full runs gave 1.10x and 1.00x, 1.15x and 1.01x, 0.88x and 0.97x
+  with 650 µs against 370, and 1.08x and 1.19x. The machine's state weighs on our process more than on
   sshd's: two builds taking turns with sshd over the same minutes (six
   rounds each), \`b62dacd\` and the one after it, gave \`put -r\` 0.87x
   and 0.90x and \`get -r\` 0.85x both, with 1.39 and 1.31 s of CPU per
@@ -264,7 +265,9 @@ each figure.
   garbage collector 12%, opening files 9.5% (the new file, and for a file
   in a subdirectory that directory on the way, by descriptor: see
   [Security](security.md)), \`close\`, \`fstat\`, \`read\` and \`lstat\` 6%,
-  ssh2's ciphers 2.5%, the log line 2%, and the rest spread thin over
+  ssh2's ciphers 2.5%, the log line 2% (half as much since: it goes
+  straight to the file, no longer through winston's three streams), and
+  the rest spread thin over
   ssh2's JavaScript, Node's streams, the SFTP engine and our layers. Without SSH
   (\`pnpm bench:layers\`: the engine and its handler in one process, on
   tmpfs), an upload of 4 KiB takes about 100 µs of CPU over the storage
@@ -291,7 +294,7 @@ each figure.
   deleted thousands of files, \`put -r\` took 2.7 to 4.5 s for both servers
   and the ratio said nothing about either.
 - **Concurrent sessions.** With \`sftpd.workers\` 0 (two workers), the 20
-  downloads ran at 1.93x sshd's aggregate at 0.70x its CPU per GiB (1.64x
+  downloads ran at 1.95x sshd's aggregate at 0.66x its CPU per GiB (1.64x
   to 2.78x in the previous full runs), where runs before the pacing and
   the joined replies gave 1.28x to 1.46x. The machine's two cores are 96
   to 100% busy during the runs of both servers: the 20 clients' \`sftp\`
@@ -299,7 +302,7 @@ each figure.
   spend about 0.1 s each on its post-quantum key exchange) on the cores the
   server would use, so what the clients save (the pacing and the halved
   packet count above) shows here most.
-- **Logins are ours.** 4 to 15 ms of server CPU per login against sshd's 13
+- **Logins are ours.** 3 to 15 ms of server CPU per login against sshd's 12
   to 77 ms with the same key exchange (curve25519-sha256): sshd starts a
   fresh copy of itself for every connection (re-exec: loading the binary,
   its configuration and host keys) and forks again after authentication for
