@@ -282,12 +282,21 @@ each figure.
   the look of the quota layer before an exclusive create, two promise
   reactions of every request in the engine and one in the handler, and the
   bandwidth and upload-mode layers where they have nothing to do. With the
-  layers at about 25 µs of some 260, and the kernel's share (the socket
-  writes and the file calls, some 40% of the main thread's time) and the
-  collector's paid as sshd pays the first, the next step is the
-  JavaScript between the socket and the engine: ssh2's work for each
-  packet and Node's stream machinery on the channel, which each request
-  and each reply cross.
+  layers at about 25 µs of some 260 in time, and the kernel's share (the
+  socket writes and the file calls, some 40% of the main thread's time)
+  paid as sshd pays it, the next step is the collector's 12%, and what it
+  collects is mostly ours. With \`--trace-gc\`, 8,000 files took 523
+  collections of the young generation, one per 16 files; a sampling
+  profile of allocations that keeps the objects collected since (the
+  inspector's \`HeapProfiler.startSampling\` with
+  \`includeObjectsCollectedByMinorGC\`) counts 50 KB of JavaScript objects
+  per 4 KiB file: 6.9 KB in the SFTP engine's session (its request
+  dispatch and replies), 4.6 KB in \`TransferFs\` (3.3 KB of it in closing
+  a file, an async function that also reads an upload's size), 3 KB in
+  the confined path walk, 2.6 KB in \`OsFs\`'s handles, 2 KB each in the
+  handle table and the SFTP handler, 3.5 KB in Node's writable streams,
+  and only 1.1 KB in ssh2's ciphers. Fewer objects per request in our own
+  code, rather than ssh2's, is where the next microseconds are.
 
   File creation has a slow state of its own on this machine, now waited
   out before these rows (see "What is measured"): after a test run had
