@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { duplexPair, makeTempDir } from '@sftpgo/test-utils';
+import { duplexPair, eventually, makeTempDir } from '@sftpgo/test-utils';
 import {
   type FileHandle,
   ForwardingFileHandle,
@@ -295,25 +295,34 @@ describe('scp -t with a session policy', () => {
     expect(await tree(join(home, 'in'))).toEqual(['allowed']);
   });
 
-  it('skips the rest of a file that fails midway, aborts it, and goes on', async () => {
-    const policy = new PolicyFs(fs, 300 * 1024);
-    const { peer, result } = startScp(['scp', '-t', '/in'], policy);
-    expect(await peer.reply()).toBe('ok');
-    const big = Buffer.alloc(1024 * 1024, 'q');
-    peer.send(`C0644 ${big.length} over-quota\n`);
-    expect(await peer.reply()).toBe('ok');
-    peer.send(big);
-    peer.send('\0');
-    expect(await peer.reply()).toBe('\x01scp: /in/over-quota: Disk quota exceeded');
-    peer.send('C0644 1 small\n');
-    expect(await peer.reply()).toBe('ok');
-    peer.send('s\0');
-    // the quota of this test's fs counts per file
-    expect(await peer.reply()).toBe('ok');
-    peer.end();
-    expect((await result).exitCode).toBe(1);
-    expect(policy.aborted).toEqual(['/in/over-quota']);
-  });
+  it.each([
+    ['in one piece', 1024 * 1024],
+    // as an SSH channel gives it: gathered into writes, one written while the next fills
+    ['in 32 KiB pieces', 32 * 1024],
+  ])(
+    'skips the rest of a file that fails midway, sent %s, aborts it, and goes on',
+    async (_how, piece) => {
+      const policy = new PolicyFs(fs, 300 * 1024);
+      const { peer, result } = startScp(['scp', '-t', '/in'], policy);
+      expect(await peer.reply()).toBe('ok');
+      const big = Buffer.alloc(1024 * 1024, 'q');
+      peer.send(`C0644 ${big.length} over-quota\n`);
+      expect(await peer.reply()).toBe('ok');
+      for (let at = 0; at < big.length; at += piece) peer.send(big.subarray(at, at + piece));
+      // aborted as the write fails, while the client has yet to send its status
+      await eventually(async () => expect(policy.aborted).toEqual(['/in/over-quota']));
+      peer.send('\0');
+      expect(await peer.reply()).toBe('\x01scp: /in/over-quota: Disk quota exceeded');
+      peer.send('C0644 1 small\n');
+      expect(await peer.reply()).toBe('ok');
+      peer.send('s\0');
+      // the quota of this test's fs counts per file
+      expect(await peer.reply()).toBe('ok');
+      peer.end();
+      expect((await result).exitCode).toBe(1);
+      expect(policy.aborted).toEqual(['/in/over-quota']);
+    },
+  );
 
   it('aborts the handle when the client goes away mid-file', async () => {
     const policy = new PolicyFs(fs, Number.MAX_SAFE_INTEGER);
