@@ -45,7 +45,7 @@ export interface ScpResult {
 export async function runScp(options: ScpOptions, streams: ScpStreams, fs: Fs): Promise<ScpResult> {
   const reader = new ByteReader(streams.input);
   const writer = new ByteWriter(streams.output);
-  const ctx = new ScpContext(options, fs, reader, writer, streams.outputCopies ?? false);
+  const ctx = new ScpContext(options, fs, reader, writer, streams.outputCopies);
   let fatal: string | undefined;
   try {
     if (options.mode === 'sink') await sink(ctx);
