@@ -49,17 +49,25 @@ class TransferFile extends ForwardingFileHandle {
   readonly #expectedSize: number | undefined;
   /** A download: where the furthest read ended, so that a resumed download completes too. */
   #readEnd = 0;
+  /**
+   * An upload into a file that started empty (truncated or new, not
+   * appended to): where the furthest write ended, which is then the file's
+   * size. Undefined when only the storage can tell the size.
+   */
+  #writtenSize: number | undefined;
   #error: string | undefined;
 
   constructor(
     handle: FileHandle,
     state: TransferState,
     expectedSize: number | undefined,
+    startsEmpty: boolean,
     finish: Finish,
   ) {
     super(handle);
     this.#state = state;
     this.#expectedSize = expectedSize;
+    this.#writtenSize = startsEmpty ? 0 : undefined;
     this.#finish = finish;
   }
 
@@ -87,7 +95,16 @@ class TransferFile extends ForwardingFileHandle {
       throw err;
     }
     this.#state.count(n);
+    if (this.#writtenSize !== undefined && position + n > this.#writtenSize) {
+      this.#writtenSize = position + n;
+    }
     return n;
+  }
+
+  override setstat(attrs: SetStat): Promise<void> {
+    // a truncation or extension: the size is the storage's to tell
+    if (attrs.size !== undefined) this.#writtenSize = undefined;
+    return super.setstat(attrs);
   }
 
   override async close(): Promise<void> {
@@ -108,9 +125,13 @@ class TransferFile extends ForwardingFileHandle {
     }
   }
 
-  /** The file's size, read before an atomic upload moves it to its path. */
+  /**
+   * The file's size: known from the writes into a file that started empty,
+   * otherwise read before an atomic upload moves the file to its path.
+   */
   async #uploadedSize(): Promise<number | undefined> {
     if (this.#error !== undefined) return undefined;
+    if (this.#writtenSize !== undefined) return this.#writtenSize;
     return this.inner.stat().then(
       (st) => st.size,
       () => undefined,
@@ -179,25 +200,36 @@ export class TransferFs extends ForwardingFs {
         )));
     const state = new TransferState(upload ? 'upload' : 'download', path);
     this.active.add(state);
-    return new TransferFile(handle, state, expectedSize, (finished, end, afterReply) => {
-      this.active.delete(finished);
-      const event: TransferEvent = {
-        ...this.#context,
-        type: 'transfer',
-        operation: finished.operation,
-        path,
-        bytes: finished.bytes,
-        elapsedMs: Date.now() - finished.startTime,
-        ...end,
-      };
-      // The client waits for the reply to its CLOSE, and a small file's
-      // transfer is mostly such waits: the log line, the actions and the
-      // metrics follow the reply (sent before the event loop's next turn)
-      // rather than hold it back. An abort is told at once, before the end
-      // of its session.
-      if (afterReply && this.#endsAfterReply) setImmediate(this.#emit, event);
-      else this.#emit(event);
-    });
+    // appends land after what the file held, wherever the client writes them
+    const startsEmpty =
+      upload === true &&
+      (flags.truncate || (flags.create && flags.exclusive)) === true &&
+      !flags.append;
+    return new TransferFile(
+      handle,
+      state,
+      expectedSize,
+      startsEmpty,
+      (finished, end, afterReply) => {
+        this.active.delete(finished);
+        const event: TransferEvent = {
+          ...this.#context,
+          type: 'transfer',
+          operation: finished.operation,
+          path,
+          bytes: finished.bytes,
+          elapsedMs: Date.now() - finished.startTime,
+          ...end,
+        };
+        // The client waits for the reply to its CLOSE, and a small file's
+        // transfer is mostly such waits: the log line, the actions and the
+        // metrics follow the reply (sent before the event loop's next turn)
+        // rather than hold it back. An abort is told at once, before the end
+        // of its session.
+        if (afterReply && this.#endsAfterReply) setImmediate(this.#emit, event);
+        else this.#emit(event);
+      },
+    );
   }
 
   override async mkdir(path: string, mode?: number): Promise<void> {

@@ -3,7 +3,9 @@ import { type DataProvider, openSqliteProvider, type User } from '@sftpgo/provid
 import { type SessionEvent, sessionFs } from '@sftpgo/sftpd';
 import { makeTempDir } from '@sftpgo/test-utils';
 import {
+  type FileHandle,
   type FileStat,
+  ForwardingFileHandle,
   ForwardingFs,
   type Fs,
   type FsCapabilities,
@@ -59,6 +61,22 @@ class RecordingFs extends ForwardingFs {
   override setstat(path: string, attrs: SetStat, options: { followLinks: boolean }) {
     this.calls.push(`setstat ${path} ${Object.keys(attrs).sort().join(',')}`);
     return super.setstat(path, attrs, options);
+  }
+}
+
+/** A storage that counts the looks at its open files' sizes (`fstat`). */
+class HandleStatCountingFs extends ForwardingFs {
+  handleStats = 0;
+
+  override async open(path: string, flags: OpenFlags, mode?: number): Promise<FileHandle> {
+    const handle = await super.open(path, flags, mode);
+    const count = () => this.handleStats++;
+    return new (class extends ForwardingFileHandle {
+      override stat(): Promise<FileStat> {
+        count();
+        return super.stat();
+      }
+    })(handle);
   }
 }
 
@@ -171,6 +189,46 @@ describe('sessionFs', () => {
     await expect(fs.setstat('/ro/f', { mode: 0o600 }, { followLinks: true })).rejects.toMatchObject(
       { code: 'permission' },
     );
+  });
+
+  it("reports an upload's file size, counted from the writes into a file that started empty", async () => {
+    const storage = new HandleStatCountingFs(new MemoryFs());
+    const { fs, events } = session(storage, 0);
+    const sizes = () =>
+      events.map((e) => (e.type === 'transfer' ? [e.path, e.fileSize] : undefined));
+
+    // truncated, written with a hole: the furthest write is the size
+    const fresh = await fs.open('/fresh.txt', { write: true, create: true, truncate: true });
+    await fresh.write(Buffer.from('head'), 0, 4, 0);
+    await fresh.write(Buffer.from('tail'), 0, 4, 12);
+    await fresh.close();
+    // created exclusively
+    const created = await fs.open('/new.txt', { write: true, create: true, exclusive: true });
+    await created.write(Buffer.from('abc'), 0, 3, 0);
+    await created.close();
+    expect(sizes()).toEqual([
+      ['/fresh.txt', 16],
+      ['/new.txt', 3],
+    ]);
+    expect(storage.handleStats).toBe(0);
+
+    // what the file held before, or a truncation through the handle: the storage tells
+    const resumed = await fs.open('/fresh.txt', { write: true });
+    await resumed.write(Buffer.from('HE'), 0, 2, 0);
+    await resumed.close();
+    const appended = await fs.open('/new.txt', { write: true, append: true, truncate: true });
+    await appended.write(Buffer.from('defg'), 0, 4, 0);
+    await appended.close();
+    const cut = await fs.open('/cut.txt', { write: true, create: true, truncate: true });
+    await cut.write(Buffer.from('123456'), 0, 6, 0);
+    await cut.setstat({ size: 2 });
+    await cut.close();
+    expect(sizes().slice(2)).toEqual([
+      ['/fresh.txt', 16],
+      ['/new.txt', 4],
+      ['/cut.txt', 2],
+    ]);
+    expect(storage.handleStats).toBe(3);
   });
 
   it("tells a transfer's end after the reply to its close, where the protocol answers closes", async () => {
