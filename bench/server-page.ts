@@ -111,19 +111,35 @@ each figure.
   of 32 KiB each, freed only when V8 collected. Both now reuse their memory:
   the packets are cut from 1 MiB slabs taken up again once the socket has
   written them (\`packages/sftpd/src/packet-arena.ts\`), and the replies come
-  from the session's pool. The peaks of this run are still 150 to 175 MiB
-  for one large transfer. The garbage left is on the way in, in code we do
-  not own: Node allocates a buffer for every read from the socket, and
-  ssh2's decipher one for every packet it receives (its \`_packet\`), 32 KiB
-  for each packet of an upload. V8 collects such buffers once they add up to
-  32 MiB (twice its default semi-space: a constant of V8's that no flag
-  changes), and glibc's malloc keeps much of what is freed.
+  from the session's pool. The peaks of this run are still 139 to 173 MiB
+  for one large transfer, and the rest is on the way in, in code we do not
+  own. \`heaptrack\` (Debian's package, wrapping the server's \`node\`) over
+  a 1 GiB upload and then a download puts malloc's peak at 61 MiB, and its
+  two largest users, each at its own peak, are buffers that data arrives
+  in: 30 MiB that Node allocates for each read from the socket
+  (\`allocate_managed_buffer\`, 64 KiB a read, 16,808 reads by then) and 23
+  MiB of \`Buffer.allocUnsafe\` on the read path. Counted by caller, every
+  large \`Buffer.allocUnsafe\` of a 512 MiB upload is ssh2's AES-GCM
+  decipher copying a packet that two reads split (its \`_packet\`): 8,076
+  of them, 250 MiB in all. V8 collects such buffers once they add up to 32
+  MiB (twice its default semi-space: a constant of V8's that no flag
+  changes), and glibc's malloc keeps much of what is freed. Forcing a
+  collection of the young generation after every 4 MiB received (an
+  experiment, with \`--expose-gc\`) took malloc's peak down to 29 MiB, yet
+  RSS still peaked at 122 to 128 MiB over four transfers, the heap
+  scattered, for more CPU; it is not shipped.
   \`MALLOC_TRIM_THRESHOLD_=131072\` in the server's environment hands the
   memory back after each transfer (107 MiB) but leaves the peaks as they
   are. The change that removes this garbage is the one made for the packets
-  sent, on the receiving side: ssh2's decipher writing into reused memory,
-  and the socket read into a buffer of its own (Node's \`onread\` option,
-  which a server's sockets do not take). The 16 MiB of external memory an
+  sent, on the receiving side: the socket read into memory that is used
+  again (Node's \`onread\` option, which a server's sockets do not take).
+  That is safe only once nothing keeps a view of a read after it has been
+  handled, and ssh2 decrypts in place and hands such views on: to a
+  channel's buffer while the channel is paused, to the handlers of
+  authentication (keys and signatures), and through the channel to our
+  engine, which holds a WRITE's data until it is on disk. ssh2 would have to
+  copy what it keeps, and our engine what it holds, before the socket's
+  memory could be reused. The 16 MiB of external memory an
   idle server reports is ssh2's Poly1305 WebAssembly memory, reserved and
   hardly touched.
 
@@ -163,15 +179,18 @@ each figure.
   that user time was on V8's helper threads, which no longer collect.
   Machines differ too: on one with files under \`/tmp\` on disk instead of
   \`/dev/shm\`, sshd spent 4 s of CPU per GiB uploaded where it had spent 1.9
-  to 2.8. Compare the runs within one table, where the servers take turns,
-  and rerun a figure alone (\`--only\`) before reading much into one.
+  to 2.8. The run above is a slow one for both servers: sshd took 2.0 to
+  3.9 s of CPU per GiB where the previous full run's took 1.0 to 2.6, and
+  ours 1.1 to 2.1 s where it took 0.7 to 1.7. Compare the runs within one
+  table, where the servers take turns, and rerun a figure alone
+  (\`--only\`) before reading much into one.
 - **Large transfers meet their targets, and four changes did it.**
-  In this run ours went at 1.17x to 1.55x sshd's speed on downloads and
-  1.71x to 2.21x on uploads, at 0.55x to 0.71x its CPU per GiB. Downloads
+  In this run ours went at 1.42x to 1.62x sshd's speed on downloads and
+  1.75x to 1.90x on uploads, at 0.48x to 0.64x its CPU per GiB. Downloads
   are held by the client, which decrypts them, and vary most: our server's
-  CPU is the lower one, and the previous full runs had them at 1.08x to
-  1.11x and 1.07x to 1.14x (the aes128-ctr download under its target in
-  both), and 1.32x to 1.49x.
+  CPU is the lower one, and the previous full runs had them at 1.17x to
+  1.55x, 1.08x to 1.11x and 1.07x to 1.14x (the aes128-ctr download under
+  its target in the last two), and 1.32x to 1.49x.
   - *V8's helper threads.* Per thread (\`/proc/<pid>/task/*/stat\`), a
     512 MiB scp upload to a server that had already moved a few files
     spent 1.6 to 2 s of user CPU on V8's four worker threads and 0.5 to
@@ -226,10 +245,11 @@ each figure.
 
   An upload gains when ours writes the file on libuv's thread pool while the
   main thread decrypts, where sshd's session process does both in turn.
-- **scp at its targets, rsync ahead.** In this run scp -O went at 1.16x
-  up and 1.36x down, at 0.88x and 0.62x sshd's CPU, and rsync at 1.14x at
-  0.44x; the previous full run gave scp 1.30x and 1.32x and rsync 1.24x,
-  so the upload's 1.16x is the machine's spread about its 1.2x. Run alone before the changes (\`--only scp --runs 3\`), scp -O went
+- **scp at its targets, rsync ahead.** In this run scp -O went at 2.00x
+  up and 1.75x down, at 0.47x and 0.49x sshd's CPU, and rsync at 1.21x at
+  0.61x; the previous full runs gave scp 1.16x and 1.36x, then 1.30x and
+  1.32x, and rsync 1.14x and 1.24x, so an upload at 1.16x was the
+  machine's spread about its 1.2x. Run alone before the changes (\`--only scp --runs 3\`), scp -O went
   at 0.58x up and 0.60x down with 3.7 and 2.5 s of our server's CPU per GiB
   against sshd's 1.7 and 1.0; the profile put the garbage collector at 31%
   of the busy time. A download read each 256 KiB chunk into a new buffer;
@@ -244,13 +264,14 @@ each figure.
   alone right after, 1.23x up and 1.18x down at 0.82x and 0.72x sshd's CPU
   (1.55 and 0.75 s per GiB), the collector at 9% of the busy time; the
   helper threads above did the rest.
-- **Small files: level with sshd, short of the target.** OpenSSH's client
+- **Small files: ahead of sshd, short of the target.** OpenSSH's client
   copies one file at a time (open, write or read, close) and waits for each
   reply, so what counts is how long the server takes to answer each
   request, and how much CPU it takes from the client on two cores. In this
-  run \`put -r\` went at 1.15x and \`get -r\` at 1.07x, with 1.26x and
-  1.37x sshd's CPU: about 250 µs of our server's CPU per file against 190.
-  Earlier full runs gave 1.10x and 1.00x, 1.15x and 1.01x, 0.88x and 0.97x
+  run \`put -r\` went at 1.10x and \`get -r\` at 1.19x, with 1.25x and
+  1.12x sshd's CPU: about 430 µs of our server's CPU per file against 345
+  to 385, on a slow machine. Earlier full runs gave 1.15x and 1.07x (250
+  µs against 190), 1.10x and 1.00x, 1.15x and 1.01x, 0.88x and 0.97x
   with 650 µs against 370, and 1.08x and 1.19x. The machine's state weighs on our process more than on
   sshd's: two builds taking turns with sshd over the same minutes (six
   rounds each), \`b62dacd\` and the one after it, gave \`put -r\` 0.87x
@@ -296,14 +317,52 @@ each figure.
   the confined path walk, 2.6 KB in \`OsFs\`'s handles, 2 KB each in the
   handle table and the SFTP handler, 3.5 KB in Node's writable streams,
   and only 1.1 KB in ssh2's ciphers. Fewer objects per request in our own
-  code, rather than ssh2's, is where the next microseconds are.
+  code, rather than ssh2's, is where the next microseconds are. Since that
+  profile, an upload into a file that started empty (truncated or new)
+  takes its size from its writes instead of an \`fstat\` at its close
+  (\`packages/sftpd/src/transfer-fs.ts\`): \`pnpm bench:layers\` put the
+  layers' cost of an upload at 13 to 14 µs, against 22 before.
+
+  The server's answers are not most of a file's time. Traced system call
+  by system call (\`perf trace -a -e read,write\` over a \`get -r\` of 300
+  files from each server; tracing slows every call, so read the shares), a
+  file is four exchanges: the client's \`ssh\` writes a request, the server
+  reads it and writes the reply, and \`ssh\` reads that, hands it to
+  \`sftp\` over a pipe and writes the next request once \`sftp\` has
+  written the file and asked. From the first request to the last reply,
+  ours took 783 ms and sshd 842: waking the server 116 and 109 ms, the
+  server's work from request to reply 225 and 283 ms (sshd's
+  \`internal-sftp\` is a child of its session process, and each request
+  and reply crosses a pipe to it), and the client's turn 404 and 360 ms.
+  In the other traced runs, 1,000 files up and down twice, the median
+  exchange took ours 85 to 142 µs from request to reply and sshd 155 to
+  170. Ours answers sooner; the client's turn, the same program for both,
+  is about half of a file's time, so 1.2x would take ours answering in
+  half of sshd's time or less. The client's turn was also the longer
+  against ours, which the trace does not explain: the client makes the
+  same calls, and with the server pinned to one core and the clients to
+  the other (\`taskset\`), \`put -r\` went at 1.02x and 1.31x and \`get
+  -r\` at 1.07x and 1.08x, against 1.20x, 1.35x, 0.99x and 1.06x unpinned
+  in the same minutes. Waking ours has the longer tail: 81 of its 1,233
+  wake-ups took over 200 µs, against 9 of sshd's 1,239. One looked at
+  closely came right after the \`eventfd\` by which V8 hands the event
+  loop a task, and its 600 µs match a collection of the young generation,
+  run between two requests.
+
+  A larger young generation does not pay for itself here. With 8 MiB per
+  semi-space instead of 1 (\`--min-semi-space-size=8
+  --max-semi-space-size=8\`), taking turns with the default over the same
+  minutes, \`put -r\` took 0.83x, 0.97x and 1.05x the default's time in
+  three runs and \`get -r\` 0.84x, 0.93x and 1.04x, at 0.75x to 0.98x its
+  CPU, for 12 MiB more RSS at start and 25 MiB more at the peaks of a
+  large transfer.
 
   File creation has a slow state of its own on this machine, now waited
   out before these rows (see "What is measured"): after a test run had
   deleted thousands of files, \`put -r\` took 2.7 to 4.5 s for both servers
   and the ratio said nothing about either.
 - **Concurrent sessions.** With \`sftpd.workers\` 0 (two workers), the 20
-  downloads ran at 1.95x sshd's aggregate at 0.66x its CPU per GiB (1.64x
+  downloads ran at 2.25x sshd's aggregate at 0.62x its CPU per GiB (1.64x
   to 2.78x in the previous full runs), where runs before the pacing and
   the joined replies gave 1.28x to 1.46x. The machine's two cores are 96
   to 100% busy during the runs of both servers: the 20 clients' \`sftp\`
