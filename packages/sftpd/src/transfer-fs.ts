@@ -22,15 +22,30 @@ class TransferState implements ActiveTransfer {
   readonly startTime = Date.now();
   bytes = 0;
   lastActivity = this.startTime;
+  /**
+   * An upload into a file that started empty (truncated or new, not
+   * appended to): where the furthest write ended, which is then the file's
+   * size. Undefined when only the storage can tell the size.
+   */
+  writtenSize: number | undefined;
 
-  constructor(operation: 'upload' | 'download', path: string) {
+  constructor(operation: 'upload' | 'download', path: string, startsEmpty: boolean) {
     this.operation = operation;
     this.path = path;
+    this.writtenSize = startsEmpty ? 0 : undefined;
   }
 
   count(n: number): void {
     this.bytes += n;
     this.lastActivity = Date.now();
+  }
+
+  /** Counts a write of `n` bytes at `position`. */
+  wrote(position: number, n: number): void {
+    this.count(n);
+    if (this.writtenSize !== undefined && position + n > this.writtenSize) {
+      this.writtenSize = position + n;
+    }
   }
 }
 
@@ -49,25 +64,17 @@ class TransferFile extends ForwardingFileHandle {
   readonly #expectedSize: number | undefined;
   /** A download: where the furthest read ended, so that a resumed download completes too. */
   #readEnd = 0;
-  /**
-   * An upload into a file that started empty (truncated or new, not
-   * appended to): where the furthest write ended, which is then the file's
-   * size. Undefined when only the storage can tell the size.
-   */
-  #writtenSize: number | undefined;
   #error: string | undefined;
 
   constructor(
     handle: FileHandle,
     state: TransferState,
     expectedSize: number | undefined,
-    startsEmpty: boolean,
     finish: Finish,
   ) {
     super(handle);
     this.#state = state;
     this.#expectedSize = expectedSize;
-    this.#writtenSize = startsEmpty ? 0 : undefined;
     this.#finish = finish;
   }
 
@@ -94,16 +101,13 @@ class TransferFile extends ForwardingFileHandle {
       this.#error ??= (err as Error).message;
       throw err;
     }
-    this.#state.count(n);
-    if (this.#writtenSize !== undefined && position + n > this.#writtenSize) {
-      this.#writtenSize = position + n;
-    }
+    this.#state.wrote(position, n);
     return n;
   }
 
   override setstat(attrs: SetStat): Promise<void> {
     // a truncation or extension: the size is the storage's to tell
-    if (attrs.size !== undefined) this.#writtenSize = undefined;
+    if (attrs.size !== undefined) this.#state.writtenSize = undefined;
     return super.setstat(attrs);
   }
 
@@ -131,7 +135,8 @@ class TransferFile extends ForwardingFileHandle {
    */
   async #uploadedSize(): Promise<number | undefined> {
     if (this.#error !== undefined) return undefined;
-    if (this.#writtenSize !== undefined) return this.#writtenSize;
+    const written = this.#state.writtenSize;
+    if (written !== undefined) return written;
     return this.inner.stat().then(
       (st) => st.size,
       () => undefined,
@@ -198,38 +203,32 @@ export class TransferFs extends ForwardingFs {
           (st) => st.size,
           () => undefined,
         )));
-    const state = new TransferState(upload ? 'upload' : 'download', path);
-    this.active.add(state);
     // appends land after what the file held, wherever the client writes them
     const startsEmpty =
       upload === true &&
       (flags.truncate || (flags.create && flags.exclusive)) === true &&
       !flags.append;
-    return new TransferFile(
-      handle,
-      state,
-      expectedSize,
-      startsEmpty,
-      (finished, end, afterReply) => {
-        this.active.delete(finished);
-        const event: TransferEvent = {
-          ...this.#context,
-          type: 'transfer',
-          operation: finished.operation,
-          path,
-          bytes: finished.bytes,
-          elapsedMs: Date.now() - finished.startTime,
-          ...end,
-        };
-        // The client waits for the reply to its CLOSE, and a small file's
-        // transfer is mostly such waits: the log line, the actions and the
-        // metrics follow the reply (sent before the event loop's next turn)
-        // rather than hold it back. An abort is told at once, before the end
-        // of its session.
-        if (afterReply && this.#endsAfterReply) setImmediate(this.#emit, event);
-        else this.#emit(event);
-      },
-    );
+    const state = new TransferState(upload ? 'upload' : 'download', path, startsEmpty);
+    this.active.add(state);
+    return new TransferFile(handle, state, expectedSize, (finished, end, afterReply) => {
+      this.active.delete(finished);
+      const event: TransferEvent = {
+        ...this.#context,
+        type: 'transfer',
+        operation: finished.operation,
+        path,
+        bytes: finished.bytes,
+        elapsedMs: Date.now() - finished.startTime,
+        ...end,
+      };
+      // The client waits for the reply to its CLOSE, and a small file's
+      // transfer is mostly such waits: the log line, the actions and the
+      // metrics follow the reply (sent before the event loop's next turn)
+      // rather than hold it back. An abort is told at once, before the end
+      // of its session.
+      if (afterReply && this.#endsAfterReply) setImmediate(this.#emit, event);
+      else this.#emit(event);
+    });
   }
 
   override async mkdir(path: string, mode?: number): Promise<void> {
@@ -265,6 +264,12 @@ export class TransferFs extends ForwardingFs {
     options: { followLinks: boolean },
   ): Promise<void> {
     await this.inner.setstat(path, attrs, options);
+    if (attrs.size !== undefined) {
+      // an upload to that path, truncated or extended under it: the storage tells its size
+      for (const t of this.active) {
+        if (t.path === path) (t as TransferState).writtenSize = undefined;
+      }
+    }
     if (attrs.mode !== undefined) this.#command('Chmod', path, { mode: attrs.mode });
     if (attrs.uid !== undefined || attrs.gid !== undefined) {
       this.#command('Chown', path, { uid: attrs.uid ?? -1, gid: attrs.gid ?? -1 });

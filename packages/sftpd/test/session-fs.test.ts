@@ -223,12 +223,17 @@ describe('sessionFs', () => {
     await cut.write(Buffer.from('123456'), 0, 6, 0);
     await cut.setstat({ size: 2 });
     await cut.close();
+    const cutByPath = await fs.open('/path.txt', { write: true, create: true, truncate: true });
+    await cutByPath.write(Buffer.from('12345678'), 0, 8, 0);
+    await fs.setstat('/path.txt', { size: 3 }, { followLinks: true });
+    await cutByPath.close();
     expect(sizes().slice(2)).toEqual([
       ['/fresh.txt', 16],
       ['/new.txt', 4],
       ['/cut.txt', 2],
+      ['/path.txt', 3],
     ]);
-    expect(storage.handleStats).toBe(3);
+    expect(storage.handleStats).toBe(4);
   });
 
   it("tells a transfer's end after the reply to its close, where the protocol answers closes", async () => {
