@@ -55,3 +55,6 @@ export const SSH_FILEXFER_ATTR_EXTENDED = 0x80000000;
 
 /** Longest packet accepted from a client, as OpenSSH's `sftp-server` (SFTP_MAX_MSG_LENGTH). */
 export const MAX_PACKET_LENGTH = 256 * 1024;
+
+/** Requests a session serves at once unless told otherwise (`SftpSessionOptions.maxInFlight`). */
+export const DEFAULT_MAX_IN_FLIGHT = 64;

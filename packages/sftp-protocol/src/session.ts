@@ -1,6 +1,7 @@
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { BufferPool, POOLED_FROM } from './buffer-pool.js';
 import {
+  DEFAULT_MAX_IN_FLIGHT,
   MAX_PACKET_LENGTH,
   SFTP_VERSION,
   SSH_FX_EOF,
@@ -54,7 +55,7 @@ const COMMON_READ = 32 * 1024;
 const NODE_POOLED_UP_TO = 4 * 1024;
 
 export interface SftpSessionOptions {
-  /** Requests served concurrently before the engine stops reading (default 64). */
+  /** Requests served concurrently before the engine stops reading ({@link DEFAULT_MAX_IN_FLIGHT}). */
   readonly maxInFlight?: number;
   /** Handles one session may hold open (default 512). */
   readonly maxHandles?: number;
@@ -155,7 +156,7 @@ export class SftpSession {
     this.#input = input;
     this.#output = output;
     this.#handler = handler;
-    this.#maxInFlight = options.maxInFlight ?? 64;
+    this.#maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
     this.#handles = new HandleTable(options.maxHandles ?? 512);
     this.#pool = new BufferPool(4 + MAX_PACKET_LENGTH, this.#maxInFlight);
     this.#readPool = new BufferPool(DATA_HEADER + COMMON_READ, this.#maxInFlight);

@@ -55,6 +55,7 @@ export {
   type PendingUpload,
   type RecoveredUpload,
   recoverUploads,
+  UNSETTLED_WRITE_BYTES,
   type UploadJournal,
   type UploadRecovery,
 } from './upload-journal.js';

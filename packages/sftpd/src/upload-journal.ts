@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { User } from '@sftpgo/provider';
+import { DEFAULT_MAX_IN_FLIGHT, MAX_PACKET_LENGTH } from '@sftpgo/sftp-protocol';
 import { type Fs, VfsError } from '@sftpgo/vfs';
 import { QuotaFs, type QuotaStore, type QuotaTracking } from './quota-fs.js';
 
@@ -73,6 +74,15 @@ export class FileUploadJournal implements UploadJournal {
   }
 }
 
+/**
+ * The bytes at the end of an SFTP upload that a process dying mid-way may
+ * leave with gaps: a session serves up to {@link DEFAULT_MAX_IN_FLIGHT}
+ * writes at once, each of at most a packet, and they complete in any order,
+ * so a write further on may be on disk and one before it not. Every write
+ * before these was complete when the last one began.
+ */
+export const UNSETTLED_WRITE_BYTES = DEFAULT_MAX_IN_FLIGHT * MAX_PACKET_LENGTH;
+
 /** What finishing the uploads a dead process left needs. */
 export interface UploadRecovery {
   readonly journal: FileUploadJournal;
@@ -80,6 +90,12 @@ export interface UploadRecovery {
   readonly openStorage: (user: User) => Promise<Fs>;
   readonly quotaStore: QuotaStore;
   readonly quotaTracking: QuotaTracking;
+  /**
+   * Bytes cut from the end of a part kept for a resume (mode 2), which
+   * writes under way when the process died may have left with gaps:
+   * {@link UNSETTLED_WRITE_BYTES} by default.
+   */
+  readonly unsettledBytes?: number;
 }
 
 /** How one upload left behind was finished. */
@@ -92,7 +108,9 @@ export interface RecoveredUpload extends PendingUpload {
  * Finishes the atomic uploads that `owner` (every process when absent) left
  * under way, as a cut upload is finished: the temporary file removed (mode
  * 1), or renamed onto its target (mode 2) with the user's quota counting
- * it. Each is done through the user's storage, confined to the home.
+ * it, once cut to the part surely written whole (see
+ * {@link UploadRecovery.unsettledBytes}): a client resumes from the size it
+ * finds. Each is done through the user's storage, confined to the home.
  */
 export async function recoverUploads(
   recovery: UploadRecovery,
@@ -131,11 +149,13 @@ async function finish(
     await fs.remove(upload.temporary);
     return 'removed';
   }
+  const kept = Math.max(0, written - (recovery.unsettledBytes ?? UNSETTLED_WRITE_BYTES));
+  if (kept < written) await fs.setstat(upload.temporary, { size: kept }, { followLinks: false });
   const replaced = await sizeOf(upload.target);
   await fs.rename(upload.temporary, upload.target);
   if (QuotaFs.applies(recovery.quotaTracking, user)) {
     await recovery.quotaStore.updateQuota(upload.username, {
-      sizeDelta: written - (replaced ?? 0),
+      sizeDelta: kept - (replaced ?? 0),
       filesDelta: replaced === undefined ? 1 : 0,
     });
   }

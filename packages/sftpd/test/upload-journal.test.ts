@@ -1,7 +1,12 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type DataProvider, openSqliteProvider } from '@sftpgo/provider';
-import { FileUploadJournal, openLocalStorage, recoverUploads } from '@sftpgo/sftpd';
+import {
+  FileUploadJournal,
+  openLocalStorage,
+  recoverUploads,
+  UNSETTLED_WRITE_BYTES,
+} from '@sftpgo/sftpd';
 import { makeTempDir } from '@sftpgo/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { migrationsDir } from './fixtures.js';
@@ -33,11 +38,12 @@ describe('FileUploadJournal and recoverUploads', () => {
     await tmp.remove();
   });
 
-  const recovery = (journal: FileUploadJournal) => ({
+  const recovery = (journal: FileUploadJournal, unsettledBytes = 40) => ({
     journal,
     openStorage: openLocalStorage,
     quotaStore: provider,
     quotaTracking: 2 as const,
+    unsettledBytes,
   });
 
   it("finishes only the given process's uploads, as a cut upload of its mode", async () => {
@@ -72,10 +78,11 @@ describe('FileUploadJournal and recoverUploads', () => {
       ['/kept.bin', 'published'],
       ['/x', 'gone'],
     ]);
-    // mode 2: the part replaces the file at its path, and the quota counts the difference
-    expect((await readFile(join(home, 'kept.bin'))).length).toBe(100);
+    // mode 2: the part replaces the file at its path, less the end that writes
+    // under way may have left with gaps, and the quota counts the difference
+    expect((await readFile(join(home, 'kept.bin'))).length).toBe(60);
     expect(await provider.getUserByUsername('q')).toMatchObject({
-      used_quota_size: 70,
+      used_quota_size: 30,
       used_quota_files: 0,
     });
     // the other process's upload is left to it
@@ -86,6 +93,28 @@ describe('FileUploadJournal and recoverUploads', () => {
     ]);
     expect((await readdir(home)).sort()).toEqual(['kept.bin']);
     expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('keeps nothing of a part shorter than the writes a session has under way', async () => {
+    // a session's writes in flight at once, each at most a packet
+    expect(UNSETTLED_WRITE_BYTES).toBe(64 * 256 * 1024);
+    await writeFile(join(home, '.sftpgo-upload.c.short.bin'), Buffer.alloc(1000, 7));
+    const journal = new FileUploadJournal(dir, 'p1');
+    journal.begin({
+      username: 'q',
+      temporary: '/.sftpgo-upload.c.short.bin',
+      target: '/short.bin',
+      keepCut: true,
+    });
+    const { unsettledBytes: _, ...byDefault } = recovery(journal);
+    expect(await recoverUploads(byDefault)).toMatchObject([
+      { target: '/short.bin', outcome: 'published' },
+    ]);
+    expect((await readFile(join(home, 'short.bin'))).length).toBe(0);
+    expect(await provider.getUserByUsername('q')).toMatchObject({
+      used_quota_size: 0,
+      used_quota_files: 1,
+    });
   });
 
   it('drops a note that was written halfway', async () => {
