@@ -33,6 +33,27 @@ const STARTED = /^\s*([\d.]+) \(\s*\): (.+)\/(\d+) (read|write)\(fd: (\d+),/;
 const CONTINUED =
   /^\s*([\d.]+) \(\s*([\d.]+) ms\): (.+)\/(\d+)\s+\.\.\. \[continued\]: (read|write)\(\)\)\s+= (-?\d+)/;
 
+/** A call from the fields of its line, as strings. */
+function callOf(
+  start: string,
+  took: string,
+  comm: string,
+  pid: string,
+  op: string,
+  fd: number,
+  bytes: string,
+): Call {
+  return {
+    start: Number(start),
+    end: Number(start) + Number(took),
+    comm,
+    pid: Number(pid),
+    op: op as Call['op'],
+    fd,
+    bytes: Number(bytes),
+  };
+}
+
 /** The calls of a trace, in the order they started; times in milliseconds. */
 export function parseCalls(text: string): Call[] {
   const calls: Call[] = [];
@@ -41,15 +62,7 @@ export function parseCalls(text: string): Call[] {
     let m = LINE.exec(line);
     if (m) {
       const [, start, took, comm, pid, op, fd, bytes] = m;
-      calls.push({
-        start: Number(start),
-        end: Number(start) + Number(took),
-        comm: comm!,
-        pid: Number(pid),
-        op: op as Call['op'],
-        fd: Number(fd),
-        bytes: Number(bytes),
-      });
+      calls.push(callOf(start!, took!, comm!, pid!, op!, Number(fd), bytes!));
       continue;
     }
     m = STARTED.exec(line);
@@ -63,15 +76,7 @@ export function parseCalls(text: string): Call[] {
       const fd = pending.get(`${pid} ${op}`);
       if (fd === undefined) continue;
       pending.delete(`${pid} ${op}`);
-      calls.push({
-        start: Number(start),
-        end: Number(start) + Number(took),
-        comm: comm!,
-        pid: Number(pid),
-        op: op as Call['op'],
-        fd,
-        bytes: Number(bytes),
-      });
+      calls.push(callOf(start!, took!, comm!, pid!, op!, fd, bytes!));
     }
   }
   return calls.sort((a, b) => a.start - b.start);
