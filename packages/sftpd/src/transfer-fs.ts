@@ -168,8 +168,7 @@ export class TransferFs extends ForwardingFs {
   readonly #context: SessionContext;
   readonly #emit: (event: SessionEvent) => void;
   readonly #endsAfterReply: boolean;
-  /** The transfers running now. */
-  readonly active = new Set<ActiveTransfer>();
+  readonly #active = new Set<TransferState>();
 
   /**
    * @param endsAfterReply the protocol answers each close once it has
@@ -188,6 +187,11 @@ export class TransferFs extends ForwardingFs {
     this.#endsAfterReply = endsAfterReply;
   }
 
+  /** The transfers running now. */
+  get active(): ReadonlySet<ActiveTransfer> {
+    return this.#active;
+  }
+
   #command(command: CommandName, path: string, details: Partial<CommandEvent> = {}): void {
     this.#emit({ ...this.#context, ...details, type: 'command', command, path });
   }
@@ -204,14 +208,13 @@ export class TransferFs extends ForwardingFs {
           () => undefined,
         )));
     // appends land after what the file held, wherever the client writes them
-    const startsEmpty =
-      upload === true &&
-      (flags.truncate || (flags.create && flags.exclusive)) === true &&
-      !flags.append;
+    const startsEmpty = Boolean(
+      !flags.append && (flags.truncate || (flags.create && flags.exclusive)),
+    );
     const state = new TransferState(upload ? 'upload' : 'download', path, startsEmpty);
-    this.active.add(state);
+    this.#active.add(state);
     return new TransferFile(handle, state, expectedSize, (finished, end, afterReply) => {
-      this.active.delete(finished);
+      this.#active.delete(finished);
       const event: TransferEvent = {
         ...this.#context,
         type: 'transfer',
@@ -266,9 +269,7 @@ export class TransferFs extends ForwardingFs {
     await this.inner.setstat(path, attrs, options);
     if (attrs.size !== undefined) {
       // an upload to that path, truncated or extended under it: the storage tells its size
-      for (const t of this.active) {
-        if (t.path === path) (t as TransferState).writtenSize = undefined;
-      }
+      for (const t of this.#active) if (t.path === path) t.writtenSize = undefined;
     }
     if (attrs.mode !== undefined) this.#command('Chmod', path, { mode: attrs.mode });
     if (attrs.uid !== undefined || attrs.gid !== undefined) {
