@@ -4,15 +4,16 @@
 //   tsx bench/exchange-trace.ts [--servers sftpgo,sshd] [--client ssh] FILE
 //
 // An exchange: the client writes a request to its socket, a server process
-// reads it, writes the reply, and the client writes its next request. Each
-// server process is told apart by its command name, the time is cut in
-// three: waking the server (client's write to server's read), the server's
-// work (its read to the end of its reply's write) and the client's turn
-// (the reply to the client's next write). Tracing slows every system call:
+// reads it, the same process writes the reply, and the client writes its
+// next request. Summed per server command name, the time is cut in three:
+// waking the server (client's write to server's read), the server's work
+// (its read to the end of its reply's write) and the client's turn (the
+// reply to the client's next write). Tracing slows every system call:
 // read the shares and the comparison, not the absolute times.
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { median } from './report.js';
 
 /** One completed read or write, as `perf trace` prints it. */
 interface Call {
@@ -120,10 +121,13 @@ export interface ExchangeTimes {
   readonly workP90: number;
 }
 
-function quantile(sorted: readonly number[], q: number): number {
-  return sorted.length === 0
-    ? 0
-    : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))]!;
+/** The sums of one server's exchanges. */
+interface Sums {
+  wake: number;
+  work: number;
+  clientTurn: number;
+  /** Each exchange's work, in microseconds. */
+  readonly works: number[];
 }
 
 /** The exchanges of the trace, summed per server command name. */
@@ -133,28 +137,30 @@ export function exchangeTimes(
   client: string,
 ): ExchangeTimes[] {
   const socketOf = sockets(calls);
-  const onSocket = (c: Call) => socketOf.get(c.pid) === c.fd;
-  const sums = new Map(
-    servers.map((s) => [s, { wake: 0, work: 0, clientTurn: 0, works: [] as number[] }]),
+  const sums = new Map<string, Sums>(
+    servers.map((s) => [s, { wake: 0, work: 0, clientTurn: 0, works: [] }]),
   );
   let state: 'idle' | 'sent' | 'read' | 'replied' = 'idle';
   let since = 0;
-  let server: string | undefined;
+  // the process that read the request, whose write is the reply
+  let serving: { readonly pid: number; readonly sums: Sums } | undefined;
   for (const c of calls) {
-    if (!onSocket(c)) continue;
+    if (socketOf.get(c.pid) !== c.fd) continue;
     if (c.comm === client && c.op === 'write') {
-      if (state === 'replied' && server) sums.get(server)!.clientTurn += c.start - since;
+      if (state === 'replied' && serving) serving.sums.clientTurn += c.start - since;
       state = 'sent';
       since = c.end;
-    } else if (servers.includes(c.comm) && c.op === 'read' && c.bytes > 0 && state === 'sent') {
-      server = c.comm;
-      sums.get(server)!.wake += c.start - since;
+      continue;
+    }
+    const server = sums.get(c.comm);
+    if (state === 'sent' && server && c.op === 'read' && c.bytes > 0) {
+      serving = { pid: c.pid, sums: server };
+      server.wake += c.start - since;
       state = 'read';
       since = c.start;
-    } else if (c.comm === server && c.op === 'write' && state === 'read') {
-      const work = c.end - since;
-      sums.get(server)!.work += work;
-      sums.get(server)!.works.push(work * 1000);
+    } else if (state === 'read' && serving?.pid === c.pid && c.op === 'write') {
+      serving.sums.work += c.end - since;
+      serving.sums.works.push((c.end - since) * 1000);
       state = 'replied';
       since = c.end;
     }
@@ -168,8 +174,8 @@ export function exchangeTimes(
       wake,
       work,
       clientTurn,
-      workMedian: quantile(sorted, 0.5),
-      workP90: quantile(sorted, 0.9),
+      workMedian: works.length ? median(works) : 0,
+      workP90: sorted[Math.floor((sorted.length - 1) * 0.9)] ?? 0,
     };
   });
 }

@@ -324,36 +324,33 @@ each figure.
   layers' cost of an upload at 13 to 14 µs, against 22 before.
 
   The server's answers are not most of a file's time. Traced system call
-  by system call (\`perf trace -a -e read,write\` while \`sftp\` copies
-  1,000 files of 4 KiB up and then down, twice per server, the servers
-  taking turns; split by \`bench/exchange-trace.ts\`, see
+  by system call (\`perf trace -a -e read,write\` over one \`--only
+  small\` run, 2,000 files up and down per server, and split by
+  \`bench/exchange-trace.ts\`: see
   [development.md](development.md#benchmarks); tracing slows every call, so
   read the shares), a file is three exchanges up and four down: the
   client's \`ssh\` writes a request, the server reads it and writes the
   reply, and \`ssh\` reads that, hands it to \`sftp\` over a pipe and
-  writes the next request once \`sftp\` has asked. The server's work, from
-  reading a request to the end of its reply's write, took ours 432 to 673
-  ms per 1,000 uploads and 559 to 761 per 1,000 downloads, and sshd 536 to
-  554 and 848 to 897 (sshd's \`internal-sftp\` is a child of its session
-  process, and each request and reply crosses a pipe to it); the median
-  exchange took ours 111 to 178 µs and sshd 173 to 211. The client's turn,
-  from a reply to the next request, took 771 to 1,285 ms against ours and
-  869 to 1,061 against sshd: the same program for both, and about half of
-  a file's time, so 1.2x would take ours answering in about half of
-  sshd's time. It was the longer against ours in three rounds of four, which
+  writes the next request once \`sftp\` has asked. Over the 14,000
+  exchanges of each server, the server's work, from reading a request to
+  the end of its reply's write, took ours 2,352 ms and sshd 2,898 (sshd's
+  \`internal-sftp\` is a child of its session process, and each request
+  and reply crosses a pipe to it), 133 µs and 197 at the median exchange.
+  The client's turn, from a reply to the next request, took 3,517 ms
+  against ours and 3,088 against sshd: the same program for both, and
+  about half of a file's time, so 1.2x would take ours answering in about
+  half of sshd's time. That the client's turn was the longer against ours
   the trace does not explain: the client makes the same calls, and with
   the server pinned to one core and the clients to the other
   (\`taskset\`), \`put -r\` went at 1.02x and 1.31x and \`get -r\` at
   1.07x and 1.08x, against 1.20x, 1.35x, 0.99x and 1.06x unpinned in the
-  same minutes. Waking the server took ours 128 to 234 ms and sshd 114 to
-  142 (913 and 486 ms over the 14,000 exchanges of a whole \`--only
-  small\` run, traced as development.md shows): a request that arrives
-  while ours is still busy after its previous reply waits. The end of a
-  transfer (its log line, the actions and the metrics) runs right after
-  the reply to the CLOSE, and the collector between requests: one wake-up
-  looked at closely came right after the \`eventfd\` by which V8 hands the
-  event loop a task, and its 600 µs match a collection of the young
-  generation.
+  same minutes. Waking the server took ours 913 ms and sshd 486: a
+  request that arrives while ours is still busy after its previous reply
+  waits. The end of a transfer (its log line, the actions and the
+  metrics) runs right after the reply to the CLOSE, and the collector
+  between requests: one wake-up looked at closely came right after the
+  \`eventfd\` by which V8 hands the event loop a task, and its 600 µs
+  match a collection of the young generation.
 
   A larger young generation does not pay for itself here. With 8 MiB per
   semi-space instead of 1 (\`--min-semi-space-size=8
