@@ -1,5 +1,5 @@
 import type { User } from '@sftpgo/provider';
-import { SftpSession } from '@sftpgo/sftp-protocol';
+import { DEFAULT_MAX_IN_FLIGHT, SftpSession } from '@sftpgo/sftp-protocol';
 import { VfsSftpHandler } from '@sftpgo/sftp-vfs';
 import type { Fs } from '@sftpgo/vfs';
 import type ssh2 from 'ssh2';
@@ -157,6 +157,8 @@ export async function serveSftp(
     return;
   }
   const session = new SftpSession(channel, new VfsSftpHandler(fs, { username: user.username }), {
+    // the writes a killed process may leave unsettled, UNSETTLED_WRITE_BYTES, count on it
+    maxInFlight: DEFAULT_MAX_IN_FLIGHT,
     draftSymlinkOrder: SSH2_CLIENT.test(connection.clientVersion),
     onRequest,
     // ssh2 copies each chunk into an SSH packet before calling back.

@@ -77,9 +77,10 @@ export class FileUploadJournal implements UploadJournal {
 /**
  * The bytes at the end of an SFTP upload that a process dying mid-way may
  * leave with gaps: a session serves up to {@link DEFAULT_MAX_IN_FLIGHT}
- * writes at once, each of at most a packet, and they complete in any order,
- * so a write further on may be on disk and one before it not. Every write
- * before these was complete when the last one began.
+ * writes at once (the sessions of `session-channels.ts` are told so), each
+ * of at most a packet, and they complete in any order, so a write further
+ * on may be on disk and one before it not. Every write before these was
+ * complete when the last one began.
  */
 export const UNSETTLED_WRITE_BYTES = DEFAULT_MAX_IN_FLIGHT * MAX_PACKET_LENGTH;
 
