@@ -368,127 +368,200 @@ export class SftpSession {
     return statusReply(id, SSH_FX_FAILURE);
   }
 
-  async #serve(type: number, id: number, r: PacketReader): Promise<Buffer> {
-    const h = this.#handler;
+  /**
+   * Serves one request. Each type has a method of its own: one function with
+   * every type in it is large to optimize, and V8 optimizes it again, whole,
+   * each time a type it had not seen yet comes in.
+   */
+  #serve(type: number, id: number, r: PacketReader): Promise<Buffer> {
     switch (type) {
-      case SSH_FXP_OPEN: {
-        // uint32 id / string filename / uint32 pflags / ATTRS attrs
-        const path = r.string();
-        const pflags = r.uint32();
-        const attrs = r.attrs();
-        this.#handles.checkRoom();
-        const file = await h.open(path, pflags, attrs);
-        return handleReply(id, this.#handles.add({ kind: 'file', file, path }));
-      }
-      case SSH_FXP_OPENDIR: {
-        // uint32 id / string path
-        const path = r.string();
-        this.#handles.checkRoom();
-        const dir = await h.opendir(path);
-        return handleReply(id, this.#handles.add({ kind: 'dir', dir, path }));
-      }
+      case SSH_FXP_OPEN:
+        return this.#open(id, r);
+      case SSH_FXP_OPENDIR:
+        return this.#opendir(id, r);
       case SSH_FXP_CLOSE:
-        // uint32 id / string handle
-        await this.#handles.close(r.bytes());
-        return okReply(id);
-      case SSH_FXP_READ: {
-        // uint32 id / string handle / uint64 offset / uint32 len
-        const handle = this.#handles.file(r.bytes());
-        const offset = r.uint64();
-        const len = Math.min(r.uint32(), MAX_READ_LENGTH);
-        return this.#handles.track(handle, this.#read(id, handle.file, offset, len));
-      }
-      case SSH_FXP_WRITE: {
-        // uint32 id / string handle / uint64 offset / string data
-        const handle = this.#handles.file(r.bytes());
-        const offset = r.uint64();
-        const data = r.bytes();
-        await this.#handles.track(handle, handle.file.write(offset, data));
-        return okReply(id);
-      }
-      case SSH_FXP_FSTAT: {
-        // uint32 id / string handle
-        const handle = this.#handles.file(r.bytes());
-        return attrsReply(id, await this.#handles.track(handle, handle.file.stat()));
-      }
-      case SSH_FXP_FSETSTAT: {
-        // uint32 id / string handle / ATTRS attrs
-        const handle = this.#handles.file(r.bytes());
-        const attrs = r.attrs();
-        if (!handle.file.setstat) throw unsupported('fsetstat');
-        await this.#handles.track(handle, handle.file.setstat(attrs));
-        return okReply(id);
-      }
-      case SSH_FXP_READDIR: {
-        // uint32 id / string handle
-        const handle = this.#handles.dir(r.bytes());
-        const entries = await this.#handles.track(handle, handle.dir.read());
-        if (entries === null) return statusReply(id, SSH_FX_EOF);
-        const now = Date.now() / 1000;
-        return nameReply(
-          id,
-          entries.map((e) => ({
-            filename: e.filename,
-            attrs: e.attrs,
-            longname: longname(e.filename, e.attrs, now, e.nlink),
-          })),
-        );
-      }
+        return this.#close(id, r);
+      case SSH_FXP_READ:
+        return this.#readRequest(id, r);
+      case SSH_FXP_WRITE:
+        return this.#write(id, r);
+      case SSH_FXP_FSTAT:
+        return this.#fstat(id, r);
+      case SSH_FXP_FSETSTAT:
+        return this.#fsetstat(id, r);
+      case SSH_FXP_READDIR:
+        return this.#readdir(id, r);
       case SSH_FXP_STAT:
-        return attrsReply(id, await h.stat(r.string()));
+        return this.#stat(id, r, false);
       case SSH_FXP_LSTAT:
-        return attrsReply(id, await h.lstat(r.string()));
-      case SSH_FXP_SETSTAT: {
-        // uint32 id / string path / ATTRS attrs
-        const path = r.string();
-        const attrs = r.attrs();
-        if (!h.setstat) throw unsupported('setstat');
-        await h.setstat(path, attrs, { followLinks: true });
-        return okReply(id);
-      }
+        return this.#stat(id, r, true);
+      case SSH_FXP_SETSTAT:
+        return this.#setstat(id, r);
       case SSH_FXP_REMOVE:
-        await h.remove(r.string());
-        return okReply(id);
-      case SSH_FXP_MKDIR: {
-        // uint32 id / string path / ATTRS attrs
-        const path = r.string();
-        await h.mkdir(path, r.attrs());
-        return okReply(id);
-      }
+        return this.#remove(id, r);
+      case SSH_FXP_MKDIR:
+        return this.#mkdir(id, r);
       case SSH_FXP_RMDIR:
-        await h.rmdir(r.string());
-        return okReply(id);
-      case SSH_FXP_REALPATH: {
-        const path = await h.realpath(r.string());
-        return nameReply(id, [{ filename: path, longname: path, attrs: {} }]);
-      }
-      case SSH_FXP_RENAME: {
-        // uint32 id / string oldpath / string newpath
-        const from = r.string();
-        await h.rename(from, r.string(), { overwrite: false });
-        return okReply(id);
-      }
-      case SSH_FXP_READLINK: {
-        const path = r.string();
-        if (!h.readlink) throw unsupported('readlink');
-        const target = await h.readlink(path);
-        return nameReply(id, [{ filename: target, longname: target, attrs: {} }]);
-      }
-      case SSH_FXP_SYMLINK: {
-        // OpenSSH sends (targetpath, linkpath), the reverse of the draft, and
-        // most clients follow it; see SftpSessionOptions.draftSymlinkOrder.
-        const first = r.string();
-        const second = r.string();
-        const [target, link] = this.#draftSymlinkOrder ? [second, first] : [first, second];
-        if (!h.symlink) throw unsupported('symlink');
-        await h.symlink(link, target);
-        return okReply(id);
-      }
+        return this.#rmdir(id, r);
+      case SSH_FXP_REALPATH:
+        return this.#realpath(id, r);
+      case SSH_FXP_RENAME:
+        return this.#rename(id, r);
+      case SSH_FXP_READLINK:
+        return this.#readlink(id, r);
+      case SSH_FXP_SYMLINK:
+        return this.#symlink(id, r);
       case SSH_FXP_EXTENDED:
-        return serveExtended(id, r, { handler: h, handles: this.#handles });
+        return this.#extended(id, r);
       default:
-        throw unsupported(`packet type ${type}`);
+        return Promise.reject(unsupported(`packet type ${type}`));
     }
+  }
+
+  // uint32 id / string filename / uint32 pflags / ATTRS attrs
+  async #open(id: number, r: PacketReader): Promise<Buffer> {
+    const path = r.string();
+    const pflags = r.uint32();
+    const attrs = r.attrs();
+    this.#handles.checkRoom();
+    const file = await this.#handler.open(path, pflags, attrs);
+    return handleReply(id, this.#handles.add({ kind: 'file', file, path }));
+  }
+
+  // uint32 id / string path
+  async #opendir(id: number, r: PacketReader): Promise<Buffer> {
+    const path = r.string();
+    this.#handles.checkRoom();
+    const dir = await this.#handler.opendir(path);
+    return handleReply(id, this.#handles.add({ kind: 'dir', dir, path }));
+  }
+
+  // uint32 id / string handle
+  async #close(id: number, r: PacketReader): Promise<Buffer> {
+    await this.#handles.close(r.bytes());
+    return okReply(id);
+  }
+
+  // uint32 id / string handle / uint64 offset / uint32 len
+  async #readRequest(id: number, r: PacketReader): Promise<Buffer> {
+    const handle = this.#handles.file(r.bytes());
+    const offset = r.uint64();
+    const len = Math.min(r.uint32(), MAX_READ_LENGTH);
+    return this.#handles.track(handle, this.#read(id, handle.file, offset, len));
+  }
+
+  // uint32 id / string handle / uint64 offset / string data
+  async #write(id: number, r: PacketReader): Promise<Buffer> {
+    const handle = this.#handles.file(r.bytes());
+    const offset = r.uint64();
+    const data = r.bytes();
+    await this.#handles.track(handle, handle.file.write(offset, data));
+    return okReply(id);
+  }
+
+  // uint32 id / string handle
+  async #fstat(id: number, r: PacketReader): Promise<Buffer> {
+    const handle = this.#handles.file(r.bytes());
+    return attrsReply(id, await this.#handles.track(handle, handle.file.stat()));
+  }
+
+  // uint32 id / string handle / ATTRS attrs
+  async #fsetstat(id: number, r: PacketReader): Promise<Buffer> {
+    const handle = this.#handles.file(r.bytes());
+    const attrs = r.attrs();
+    if (!handle.file.setstat) throw unsupported('fsetstat');
+    await this.#handles.track(handle, handle.file.setstat(attrs));
+    return okReply(id);
+  }
+
+  // uint32 id / string handle
+  async #readdir(id: number, r: PacketReader): Promise<Buffer> {
+    const handle = this.#handles.dir(r.bytes());
+    const entries = await this.#handles.track(handle, handle.dir.read());
+    if (entries === null) return statusReply(id, SSH_FX_EOF);
+    const now = Date.now() / 1000;
+    return nameReply(
+      id,
+      entries.map((e) => ({
+        filename: e.filename,
+        attrs: e.attrs,
+        longname: longname(e.filename, e.attrs, now, e.nlink),
+      })),
+    );
+  }
+
+  // uint32 id / string path
+  async #stat(id: number, r: PacketReader, lstat: boolean): Promise<Buffer> {
+    const path = r.string();
+    return attrsReply(id, await (lstat ? this.#handler.lstat(path) : this.#handler.stat(path)));
+  }
+
+  // uint32 id / string path / ATTRS attrs
+  async #setstat(id: number, r: PacketReader): Promise<Buffer> {
+    const path = r.string();
+    const attrs = r.attrs();
+    const h = this.#handler;
+    if (!h.setstat) throw unsupported('setstat');
+    await h.setstat(path, attrs, { followLinks: true });
+    return okReply(id);
+  }
+
+  // uint32 id / string path
+  async #remove(id: number, r: PacketReader): Promise<Buffer> {
+    await this.#handler.remove(r.string());
+    return okReply(id);
+  }
+
+  // uint32 id / string path / ATTRS attrs
+  async #mkdir(id: number, r: PacketReader): Promise<Buffer> {
+    const path = r.string();
+    await this.#handler.mkdir(path, r.attrs());
+    return okReply(id);
+  }
+
+  // uint32 id / string path
+  async #rmdir(id: number, r: PacketReader): Promise<Buffer> {
+    await this.#handler.rmdir(r.string());
+    return okReply(id);
+  }
+
+  // uint32 id / string path
+  async #realpath(id: number, r: PacketReader): Promise<Buffer> {
+    const path = await this.#handler.realpath(r.string());
+    return nameReply(id, [{ filename: path, longname: path, attrs: {} }]);
+  }
+
+  // uint32 id / string oldpath / string newpath
+  async #rename(id: number, r: PacketReader): Promise<Buffer> {
+    const from = r.string();
+    await this.#handler.rename(from, r.string(), { overwrite: false });
+    return okReply(id);
+  }
+
+  // uint32 id / string path
+  async #readlink(id: number, r: PacketReader): Promise<Buffer> {
+    const path = r.string();
+    const h = this.#handler;
+    if (!h.readlink) throw unsupported('readlink');
+    const target = await h.readlink(path);
+    return nameReply(id, [{ filename: target, longname: target, attrs: {} }]);
+  }
+
+  // uint32 id / string extended-request / request-specific data
+  async #extended(id: number, r: PacketReader): Promise<Buffer> {
+    return serveExtended(id, r, { handler: this.#handler, handles: this.#handles });
+  }
+
+  // OpenSSH sends (targetpath, linkpath), the reverse of the draft, and most
+  // clients follow it; see SftpSessionOptions.draftSymlinkOrder.
+  async #symlink(id: number, r: PacketReader): Promise<Buffer> {
+    const first = r.string();
+    const second = r.string();
+    const [target, link] = this.#draftSymlinkOrder ? [second, first] : [first, second];
+    const h = this.#handler;
+    if (!h.symlink) throw unsupported('symlink');
+    await h.symlink(link, target);
+    return okReply(id);
   }
 
   /**
