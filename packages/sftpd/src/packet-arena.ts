@@ -154,30 +154,14 @@ export class PacketArena {
    */
   #allocateFor(cipher: PacketCipher): void {
     const allocate = cipher.allocPacket;
-    if (typeof allocate !== 'function') return;
-    const layouts = new Map<number, PacketLayout>();
-    const take = (size: number) => this.take(size);
-    const fill = this.#fillPadding;
-    cipher.allocPacket = function allocPacket(this: PacketCipher, payloadLength: number) {
-      if (payloadLength < ARENA_FROM_PAYLOAD) return allocate.call(this, payloadLength);
-      const layout = layouts.get(payloadLength);
-      if (layout === undefined) {
-        const packet = allocate.call(this, payloadLength);
-        if (layouts.size < LAYOUTS_KEPT) {
-          layouts.set(payloadLength, {
-            size: packet.length,
-            lengthField: packet.readUInt32BE(0),
-            padding: packet[4] ?? 0,
-          });
-        }
-        return packet;
-      }
-      const packet = take(layout.size);
-      packet.writeUInt32BE(layout.lengthField, 0);
-      packet[4] = layout.padding;
-      fill(packet, 5 + payloadLength, layout.padding);
-      return packet;
+    if (typeof allocate !== 'function' || allocate === allocPacketFromArena) return;
+    (cipher as ArenaCipher)[ARENA_PACKETS] = {
+      allocate,
+      layouts: new Map(),
+      arena: this,
+      fillPadding: this.#fillPadding,
     };
+    cipher.allocPacket = allocPacketFromArena;
   }
 
   #newSlab(): Slab {
@@ -207,4 +191,49 @@ export class PacketArena {
     slab.used = 0;
     if (this.#free.length < FREE_SLABS_KEPT) this.#free.push(slab);
   }
+}
+
+/** Where a cipher given the arena's `allocPacket` keeps what it needs. */
+const ARENA_PACKETS = Symbol('packet arena');
+
+interface ArenaPackets {
+  /** ssh2's own `allocPacket` of the cipher. */
+  readonly allocate: (this: PacketCipher, payloadLength: number) => Buffer;
+  /** The layouts of the payload sizes seen, at most {@link LAYOUTS_KEPT}. */
+  readonly layouts: Map<number, PacketLayout>;
+  readonly arena: PacketArena;
+  readonly fillPadding: (buffer: Buffer, offset: number, length: number) => void;
+}
+
+interface ArenaCipher extends PacketCipher {
+  [ARENA_PACKETS]: ArenaPackets;
+}
+
+/**
+ * The `allocPacket` of every cipher the arena supplies: one function for all
+ * of them, its state on the cipher. A closure for each cipher would have
+ * V8's optimized code of ssh2's callers hold the first connection's
+ * closure, then throw that code away and optimize it again each time a
+ * connection ended.
+ */
+function allocPacketFromArena(this: ArenaCipher, payloadLength: number): Buffer {
+  const state = this[ARENA_PACKETS];
+  if (payloadLength < ARENA_FROM_PAYLOAD) return state.allocate.call(this, payloadLength);
+  const layout = state.layouts.get(payloadLength);
+  if (layout === undefined) {
+    const packet = state.allocate.call(this, payloadLength);
+    if (state.layouts.size < LAYOUTS_KEPT) {
+      state.layouts.set(payloadLength, {
+        size: packet.length,
+        lengthField: packet.readUInt32BE(0),
+        padding: packet[4] ?? 0,
+      });
+    }
+    return packet;
+  }
+  const packet = state.arena.take(layout.size);
+  packet.writeUInt32BE(layout.lengthField, 0);
+  packet[4] = layout.padding;
+  state.fillPadding(packet, 5 + payloadLength, layout.padding);
+  return packet;
 }

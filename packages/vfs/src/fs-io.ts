@@ -175,53 +175,71 @@ const processDataCalls = new InlineDataCalls();
  * callers.
  */
 export function inlineLookupsIo(dataCalls = processDataCalls): FsIo {
-  // descriptors of files opened without write access or created new:
-  // closing them does no I/O
-  const lookups = new Set<number>();
-  const inline = (path: string, flags: number, mode: number) => {
+  return new InlineLookupsIo(dataCalls);
+}
+
+/**
+ * {@link inlineLookupsIo}'s calls, as methods that every instance shares.
+ * Each session has an instance: were the calls closures of each one, V8's
+ * optimized code would hold the first session's closures, and be thrown
+ * away, then optimized again, every time a session ended.
+ */
+class InlineLookupsIo implements FsIo {
+  readonly #dataCalls: InlineDataCalls;
+  /** Descriptors of files opened without write access or created new: closing them does no I/O. */
+  readonly #lookups = new Set<number>();
+
+  constructor(dataCalls: InlineDataCalls) {
+    this.#dataCalls = dataCalls;
+  }
+
+  #inline(path: string, flags: number, mode: number): number {
     const fd = fs.openSync(path, flags, mode);
-    lookups.add(fd);
+    this.#lookups.add(fd);
     return fd;
-  };
-  return {
-    ...threadPoolIo,
-    read: (fd, buffer, offset, length, position) => {
-      if (position < INLINE_SPAN) {
-        const done = dataCalls.run(() => fs.readSync(fd, buffer, offset, length, position));
-        if (done) return done;
-      }
-      return threadPoolIo.read(fd, buffer, offset, length, position);
-    },
-    write: (fd, buffer, offset, length, position) => {
-      if (position < INLINE_SPAN) {
-        const done = dataCalls.run(() => fs.writeSync(fd, buffer, offset, length, position));
-        if (done) return done;
-      }
-      return threadPoolIo.write(fd, buffer, offset, length, position);
-    },
-    open: async (path, flags, mode) => {
-      if ((flags & CHANGING) === 0) return inline(path, flags, mode);
-      if ((flags & O_CREAT) !== 0) {
-        // a file that is not there yet: created, with nothing to truncate
-        try {
-          return inline(path, (flags & ~O_TRUNC) | O_EXCL, mode);
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || (flags & O_EXCL) !== 0) {
-            throw err;
-          }
+  }
+
+  read(fd: number, buffer: Buffer, offset: number, length: number, position: number) {
+    if (position < INLINE_SPAN) {
+      const done = this.#dataCalls.run(() => fs.readSync(fd, buffer, offset, length, position));
+      if (done) return done;
+    }
+    return threadPoolIo.read(fd, buffer, offset, length, position);
+  }
+
+  write(fd: number, buffer: Buffer, offset: number, length: number, position: number) {
+    if (position < INLINE_SPAN) {
+      const done = this.#dataCalls.run(() => fs.writeSync(fd, buffer, offset, length, position));
+      if (done) return done;
+    }
+    return threadPoolIo.write(fd, buffer, offset, length, position);
+  }
+
+  async open(path: string, flags: number, mode: number): Promise<number> {
+    if ((flags & CHANGING) === 0) return this.#inline(path, flags, mode);
+    if ((flags & O_CREAT) !== 0) {
+      // a file that is not there yet: created, with nothing to truncate
+      try {
+        return this.#inline(path, (flags & ~O_TRUNC) | O_EXCL, mode);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || (flags & O_EXCL) !== 0) {
+          throw err;
         }
       }
-      // there already (or a link, which the flags decide about): opened as asked
-      return threadPoolIo.open(path, flags, mode);
-    },
-    close: async (fd) => {
-      if (!lookups.delete(fd)) return threadPoolIo.close(fd);
-      fs.closeSync(fd);
-    },
-    fstat: blockingIo.fstat,
-    stat: blockingIo.stat,
-    lstat: blockingIo.lstat,
-    lstatIfAny: blockingIo.lstatIfAny,
-    readlink: blockingIo.readlink,
-  };
+    }
+    // there already (or a link, which the flags decide about): opened as asked
+    return threadPoolIo.open(path, flags, mode);
+  }
+
+  async close(fd: number): Promise<void> {
+    if (!this.#lookups.delete(fd)) return threadPoolIo.close(fd);
+    fs.closeSync(fd);
+  }
+
+  readonly fstat = blockingIo.fstat;
+  readonly stat = blockingIo.stat;
+  readonly lstat = blockingIo.lstat;
+  readonly lstatIfAny = blockingIo.lstatIfAny;
+  readonly realpath = threadPoolIo.realpath;
+  readonly readlink = blockingIo.readlink;
 }
