@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
+import { type AddressInfo, connect, createServer, type Server, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PacketArena } from '../src/packet-arena.js';
 import { downloadWithSsh, serveExec, stopServer } from './fixtures/exec-download.js';
@@ -56,6 +56,42 @@ describe('PacketArena', () => {
     expect(large.length).toBe(2 * 1024 * 1024);
     expect(arena.pin(large)).toBeUndefined();
     expect(arena.slabsCreated).toBe(0);
+  });
+});
+
+describe('PacketArena.supply', () => {
+  /** ssh2's cipher as the arena sees it: its own `allocPacket`, on its prototype. */
+  class FakeCipher {
+    allocPacket(payloadLength: number): Buffer {
+      const packet = Buffer.alloc(payloadLength + 12);
+      packet.writeUInt32BE(payloadLength + 8, 0);
+      packet[4] = 7;
+      return packet;
+    }
+  }
+
+  /** A connection as ssh2 builds it, whose protocol then sets a cipher, as a key exchange does. */
+  function connectionWithCipher(arena: PacketArena) {
+    const socket = new Socket();
+    arena.watch(socket);
+    const protocol: { _cipher: unknown } = { _cipher: undefined };
+    expect(arena.supply({ _sock: socket, _protocol: protocol })).toBe(true);
+    protocol._cipher = new FakeCipher();
+    return protocol._cipher as FakeCipher;
+  }
+
+  it("gives every connection's cipher the same allocPacket, which cuts packets of ssh2's layout", () => {
+    const arena = new PacketArena();
+    const [first, second] = [connectionWithCipher(arena), connectionWithCipher(arena)];
+    expect(first.allocPacket).not.toBe(FakeCipher.prototype.allocPacket);
+    // one function for all: V8's optimized code of its callers outlives a connection
+    expect(first.allocPacket).toBe(second.allocPacket);
+    const learned = first.allocPacket(8192);
+    const cut = first.allocPacket(8192);
+    expect(cut.length).toBe(learned.length);
+    expect(cut.readUInt32BE(0)).toBe(8200);
+    expect(cut[4]).toBe(7);
+    expect(arena.slabsCreated).toBe(1);
   });
 });
 

@@ -100,6 +100,24 @@ describe('inlineLookupsIo', () => {
     await io.close(fd);
   });
 
+  it("gives every instance the same functions, so that V8's optimized callers outlive a session", () => {
+    const [a, b] = [inlineLookupsIo(new InlineDataCalls()), inlineLookupsIo(new InlineDataCalls())];
+    const calls = [
+      'open',
+      'close',
+      'read',
+      'write',
+      'fstat',
+      'stat',
+      'lstat',
+      'lstatIfAny',
+    ] as const;
+    for (const call of [...calls, 'realpath', 'readlink'] as const) {
+      expect(typeof a[call]).toBe('function');
+      expect(a[call], call).toBe(b[call]);
+    }
+  });
+
   it('rejects, rather than throws, when an inline call fails', async () => {
     const io = inlineLookupsIo(new InlineDataCalls());
     const fd = await io.open(fileOf(16), fs.constants.O_RDONLY, 0);
