@@ -28,6 +28,11 @@ export class BadMessageError extends SftpStatusError {
   }
 }
 
+/** The status for a request, extension or part of one that the handler does not serve. */
+export function unsupported(what: string): SftpStatusError {
+  return new SftpStatusError(SSH_FX_OP_UNSUPPORTED, `${what} is not supported`);
+}
+
 /** A framing error after which the stream cannot be trusted: the session ends. */
 export class SftpProtocolError extends Error {
   override readonly name = 'SftpProtocolError';

@@ -1,11 +1,6 @@
 import type { Attrs } from './attrs.js';
-import {
-  MAX_PACKET_LENGTH,
-  SSH_FX_FAILURE,
-  SSH_FX_OP_UNSUPPORTED,
-  SSH_FXP_EXTENDED_REPLY,
-} from './constants.js';
-import { SftpStatusError } from './errors.js';
+import { MAX_PACKET_LENGTH, SSH_FX_FAILURE, SSH_FXP_EXTENDED_REPLY } from './constants.js';
+import { SftpStatusError, unsupported } from './errors.js';
 import type { HandleTable, OpenFile } from './handle-table.js';
 import type { SftpHandler, SftpStatVfs } from './handler.js';
 import type { PacketReader } from './packet-reader.js';
@@ -32,10 +27,6 @@ interface Extension {
   /** Whether a handler supports it; absent means always. */
   readonly available?: (h: SftpHandler) => boolean;
   readonly serve: ExtensionServer;
-}
-
-function unsupported(what: string): SftpStatusError {
-  return new SftpStatusError(SSH_FX_OP_UNSUPPORTED, `${what} is not supported`);
 }
 
 /** uint32 id / 11 × uint64: the statvfs@openssh.com reply */
@@ -214,7 +205,11 @@ export function advertisedExtensions(handler: SftpHandler): Record<string, strin
 }
 
 /** EXTENDED: uint32 id / string extended-request / request-specific data */
-export function serveExtended(id: number, r: PacketReader, ctx: ExtensionContext): Promise<Buffer> {
+export async function serveExtended(
+  id: number,
+  r: PacketReader,
+  ctx: ExtensionContext,
+): Promise<Buffer> {
   const name = r.string();
   const ext = Object.hasOwn(EXTENSIONS, name) ? EXTENSIONS[name] : undefined;
   if (!ext) throw unsupported(`extension ${JSON.stringify(name)}`);

@@ -6,7 +6,6 @@ import {
   SFTP_VERSION,
   SSH_FX_EOF,
   SSH_FX_FAILURE,
-  SSH_FX_OP_UNSUPPORTED,
   SSH_FXP_CLOSE,
   SSH_FXP_DATA,
   SSH_FXP_EXTENDED,
@@ -29,7 +28,7 @@ import {
   SSH_FXP_SYMLINK,
   SSH_FXP_WRITE,
 } from './constants.js';
-import { SftpProtocolError, SftpStatusError } from './errors.js';
+import { SftpProtocolError, SftpStatusError, unsupported } from './errors.js';
 import { advertisedExtensions, MAX_READ_LENGTH, serveExtended } from './extensions.js';
 import { HandleTable } from './handle-table.js';
 import type { SftpFile, SftpHandler } from './handler.js';
@@ -412,7 +411,7 @@ export class SftpSession {
       case SSH_FXP_SYMLINK:
         return this.#symlink(id, r);
       case SSH_FXP_EXTENDED:
-        return this.#extended(id, r);
+        return serveExtended(id, r, { handler: this.#handler, handles: this.#handles });
       default:
         return Promise.reject(unsupported(`packet type ${type}`));
     }
@@ -547,11 +546,6 @@ export class SftpSession {
     return nameReply(id, [{ filename: target, longname: target, attrs: {} }]);
   }
 
-  // uint32 id / string extended-request / request-specific data
-  async #extended(id: number, r: PacketReader): Promise<Buffer> {
-    return serveExtended(id, r, { handler: this.#handler, handles: this.#handles });
-  }
-
   // OpenSSH sends (targetpath, linkpath), the reverse of the draft, and most
   // clients follow it; see SftpSessionOptions.draftSymlinkOrder.
   async #symlink(id: number, r: PacketReader): Promise<Buffer> {
@@ -623,8 +617,4 @@ interface ReplySlot {
 function fitReply(id: number, reply: Buffer): Buffer {
   if (reply.length - 4 <= MAX_PACKET_LENGTH) return reply;
   return statusReply(id, SSH_FX_FAILURE, 'reply too large');
-}
-
-function unsupported(what: string): SftpStatusError {
-  return new SftpStatusError(SSH_FX_OP_UNSUPPORTED, `${what} is not supported`);
 }

@@ -329,6 +329,11 @@ describe('SftpSession', () => {
     expect(await client.status()).toMatchObject({ id: 5, code: SSH_FX_BAD_MESSAGE });
     client.send(new PacketWriter(SSH_FXP_STAT).uint32(6).string('/file').finish());
     expect((await client.next())[0]).toBe(105);
+    // EXTENDED whose request name claims 1000 bytes, served in a method of its own
+    client.send(new PacketWriter(SSH_FXP_EXTENDED).uint32(7).uint32(1000).finish());
+    expect(await client.status()).toMatchObject({ id: 7, code: SSH_FX_BAD_MESSAGE });
+    client.send(new PacketWriter(SSH_FXP_STAT).uint32(8).string('/file').finish());
+    expect((await client.next())[0]).toBe(105);
   });
 
   it('answers every request sent before the client ends its side', async () => {
