@@ -41,6 +41,21 @@ interface PacketLayout {
   readonly padding: number;
 }
 
+/** Where a cipher given the arena's `allocPacket` keeps what it needs. */
+const ARENA_PACKETS = Symbol('packet arena');
+
+interface ArenaPackets {
+  /** ssh2's own `allocPacket` of the cipher. */
+  readonly allocate: (this: PacketCipher, payloadLength: number) => Buffer;
+  /** The layouts of the payload sizes seen, at most {@link LAYOUTS_KEPT}. */
+  readonly layouts: Map<number, PacketLayout>;
+  readonly arena: PacketArena;
+}
+
+interface ArenaCipher extends PacketCipher {
+  [ARENA_PACKETS]: ArenaPackets;
+}
+
 /**
  * Memory for the SSH packets ssh2 sends, reused once the socket has written
  * them. ssh2 allocates every packet anew (a `malloc` for each 32 KiB of a
@@ -154,14 +169,22 @@ export class PacketArena {
    */
   #allocateFor(cipher: PacketCipher): void {
     const allocate = cipher.allocPacket;
+    // the same cipher set again keeps what it was given
     if (typeof allocate !== 'function' || allocate === allocPacketFromArena) return;
-    (cipher as ArenaCipher)[ARENA_PACKETS] = {
-      allocate,
-      layouts: new Map(),
-      arena: this,
-      fillPadding: this.#fillPadding,
-    };
+    (cipher as ArenaCipher)[ARENA_PACKETS] = { allocate, layouts: new Map(), arena: this };
     cipher.allocPacket = allocPacketFromArena;
+  }
+
+  /**
+   * A packet of `layout` for a payload of `payloadLength` bytes, from the
+   * current slab: its length, padding length and padding filled in.
+   */
+  packetOf(layout: PacketLayout, payloadLength: number): Buffer {
+    const packet = this.take(layout.size);
+    packet.writeUInt32BE(layout.lengthField, 0);
+    packet[4] = layout.padding;
+    this.#fillPadding(packet, 5 + payloadLength, layout.padding);
+    return packet;
   }
 
   #newSlab(): Slab {
@@ -193,22 +216,6 @@ export class PacketArena {
   }
 }
 
-/** Where a cipher given the arena's `allocPacket` keeps what it needs. */
-const ARENA_PACKETS = Symbol('packet arena');
-
-interface ArenaPackets {
-  /** ssh2's own `allocPacket` of the cipher. */
-  readonly allocate: (this: PacketCipher, payloadLength: number) => Buffer;
-  /** The layouts of the payload sizes seen, at most {@link LAYOUTS_KEPT}. */
-  readonly layouts: Map<number, PacketLayout>;
-  readonly arena: PacketArena;
-  readonly fillPadding: (buffer: Buffer, offset: number, length: number) => void;
-}
-
-interface ArenaCipher extends PacketCipher {
-  [ARENA_PACKETS]: ArenaPackets;
-}
-
 /**
  * The `allocPacket` of every cipher the arena supplies: one function for all
  * of them, its state on the cipher. A closure for each cipher would have
@@ -220,20 +227,14 @@ function allocPacketFromArena(this: ArenaCipher, payloadLength: number): Buffer 
   const state = this[ARENA_PACKETS];
   if (payloadLength < ARENA_FROM_PAYLOAD) return state.allocate.call(this, payloadLength);
   const layout = state.layouts.get(payloadLength);
-  if (layout === undefined) {
-    const packet = state.allocate.call(this, payloadLength);
-    if (state.layouts.size < LAYOUTS_KEPT) {
-      state.layouts.set(payloadLength, {
-        size: packet.length,
-        lengthField: packet.readUInt32BE(0),
-        padding: packet[4] ?? 0,
-      });
-    }
-    return packet;
+  if (layout !== undefined) return state.arena.packetOf(layout, payloadLength);
+  const packet = state.allocate.call(this, payloadLength);
+  if (state.layouts.size < LAYOUTS_KEPT) {
+    state.layouts.set(payloadLength, {
+      size: packet.length,
+      lengthField: packet.readUInt32BE(0),
+      padding: packet[4] ?? 0,
+    });
   }
-  const packet = state.arena.take(layout.size);
-  packet.writeUInt32BE(layout.lengthField, 0);
-  packet[4] = layout.padding;
-  state.fillPadding(packet, 5 + payloadLength, layout.padding);
   return packet;
 }

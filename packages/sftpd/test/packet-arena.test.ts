@@ -93,6 +93,22 @@ describe('PacketArena.supply', () => {
     expect(cut[4]).toBe(7);
     expect(arena.slabsCreated).toBe(1);
   });
+
+  it('keeps a cipher that is set again working, its layouts and ssh2 allocation kept', () => {
+    const arena = new PacketArena();
+    const socket = new Socket();
+    arena.watch(socket);
+    const protocol: { _cipher: unknown } = { _cipher: undefined };
+    arena.supply({ _sock: socket, _protocol: protocol });
+    const cipher = new FakeCipher();
+    protocol._cipher = cipher;
+    const learned = cipher.allocPacket(8192);
+    protocol._cipher = cipher;
+    // were ssh2's own taken to be the arena's, it would call itself without end
+    expect(cipher.allocPacket(8192).length).toBe(learned.length);
+    expect(cipher.allocPacket(100).length).toBe(112);
+    expect(arena.slabsCreated).toBe(1);
+  });
 });
 
 describe('PacketArena.watch', () => {
