@@ -37,7 +37,9 @@ export class HandleTable {
 
   add(target: HandleTarget): Buffer {
     const n = this.#next++;
-    this.#entries.set(n, { ...target, pending: new Set() });
+    // not `{ ...target, pending }`: V8 builds an object literal that starts
+    // with a spread and adds to it on a slow path, once per OPEN here
+    this.#entries.set(n, Object.assign({ pending: new Set<Promise<unknown>>() }, target));
     const handle = Buffer.allocUnsafe(4);
     handle.writeUInt32BE(n >>> 0);
     return handle;

@@ -78,14 +78,15 @@ export function toAttrs(st: FileStat): Attrs {
 
 /** SFTP attributes to change, as the filesystem takes them. */
 export function toSetStat(attrs: Attrs): SetStat {
-  return {
-    ...(attrs.size !== undefined && { size: attrs.size }),
-    ...(attrs.mode !== undefined && { mode: attrs.mode & 0o7777 }),
-    ...(attrs.uid !== undefined && { uid: attrs.uid }),
-    ...(attrs.gid !== undefined && { gid: attrs.gid }),
-    ...(attrs.atime !== undefined && { atimeMs: attrs.atime * 1000 }),
-    ...(attrs.mtime !== undefined && { mtimeMs: attrs.mtime * 1000 }),
-  };
+  // set one by one: spreads of objects into a literal take V8's slow path
+  const set: { -readonly [K in keyof SetStat]: SetStat[K] } = {};
+  if (attrs.size !== undefined) set.size = attrs.size;
+  if (attrs.mode !== undefined) set.mode = attrs.mode & 0o7777;
+  if (attrs.uid !== undefined) set.uid = attrs.uid;
+  if (attrs.gid !== undefined) set.gid = attrs.gid;
+  if (attrs.atime !== undefined) set.atimeMs = attrs.atime * 1000;
+  if (attrs.mtime !== undefined) set.mtimeMs = attrs.mtime * 1000;
+  return set;
 }
 
 class VfsSftpFile implements SftpFile {

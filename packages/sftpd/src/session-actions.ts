@@ -73,42 +73,41 @@ export function sessionActionsProblems(settings: SessionActionsSettings): string
 /** The action a session event fires, if any: failed transfers fire none. */
 export function actionOf(event: SessionEvent): SessionActionFacts | undefined {
   const full = (path: string) => posix.join(event.homeDir, path);
-  const base = {
+  // Every field in one literal: a shared base spread into a literal that
+  // adds to it takes V8's slow path, once per transfer here.
+  const facts = (
+    action: SessionAction,
+    path: string,
+    more: {
+      readonly targetPath?: string;
+      readonly sshCommand?: string;
+      readonly fileSize?: number;
+    },
+  ): SessionActionFacts => ({
+    action,
     username: event.username,
-    targetPath: '',
-    sshCommand: '',
+    path,
+    targetPath: more.targetPath ?? '',
+    sshCommand: more.sshCommand ?? '',
+    fileSize: more.fileSize,
     localFile: event.localFiles ?? true,
-  };
+  });
   if (event.type === 'transfer') {
     if (!event.completed) return undefined;
-    return {
-      ...base,
-      action: event.operation,
-      path: full(event.path),
-      fileSize: event.fileSize ?? event.bytes,
-    };
+    return facts(event.operation, full(event.path), { fileSize: event.fileSize ?? event.bytes });
   }
   if (event.type === 'ssh-command') {
     // scp fires upload and download, never ssh_cmd
     if (!event.ok || event.command === 'scp') return undefined;
-    return {
-      ...base,
-      action: 'ssh_cmd',
-      // `cd /` names the home itself: no trailing slash
-      path: event.path ? full(event.path).replace(/(.)\/+$/, '$1') : '',
-      sshCommand: event.command,
-    };
+    // `cd /` names the home itself: no trailing slash
+    const path = event.path ? full(event.path).replace(/(.)\/+$/, '$1') : '';
+    return facts('ssh_cmd', path, { sshCommand: event.command });
   }
   if (event.command === 'Remove') {
-    return { ...base, action: 'delete', path: full(event.path), fileSize: event.size };
+    return facts('delete', full(event.path), { fileSize: event.size });
   }
   if (event.command === 'Rename') {
-    return {
-      ...base,
-      action: 'rename',
-      path: full(event.path),
-      targetPath: full(event.targetPath ?? ''),
-    };
+    return facts('rename', full(event.path), { targetPath: full(event.targetPath ?? '') });
   }
   return undefined;
 }

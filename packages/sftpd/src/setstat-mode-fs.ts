@@ -20,14 +20,14 @@ export interface IgnoredAttributes {
 /** What remains of `attrs` once the ignored attributes are taken out; undefined when nothing. */
 function kept(attrs: SetStat, ignored: IgnoredAttributes): SetStat | undefined {
   const { size, mode, uid, gid, atimeMs, mtimeMs } = attrs;
-  const left: SetStat = {
-    ...(size !== undefined && { size }),
-    ...(!ignored.mode && mode !== undefined && { mode }),
-    ...(!ignored.owner && uid !== undefined && { uid }),
-    ...(!ignored.owner && gid !== undefined && { gid }),
-    ...(!ignored.times && atimeMs !== undefined && { atimeMs }),
-    ...(!ignored.times && mtimeMs !== undefined && { mtimeMs }),
-  };
+  // set one by one: spreads of objects into a literal take V8's slow path
+  const left: { -readonly [K in keyof SetStat]: SetStat[K] } = {};
+  if (size !== undefined) left.size = size;
+  if (!ignored.mode && mode !== undefined) left.mode = mode;
+  if (!ignored.owner && uid !== undefined) left.uid = uid;
+  if (!ignored.owner && gid !== undefined) left.gid = gid;
+  if (!ignored.times && atimeMs !== undefined) left.atimeMs = atimeMs;
+  if (!ignored.times && mtimeMs !== undefined) left.mtimeMs = mtimeMs;
   return Object.keys(left).length > 0 ? left : undefined;
 }
 
