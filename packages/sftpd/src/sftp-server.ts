@@ -66,6 +66,13 @@ export interface SftpServerOptions {
   readonly onEvent?: (event: SessionEvent) => void;
   /** Every login that succeeded or failed, for metrics. */
   readonly onLogin?: (event: LoginEvent) => void;
+  /**
+   * Called with the size of each chunk read from a connection, once ssh2
+   * has parsed it. The server's command counts them to collect V8's young
+   * generation as data arrives: an upload's memory is in chunks that V8
+   * otherwise frees only when a collection comes round.
+   */
+  readonly onBytesReceived?: (bytes: number) => void;
   /** Algorithms offered, in preference order; empty or absent lists keep ssh2's defaults. */
   readonly algorithms?: SshAlgorithms;
   /**
@@ -180,10 +187,12 @@ export class SftpServer {
   readonly #hostConnections: HostConnectionCounter;
   readonly #defender: LoginDefender | undefined;
   readonly #proxyGate: ProxyGate | undefined;
+  readonly #onBytesReceived: ((bytes: number) => void) | undefined;
 
   constructor(options: SftpServerOptions) {
     const { users } = options;
     this.#logger = options.logger ?? silentLogger;
+    this.#onBytesReceived = options.onBytesReceived;
     this.#channels = {
       openStorage: options.openStorage ?? openLocalStorage,
       quotaStore: {
@@ -338,6 +347,9 @@ export class SftpServer {
     batchWritesPerTick(socket);
     this.#packets.watch(socket);
     this.#ssh.injectSocket(socket);
+    const received = this.#onBytesReceived;
+    // after ssh2's listener: a chunk is garbage by the time it is counted
+    if (received) socket.on('data', (chunk: Buffer) => received(chunk.length));
     // the header's reader left it paused, and ssh2's listener resumes nothing
     socket.resume();
   }

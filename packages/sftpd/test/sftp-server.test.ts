@@ -301,6 +301,34 @@ describe('SftpServer', () => {
     }
   });
 
+  it('counts the bytes each connection receives to onBytesReceived', async () => {
+    let received = 0;
+    const counting = new SftpServer({
+      hostKeys: [hostKey],
+      users: provider,
+      onBytesReceived: (bytes) => {
+        received += bytes;
+      },
+    });
+    const countingPort = (await counting.listen(0, '127.0.0.1')).port;
+    try {
+      const client = await connectClient(countingPort, { username: 'dave', password: 'dave-pass' });
+      const data = randomBytes(3 * 1024 * 1024);
+      try {
+        const sftp = await sftpOf(client);
+        await call<void>((cb) => sftp.writeFile('/counted.bin', data, (e) => cb(e, undefined)));
+      } finally {
+        client.end();
+      }
+      expect(await readFile(join(home, 'counted.bin'))).toEqual(data);
+      // the upload, its packets' framing and the login, all counted as they arrived
+      expect(received).toBeGreaterThan(data.length);
+      expect(received).toBeLessThan(data.length * 1.1);
+    } finally {
+      await counting.close();
+    }
+  });
+
   it('refuses a shell, and the exec request of a command not enabled, and logs it', async () => {
     const client = await connect('dave', 'dave-pass');
     try {
