@@ -1,12 +1,11 @@
 import { setFlagsFromString } from 'node:v8';
+import { givenNodeFlags as given } from './node-flags.js';
 
 // V8's garbage collector as a server on a few cores wants it. Node compiles
 // every module that a module imports before it runs any of them, so an
 // entry imports this module first and loads the rest of its code with a
 // dynamic import (see cli.ts). A flag of the same kind given to node, on its
 // command line or in NODE_OPTIONS, is left to rule.
-
-const given = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' ');
 
 /**
  * Keeps V8's young generation at the size it starts with (1 MiB per

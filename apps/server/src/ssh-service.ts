@@ -16,6 +16,7 @@ import {
 import { logSessionEvent } from './event-log.js';
 import { runScpCommand } from './scp-command.js';
 import { versionInfo } from './version.js';
+import { youngCollectionByBytes } from './young-collection.js';
 
 /** The SSH commands served: `enable_scp` is the spec's older way to list scp. */
 export function sshCommandsOf(config: Config): readonly string[] {
@@ -123,6 +124,7 @@ export function createSshService(parts: SshServiceParts): SshService {
     setstatMode: config.sftpd.setstat_mode,
     quotaTracking: config.data_provider.track_quota,
     idleTimeoutMs: config.sftpd.idle_timeout * 60_000,
+    onBytesReceived: youngCollectionByBytes(),
     onEvent: (event) => {
       logSessionEvent(logger, event);
       actions.handle(event);

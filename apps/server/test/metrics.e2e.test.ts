@@ -154,6 +154,18 @@ describe.runIf(
     expect(newSpace).toBeLessThanOrEqual(4 * 1024 * 1024);
   });
 
+  it('collects the young generation as an upload arrives, once every 4 MiB', async () => {
+    // V8 alone collects by what its heap allocates: once in some 18 MiB of
+    // upload; the server adds one for every 4 MiB received (young-collection.ts)
+    const minor = 'nodejs_gc_duration_seconds_count{kind="minor"}';
+    await writeFile(join(local, 'young.bin'), Buffer.alloc(48 * 1024 * 1024, 7));
+    const before = (await scrape()).get(minor) ?? 0;
+    const done = await sftpBatch(server.sshPort, 'metered', 'metrics-pass', 'put young.bin', local);
+    expect(done.code, done.output).toBe(0);
+    const after = (await scrape()).get(minor) ?? 0;
+    expect(after - before).toBeGreaterThanOrEqual(10);
+  });
+
   it('counts the logins, transfers, commands and requests that happened between two scrapes', async () => {
     const before = await scrape();
 
