@@ -5,7 +5,8 @@ import { givenNodeFlags } from './node-flags.js';
 /** Bytes received between two collections of the young generation. */
 export const YOUNG_COLLECTION_BYTES = 4 * 1024 * 1024;
 
-type CollectGarbage = (options: { readonly type: 'minor' }) => void;
+/** V8's `gc()`, as far as it is used here. */
+export type CollectGarbage = (options: { readonly type: 'minor' }) => void;
 
 /** V8's `gc()`: node's own with `--expose-gc`, otherwise from a context made while the flag is on. */
 function collectGarbage(): CollectGarbage {
@@ -25,7 +26,7 @@ function collectGarbage(): CollectGarbage {
  * A count of the bytes the server receives that collects V8's young
  * generation each time {@link YOUNG_COLLECTION_BYTES} more have come in, for
  * `SftpServer`'s `onBytesReceived`; undefined when node was given a flag for
- * the young generation.
+ * the young generation. `collectWith` stands for V8's `gc()`.
  *
  * What a connection receives lands outside V8's heap: 64 KiB that Node
  * allocates for each read from the socket, and ssh2's copy of a packet that
@@ -41,9 +42,11 @@ function collectGarbage(): CollectGarbage {
  * peaked at 146 to 160 MiB with a collection every 2 MiB. A collection of
  * the small young generation takes some 50 to 300 µs.
  */
-export function youngCollectionByBytes(): ((bytes: number) => void) | undefined {
+export function youngCollectionByBytes(
+  collectWith?: CollectGarbage,
+): ((bytes: number) => void) | undefined {
   if (givenNodeFlags.includes('semi-space')) return undefined;
-  const collect = collectGarbage();
+  const collect = collectWith ?? collectGarbage();
   let counted = 0;
   return (bytes) => {
     counted += bytes;

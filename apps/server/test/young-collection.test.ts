@@ -1,7 +1,11 @@
 import { constants, type PerformanceEntry, PerformanceObserver } from 'node:perf_hooks';
 import { setImmediate as turn } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { YOUNG_COLLECTION_BYTES, youngCollectionByBytes } from '../src/young-collection.js';
+import {
+  type CollectGarbage,
+  YOUNG_COLLECTION_BYTES,
+  youngCollectionByBytes,
+} from '../src/young-collection.js';
 
 /** Collections of the young generation that V8 reports while `work` runs. */
 async function minorCollectionsDuring(work: () => void): Promise<number> {
@@ -25,20 +29,25 @@ async function minorCollectionsDuring(work: () => void): Promise<number> {
 }
 
 describe('youngCollectionByBytes', () => {
-  it(`collects the young generation once every ${YOUNG_COLLECTION_BYTES / 2 ** 20} MiB received`, async () => {
-    const received = youngCollectionByBytes();
-    expect(received).toBeTypeOf('function');
-    // counting allocates nothing: what V8 collects here, the count asked for
-    const collections = await minorCollectionsDuring(() => {
-      for (let i = 0; i < 40; i++) received?.(YOUNG_COLLECTION_BYTES / 2);
-    });
-    expect(collections).toBeGreaterThanOrEqual(20);
-    expect(collections).toBeLessThan(25);
+  it(`asks for a collection of the young generation once every ${YOUNG_COLLECTION_BYTES / 2 ** 20} MiB received`, () => {
+    const asked: string[] = [];
+    const collect: CollectGarbage = ({ type }) => asked.push(type);
+    const received = youngCollectionByBytes(collect);
+    for (let i = 0; i < 9; i++) received?.(YOUNG_COLLECTION_BYTES / 2);
+    received?.(YOUNG_COLLECTION_BYTES / 2 - 1);
+    expect(asked).toEqual(['minor', 'minor', 'minor', 'minor']);
+    received?.(1);
+    expect(asked).toHaveLength(5);
   });
 
-  it("leaves node's global as it was: gc() only with node's --expose-gc", () => {
+  it("has V8 collect with its own gc(), and leaves node's global as it was", async () => {
     const before = (globalThis as { gc?: unknown }).gc;
-    youngCollectionByBytes();
+    const received = youngCollectionByBytes();
     expect((globalThis as { gc?: unknown }).gc).toBe(before);
+    // counting allocates nothing: the collections seen here are the ones asked for
+    const minor = await minorCollectionsDuring(() => {
+      for (let i = 0; i < 20; i++) received?.(YOUNG_COLLECTION_BYTES);
+    });
+    expect(minor).toBeGreaterThanOrEqual(20);
   });
 });
