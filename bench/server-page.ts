@@ -111,56 +111,75 @@ each figure.
   of 32 KiB each, freed only when V8 collected. Both now reuse their memory:
   the packets are cut from 1 MiB slabs taken up again once the socket has
   written them (\`packages/sftpd/src/packet-arena.ts\`), and the replies come
-  from the session's pool. The peaks of this run are still 139 to 173 MiB
-  for one large transfer, and the rest is on the way in, in code we do not
-  own. \`heaptrack\` (Debian's package, wrapping the server's \`node\`) over
-  a 1 GiB upload and then a download puts malloc's peak at 61 MiB, and its
-  two largest users, each at its own peak, are buffers that data arrives
-  in: 30 MiB that Node allocates for each read from the socket
-  (\`allocate_managed_buffer\`, 64 KiB a read, 16,808 reads by then) and 23
-  MiB of \`Buffer.allocUnsafe\` on the read path. Counted by caller, every
-  large \`Buffer.allocUnsafe\` of a 512 MiB upload is ssh2's AES-GCM
-  decipher copying a packet that two reads split (its \`_packet\`): 8,076
-  of them, 250 MiB in all. V8 collects such buffers once they add up to 32
-  MiB (twice its default semi-space: a constant of V8's that no flag
-  changes), and glibc's malloc keeps much of what is freed. Forcing a
-  collection of the young generation after every 4 MiB received (an
-  experiment, with \`--expose-gc\`) took malloc's peak down to 29 MiB, yet
-  RSS still peaked at 122 to 128 MiB over four transfers, the heap
-  scattered, for more CPU; it is not shipped.
-  \`MALLOC_TRIM_THRESHOLD_=131072\` in the server's environment hands the
-  memory back after each transfer (107 MiB) but leaves the peaks as they
-  are. The change that removes this garbage is the one made for the packets
-  sent, on the receiving side: the socket read into memory that is used
-  again (Node's \`onread\` option, which a server's sockets do not take).
-  That is safe only once nothing keeps a view of a read after it has been
-  handled, and ssh2 decrypts in place and hands such views on: to a
-  channel's buffer while the channel is paused, to the handlers of
-  authentication (keys and signatures), and through the channel to our
-  engine, which holds a WRITE's data until it is on disk. ssh2 would have to
-  copy what it keeps, and our engine what it holds, before the socket's
-  memory could be reused. The 16 MiB of external memory an
-  idle server reports is ssh2's Poly1305 WebAssembly memory, reserved and
-  hardly touched.
+  from the session's pool. What remains comes in. \`heaptrack\` (Debian's
+  package, wrapping the server's \`node\`) over a 1 GiB upload and then a
+  download put malloc's peak at 61 MiB, and its two largest users, each at
+  its own peak, were buffers that data arrives in: 30 MiB that Node
+  allocates for each read from the socket (\`allocate_managed_buffer\`, 64
+  KiB a read, 16,808 reads by then) and 23 MiB of \`Buffer.allocUnsafe\` on
+  the read path, every large one of them ssh2's AES-GCM decipher copying a
+  packet that two reads split (its \`_packet\`: 8,076 of them, 250 MiB in
+  all, over a 512 MiB upload). That memory is freed only when V8 collects
+  the objects that point to it, and V8 collects the young generation by
+  what its own heap allocates, which is little for the data an upload
+  moves: with \`--trace-gc-nvp\`, a 512 MiB upload took 28 collections of
+  the young generation (one per 18 MiB received) and 13 of the whole heap,
+  which V8 starts once the memory outside its heap has grown by tens of
+  MiB.
 
-  The growth is malloc's and it is kept. Sampled every 50 ms from
-  \`/proc/<pid>/smaps_rollup\` (one server, 1 GiB transfers one after
-  another): fresh, 93 MiB, 45 of them anonymous; a first download peaks at
-  115 MiB and a first upload at 129 to 138; the anonymous memory then stays
-  where the peak left it, and the next transfers peak at 133 to 156 MiB.
-  Through it all V8's heap holds 26 MiB in use (\`--trace-gc\`), scavenged
-  every 50 to 70 ms, so the growth is the buffers freed at each scavenge,
-  which glibc keeps for reuse and scatters. Its tunables do not bound it:
-  with \`MALLOC_ARENA_MAX=1\`, with \`MALLOC_MMAP_THRESHOLD_=32768\` (each
-  buffer its own mapping, returned when freed) or with 128 KiB trim and mmap
-  thresholds, the first two transfers stayed at 114 to 120 MiB and the third
-  peaked at 140 to 148. Collecting on the main thread (see "V8's helper
-  threads") left them as they were: 115, 157, 146 and 151 MiB for a
-  download, an upload, a download and an upload.
+  Three changes of this build bring the peaks down. The commands collect
+  the young generation once every 4 MiB received over SSH
+  (\`apps/server/src/young-collection.ts\`, through \`SftpServer\`'s
+  \`onBytesReceived\`), so that the buffers are freed as the data goes. Not
+  more often: with a collection every 2 MiB, data that a paused channel
+  holds lived through two collections, which moves it to the old
+  generation, and \`scp -O\` uploads peaked higher than without (146 to 160
+  MiB). A session that ends hands its pools' free buffers to the sessions
+  after it (\`packages/sftp-protocol/src/buffer-pool.ts\`): they waited for
+  a collection of the whole heap, which the young collections put off, and
+  each session after a large transfer added its pools to the memory (a
+  full collection forced between transfers took 5 to 15 MiB off the later
+  peaks, which the hand-over now gives without one). And the transfer
+  events, objects of every file that lived on in the old generation, are
+  built otherwise (see "Small files" below). Over four 512 MiB transfers in
+  a row on one server (\`sftp\` put, get, put, get, then the same with
+  \`scp -O\`), the peaks went from 141 to 157 MiB for sftp and 126 to 136
+  for scp before these changes to 107 to 118 and 119 to 129 after.
+
+  In the full run above, where the server first holds 1,000 idle sessions
+  and then serves every figure in turn, ours peaked at 125 to 142 MiB
+  during the sftp transfers (139 to 173 in the previous full run) and at
+  146 to 154 during the scp and rsync ones that come after them: what a
+  long run leaves behind adds to each transfer's peak, and most of it is
+  glibc's. After four transfers, \`malloc_stats()\` (called from \`gdb -p\`)
+  showed malloc's main arena at 33 MiB, 26 of them in use, against 9 MiB
+  at the start. glibc gives a block a mapping of its own, returned when
+  freed, only above a threshold that it raises to the size of each such
+  block freed, and V8's optimizing compiler frees zones of 830 KiB while
+  the server starts: every buffer smaller than that is carved from the
+  heap, where what is freed stays. With the threshold fixed
+  (\`MALLOC_MMAP_THRESHOLD_=131072\`) the four sftp transfers peaked at 100
+  to 115 MiB before the pools were handed over and at 109 to 122 after, no
+  lower than without it, so it is not recommended. Collecting the whole
+  heap once the traffic stops (tried: two seconds after the last byte
+  received) did not lower the peaks after the idle sessions either (140
+  and 144 MiB for the first two transfers, against 142 and 131): what it
+  frees stays in glibc's heap. The change that would remove this garbage
+  is the one made for the packets sent, on the receiving side: the socket
+  read into memory that is used again (Node's \`onread\` option, which a
+  server's sockets do not take). That is safe only once nothing keeps a
+  view of a read after it has been handled, and ssh2 decrypts in place and
+  hands such views on: to a channel's buffer while the channel is paused,
+  to the handlers of authentication (keys and signatures), and through the
+  channel to our engine, which holds a WRITE's data until it is on disk.
+  ssh2 would have to copy what it keeps, and our engine what it holds,
+  before the socket's memory could be reused. The 16 MiB of external
+  memory an idle server reports is ssh2's Poly1305 WebAssembly memory,
+  reserved and hardly touched.
 
   With \`sftpd.workers\` 0 on two cores, the main process and its two workers
-  peak at 540 to 620 MiB together during the 20 concurrent downloads, each
-  holding its own code and heap. sshd's session processes peak at 16 to 26
+  peaked at 651 to 703 MiB together during the 20 concurrent downloads of
+  this run (540 to 620 in earlier runs), each holding its own code and heap. sshd's session processes peak at 16 to 26
   MiB. Idle sessions are the opposite: 0.03 to 0.06 MiB each for ours, a few
   objects in one process, where each sshd session is two processes (14 MiB
   of RSS, 1.8 MiB of PSS once shared pages are split).
@@ -185,12 +204,14 @@ each figure.
   table, where the servers take turns, and rerun a figure alone
   (\`--only\`) before reading much into one.
 - **Large transfers meet their targets, and four changes did it.**
-  In this run ours went at 1.42x to 1.62x sshd's speed on downloads and
-  1.75x to 1.90x on uploads, at 0.48x to 0.64x its CPU per GiB. Downloads
-  are held by the client, which decrypts them, and vary most: our server's
-  CPU is the lower one, and the previous full runs had them at 1.17x to
-  1.55x, 1.08x to 1.11x and 1.07x to 1.14x (the aes128-ctr download under
-  its target in the last two), and 1.32x to 1.49x.
+  In this run ours went at 1.09x to 1.25x sshd's speed on downloads and
+  1.48x to 1.62x on uploads, at 0.50x to 0.82x its CPU per GiB; the
+  aes128-gcm download, the first transfer after the idle sessions, fell
+  just under its target. Downloads are held by the client, which decrypts
+  them, and vary most: our server's CPU is the lower one, and the previous
+  full runs had them at 1.42x to 1.62x, 1.17x to 1.55x, 1.08x to 1.11x and
+  1.07x to 1.14x (the aes128-ctr download under its target in the last
+  two), and 1.32x to 1.49x.
   - *V8's helper threads.* Per thread (\`/proc/<pid>/task/*/stat\`), a
     512 MiB scp upload to a server that had already moved a few files
     spent 1.6 to 2 s of user CPU on V8's four worker threads and 0.5 to
@@ -268,9 +289,10 @@ each figure.
   copies one file at a time (open, write or read, close) and waits for each
   reply, so what counts is how long the server takes to answer each
   request, and how much CPU it takes from the client on two cores. In this
-  run \`put -r\` went at 1.10x and \`get -r\` at 1.19x, with 1.25x and
-  1.12x sshd's CPU: about 430 µs of our server's CPU per file against 345
-  to 385, on a slow machine. Earlier full runs gave 1.15x and 1.07x (250
+  run \`put -r\` went at 1.08x and \`get -r\` at 0.98x, with 1.37x and
+  1.57x sshd's CPU: 355 and 425 µs of our server's CPU per file against 260
+  and 270. Earlier full runs gave 1.10x and 1.19x (430 µs against 345 to
+  385, on a slow machine), 1.15x and 1.07x (250
   µs against 190), 1.10x and 1.00x, 1.15x and 1.01x, 0.88x and 0.97x
   with 650 µs against 370, and 1.08x and 1.19x. The machine's state weighs on our process more than on
   sshd's: two builds taking turns with sshd over the same minutes (six
@@ -322,6 +344,24 @@ each figure.
   takes its size from its writes instead of an \`fstat\` at its close
   (\`packages/sftpd/src/transfer-fs.ts\`): \`pnpm bench:layers\` put the
   layers' cost of an upload at 13 to 14 µs, against 22 before.
+
+  Most of what the collector did for small files came from one habit. A
+  transfer's event was built as \`{ ...context, type, path, ..., ...end }\`,
+  and V8 11.3 builds an object literal that starts with a spread and then
+  adds properties on a slow path: about 6 µs for that event, against 0.17
+  µs through \`Object.assign\` (a million of them in plain node), and what it
+  leaves behind survives collections of the young generation. Over 12,000
+  uploads of 4 KiB (\`--trace-gc-nvp\`), 22.3 MiB were promoted to the old
+  generation and four collections of the whole heap followed. With the
+  events, the actions' facts, the handle table's entries, the path walk's
+  result and the attributes of a SETSTAT built without such literals, 1.7
+  MiB and none, with 9% fewer collections of the young generation (515
+  against 565); 12,000 downloads, 2.4 MiB and one full collection against
+  23.1 MiB and six. The server's CPU in \`--only small\` went from 0.97 to
+  0.77 s for \`put -r\` and from 1.02 to 0.85 s for \`get -r\`, in two runs
+  minutes apart, and the main thread's profile put the collector at 6.7%
+  of its busy time, against 9.9%. [Development](development.md) keeps the
+  habit that follows.
 
   The server's answers are not most of a file's time. Traced system call
   by system call (\`perf trace -a -e read,write\` over one \`--only
