@@ -604,9 +604,6 @@ export class SftpSession {
     await Promise.allSettled(this.#inFlight);
     this.#flush();
     await this.#handles.closeAll();
-    // replies still being written give their buffers back to the next sessions
-    this.#pool.retire();
-    this.#readPool.retire();
     this.#resolveEnded(end);
   }
 }
