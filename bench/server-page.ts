@@ -127,30 +127,34 @@ each figure.
   which V8 starts once the memory outside its heap has grown by tens of
   MiB.
 
-  Three changes of this build bring the peaks down. The commands collect
+  Two changes of this build bring the peaks down. The commands collect
   the young generation once every 4 MiB received over SSH
   (\`apps/server/src/young-collection.ts\`, through \`SftpServer\`'s
   \`onBytesReceived\`), so that the buffers are freed as the data goes. Not
   more often: with a collection every 2 MiB, data that a paused channel
   holds lived through two collections, which moves it to the old
   generation, and \`scp -O\` uploads peaked higher than without (146 to 160
-  MiB). A session that ends hands its pools' free buffers to the sessions
-  after it (\`packages/sftp-protocol/src/buffer-pool.ts\`): they waited for
-  a collection of the whole heap, which the young collections put off, and
-  each session after a large transfer added its pools to the memory (a
-  full collection forced between transfers took 5 to 15 MiB off the later
-  peaks, which the hand-over now gives without one). And the transfer
-  events, objects of every file that lived on in the old generation, are
-  built otherwise (see "Small files" below). Over four 512 MiB transfers in
-  a row on one server (\`sftp\` put, get, put, get, then the same with
-  \`scp -O\`), the peaks went from 141 to 157 MiB for sftp and 126 to 136
-  for scp before these changes to 107 to 118 and 119 to 129 after.
+  MiB). And the transfer events, objects of every file that lived on in the
+  old generation, are built otherwise (see "Small files" below). Over four
+  512 MiB transfers in a row on one server (\`sftp\` put, get, put, get,
+  then the same with \`scp -O\`), the peaks went from 141 to 157 MiB for
+  sftp and 126 to 136 for scp before these changes to 113 to 126 and 113
+  to 122 after. What sessions that have ended leave behind waits for a
+  collection of the whole heap, which the young collections put off: a
+  full collection forced between those transfers took 5 to 15 MiB off the
+  later peaks. Handing an ended session's pool buffers to the next
+  sessions did as much without one, but added 60 to 100 MiB to the peak of
+  the 20 concurrent downloads (674 to 730 MiB, against 566 to 622), and was
+  taken back.
 
   In the full run above, where the server first holds 1,000 idle sessions
-  and then serves every figure in turn, ours peaked at 125 to 142 MiB
-  during the sftp transfers (139 to 173 in the previous full run) and at
-  146 to 154 during the scp and rsync ones that come after them: what a
-  long run leaves behind adds to each transfer's peak, and most of it is
+  and then serves every figure in turn, ours peaked at 123 to 126 MiB
+  during the sftp uploads (156 to 164 in the previous full run), at 139 to
+  157 during the downloads (143 to 151 before; a download receives too
+  little to prompt the young collections, and what else it leaves behind
+  has not been looked into) and at 133 to 140 during the scp and rsync
+  transfers (139 to 173 before). What a long run leaves behind adds to each
+  transfer's peak, and most of it is
   glibc's. After four transfers, \`malloc_stats()\` (called from \`gdb -p\`)
   showed malloc's main arena at 33 MiB, 26 of them in use, against 9 MiB
   at the start. glibc gives a block a mapping of its own, returned when
@@ -158,9 +162,9 @@ each figure.
   block freed, and V8's optimizing compiler frees zones of 830 KiB while
   the server starts: every buffer smaller than that is carved from the
   heap, where what is freed stays. With the threshold fixed
-  (\`MALLOC_MMAP_THRESHOLD_=131072\`) the four sftp transfers peaked at 100
-  to 115 MiB before the pools were handed over and at 109 to 122 after, no
-  lower than without it, so it is not recommended. Collecting the whole
+  (\`MALLOC_MMAP_THRESHOLD_=131072\`), two trials of the four sftp transfers
+  peaked at 100 to 115 and 109 to 122 MiB, against 107 to 126 without it
+  in trials of the same builds: not clearly lower, and not recommended. Collecting the whole
   heap once the traffic stops (tried: two seconds after the last byte
   received) did not lower the peaks after the idle sessions either (140
   and 144 MiB for the first two transfers, against 142 and 131): what it
@@ -178,8 +182,8 @@ each figure.
   reserved and hardly touched.
 
   With \`sftpd.workers\` 0 on two cores, the main process and its two workers
-  peaked at 651 to 703 MiB together during the 20 concurrent downloads of
-  this run (540 to 620 in earlier runs), each holding its own code and heap. sshd's session processes peak at 16 to 26
+  peaked at 632 MiB together during the 20 concurrent downloads of this
+  run (540 to 703 in earlier runs), each holding its own code and heap. sshd's session processes peak at 16 to 26
   MiB. Idle sessions are the opposite: 0.03 to 0.06 MiB each for ours, a few
   objects in one process, where each sshd session is two processes (14 MiB
   of RSS, 1.8 MiB of PSS once shared pages are split).
@@ -204,12 +208,13 @@ each figure.
   table, where the servers take turns, and rerun a figure alone
   (\`--only\`) before reading much into one.
 - **Large transfers meet their targets, and four changes did it.**
-  In this run ours went at 1.09x to 1.25x sshd's speed on downloads and
-  1.48x to 1.62x on uploads, at 0.50x to 0.82x its CPU per GiB; the
-  aes128-gcm download, the first transfer after the idle sessions, fell
-  just under its target. Downloads are held by the client, which decrypts
-  them, and vary most: our server's CPU is the lower one, and the previous
-  full runs had them at 1.42x to 1.62x, 1.17x to 1.55x, 1.08x to 1.11x and
+  In this run ours went at 1.06x to 1.17x sshd's speed on downloads and
+  1.31x to 1.46x on uploads, at 0.62x to 0.81x its CPU per GiB; the
+  chacha20-poly1305 and aes128-ctr downloads fell just under their target.
+  Downloads are held by the client, which decrypts them, and vary most: our
+  server's CPU is the lower one, and the previous full runs had them at
+  1.09x to 1.25x (the aes128-gcm one under), 1.42x to 1.62x, 1.17x to
+  1.55x, 1.08x to 1.11x and
   1.07x to 1.14x (the aes128-ctr download under its target in the last
   two), and 1.32x to 1.49x.
   - *V8's helper threads.* Per thread (\`/proc/<pid>/task/*/stat\`), a
@@ -289,9 +294,10 @@ each figure.
   copies one file at a time (open, write or read, close) and waits for each
   reply, so what counts is how long the server takes to answer each
   request, and how much CPU it takes from the client on two cores. In this
-  run \`put -r\` went at 1.08x and \`get -r\` at 0.98x, with 1.37x and
-  1.57x sshd's CPU: 355 and 425 µs of our server's CPU per file against 260
-  and 270. Earlier full runs gave 1.10x and 1.19x (430 µs against 345 to
+  run \`put -r\` went at 0.93x and \`get -r\` at 0.94x, with 1.62x and
+  1.78x sshd's CPU: 390 and 480 µs of our server's CPU per file against 240
+  and 270. Earlier full runs gave 1.08x and 0.98x (355 and 425 µs against
+  260 and 270), 1.10x and 1.19x (430 µs against 345 to
   385, on a slow machine), 1.15x and 1.07x (250
   µs against 190), 1.10x and 1.00x, 1.15x and 1.01x, 0.88x and 0.97x
   with 650 µs against 370, and 1.08x and 1.19x. The machine's state weighs on our process more than on

@@ -36,8 +36,8 @@ function collectGarbage(): CollectGarbage {
  * collections of the young generation, and V8 fell back on full
  * collections, started once the memory outside its heap had grown by tens
  * of MiB (13 of them during one 512 MiB upload). Collected every 4 MiB, a
- * server's peak RSS during 512 MiB transfers went from 141 to 157 MiB to 112
- * to 123. Not more often: data a paused channel holds then lives through
+ * server's peak RSS during 512 MiB transfers went from 141 to 157 MiB to 113
+ * to 126. Not more often: data a paused channel holds then lives through
  * two collections, which moves it to the old generation, and `scp` uploads
  * peaked at 146 to 160 MiB with a collection every 2 MiB. A collection of
  * the small young generation takes some 50 to 300 µs.
