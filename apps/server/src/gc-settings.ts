@@ -1,5 +1,5 @@
 import { setFlagsFromString } from 'node:v8';
-import { givenNodeFlags as given } from './node-flags.js';
+import { givenNodeFlags as given, youngGenerationSizeGiven } from './node-flags.js';
 
 // V8's garbage collector as a server on a few cores wants it. Node compiles
 // every module that a module imports before it runs any of them, so an
@@ -20,7 +20,7 @@ import { givenNodeFlags as given } from './node-flags.js';
  * set once the process runs, before the space has grown.
  */
 function keepYoungGenerationSmall(): void {
-  if (given.includes('semi-space')) return;
+  if (youngGenerationSizeGiven) return;
   setFlagsFromString('--semi-space-growth-factor=1');
 }
 

@@ -1,6 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { givenNodeFlags } from './node-flags.js';
+import { youngGenerationSizeGiven } from './node-flags.js';
 
 /** Bytes received between two collections of the young generation. */
 export const YOUNG_COLLECTION_BYTES = 4 * 1024 * 1024;
@@ -45,7 +45,7 @@ function collectGarbage(): CollectGarbage {
 export function youngCollectionByBytes(
   collectWith?: CollectGarbage,
 ): ((bytes: number) => void) | undefined {
-  if (givenNodeFlags.includes('semi-space')) return undefined;
+  if (youngGenerationSizeGiven) return undefined;
   const collect = collectWith ?? collectGarbage();
   let counted = 0;
   return (bytes) => {

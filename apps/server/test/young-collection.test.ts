@@ -1,11 +1,29 @@
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { constants, type PerformanceEntry, PerformanceObserver } from 'node:perf_hooks';
 import { setImmediate as turn } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   type CollectGarbage,
   YOUNG_COLLECTION_BYTES,
   youngCollectionByBytes,
 } from '../src/young-collection.js';
+
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+const MODULE = new URL('../src/young-collection.ts', import.meta.url).href;
+
+/** What `youngCollectionByBytes()` returns in a node started with `nodeArgs` and `env`. */
+function counterKindIn(nodeArgs: readonly string[], env: NodeJS.ProcessEnv = {}): string {
+  const script = `const m = await import(${JSON.stringify(MODULE)}); console.log(typeof m.youngCollectionByBytes());`;
+  const run = spawnSync(
+    process.execPath,
+    [...nodeArgs, '--import', TSX, '--input-type=module', '-e', script],
+    { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '', ...env }, timeout: 30_000 },
+  );
+  expect(run.status, run.stderr).toBe(0);
+  return run.stdout.trim();
+}
 
 /** Collections of the young generation that V8 reports while `work` runs. */
 async function minorCollectionsDuring(work: () => void): Promise<number> {
@@ -38,6 +56,12 @@ describe('youngCollectionByBytes', () => {
     expect(asked).toEqual(['minor', 'minor', 'minor', 'minor']);
     received?.(1);
     expect(asked).toHaveLength(5);
+  });
+
+  it("leaves the young generation to node's own flag for its size", () => {
+    expect(counterKindIn([])).toBe('function');
+    expect(counterKindIn(['--max-semi-space-size=8'])).toBe('undefined');
+    expect(counterKindIn([], { NODE_OPTIONS: '--max-semi-space-size=8' })).toBe('undefined');
   });
 
   it("has V8 collect with its own gc(), and leaves node's global as it was", async () => {
