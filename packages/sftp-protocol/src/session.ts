@@ -44,7 +44,10 @@ import {
   versionReply,
 } from './replies.js';
 
-/** Replies queued for the client beyond which no new request is read. */
+/**
+ * Replies queued for the client, and data of READs being served, beyond which
+ * no new request is read.
+ */
 const MAX_QUEUED_OUTPUT = 1024 * 1024;
 /** Bytes before the payload of a DATA reply: length, type, id, data length. */
 const DATA_HEADER = 13;
@@ -142,6 +145,8 @@ export class SftpSession {
   /** Replies of the current run of JavaScript, written once it is over. */
   #unsent: Buffer[] = [];
   #unsentBytes = 0;
+  /** Data asked for by the READs served and not yet handed to {@link #send}. */
+  #readsAhead = 0;
   #stopped = false;
   #resolveEnded!: (end: SftpSessionEnd) => void;
   readonly #onFlushed: () => void;
@@ -199,7 +204,7 @@ export class SftpSession {
   }
 
   #queuedOutput(): number {
-    return this.#output.writableLength + this.#unsentBytes;
+    return this.#output.writableLength + this.#unsentBytes + this.#readsAhead;
   }
 
   /** Takes every complete packet out of the buffered chunks, as flow control allows. */
@@ -247,17 +252,20 @@ export class SftpSession {
     if (!this.#joinReplies || packets.length === 1) {
       // corked, so that a socket or pipe takes them in one system call
       out.cork();
-      for (const packet of packets) {
-        out.write(packet, () => {
-          this.#release(packet);
-          this.#onFlushed();
-        });
-      }
+      for (const packet of packets) this.#writeReply(packet);
       out.uncork();
       return;
     }
     this.#writeJoined(packets);
   };
+
+  /** Writes one reply, whose buffer goes back to its pool once the output is done with it. */
+  #writeReply(packet: Buffer): void {
+    this.#output.write(packet, () => {
+      this.#release(packet);
+      this.#onFlushed();
+    });
+  }
 
   /** Writes `packets` as few chunks, each at most a pool buffer. */
   #writeJoined(packets: readonly Buffer[]): void {
@@ -271,6 +279,11 @@ export class SftpSession {
       ) {
         bytes += (packets[end] as Buffer).length;
         end++;
+      }
+      if (end === i + 1) {
+        // one reply alone, too large to join with the next: written as it is
+        this.#writeReply(packets[i++] as Buffer);
+        continue;
       }
       // a buffer the output has copied once it calls back can be used again
       const pooled = this.#outputCopies && bytes <= this.#pool.size;
@@ -314,7 +327,12 @@ export class SftpSession {
     }
     const reader = new PacketReader(packet, 1);
     const id = reader.uint32();
-    const slot: ReplySlot = { reply: undefined };
+    // OpenSSH's client asks for 255 KiB at a time, 64 at once: what those
+    // READs will reply counts as output already, so that 16 MiB of replies
+    // are not read from disk to wait for the channel's window
+    const ahead = type === SSH_FXP_READ ? readLength(packet) : 0;
+    this.#readsAhead += ahead;
+    const slot: ReplySlot = { reply: undefined, ahead };
     this.#replies.push(slot);
     const ordered = type !== SSH_FXP_READ && type !== SSH_FXP_WRITE;
     const wait = ordered ? this.#everyEarlier() : this.#barrier;
@@ -355,7 +373,9 @@ export class SftpSession {
     const replies = this.#replies;
     let sent = 0;
     while (sent < replies.length && (replies[sent] as ReplySlot).reply) {
-      this.#send((replies[sent] as ReplySlot).reply as Buffer);
+      const slot = replies[sent] as ReplySlot;
+      this.#readsAhead -= slot.ahead;
+      this.#send(slot.reply as Buffer);
       sent++;
     }
     if (sent > 0) replies.splice(0, sent);
@@ -611,6 +631,15 @@ export class SftpSession {
 /** A reply owed to the client, filled in when its request has been served. */
 interface ReplySlot {
   reply: Buffer | undefined;
+  /** The data a READ asked for, counted in {@link SftpSession}'s output until the reply is sent. */
+  readonly ahead: number;
+}
+
+/** The data a READ packet asks for (its last field), as much as is served; 0 if it is too short. */
+function readLength(packet: Buffer): number {
+  // type, id, handle's length, offset and length: 21 bytes with an empty handle
+  if (packet.length < 21) return 0;
+  return Math.min(packet.readUInt32BE(packet.length - 4), MAX_READ_LENGTH);
 }
 
 /** A reply too large for a client to accept becomes a failure status. */

@@ -64,6 +64,53 @@ describe('SftpSession', () => {
     expect(most).toBe(8);
   });
 
+  it('reads no more than 1 MiB ahead of the output, however much each READ asks for', async () => {
+    // OpenSSH's client asks for 255 KiB a time, 64 at once: 16 MiB if all were read
+    // the largest READ served, as limits@openssh.com advertises it
+    const size = 255 * 1024;
+    const content = randomBytes(size);
+    const handler = memoryHandler(content);
+    const inner = await handler.open('/file', { read: true } as never, {});
+    let running = 0;
+    let most = 0;
+    const waiting: (() => void)[] = [];
+    handler.open = async () => ({
+      ...inner,
+      async read(position, length, into, offset) {
+        most = Math.max(most, ++running);
+        await new Promise<void>((resolve) => waiting.push(resolve));
+        running--;
+        return inner.read(position, length, into, offset);
+      },
+    });
+    const { client } = start(handler, { maxInFlight: 64, outputCopies: true, joinReplies: true });
+    await client.init();
+    const handle = await client.openForReading();
+    for (let id = 2; id < 66; id++) {
+      client.send(
+        new PacketWriter(SSH_FXP_READ).uint32(id).string(handle).uint64(0).uint32(size).finish(),
+      );
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    expect(most).toBe(Math.ceil((1024 * 1024) / size));
+    // released as they start, every request is answered in order
+    const releasing = setInterval(() => {
+      for (const release of waiting.splice(0)) release();
+    }, 1);
+    try {
+      for (let id = 2; id < 66; id++) {
+        const reply = await client.next();
+        expect(reply[0]).toBe(SSH_FXP_DATA);
+        const r = new PacketReader(reply, 1);
+        expect(r.uint32()).toBe(id);
+        expect(Buffer.from(r.bytes()).equals(content)).toBe(true);
+      }
+    } finally {
+      clearInterval(releasing);
+    }
+    expect(most).toBe(Math.ceil((1024 * 1024) / size));
+  });
+
   it('refuses a handle past maxHandles with a failure that says why, and serves the open ones', async () => {
     const { client } = start(memoryHandler(Buffer.from('x')), { maxHandles: 3 });
     await client.init();
