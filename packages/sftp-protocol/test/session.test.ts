@@ -27,22 +27,31 @@ import { duplexPair } from '@sftpgo/test-utils';
 import { describe, expect, it } from 'vitest';
 import { memoryHandler, RawClient, startSession as start } from './memory-session.js';
 
+/**
+ * Makes every read of `handler`'s file wait until it is released: `waiting`
+ * holds the releases, `most()` the most reads under way at once so far.
+ */
+async function holdReads(handler: ReturnType<typeof memoryHandler>) {
+  const inner = await handler.open('/file', { read: true } as never, {});
+  let running = 0;
+  let most = 0;
+  const waiting: (() => void)[] = [];
+  handler.open = async () => ({
+    ...inner,
+    async read(position, length, into, offset) {
+      most = Math.max(most, ++running);
+      await new Promise<void>((resolve) => waiting.push(resolve));
+      running--;
+      return inner.read(position, length, into, offset);
+    },
+  });
+  return { waiting, most: () => most };
+}
+
 describe('SftpSession', () => {
   it('holds at most maxInFlight reads at once, reading no more requests meanwhile', async () => {
     const handler = memoryHandler(Buffer.alloc(1000, 1));
-    const inner = await handler.open('/file', { read: true } as never, {});
-    let running = 0;
-    let most = 0;
-    const waiting: (() => void)[] = [];
-    handler.open = async () => ({
-      ...inner,
-      async read(position, length, into, offset) {
-        most = Math.max(most, ++running);
-        await new Promise<void>((resolve) => waiting.push(resolve));
-        running--;
-        return inner.read(position, length, into, offset);
-      },
-    });
+    const { waiting, most } = await holdReads(handler);
     const { client } = start(handler, { maxInFlight: 8 });
     await client.init();
     const handle = await client.openForReading();
@@ -52,7 +61,7 @@ describe('SftpSession', () => {
       );
     }
     await new Promise((r) => setTimeout(r, 100));
-    expect(most).toBe(8);
+    expect(most()).toBe(8);
     // released, every request is answered in order
     for (let id = 2; id < 102; id++) {
       while (waiting.length === 0) await new Promise((r) => setTimeout(r, 5));
@@ -61,28 +70,16 @@ describe('SftpSession', () => {
       expect(reply[0]).toBe(SSH_FXP_DATA);
       expect(reply.readUInt32BE(1)).toBe(id);
     }
-    expect(most).toBe(8);
+    expect(most()).toBe(8);
   });
 
   it('reads no more than 1 MiB ahead of the output, however much each READ asks for', async () => {
-    // OpenSSH's client asks for 255 KiB a time, 64 at once: 16 MiB if all were read
-    // the largest READ served, as limits@openssh.com advertises it
+    // OpenSSH's client asks for the largest READ served, as limits@openssh.com
+    // advertises it, 64 at once: 16 MiB if all were read
     const size = 255 * 1024;
     const content = randomBytes(size);
     const handler = memoryHandler(content);
-    const inner = await handler.open('/file', { read: true } as never, {});
-    let running = 0;
-    let most = 0;
-    const waiting: (() => void)[] = [];
-    handler.open = async () => ({
-      ...inner,
-      async read(position, length, into, offset) {
-        most = Math.max(most, ++running);
-        await new Promise<void>((resolve) => waiting.push(resolve));
-        running--;
-        return inner.read(position, length, into, offset);
-      },
-    });
+    const { waiting, most } = await holdReads(handler);
     const { client } = start(handler, { maxInFlight: 64, outputCopies: true, joinReplies: true });
     await client.init();
     const handle = await client.openForReading();
@@ -92,7 +89,7 @@ describe('SftpSession', () => {
       );
     }
     await new Promise((r) => setTimeout(r, 100));
-    expect(most).toBe(Math.ceil((1024 * 1024) / size));
+    expect(most()).toBe(Math.ceil((1024 * 1024) / size));
     // released as they start, every request is answered in order
     const releasing = setInterval(() => {
       for (const release of waiting.splice(0)) release();
@@ -108,7 +105,7 @@ describe('SftpSession', () => {
     } finally {
       clearInterval(releasing);
     }
-    expect(most).toBe(Math.ceil((1024 * 1024) / size));
+    expect(most()).toBe(Math.ceil((1024 * 1024) / size));
   });
 
   it('refuses a handle past maxHandles with a failure that says why, and serves the open ones', async () => {
