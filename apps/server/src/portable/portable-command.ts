@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import type { LogEntry, Logger } from '@sftpgo/sftpd';
 import type { Argv } from 'yargs';
 import { type AppLogger, createAppLogger } from '../logging/app-logger.js';
-import { type RunningPortable, startPortable } from './portable.js';
+import type { RunningPortable } from './portable.js';
 import type { PortableSettings } from './portable-settings.js';
 import { type PortableFlags, PortableUsageError, portableSettings } from './portable-settings.js';
 
@@ -184,6 +184,9 @@ export async function runPortable(flags: PortableFlags): Promise<void> {
   const log = openLogger(settings.logFilePath);
   let running: RunningPortable;
   try {
+    // loaded here, so that the other commands, `serve` among them, leave
+    // portable mode's code (multicast DNS with it) unloaded
+    const { startPortable } = await import('./portable.js');
     running = await startPortable(settings, log.logger);
   } catch (err) {
     await log.close();
