@@ -275,39 +275,43 @@ describe.runIf(hasTools)(`sftpgo serve with sftpd.workers ${WORKERS}`, () => {
     expect(workerPids(server)).toContain(victim);
     // the address's whole allowance, over both workers
     const capped = await silentConnections(server.sshPort, CAPPED_IP, MAX_PER_HOST);
-    const open = () => capped.filter((s) => !s.destroyed);
-    expect(open()).toHaveLength(MAX_PER_HOST);
-    const killed = connectionOwners(server.sshPort, CAPPED_IP).filter((p) => p === victim).length;
-    expect(killed).toBeGreaterThan(0);
-    expect(killed).toBeLessThan(MAX_PER_HOST);
-    process.kill(victim as number, 'SIGKILL');
-    expect((await first).code).not.toBe(0);
-    await server.waitForLog(
-      (l) =>
-        String(l.message).startsWith(`SSH worker 0 (pid ${victim}) exited (SIGKILL)`) ||
-        String(l.message).startsWith(`SSH worker 1 (pid ${victim}) exited (SIGKILL)`),
-    );
-    const restarted = await server.waitForLog((l) =>
-      /^SSH worker \d started again \(pid \d+\)$/.test(String(l.message)),
-    );
-    const again = await sftpBatch(server.sshPort, 'single', 'pw-single', 'pwd\n', local);
-    expect(again.code, again.output).toBe(0);
-    expect(await connections()).toEqual([]);
-    const newPid = Number(/pid (\d+)/.exec(String(restarted.message))?.[1]);
-    expect(isRunning(newPid)).toBe(true);
-    // the dead worker's connections of the address are counted out, the others' are not
-    await eventually(async () => expect(open()).toHaveLength(MAX_PER_HOST - killed));
-    const more = await silentConnections(server.sshPort, CAPPED_IP, killed + 1);
+    // closed whatever fails, so that the next test finds none of them open
+    const opened = [...capped];
     try {
+      const open = () => capped.filter((s) => !s.destroyed);
+      expect(open()).toHaveLength(MAX_PER_HOST);
+      const killed = connectionOwners(server.sshPort, CAPPED_IP).filter((p) => p === victim).length;
+      expect(killed).toBeGreaterThan(0);
+      expect(killed).toBeLessThan(MAX_PER_HOST);
+      process.kill(victim as number, 'SIGKILL');
+      expect((await first).code).not.toBe(0);
+      await server.waitForLog(
+        (l) =>
+          String(l.message).startsWith(`SSH worker 0 (pid ${victim}) exited (SIGKILL)`) ||
+          String(l.message).startsWith(`SSH worker 1 (pid ${victim}) exited (SIGKILL)`),
+      );
+      const restarted = await server.waitForLog((l) =>
+        /^SSH worker \d started again \(pid \d+\)$/.test(String(l.message)),
+      );
+      const again = await sftpBatch(server.sshPort, 'single', 'pw-single', 'pwd\n', local);
+      expect(again.code, again.output).toBe(0);
+      // the client has gone: its connection leaves the list once its worker has seen it close
+      await eventually(async () => expect(await connections()).toEqual([]));
+      const newPid = Number(/pid (\d+)/.exec(String(restarted.message))?.[1]);
+      expect(isRunning(newPid)).toBe(true);
+      // the dead worker's connections of the address are counted out, the others' are not
+      await eventually(async () => expect(open()).toHaveLength(MAX_PER_HOST - killed));
+      const more = await silentConnections(server.sshPort, CAPPED_IP, killed + 1);
+      opened.push(...more);
       expect(more.filter((s) => !s.destroyed)).toHaveLength(killed);
     } finally {
-      for (const socket of [...capped, ...more]) socket.destroy();
+      for (const socket of opened) socket.destroy();
     }
     await eventually(async () => expect(connectionOwners(server.sshPort, CAPPED_IP)).toEqual([]));
   });
 
   it('stops every worker when the server stops', async () => {
-    expect(connectionOwners(server.sshPort)).toEqual([]);
+    await eventually(async () => expect(connectionOwners(server.sshPort)).toEqual([]));
     // the server's children now: the workers, the replaced one among them
     const children = childPids(server.pid);
     const titles = children.map((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
