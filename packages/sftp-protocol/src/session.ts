@@ -45,10 +45,10 @@ import {
 } from './replies.js';
 
 /**
- * Replies queued for the client, and data of READs being served, beyond which
- * no new request is read.
+ * Output ahead of the client, beyond which no new request is read: the
+ * replies queued for it and the data that the READs being served will reply.
  */
-const MAX_QUEUED_OUTPUT = 1024 * 1024;
+const MAX_OUTPUT_AHEAD = 1024 * 1024;
 /** Bytes before the payload of a DATA reply: length, type, id, data length. */
 const DATA_HEADER = 13;
 /** The data of a READ that most clients ask for at a time, OpenSSH's among them. */
@@ -188,7 +188,7 @@ export class SftpSession {
       s.on('error', gone);
     }
     this.#onFlushed = () => {
-      if (this.#waitingForOutput && this.#queuedOutput() < MAX_QUEUED_OUTPUT) {
+      if (this.#waitingForOutput && this.#outputAhead() < MAX_OUTPUT_AHEAD) {
         this.#waitingForOutput = false;
         this.#parse();
       }
@@ -199,11 +199,11 @@ export class SftpSession {
     if (this.#stopped || this.#inFlight.size >= this.#maxInFlight) return false;
     // Not 'drain', which waits for the queue to empty: the client would then
     // find the pipe idle while the next requests are read from disk.
-    this.#waitingForOutput = this.#queuedOutput() >= MAX_QUEUED_OUTPUT;
+    this.#waitingForOutput = this.#outputAhead() >= MAX_OUTPUT_AHEAD;
     return !this.#waitingForOutput;
   }
 
-  #queuedOutput(): number {
+  #outputAhead(): number {
     return this.#output.writableLength + this.#unsentBytes + this.#readsAhead;
   }
 
@@ -635,7 +635,11 @@ interface ReplySlot {
   readonly ahead: number;
 }
 
-/** The data a READ packet asks for (its last field), as much as is served; 0 if it is too short. */
+/**
+ * The data a READ packet asks for (its last field), as much as is served; 0 if
+ * it is too short. Read from the packet as it is dispatched: the READ itself
+ * is parsed once it is served, which may wait for an earlier request.
+ */
 function readLength(packet: Buffer): number {
   // type, id, handle's length, offset and length: 21 bytes with an empty handle
   if (packet.length < 21) return 0;
