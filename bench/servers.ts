@@ -4,10 +4,11 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmdirSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../packages/test-utils/src/ports.js';
 import { descendantPids } from '../packages/test-utils/src/processes.js';
 import { childrenOf, cpuSeconds, descendants, waitForNoChildren } from './proc-stats.js';
 
@@ -43,15 +44,6 @@ export interface ServerUnderTest {
   settle(): Promise<boolean>;
   /** Stops the server, and for sshd every session process still there, by PID. */
   stop(): Promise<void>;
-}
-
-/** A port that was free a moment ago on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** Waits until `port` accepts connections; fails if `child` exits first or after 60 s. */

@@ -1,5 +1,4 @@
 import { spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { basename } from 'node:path';
 
 /**
@@ -16,18 +15,6 @@ export function hasCommand(command: string): boolean {
     console.warn(`skipping: ${command} is not installed`);
   }
   return found;
-}
-
-/** A TCP port free on 127.0.0.1 at the time of the call. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      srv.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 /** How to run pnpm: the one running the tests (`pnpm test`), else the one on the PATH. */

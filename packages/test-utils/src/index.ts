@@ -1,5 +1,5 @@
 export { writeSelfSignedCertificate } from './certificate.js';
-export { envWithoutNpmSettings, freePort, hasCommand, pnpmCommand } from './commands.js';
+export { envWithoutNpmSettings, hasCommand, pnpmCommand } from './commands.js';
 export { duplexPair } from './duplex-pair.js';
 export { eventually } from './eventually.js';
 export {
@@ -13,6 +13,7 @@ export {
   runFuzzCases,
 } from './fuzz.js';
 export { runSftpBatch, runWithInput, sftpOptions } from './openssh.js';
+export { freePort } from './ports.js';
 export { childPids, descendantPids } from './processes.js';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 export { makeTempDir } from './temp-dir.js';

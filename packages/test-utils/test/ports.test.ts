@@ -1,0 +1,42 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { freePort } from '../src/ports.js';
+
+function listen(port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
+}
+
+const close = (server: Server) => new Promise((resolve) => server.close(resolve));
+
+describe('freePort', () => {
+  it('gives ports below the kernel ephemeral range, which a bind to port 0 never takes', async () => {
+    const low = Number.parseInt(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8'), 10);
+    const ports = [await freePort(), await freePort(), await freePort()];
+    expect(new Set(ports).size).toBe(3);
+    for (const port of ports) expect(port).toBeLessThan(low);
+    // A port just found free, then a bind to port 0 beside it: the kernel hands
+    // out another port, and the one found can still be bound.
+    const found = await freePort();
+    const anyPort = await listen(0);
+    const found2 = await listen(found);
+    expect((anyPort.address() as { port: number }).port).not.toBe(found);
+    await Promise.all([close(anyPort), close(found2)]);
+  });
+
+  it('skips a port that is taken', async () => {
+    const port = await freePort();
+    const holder = await listen(port + 1);
+    try {
+      const next = await freePort();
+      expect(next).not.toBe(port + 1);
+      await close(await listen(next));
+    } finally {
+      await close(holder);
+    }
+  });
+});
