@@ -26,6 +26,16 @@ export class BufferPool {
     return fresh;
   }
 
+  /** Buffers kept for reuse now. */
+  get kept(): number {
+    return this.#free.length;
+  }
+
+  /** Lets go of the buffers kept, for the collector to free; those in use come back as before. */
+  clear(): void {
+    this.#free.length = 0;
+  }
+
   /** Returns the pool buffer that `view` lies in; other buffers are ignored. */
   give(view: Buffer): void {
     if (!this.#mine.has(view.buffer) || this.#free.length >= this.#max) return;

@@ -53,6 +53,14 @@ const MAX_OUTPUT_AHEAD = 1024 * 1024;
 const DATA_HEADER = 13;
 /** The data of a READ that most clients ask for at a time, OpenSSH's among them. */
 const COMMON_READ = 32 * 1024;
+/**
+ * How long a session goes without a request before its pools let go of the
+ * buffers they keep: up to {@link DEFAULT_MAX_IN_FLIGHT} packets of 256 KiB
+ * after a large upload, which a client that stays connected would otherwise
+ * hold for as long as it stays.
+ */
+const POOL_IDLE_MS = 2_000;
+
 /** Smaller buffers come from Node's own pool, with no allocation of their own. */
 const NODE_POOLED_UP_TO = 4 * 1024;
 
@@ -148,6 +156,9 @@ export class SftpSession {
   /** Data asked for by the READs served and not yet handed to {@link #send}. */
   #readsAhead = 0;
   #stopped = false;
+  /** Requests dispatched so far: unchanged over {@link POOL_IDLE_MS}, the session is idle. */
+  #requests = 0;
+  #idleTimer: NodeJS.Timeout | undefined;
   #resolveEnded!: (end: SftpSessionEnd) => void;
   readonly #onFlushed: () => void;
 
@@ -303,6 +314,7 @@ export class SftpSession {
   }
 
   #dispatch(packet: Buffer): void {
+    this.#requests++;
     this.#onRequest();
     const type = packet[0]!;
     if (!this.#initialized) {
@@ -359,7 +371,29 @@ export class SftpSession {
       this.#inFlight.delete(work);
       if (this.#barrier === work) this.#barrier = undefined;
       this.#parse();
+      if (this.#inFlight.size === 0) this.#emptyPoolsWhenIdle();
     }
+  }
+
+  /**
+   * Once no request has come for {@link POOL_IDLE_MS}, empties the pools.
+   * Checked again while buffers are kept or still with the output, which
+   * gives them back once written.
+   */
+  #emptyPoolsWhenIdle(): void {
+    if (this.#idleTimer || this.#stopped) return;
+    const holding = this.#pool.kept + this.#readPool.kept + this.#output.writableLength;
+    if (holding === 0) return;
+    const requests = this.#requests;
+    this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = undefined;
+      if (this.#inFlight.size > 0) return;
+      if (this.#requests === requests) {
+        this.#pool.clear();
+        this.#readPool.clear();
+      }
+      this.#emptyPoolsWhenIdle();
+    }, POOL_IDLE_MS).unref();
   }
 
   /** Settles once every request received so far has been served; none when there is none. */
@@ -620,6 +654,7 @@ export class SftpSession {
   async #stop(end: SftpSessionEnd): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    clearTimeout(this.#idleTimer);
     if (end.reason === 'protocol-error') this.#input.pause();
     await Promise.allSettled(this.#inFlight);
     this.#flush();

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import {
   PacketReader,
   PacketWriter,
@@ -24,7 +26,7 @@ import {
   SSH_FXP_WRITE,
 } from '@sftpgo/sftp-protocol';
 import { duplexPair } from '@sftpgo/test-utils';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { memoryHandler, RawClient, startSession as start } from './memory-session.js';
 
 /**
@@ -240,6 +242,76 @@ describe('SftpSession', () => {
     expect(Buffer.concat(received).equals(content)).toBe(true);
     // one read at a time: each reply is written in the buffer of the one before
     expect(memory.size).toBe(1);
+  });
+
+  it('lets go of the buffers of a large upload once no request has come for 2 s', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const external = () => {
+      gc();
+      return process.memoryUsage().arrayBuffers;
+    };
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      // every write waits until all 64 are in flight: 64 packets of 255 KiB
+      // assembled at once, each in a buffer of the session's pool
+      const held: (() => void)[] = [];
+      const handler = memoryHandler(Buffer.alloc(0));
+      const inner = await handler.open('/file', { write: true } as never, {});
+      handler.open = async () => ({
+        ...inner,
+        async write() {
+          await new Promise<void>((resolve) => held.push(resolve));
+        },
+      });
+      const { client, session } = start(handler);
+      await client.init();
+      client.send(
+        new PacketWriter(SSH_FXP_OPEN).uint32(1).string('/file').uint32(2).attrs({}).finish(),
+      );
+      const handle = await client.handle();
+      const data = Buffer.alloc(255 * 1024, 7);
+      const before = external();
+      for (let i = 0; i < 64; i++) {
+        const packet = new PacketWriter(SSH_FXP_WRITE, data.length + 100)
+          .uint32(10 + i)
+          .string(handle)
+          .uint64(i * data.length)
+          .string(data)
+          .finish();
+        // in pieces, as a channel delivers them, so that each is assembled
+        for (let at = 0; at < packet.length; at += 32 * 1024) {
+          client.send(packet.subarray(at, at + 32 * 1024));
+        }
+      }
+      await vi.waitFor(() => expect(held.length).toBe(64));
+      for (const release of held) release();
+      for (let i = 0; i < 64; i++) expect((await client.status()).code).toBe(SSH_FX_OK);
+      const kept = external() - before;
+      expect(kept).toBeGreaterThan(12 * 1024 * 1024);
+
+      vi.advanceTimersByTime(1_900);
+      expect(external() - before).toBeGreaterThan(12 * 1024 * 1024);
+      vi.advanceTimersByTime(200);
+      expect(external() - before).toBeLessThan(2 * 1024 * 1024);
+
+      // and the session goes on serving, with buffers of its own again
+      client.send(
+        new PacketWriter(SSH_FXP_WRITE, data.length + 100)
+          .uint32(99)
+          .string(handle)
+          .uint64(0)
+          .string(data)
+          .finish(),
+      );
+      await vi.waitFor(() => expect(held.length).toBe(65));
+      held[64]!();
+      expect(await client.status()).toMatchObject({ id: 99, code: SSH_FX_OK });
+      client.stream.end();
+      await session.ended;
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('serves pipelined writes and answers each by id', async () => {
