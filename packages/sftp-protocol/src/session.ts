@@ -260,7 +260,13 @@ export class SftpSession {
       for (const packet of packets) this.#release(packet);
       return;
     }
-    if (!this.#joinReplies || packets.length === 1) {
+    if (packets.length === 1) {
+      // alone, it goes straight to the stream's _write: corked, it would be
+      // queued and taken out again in the same call
+      this.#writeReply(packets[0] as Buffer);
+      return;
+    }
+    if (!this.#joinReplies) {
       // corked, so that a socket or pipe takes them in one system call
       out.cork();
       for (const packet of packets) this.#writeReply(packet);
