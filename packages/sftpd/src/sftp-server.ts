@@ -8,6 +8,7 @@ import { paceForOpenSsh } from './channel-pacing.js';
 import { ConnectionLogin, type LoginServices } from './connection-login.js';
 import { Defender, type DefenderOptions, type LoginDefender } from './defender.js';
 import { type HostConnectionCounter, HostConnections } from './host-connections.js';
+import { IdleWatch } from './idle-watch.js';
 import { type ConnectionStatus, LiveConnection } from './live-connection.js';
 import { type Logger, silentLogger } from './logger.js';
 import { LoginRecorder } from './login-recorder.js';
@@ -441,12 +442,12 @@ export class SftpServer {
     const connection = new LiveConnection(id, client, clientIp, port, clientIdent, () => {
       login.closed();
       this.#connections.delete(id);
-      clearTimeout(idle);
+      idle?.stop();
     });
     const login = new ConnectionLogin(this.#loginServices, connection, acceptedAt);
     this.#connections.set(id, connection);
     const onActivity = () => {
-      idle?.refresh();
+      idle?.touch();
       connection.touch();
     };
 
@@ -515,8 +516,8 @@ export class SftpServer {
   }
 
   /** A timer that closes the connection once it has been idle for the timeout. */
-  #watchIdle(client: Connection, id: string, clientIp: string): NodeJS.Timeout {
-    const timer = setTimeout(() => {
+  #watchIdle(client: Connection, id: string, clientIp: string): IdleWatch {
+    return new IdleWatch(this.#idleTimeoutMs, () => {
       this.#logger.log({
         level: 'info',
         sender: 'sftpd',
@@ -524,8 +525,6 @@ export class SftpServer {
         connection_id: id,
       });
       client.end();
-    }, this.#idleTimeoutMs);
-    timer.unref();
-    return timer;
+    });
   }
 }
