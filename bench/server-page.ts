@@ -164,10 +164,12 @@ each figure.
   1.41x after).
 
   In the full run above, where the server first holds 1,000 idle sessions
-  and then serves every figure in turn, ours peaked at 122 to 129 MiB
-  during the sftp transfers (123 to 157 in the previous full run), at 118
-  and 133 during the scp download and upload, and at 141 during rsync's
-  upload. The first transfer pays for the idle sessions: once the 1,000
+  and then serves every figure in turn, ours peaked at 113 to 131 MiB
+  during the sftp transfers (122 to 129 and 123 to 157 in the previous
+  full runs), at 137 and 136 during the scp download and upload, and at
+  142 during rsync's upload. The first transfer pays for the idle
+  sessions: it peaked at 131 MiB, and the five sftp transfers after it at
+  113 to 124. In an earlier run, once the 1,000
   had closed, the server held 122 MiB where it had started at 95, 19 MiB
   more in anonymous mappings, where V8's heap lies, and 7 MiB more in
   glibc's heap; a few minutes later, V8 having collected the whole heap, it
@@ -200,9 +202,9 @@ each figure.
   reserved and hardly touched.
 
   With \`sftpd.workers\` 0 on two cores, the main process and its two workers
-  peaked at 321 MiB together during the 20 concurrent downloads of this
+  peaked at 305 MiB together during the 20 concurrent downloads of this
   run, each holding its own code and heap, where sshd's processes took
-  304; before the READs being served were counted, each session held its
+  303; before the READs being served were counted, each session held its
   16 MiB of replies, and the three processes peaked at 540 to 730 MiB. sshd's session processes peak at 16 to 26
   MiB. Idle sessions are the opposite: 0.03 to 0.06 MiB each for ours, a few
   objects in one process, where each sshd session is two processes (14 MiB
@@ -228,11 +230,11 @@ each figure.
   table, where the servers take turns, and rerun a figure alone
   (\`--only\`) before reading much into one.
 - **Large transfers meet their targets, and four changes did it.**
-  In this run ours went at 1.14x to 1.68x sshd's speed on downloads and
-  1.38x to 1.48x on uploads, at 0.52x to 0.80x its CPU per GiB.
+  In this run ours went at 1.44x to 1.68x sshd's speed on downloads and
+  1.81x to 2.05x on uploads, at 0.45x to 0.76x its CPU per GiB.
   Downloads are held by the client, which decrypts them, and vary most: our
   server's CPU is the lower one, and the previous full runs had them at
-  1.06x to 1.17x (the chacha20-poly1305 and aes128-ctr ones under),
+  1.14x to 1.68x, 1.06x to 1.17x (the chacha20-poly1305 and aes128-ctr ones under),
   1.09x to 1.25x (the aes128-gcm one under), 1.42x to 1.62x, 1.17x to
   1.55x, 1.08x to 1.11x and
   1.07x to 1.14x (the aes128-ctr download under its target in the last
@@ -291,12 +293,12 @@ each figure.
 
   An upload gains when ours writes the file on libuv's thread pool while the
   main thread decrypts, where sshd's session process does both in turn.
-- **scp about its targets, rsync level with sshd.** In this run scp -O
-  went at 1.19x up and 1.30x down, at 0.85x and 0.71x sshd's CPU, and
-  rsync at 0.95x at 0.71x; the previous full runs gave scp 1.59x and
-  1.31x, 2.00x and 1.75x, 1.16x and 1.36x, then 1.30x and 1.32x, and rsync
-  1.03x, 1.21x, 1.14x and 1.24x, so an upload at 1.16x to 1.19x is the
-  machine's spread about its 1.2x. Run alone before the changes (\`--only scp --runs 3\`), scp -O went
+- **scp above its targets, rsync ahead of sshd.** In this run scp -O
+  went at 2.02x up and 1.87x down, at 0.49x and 0.44x sshd's CPU, and
+  rsync at 1.23x at 0.54x; the previous full runs gave scp 1.19x and
+  1.30x, 1.59x and 1.31x, 2.00x and 1.75x, 1.16x and 1.36x, then 1.30x
+  and 1.32x, and rsync 0.95x, 1.03x, 1.21x, 1.14x and 1.24x, so an upload
+  at 1.16x to 1.19x is the machine's spread about its 1.2x. Run alone before the changes (\`--only scp --runs 3\`), scp -O went
   at 0.58x up and 0.60x down with 3.7 and 2.5 s of our server's CPU per GiB
   against sshd's 1.7 and 1.0; the profile put the garbage collector at 31%
   of the busy time. A download read each 256 KiB chunk into a new buffer;
@@ -311,13 +313,14 @@ each figure.
   alone right after, 1.23x up and 1.18x down at 0.82x and 0.72x sshd's CPU
   (1.55 and 0.75 s per GiB), the collector at 9% of the busy time; the
   helper threads above did the rest.
-- **Small files: level with sshd, short of the target.** OpenSSH's client
+- **Small files: about the target.** OpenSSH's client
   copies one file at a time (open, write or read, close) and waits for each
   reply, so what counts is how long the server takes to answer each
   request, and how much CPU it takes from the client on two cores. In this
-  run \`put -r\` went at 1.02x and \`get -r\` at 0.97x, with 1.57x and
-  1.65x sshd's CPU: 360 and 420 µs of our server's CPU per file against 230
-  and 255. Earlier full runs gave 0.93x and 0.94x (390 and 480 µs against
+  run \`put -r\` went at 1.19x and \`get -r\` at 1.24x, with 1.13x and
+  1.03x sshd's CPU: 295 and 330 µs of our server's CPU per file against 260
+  and 320. Earlier full runs gave 1.02x and 0.97x (360 and 420 µs against
+  230 and 255), 0.93x and 0.94x (390 and 480 µs against
   240 and 270), 1.08x and 0.98x (355 and 425 µs against
   260 and 270), 1.10x and 1.19x (430 µs against 345 to
   385, on a slow machine), 1.15x and 1.07x (250
@@ -420,8 +423,8 @@ each figure.
   \`eventfd\` by which V8 hands the event loop a task, and its 600 µs
   match a collection of the young generation.
 
-  Two checks of that reading, on another machine of the same kind, with
-  the files on \`/dev/shm\`. Run before the reply to the CLOSE instead of
+  Two checks of that reading, on the machine of this run, with the files
+  on \`/dev/shm\`. Run before the reply to the CLOSE instead of
   after it, the end of a transfer made \`put -r\` slower (1.04 s against
   0.96 s, six rounds of each build taking turns): the client's turn does
   not wait for what the server does after a reply. And \`perf record\` of
@@ -433,7 +436,7 @@ each figure.
   JavaScript spread over ssh2 (8%), the SFTP engine (8%), Node's streams
   (7%), \`@sftpgo/vfs\` (5%), the collector (3.7%), Node's task queues
   (3.6%), the log line and metrics (3%) and \`@sftpgo/sftpd\` (3%): no one
-  part holds a tenth of the time. Run alone on that machine
+  part holds a tenth of the time. Run alone there
   (\`--only small\`, then \`--only idle,small\`), the rows went at 1.13x
   to 1.18x for \`put -r\` and 1.09x to 1.34x for \`get -r\`.
 
@@ -450,7 +453,7 @@ each figure.
   deleted thousands of files, \`put -r\` took 2.7 to 4.5 s for both servers
   and the ratio said nothing about either.
 - **Concurrent sessions.** With \`sftpd.workers\` 0 (two workers), the 20
-  downloads ran at 1.91x sshd's aggregate at 0.63x its CPU per GiB (1.64x
+  downloads ran at 2.55x sshd's aggregate at 0.47x its CPU per GiB (1.64x
   to 2.78x in the previous full runs), where runs before the pacing and
   the joined replies gave 1.28x to 1.46x. The machine's two cores are 96
   to 100% busy during the runs of both servers: the 20 clients' \`sftp\`
