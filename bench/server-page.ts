@@ -173,15 +173,17 @@ each figure.
   had closed, the server held 122 MiB where it had started at 95, 19 MiB
   more in anonymous mappings, where V8's heap lies, and 7 MiB more in
   glibc's heap; a few minutes later, V8 having collected the whole heap, it
-  held 103 MiB. Whether the first transfer pays depends on whether V8 has
-  collected the whole heap since the sessions closed: in four trials of
-  1,000 idle sessions and then a 1 GiB aes128-gcm download and upload
-  (\`/dev/shm\`), the server held 98 or 99 MiB three seconds after they
-  closed in two, and peaked at 106 and 124 MiB; in the other two it held
-  125 and 127 MiB, and peaked at 132 and 136 without a collection, 122 and
-  118 after a full collection forced then (\`gc()\`). The next step is
-  that collection, started by the commands once a burst of sessions has
-  ended, which \`SftpServer\` would have to tell them. What a long run leaves behind adds to each
+  held 103 MiB. It does not always pay: in seven trials of 1,000 idle
+  sessions and then a 1 GiB aes128-gcm download and upload
+  (\`/dev/shm\`), the server held 98 to 101 MiB three seconds after the
+  sessions closed in four, and then peaked at 105 to 124 MiB, and 123 to
+  127 MiB in the other three, and then peaked at 118 to 136. A collection
+  of the whole heap forced then (\`gc()\`, started with
+  \`--expose-gc\`) took 123 MiB to 119, and the peaks were 125 and 130:
+  what the sessions leave is mostly outside V8's heap, and a collection of
+  the whole heap once a burst of sessions has ended would not help.
+  (Node 20's \`gc({ type: 'major' })\` collects only the young
+  generation; \`gc()\` collects the whole heap.) What a long run leaves behind adds to each
   transfer's peak, and most of it is
   glibc's. After four transfers, \`malloc_stats()\` (called from \`gdb -p\`)
   showed malloc's main arena at 33 MiB, 26 of them in use, against 9 MiB
