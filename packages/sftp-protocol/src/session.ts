@@ -57,7 +57,9 @@ const COMMON_READ = 32 * 1024;
  * How long a session goes without a request before its pools let go of the
  * buffers they keep: up to {@link DEFAULT_MAX_IN_FLIGHT} packets of 256 KiB
  * after a large upload, which a client that stays connected would otherwise
- * hold for as long as it stays.
+ * hold for as long as it stays. Checked this often, rather than a timer moved
+ * on every request: the buffers go between one and two such times after the
+ * last request.
  */
 const POOL_IDLE_MS = 2_000;
 
