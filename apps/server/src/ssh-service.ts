@@ -14,6 +14,7 @@ import {
   type UploadJournal,
 } from '@sftpgo/sftpd';
 import { logSessionEvent } from './event-log.js';
+import { wholeHeapCollectionAfterCloses } from './heap-collection-after-closes.js';
 import { runScpCommand } from './scp-command.js';
 import { versionInfo } from './version.js';
 import { youngCollectionByBytes } from './young-collection.js';
@@ -125,6 +126,7 @@ export function createSshService(parts: SshServiceParts): SshService {
     quotaTracking: config.data_provider.track_quota,
     idleTimeoutMs: config.sftpd.idle_timeout * 60_000,
     onBytesReceived: youngCollectionByBytes(),
+    onConnectionClosed: wholeHeapCollectionAfterCloses(),
     onEvent: (event) => {
       logSessionEvent(logger, event);
       actions.handle(event);

@@ -1,26 +1,8 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { youngGenerationSizeGiven } from './node-flags.js';
+import { type CollectGarbage, v8CollectGarbage } from './v8-gc.js';
 
 /** Bytes received between two collections of the young generation. */
 export const YOUNG_COLLECTION_BYTES = 4 * 1024 * 1024;
-
-/** V8's `gc()`, as far as it is used here. */
-export type CollectGarbage = (options: { readonly type: 'minor' }) => void;
-
-/** V8's `gc()`: node's own with `--expose-gc`, otherwise from a context made while the flag is on. */
-function collectGarbage(): CollectGarbage {
-  const exposed = (globalThis as { gc?: CollectGarbage }).gc;
-  if (exposed) return exposed;
-  // V8 installs its gc extension in each context created while the flag is
-  // set: one context of our own has it, the program's global never does
-  setFlagsFromString('--expose-gc');
-  try {
-    return runInNewContext('gc') as CollectGarbage;
-  } finally {
-    setFlagsFromString('--no-expose-gc');
-  }
-}
 
 /**
  * A count of the bytes the server receives that collects V8's young
@@ -46,7 +28,7 @@ export function youngCollectionByBytes(
   collectWith?: CollectGarbage,
 ): ((bytes: number) => void) | undefined {
   if (youngGenerationSizeGiven) return undefined;
-  const collect = collectWith ?? collectGarbage();
+  const collect = collectWith ?? v8CollectGarbage();
   let counted = 0;
   return (bytes) => {
     counted += bytes;

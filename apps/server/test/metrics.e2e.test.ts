@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eventually, hasCommand, makeTempDir } from '@sftpgo/test-utils';
@@ -164,6 +165,30 @@ describe.runIf(
     expect(done.code, done.output).toBe(0);
     const after = (await scrape()).get(minor) ?? 0;
     expect(after - before).toBeGreaterThanOrEqual(10);
+  });
+
+  it('collects the whole heap once 256 connections have closed', async () => {
+    // V8 alone collects its old generation when that has grown or the process
+    // has idled a while; the server collects it twice, a second after a burst
+    // of sessions ends (heap-collection-after-closes.ts)
+    const major = 'nodejs_gc_duration_seconds_count{kind="major"}';
+    const before = (await scrape()).get(major) ?? 0;
+    const openAndClose = () =>
+      new Promise<void>((resolve, reject) => {
+        const socket = connect(server.sshPort, '127.0.0.1');
+        socket.once('error', reject);
+        // the server's identification: the connection was admitted
+        socket.once('data', () => {
+          socket.once('close', () => resolve());
+          socket.destroy();
+        });
+      });
+    for (let batch = 0; batch < 256 / 16; batch++) {
+      await Promise.all(Array.from({ length: 16 }, openAndClose));
+    }
+    await eventually(async () => {
+      expect(((await scrape()).get(major) ?? 0) - before).toBeGreaterThanOrEqual(2);
+    });
   });
 
   it('counts the logins, transfers, commands and requests that happened between two scrapes', async () => {

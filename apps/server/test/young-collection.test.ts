@@ -4,11 +4,8 @@ import { constants, type PerformanceEntry, PerformanceObserver } from 'node:perf
 import { setImmediate as turn } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import {
-  type CollectGarbage,
-  YOUNG_COLLECTION_BYTES,
-  youngCollectionByBytes,
-} from '../src/young-collection.js';
+import type { CollectGarbage } from '../src/v8-gc.js';
+import { YOUNG_COLLECTION_BYTES, youngCollectionByBytes } from '../src/young-collection.js';
 
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const MODULE = new URL('../src/young-collection.ts', import.meta.url).href;
@@ -49,7 +46,7 @@ async function minorCollectionsDuring(work: () => void): Promise<number> {
 describe('youngCollectionByBytes', () => {
   it(`asks for a collection of the young generation once every ${YOUNG_COLLECTION_BYTES / 2 ** 20} MiB received`, () => {
     const asked: string[] = [];
-    const collect: CollectGarbage = ({ type }) => asked.push(type);
+    const collect: CollectGarbage = (options) => asked.push(options?.type ?? 'whole heap');
     const received = youngCollectionByBytes(collect);
     for (let i = 0; i < 9; i++) received?.(YOUNG_COLLECTION_BYTES / 2);
     received?.(YOUNG_COLLECTION_BYTES / 2 - 1);

@@ -12,6 +12,7 @@ import {
 } from '@sftpgo/sftpd';
 import { openConfiguredProvider } from '../data-provider.js';
 import { logSessionEvent } from '../event-log.js';
+import { wholeHeapCollectionAfterCloses } from '../heap-collection-after-closes.js';
 import { runScpCommand } from '../scp-command.js';
 import { userStorages } from '../user-storages.js';
 import { fullVersion, versionInfo } from '../version.js';
@@ -122,6 +123,7 @@ export async function startPortable(
       idleTimeoutMs: 15 * 60_000,
       onEvent: (event) => logSessionEvent(logger, event),
       onBytesReceived: youngCollectionByBytes(),
+      onConnectionClosed: wholeHeapCollectionAfterCloses(),
       logger,
     });
     const address = await server.listen(settings.port, settings.bindAddress);
