@@ -1,12 +1,19 @@
+import { getHeapStatistics } from 'node:v8';
 import { youngGenerationSizeGiven } from './node-flags.js';
 import { type CollectGarbage, v8CollectGarbage } from './v8-gc.js';
 
 /** Bytes received between two collections of the young generation. */
 export const YOUNG_COLLECTION_BYTES = 4 * 1024 * 1024;
+/**
+ * Growth of the memory outside V8's heap, from its lowest since the last
+ * collection of the whole heap, that calls for another.
+ */
+export const WHOLE_COLLECTION_EXTERNAL_BYTES = 4 * 1024 * 1024;
 
 /**
  * A count of the bytes the server receives that collects V8's young
- * generation each time {@link YOUNG_COLLECTION_BYTES} more have come in, for
+ * generation each time {@link YOUNG_COLLECTION_BYTES} more have come in, and
+ * the whole heap when the memory outside it keeps growing (below), for
  * `SftpServer`'s `onBytesReceived`; undefined when node was given a flag for
  * the young generation. `collectWith` stands for V8's `gc()`.
  *
@@ -23,17 +30,37 @@ export const YOUNG_COLLECTION_BYTES = 4 * 1024 * 1024;
  * two collections, which moves it to the old generation, and `scp` uploads
  * peaked at 146 to 160 MiB with a collection every 2 MiB. A collection of
  * the small young generation takes some 50 to 300 µs.
+ *
+ * What lives through two collections all the same (a WRITE's data waiting
+ * for the disk, a paused channel's) waits in the old generation for V8 to
+ * collect that, which it starts once the memory outside its heap has grown
+ * by tens of MiB: after each collection of the young generation, the count
+ * also has V8 collect its whole heap once that memory has grown by
+ * {@link WHOLE_COLLECTION_EXTERNAL_BYTES} from its lowest since the last
+ * such collection. In six 1 GiB transfers in a row (sftp put and get in
+ * turn), the peaks went from 111 to 126 MiB without this to 107 to 119 with
+ * it; V8 collected the whole heap 14 times in 214 ms over the six, against 8
+ * times in 45 ms without.
+ * `externalMemory` stands for V8's count of that memory.
  */
 export function youngCollectionByBytes(
   collectWith?: CollectGarbage,
+  externalMemory: () => number = () => getHeapStatistics().external_memory,
 ): ((bytes: number) => void) | undefined {
   if (youngGenerationSizeGiven) return undefined;
   const collect = collectWith ?? v8CollectGarbage();
   let counted = 0;
+  let floor = externalMemory();
   return (bytes) => {
     counted += bytes;
     if (counted < YOUNG_COLLECTION_BYTES) return;
     counted = 0;
     collect({ type: 'minor' });
+    const external = externalMemory();
+    if (external < floor) floor = external;
+    else if (external - floor >= WHOLE_COLLECTION_EXTERNAL_BYTES) {
+      collect();
+      floor = externalMemory();
+    }
   };
 }

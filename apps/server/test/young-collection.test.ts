@@ -5,7 +5,11 @@ import { setImmediate as turn } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { CollectGarbage } from '../src/v8-gc.js';
-import { YOUNG_COLLECTION_BYTES, youngCollectionByBytes } from '../src/young-collection.js';
+import {
+  WHOLE_COLLECTION_EXTERNAL_BYTES,
+  YOUNG_COLLECTION_BYTES,
+  youngCollectionByBytes,
+} from '../src/young-collection.js';
 
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const MODULE = new URL('../src/young-collection.ts', import.meta.url).href;
@@ -47,12 +51,42 @@ describe('youngCollectionByBytes', () => {
   it(`asks for a collection of the young generation once every ${YOUNG_COLLECTION_BYTES / 2 ** 20} MiB received`, () => {
     const asked: string[] = [];
     const collect: CollectGarbage = (options) => asked.push(options?.type ?? 'whole heap');
-    const received = youngCollectionByBytes(collect);
+    const received = youngCollectionByBytes(collect, () => 0);
     for (let i = 0; i < 9; i++) received?.(YOUNG_COLLECTION_BYTES / 2);
     received?.(YOUNG_COLLECTION_BYTES / 2 - 1);
     expect(asked).toEqual(['minor', 'minor', 'minor', 'minor']);
     received?.(1);
     expect(asked).toHaveLength(5);
+  });
+
+  it(`collects the whole heap once the memory outside it has grown by ${WHOLE_COLLECTION_EXTERNAL_BYTES / 2 ** 20} MiB from its lowest`, () => {
+    const MiB = 2 ** 20;
+    const asked: string[] = [];
+    let external = 20 * MiB;
+    const collect: CollectGarbage = (options) => {
+      asked.push(options?.type ?? 'whole');
+      // a collection of the whole heap frees all but 1 MiB of what was added
+      if (!options) external = 21 * MiB;
+    };
+    const received = youngCollectionByBytes(collect, () => external);
+    const chunk = () => received?.(YOUNG_COLLECTION_BYTES);
+    // freed by the young collections: the lowest point moves down with it
+    external = 18 * MiB;
+    chunk();
+    external = 18 * MiB + WHOLE_COLLECTION_EXTERNAL_BYTES - 1;
+    chunk();
+    expect(asked).toEqual(['minor', 'minor']);
+    // grown by the limit from 18 MiB, not from the 20 at the start
+    external = 18 * MiB + WHOLE_COLLECTION_EXTERNAL_BYTES;
+    chunk();
+    expect(asked).toEqual(['minor', 'minor', 'minor', 'whole']);
+    // counted from what the whole collection left
+    external = 21 * MiB + WHOLE_COLLECTION_EXTERNAL_BYTES - 1;
+    chunk();
+    expect(asked.at(-1)).toBe('minor');
+    external = 21 * MiB + WHOLE_COLLECTION_EXTERNAL_BYTES;
+    chunk();
+    expect(asked.at(-1)).toBe('whole');
   });
 
   it("leaves the young generation to node's own flag for its size", () => {
