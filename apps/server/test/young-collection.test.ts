@@ -3,10 +3,11 @@ import { createRequire } from 'node:module';
 import { constants, type PerformanceEntry, PerformanceObserver } from 'node:perf_hooks';
 import { setImmediate as turn } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { CollectGarbage } from '../src/v8-gc.js';
 import {
   WHOLE_COLLECTION_EXTERNAL_BYTES,
+  WHOLE_COLLECTION_INTERVAL_MS,
   YOUNG_COLLECTION_BYTES,
   youngCollectionByBytes,
 } from '../src/young-collection.js';
@@ -59,34 +60,44 @@ describe('youngCollectionByBytes', () => {
     expect(asked).toHaveLength(5);
   });
 
-  it(`collects the whole heap once the memory outside it has grown by ${WHOLE_COLLECTION_EXTERNAL_BYTES / 2 ** 20} MiB from its lowest`, () => {
-    const MiB = 2 ** 20;
-    const asked: string[] = [];
-    let external = 20 * MiB;
-    const collect: CollectGarbage = (options) => {
-      asked.push(options?.type ?? 'whole');
-      // a collection of the whole heap frees all but 1 MiB of what was added
-      if (!options) external = 21 * MiB;
-    };
-    const received = youngCollectionByBytes(collect, () => external);
-    const chunk = () => received?.(YOUNG_COLLECTION_BYTES);
-    // freed by the young collections: the lowest point moves down with it
-    external = 18 * MiB;
-    chunk();
-    external = 18 * MiB + WHOLE_COLLECTION_EXTERNAL_BYTES - 1;
-    chunk();
-    expect(asked).toEqual(['minor', 'minor']);
-    // grown by the limit from 18 MiB, not from the 20 at the start
-    external = 18 * MiB + WHOLE_COLLECTION_EXTERNAL_BYTES;
-    chunk();
-    expect(asked).toEqual(['minor', 'minor', 'minor', 'whole']);
-    // counted from what the whole collection left
-    external = 21 * MiB + WHOLE_COLLECTION_EXTERNAL_BYTES - 1;
-    chunk();
-    expect(asked.at(-1)).toBe('minor');
-    external = 21 * MiB + WHOLE_COLLECTION_EXTERNAL_BYTES;
-    chunk();
-    expect(asked.at(-1)).toBe('whole');
+  it(`collects the whole heap once the memory outside it has grown by ${WHOLE_COLLECTION_EXTERNAL_BYTES / 2 ** 20} MiB from its lowest, once a second at most`, () => {
+    vi.useFakeTimers({ toFake: ['performance'] });
+    try {
+      const MiB = 2 ** 20;
+      const asked: string[] = [];
+      let external = 20 * MiB;
+      const collect: CollectGarbage = (options) => {
+        asked.push(options?.type ?? 'whole');
+        // a collection of the whole heap frees all but 1 MiB of what was added
+        if (!options) external = 21 * MiB;
+      };
+      const received = youngCollectionByBytes(collect, () => external);
+      const chunk = () => received?.(YOUNG_COLLECTION_BYTES);
+      // freed by the young collections: the lowest point moves down with it
+      external = 18 * MiB;
+      chunk();
+      external = 18 * MiB + WHOLE_COLLECTION_EXTERNAL_BYTES - 1;
+      chunk();
+      expect(asked).toEqual(['minor', 'minor']);
+      // grown by the limit from 18 MiB, not from the 20 at the start
+      external = 18 * MiB + WHOLE_COLLECTION_EXTERNAL_BYTES;
+      chunk();
+      expect(asked).toEqual(['minor', 'minor', 'minor', 'whole']);
+      // counted from what the whole collection left
+      external = 21 * MiB + WHOLE_COLLECTION_EXTERNAL_BYTES - 1;
+      chunk();
+      expect(asked.at(-1)).toBe('minor');
+      // grown by the limit, but too soon after the last one
+      vi.advanceTimersByTime(WHOLE_COLLECTION_INTERVAL_MS / 2);
+      external = 21 * MiB + WHOLE_COLLECTION_EXTERNAL_BYTES;
+      chunk();
+      expect(asked.at(-1)).toBe('minor');
+      vi.advanceTimersByTime(WHOLE_COLLECTION_INTERVAL_MS / 2);
+      chunk();
+      expect(asked.slice(-2)).toEqual(['minor', 'whole']);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("leaves the young generation to node's own flag for its size", () => {
