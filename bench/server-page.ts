@@ -90,7 +90,7 @@ cores the clients (\`sftp\` and \`ssh\`, \`scp\`, \`rsync\`) compete with the se
 for the CPU, and other work on the machine adds noise: compare the runs of
 each figure.
 
-- **Memory is the clearest miss.** A freshly started \`sftpgo serve\` holds
+- **Memory is the target still missed, by little.** A freshly started \`sftpgo serve\` holds
   about 90 MiB of RSS. 49 MiB of it are pages of files, 43 MiB of them
   Node's own binary, shared with every Node process (a bare \`node\` touches
   34 MiB of its files; the server's code paths and ICU's data touch more);
@@ -164,41 +164,63 @@ each figure.
   1.41x after).
 
   In the full run above, where the server first holds 1,000 idle sessions
-  and then serves every figure in turn, ours peaked at 113 to 131 MiB
-  during the sftp transfers (122 to 129 and 123 to 157 in the previous
-  full runs), at 137 and 136 during the scp download and upload, and at
-  142 during rsync's upload. The first transfer pays for the idle
-  sessions: it peaked at 131 MiB, and the five sftp transfers after it at
-  113 to 124. In an earlier run, once the 1,000
-  had closed, the server held 122 MiB where it had started at 95, 19 MiB
-  more in anonymous mappings, where V8's heap lies, and 7 MiB more in
-  glibc's heap; a few minutes later, V8 having collected the whole heap, it
-  held 103 MiB. It does not always pay: in seven trials of 1,000 idle
-  sessions and then a 1 GiB aes128-gcm download and upload
-  (\`/dev/shm\`), the server held 98 to 101 MiB three seconds after the
-  sessions closed in four, and then peaked at 105 to 124 MiB, and 123 to
-  127 MiB in the other three, and then peaked at 118 to 136. A collection
-  of the whole heap forced then (\`gc()\`, started with
-  \`--expose-gc\`) took 123 MiB to 119, and the peaks were 125 and 130:
-  what the sessions leave is mostly outside V8's heap, and a collection of
-  the whole heap once a burst of sessions has ended would not help.
-  (Node 20's \`gc({ type: 'major' })\` collects only the young
-  generation; \`gc()\` collects the whole heap.) What a long run leaves behind adds to each
-  transfer's peak, and most of it is
-  glibc's. After four transfers, \`malloc_stats()\` (called from \`gdb -p\`)
-  showed malloc's main arena at 33 MiB, 26 of them in use, against 9 MiB
-  at the start. glibc gives a block a mapping of its own, returned when
-  freed, only above a threshold that it raises to the size of each such
-  block freed, and V8's optimizing compiler frees zones of 830 KiB while
-  the server starts: every buffer smaller than that is carved from the
-  heap, where what is freed stays. With the threshold fixed
+  and then serves every figure in turn, ours peaked at 108 to 122 MiB
+  during the sftp transfers (113 to 131, 122 to 129 and 123 to 157 in the
+  previous full runs), at 120 and 136 during the scp download and upload
+  (137 and 136 in the previous run), and at 132 during rsync's upload
+  (142). Two collections of the whole heap that the commands now ask for
+  did most of that.
+
+  The first is for what ended sessions leave. Each leaves some 20 KB in
+  V8's old generation, which V8 collects once that has grown past its
+  limit or the process has idled a while (its memory reducer, some
+  seconds later). In trials of 1,000 idle sessions, the server held 99 to
+  101 MiB two seconds after they had closed when V8 had collected by then,
+  and 123 to 126 MiB when it had not: V8's heap held 46 MiB instead of 24,
+  and array buffers 5 MiB more; the next large transfer started from
+  there. One collection of the whole heap then (\`gc()\`) freed those
+  objects but left V8 the pages they had emptied: 125 MiB became 120. A
+  second one, 100 ms later, moved what lived on those pages and gave them
+  back: 102 MiB. (Node 20's \`gc({ type: 'major' })\` collects only the
+  young generation; \`gc()\` collects the whole heap.) The commands now
+  collect twice one second after 256 connections have closed, at most
+  once in ten seconds (\`apps/server/src/heap-collection-after-closes.ts\`,
+  through \`SftpServer\`'s \`onConnectionClosed\`), 20 to 40 ms each. The
+  first transfer after the idle sessions peaked at 131 MiB in the
+  previous full run, and at 110 in this one.
+
+  The second is for what a transfer moves to the old generation. Data
+  that lives through two collections of the young generation all the same
+  (a WRITE's data waiting for the disk, a paused channel's) waits there,
+  and V8 starts on it once the memory outside its heap has grown by tens of
+  MiB: sampled between three 1 GiB transfers in a row, the server's array
+  buffers held 8, then 13, then 17 MiB, and 3 after a collection of the
+  whole heap. After each collection of the young generation, the commands
+  now have V8 collect the whole heap once the memory outside it has grown
+  by 4 MiB from its lowest since the last such collection, at most once a
+  second (\`apps/server/src/young-collection.ts\`). In four 1 GiB uploads
+  in a row (two with \`scp -O\`, two with \`sftp\`), the peaks went from 119
+  to 130 MiB to 115 to 125, for 25 collections of the whole heap in 326
+  ms, against 18 in 110 ms. Not more often: collected at each 4 MiB of
+  growth, an \`scp -O\` upload, which moves much of what it receives to the
+  old generation, took 150 collections and 6 s of server CPU per GiB,
+  against 2.
+
+  What remains is mostly glibc's. After four transfers, \`malloc_stats()\`
+  (called from \`gdb -p\`) showed malloc's main arena at 33 MiB, 26 of them
+  in use, against 9 MiB at the start. glibc gives a block a mapping of its
+  own, returned when freed, only above a threshold that it raises to the
+  size of each such block freed, and V8's optimizing compiler frees zones
+  of 830 KiB while the server starts: every buffer smaller than that is
+  carved from the heap, where what is freed stays. With the threshold fixed
   (\`MALLOC_MMAP_THRESHOLD_=131072\`), two trials of the four sftp transfers
   peaked at 100 to 115 and 109 to 122 MiB, against 107 to 126 without it
-  in trials of the same builds: not clearly lower, and not recommended. Collecting the whole
-  heap once the traffic stops (tried: two seconds after the last byte
-  received) did not lower the peaks after the idle sessions either (140
-  and 144 MiB for the first two transfers, against 142 and 131): what it
-  frees stays in glibc's heap. The change that would remove this garbage
+  in trials of the same builds: not clearly lower, and not recommended.
+  What a collection frees goes back to glibc, which keeps it for the next
+  allocations: in one trial, two collections after three transfers took
+  the array buffers from 17 to 3 MiB and the RSS only from 119.5 to 118.5
+  MiB, and the next two transfers peaked at 120 MiB. The transfers' peaks
+  are glibc's heap at its fullest, and the change that would lower it
   is the one made for the packets sent, on the receiving side: the socket
   read into memory that is used again (Node's \`onread\` option, which a
   server's sockets do not take). That is safe only once nothing keeps a
@@ -212,9 +234,9 @@ each figure.
   reserved and hardly touched.
 
   With \`sftpd.workers\` 0 on two cores, the main process and its two workers
-  peaked at 305 MiB together during the 20 concurrent downloads of this
+  peaked at 307 MiB together during the 20 concurrent downloads of this
   run, each holding its own code and heap, where sshd's processes took
-  303; before the READs being served were counted, each session held its
+  304; before the READs being served were counted, each session held its
   16 MiB of replies, and the three processes peaked at 540 to 730 MiB. sshd's session processes peak at 16 to 26
   MiB. Idle sessions are the opposite: 0.03 to 0.06 MiB each for ours, a few
   objects in one process, where each sshd session is two processes (14 MiB
@@ -240,11 +262,11 @@ each figure.
   table, where the servers take turns, and rerun a figure alone
   (\`--only\`) before reading much into one.
 - **Large transfers meet their targets, and four changes did it.**
-  In this run ours went at 1.44x to 1.68x sshd's speed on downloads and
-  1.81x to 2.05x on uploads, at 0.45x to 0.76x its CPU per GiB.
+  In this run ours went at 1.36x to 1.67x sshd's speed on downloads and
+  1.67x to 1.86x on uploads, at 0.51x to 0.66x its CPU per GiB.
   Downloads are held by the client, which decrypts them, and vary most: our
   server's CPU is the lower one, and the previous full runs had them at
-  1.14x to 1.68x, 1.06x to 1.17x (the chacha20-poly1305 and aes128-ctr ones under),
+  1.44x to 1.68x, 1.14x to 1.68x, 1.06x to 1.17x (the chacha20-poly1305 and aes128-ctr ones under),
   1.09x to 1.25x (the aes128-gcm one under), 1.42x to 1.62x, 1.17x to
   1.55x, 1.08x to 1.11x and
   1.07x to 1.14x (the aes128-ctr download under its target in the last
@@ -304,10 +326,10 @@ each figure.
   An upload gains when ours writes the file on libuv's thread pool while the
   main thread decrypts, where sshd's session process does both in turn.
 - **scp above its targets, rsync ahead of sshd.** In this run scp -O
-  went at 2.02x up and 1.87x down, at 0.49x and 0.44x sshd's CPU, and
-  rsync at 1.23x at 0.54x; the previous full runs gave scp 1.19x and
-  1.30x, 1.59x and 1.31x, 2.00x and 1.75x, 1.16x and 1.36x, then 1.30x
-  and 1.32x, and rsync 0.95x, 1.03x, 1.21x, 1.14x and 1.24x, so an upload
+  went at 1.60x up and 1.83x down, at 0.65x and 0.40x sshd's CPU, and
+  rsync at 1.35x at 0.55x; the previous full runs gave scp 2.02x and
+  1.87x, 1.19x and 1.30x, 1.59x and 1.31x, 2.00x and 1.75x, 1.16x and 1.36x, then 1.30x
+  and 1.32x, and rsync 0.95x, 1.03x, 1.21x, 1.14x, 1.24x and 1.23x, so an upload
   at 1.16x to 1.19x is the machine's spread about its 1.2x. Run alone before the changes (\`--only scp --runs 3\`), scp -O went
   at 0.58x up and 0.60x down with 3.7 and 2.5 s of our server's CPU per GiB
   against sshd's 1.7 and 1.0; the profile put the garbage collector at 31%
@@ -327,9 +349,10 @@ each figure.
   copies one file at a time (open, write or read, close) and waits for each
   reply, so what counts is how long the server takes to answer each
   request, and how much CPU it takes from the client on two cores. In this
-  run \`put -r\` went at 1.19x and \`get -r\` at 1.24x, with 1.13x and
-  1.03x sshd's CPU: 295 and 330 µs of our server's CPU per file against 260
-  and 320. Earlier full runs gave 1.02x and 0.97x (360 and 420 µs against
+  run \`put -r\` went at 1.22x and \`get -r\` at 1.20x, with 1.02x and
+  0.97x sshd's CPU: 290 and 350 µs of our server's CPU per file against 285
+  and 360. Earlier full runs gave 1.19x and 1.24x (295 and 330 µs against
+  260 and 320), 1.02x and 0.97x (360 and 420 µs against
   230 and 255), 0.93x and 0.94x (390 and 480 µs against
   240 and 270), 1.08x and 0.98x (355 and 425 µs against
   260 and 270), 1.10x and 1.19x (430 µs against 345 to
@@ -463,7 +486,7 @@ each figure.
   deleted thousands of files, \`put -r\` took 2.7 to 4.5 s for both servers
   and the ratio said nothing about either.
 - **Concurrent sessions.** With \`sftpd.workers\` 0 (two workers), the 20
-  downloads ran at 2.55x sshd's aggregate at 0.47x its CPU per GiB (1.64x
+  downloads ran at 2.30x sshd's aggregate at 0.51x its CPU per GiB (1.64x
   to 2.78x in the previous full runs), where runs before the pacing and
   the joined replies gave 1.28x to 1.46x. The machine's two cores are 96
   to 100% busy during the runs of both servers: the 20 clients' \`sftp\`
