@@ -1,4 +1,4 @@
-import { constants, type PerformanceEntry, PerformanceObserver } from 'node:perf_hooks';
+import { constants } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
@@ -7,6 +7,7 @@ import {
   COLLECTION_INTERVAL_MS,
   wholeHeapCollectionAfterCloses,
 } from '../src/heap-collection-after-closes.js';
+import { collectionsDuring } from './gc-entries.js';
 
 /** A counter whose collections are recorded, with the fake clock's time of each. */
 function recorded() {
@@ -76,20 +77,10 @@ describe('wholeHeapCollectionAfterCloses', () => {
     const before = (globalThis as { gc?: unknown }).gc;
     const closed = wholeHeapCollectionAfterCloses();
     expect((globalThis as { gc?: unknown }).gc).toBe(before);
-    let major = 0;
-    const observer = new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) {
-        const { kind } = (entry as PerformanceEntry & { detail: { kind: number } }).detail;
-        if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) major++;
-      }
-    });
-    observer.observe({ entryTypes: ['gc'] });
-    try {
+    const major = await collectionsDuring(constants.NODE_PERFORMANCE_GC_MAJOR, async () => {
       for (let i = 0; i < CLOSED_CONNECTIONS_FOR_COLLECTION; i++) closed();
       await sleep(COLLECTION_DELAY_MS + 400);
-    } finally {
-      observer.disconnect();
-    }
+    });
     expect(major).toBeGreaterThanOrEqual(2);
   });
 });

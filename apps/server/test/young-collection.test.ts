@@ -1,7 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { constants, type PerformanceEntry, PerformanceObserver } from 'node:perf_hooks';
-import { setImmediate as turn } from 'node:timers/promises';
+import { constants } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
 import type { CollectGarbage } from '../src/v8-gc.js';
@@ -11,6 +10,7 @@ import {
   YOUNG_COLLECTION_BYTES,
   youngCollectionByBytes,
 } from '../src/young-collection.js';
+import { collectionsDuring } from './gc-entries.js';
 
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const MODULE = new URL('../src/young-collection.ts', import.meta.url).href;
@@ -25,27 +25,6 @@ function counterKindIn(nodeArgs: readonly string[], env: NodeJS.ProcessEnv = {})
   );
   expect(run.status, run.stderr).toBe(0);
   return run.stdout.trim();
-}
-
-/** Collections of the young generation that V8 reports while `work` runs. */
-async function minorCollectionsDuring(work: () => void): Promise<number> {
-  let minor = 0;
-  const observer = new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) {
-      const { kind } = (entry as PerformanceEntry & { detail: { kind: number } }).detail;
-      if (kind === constants.NODE_PERFORMANCE_GC_MINOR) minor++;
-    }
-  });
-  observer.observe({ entryTypes: ['gc'] });
-  try {
-    work();
-    // the entries are delivered on a later turn of the event loop
-    await turn();
-    await turn();
-  } finally {
-    observer.disconnect();
-  }
-  return minor;
 }
 
 describe('youngCollectionByBytes', () => {
@@ -111,7 +90,7 @@ describe('youngCollectionByBytes', () => {
     const received = youngCollectionByBytes();
     expect((globalThis as { gc?: unknown }).gc).toBe(before);
     // counting allocates nothing: the collections seen here are the ones asked for
-    const minor = await minorCollectionsDuring(() => {
+    const minor = await collectionsDuring(constants.NODE_PERFORMANCE_GC_MINOR, () => {
       for (let i = 0; i < 20; i++) received?.(YOUNG_COLLECTION_BYTES);
     });
     expect(minor).toBeGreaterThanOrEqual(20);
