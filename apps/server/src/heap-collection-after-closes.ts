@@ -19,7 +19,7 @@ const SECOND_COLLECTION_MS = 100;
  * Each session leaves some 20 KB in V8's old generation, which V8 collects
  * when the old generation has grown past its limit or once the process has
  * been idle a while: after 1,000 idle sessions had closed, the server held
- * 123 to 125 MiB of RSS in some trials, against 99 to 101 in those where V8
+ * 123 to 126 MiB of RSS in some trials, against 99 to 101 in those where V8
  * had already collected, and its next large transfer peaked 25 MiB higher.
  * It collects twice: the first collection finds the sessions' objects dead,
  * and only the second moves what lives beside them off the pages they

@@ -9,8 +9,12 @@ import {
 } from '../src/heap-collection-after-closes.js';
 import { collectionsDuring } from './gc-entries.js';
 
-/** A counter whose collections are recorded, with the fake clock's time of each. */
-function recorded() {
+/**
+ * A counter on a fake clock that starts at 0, whose collections are recorded
+ * with the clock's time of each.
+ */
+function countedOnFakeClock() {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'], now: 0 });
   const at: number[] = [];
   const closed = wholeHeapCollectionAfterCloses((options) => {
     expect(options).toBeUndefined();
@@ -28,8 +32,7 @@ describe('wholeHeapCollectionAfterCloses', () => {
   });
 
   it(`collects the whole heap twice, a second after the ${CLOSED_CONNECTIONS_FOR_COLLECTION}th connection closed`, () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'], now: 0 });
-    const { at, close } = recorded();
+    const { at, close } = countedOnFakeClock();
     close(CLOSED_CONNECTIONS_FOR_COLLECTION - 1);
     vi.advanceTimersByTime(60_000);
     expect(at).toEqual([]);
@@ -43,8 +46,7 @@ describe('wholeHeapCollectionAfterCloses', () => {
   });
 
   it('counts again from the collection, and collects again no sooner than ten seconds after it', () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'], now: 0 });
-    const { at, close } = recorded();
+    const { at, close } = countedOnFakeClock();
     close(CLOSED_CONNECTIONS_FOR_COLLECTION);
     vi.advanceTimersByTime(2_000);
     expect(at).toEqual([COLLECTION_DELAY_MS, COLLECTION_DELAY_MS + 100]);
@@ -59,8 +61,7 @@ describe('wholeHeapCollectionAfterCloses', () => {
   });
 
   it('waits out the ten seconds after a collection when the next burst comes sooner', () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'], now: 0 });
-    const { at, close } = recorded();
+    const { at, close } = countedOnFakeClock();
     close(CLOSED_CONNECTIONS_FOR_COLLECTION);
     vi.advanceTimersByTime(2_000);
     close(CLOSED_CONNECTIONS_FOR_COLLECTION);
