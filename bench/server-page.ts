@@ -129,7 +129,7 @@ each figure.
 
   Two changes of this build bring the peaks down. The commands collect
   the young generation once every 4 MiB received over SSH
-  (\`apps/server/src/young-collection.ts\`, through \`SftpServer\`'s
+  (\`apps/server/src/collections-by-bytes.ts\`, through \`SftpServer\`'s
   \`onBytesReceived\`), so that the buffers are freed as the data goes. Not
   more often: with a collection every 2 MiB, data that a paused channel
   holds lived through two collections, which moves it to the old
@@ -198,7 +198,7 @@ each figure.
   whole heap. After each collection of the young generation, the commands
   now have V8 collect the whole heap once the memory outside it has grown
   by 4 MiB from its lowest since the last such collection, at most once a
-  second (\`apps/server/src/young-collection.ts\`). In four 1 GiB uploads
+  second (\`apps/server/src/collections-by-bytes.ts\`). In four 1 GiB uploads
   in a row (two with \`scp -O\`, two with \`sftp\`), the peaks went from 119
   to 130 MiB to 115 to 125, for 25 collections of the whole heap in 326
   ms, against 18 in 110 ms. Not more often: collected at each 4 MiB of

@@ -14,10 +14,9 @@ import {
   type UploadJournal,
 } from '@sftpgo/sftpd';
 import { logSessionEvent } from './event-log.js';
-import { wholeHeapCollectionAfterCloses } from './heap-collection-after-closes.js';
+import { memoryHooks } from './memory-hooks.js';
 import { runScpCommand } from './scp-command.js';
 import { versionInfo } from './version.js';
-import { youngCollectionByBytes } from './young-collection.js';
 
 /** The SSH commands served: `enable_scp` is the spec's older way to list scp. */
 export function sshCommandsOf(config: Config): readonly string[] {
@@ -125,8 +124,7 @@ export function createSshService(parts: SshServiceParts): SshService {
     setstatMode: config.sftpd.setstat_mode,
     quotaTracking: config.data_provider.track_quota,
     idleTimeoutMs: config.sftpd.idle_timeout * 60_000,
-    onBytesReceived: youngCollectionByBytes(),
-    onConnectionClosed: wholeHeapCollectionAfterCloses(),
+    ...memoryHooks(),
     onEvent: (event) => {
       logSessionEvent(logger, event);
       actions.handle(event);

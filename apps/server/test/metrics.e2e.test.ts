@@ -157,7 +157,7 @@ describe.runIf(
 
   it('collects the young generation as an upload arrives, once every 4 MiB', async () => {
     // V8 alone collects by what its heap allocates: once in some 18 MiB of
-    // upload; the server adds one for every 4 MiB received (young-collection.ts)
+    // upload; the server adds one for every 4 MiB received (collections-by-bytes.ts)
     const minor = 'nodejs_gc_duration_seconds_count{kind="minor"}';
     await writeFile(join(local, 'young.bin'), Buffer.alloc(48 * 1024 * 1024, 7));
     const before = (await scrape()).get(minor) ?? 0;

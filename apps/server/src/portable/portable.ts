@@ -12,11 +12,10 @@ import {
 } from '@sftpgo/sftpd';
 import { openConfiguredProvider } from '../data-provider.js';
 import { logSessionEvent } from '../event-log.js';
-import { wholeHeapCollectionAfterCloses } from '../heap-collection-after-closes.js';
+import { memoryHooks } from '../memory-hooks.js';
 import { runScpCommand } from '../scp-command.js';
 import { userStorages } from '../user-storages.js';
 import { fullVersion, versionInfo } from '../version.js';
-import { youngCollectionByBytes } from '../young-collection.js';
 import { type Advertisement, advertiseSftp } from './mdns.js';
 import { type PortableSettings, PortableUsageError } from './portable-settings.js';
 
@@ -122,8 +121,7 @@ export async function startPortable(
       maxAuthTries: 12,
       idleTimeoutMs: 15 * 60_000,
       onEvent: (event) => logSessionEvent(logger, event),
-      onBytesReceived: youngCollectionByBytes(),
-      onConnectionClosed: wholeHeapCollectionAfterCloses(),
+      ...memoryHooks(),
       logger,
     });
     const address = await server.listen(settings.port, settings.bindAddress);

@@ -3,21 +3,21 @@ import { createRequire } from 'node:module';
 import { constants } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
-import type { CollectGarbage } from '../src/v8-gc.js';
 import {
+  collectionsByBytesReceived,
   WHOLE_COLLECTION_EXTERNAL_BYTES,
   WHOLE_COLLECTION_INTERVAL_MS,
   YOUNG_COLLECTION_BYTES,
-  youngCollectionByBytes,
-} from '../src/young-collection.js';
+} from '../src/collections-by-bytes.js';
+import type { CollectGarbage } from '../src/v8-gc.js';
 import { collectionsDuring } from './gc-entries.js';
 
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-const MODULE = new URL('../src/young-collection.ts', import.meta.url).href;
+const MODULE = new URL('../src/collections-by-bytes.ts', import.meta.url).href;
 
-/** What `youngCollectionByBytes()` returns in a node started with `nodeArgs` and `env`. */
+/** What `collectionsByBytesReceived()` returns in a node started with `nodeArgs` and `env`. */
 function counterKindIn(nodeArgs: readonly string[], env: NodeJS.ProcessEnv = {}): string {
-  const script = `const m = await import(${JSON.stringify(MODULE)}); console.log(typeof m.youngCollectionByBytes());`;
+  const script = `const m = await import(${JSON.stringify(MODULE)}); console.log(typeof m.collectionsByBytesReceived());`;
   const run = spawnSync(
     process.execPath,
     [...nodeArgs, '--import', TSX, '--input-type=module', '-e', script],
@@ -27,11 +27,11 @@ function counterKindIn(nodeArgs: readonly string[], env: NodeJS.ProcessEnv = {})
   return run.stdout.trim();
 }
 
-describe('youngCollectionByBytes', () => {
+describe('collectionsByBytesReceived', () => {
   it(`asks for a collection of the young generation once every ${YOUNG_COLLECTION_BYTES / 2 ** 20} MiB received`, () => {
     const asked: string[] = [];
     const collect: CollectGarbage = (options) => asked.push(options?.type ?? 'whole heap');
-    const received = youngCollectionByBytes(collect, () => 0);
+    const received = collectionsByBytesReceived(collect, () => 0);
     for (let i = 0; i < 9; i++) received?.(YOUNG_COLLECTION_BYTES / 2);
     received?.(YOUNG_COLLECTION_BYTES / 2 - 1);
     expect(asked).toEqual(['minor', 'minor', 'minor', 'minor']);
@@ -50,7 +50,7 @@ describe('youngCollectionByBytes', () => {
         // a collection of the whole heap frees all but 1 MiB of what was added
         if (!options) external = 21 * MiB;
       };
-      const received = youngCollectionByBytes(collect, () => external);
+      const received = collectionsByBytesReceived(collect, () => external);
       const chunk = () => received?.(YOUNG_COLLECTION_BYTES);
       // freed by the young collections: the lowest point moves down with it
       external = 18 * MiB;
@@ -87,7 +87,7 @@ describe('youngCollectionByBytes', () => {
 
   it("has V8 collect with its own gc(), and leaves node's global as it was", async () => {
     const before = (globalThis as { gc?: unknown }).gc;
-    const received = youngCollectionByBytes();
+    const received = collectionsByBytesReceived();
     expect((globalThis as { gc?: unknown }).gc).toBe(before);
     // counting allocates nothing: the collections seen here are the ones asked for
     const minor = await collectionsDuring(constants.NODE_PERFORMANCE_GC_MINOR, () => {

@@ -50,7 +50,7 @@ export const WHOLE_COLLECTION_INTERVAL_MS = 1_000;
  * the whole heap in 326 ms, against 18 in 110 ms.
  * `externalMemory` stands for V8's count of that memory.
  */
-export function youngCollectionByBytes(
+export function collectionsByBytesReceived(
   collectWith?: CollectGarbage,
   externalMemory: () => number = () => getHeapStatistics().external_memory,
 ): ((bytes: number) => void) | undefined {
