@@ -532,9 +532,11 @@ runs and is missing: openssh-server, openssh-client, rsync and bubblewrap. See
 
 ## What is measured
 
-- \`sftpgo serve\` runs from \`apps/server/dist/cli.js\` with the embedded SQLite
-  provider and one user added through the REST API, whose home is the served
-  directory and who logs in with an Ed25519 key; \`rsync\` is in
+- \`sftpgo serve\` runs from \`apps/server/dist/cli.js\`, by this process's
+  node with the flags of the script's first line, as the installed command
+  runs (\`--v8-pool-size=1\`), with the embedded SQLite provider and one
+  user added through the REST API, whose home is the served directory and
+  who logs in with an Ed25519 key; \`rsync\` is in
   \`sftpd.enabled_ssh_commands\`. It logs its info lines to a file. It
   serves in one process (\`sftpd.workers\` 1, the default), except for the
   concurrent sessions: a second \`sftpgo serve\`, started for that figure

@@ -13,6 +13,17 @@ import { descendantPids } from '../packages/test-utils/src/processes.js';
 import { childrenOf, cpuSeconds, descendants, waitForNoChildren } from './proc-stats.js';
 
 const CLI = fileURLToPath(new URL('../apps/server/dist/cli.js', import.meta.url));
+
+/**
+ * The flags that a script's first line gives node (`#!/usr/bin/env -S node
+ * FLAGS`), so that the benchmark runs the built command with this process's
+ * node as the installed command runs.
+ */
+export function shebangNodeFlags(script: string): string[] {
+  const first = readFileSync(script, 'utf8').split('\n', 1)[0] ?? '';
+  const words = /^#!\S*\benv(?:\s+-S)?\s+node(\s.*)?$/.exec(first.trim())?.[1];
+  return words?.trim().split(/\s+/).filter(Boolean) ?? [];
+}
 export const SSHD = '/usr/sbin/sshd';
 /** sshd's privilege separation directory, compiled in; systemd makes it at boot. */
 const PRIVSEP_DIR = '/run/sshd';
@@ -149,7 +160,15 @@ async function launchOurs(
     }),
   );
   const log = join(dir, 'sftpgo.log');
-  const argv = [process.execPath, ...nodeArgs, CLI, 'serve', '--config-dir', dir];
+  const argv = [
+    process.execPath,
+    ...shebangNodeFlags(CLI),
+    ...nodeArgs,
+    CLI,
+    'serve',
+    '--config-dir',
+    dir,
+  ];
   // Info lines to a file, as a production server would keep them.
   const child = spawnServer([...argv, '--log-file-path', log, '--log-verbose=false'], log);
   await listening(sshPort, child, log);

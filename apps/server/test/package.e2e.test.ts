@@ -136,6 +136,9 @@ describe.runIf(canRun)('the packed sftpgo package', () => {
     });
     expect(existsSync(join(pkgDir, 'sql', 'sqlite'))).toBe(true);
     expect(existsSync(join(prefix, 'bin', 'sftpgo-sftp-server'))).toBe(true);
+    // what node the installed command starts, and with which flags (running-as-a-service.md#memory)
+    const firstLine = (await readFile(sftpgo, 'utf8')).split('\n', 1)[0];
+    expect(firstLine).toBe('#!/usr/bin/env -S node --v8-pool-size=1');
   });
 
   it('prints the version, with the commit and the build date baked in', async () => {
