@@ -4,6 +4,8 @@ import { constants } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
 import {
+  AFTER_DATA_EXTERNAL_BYTES,
+  AFTER_DATA_MS,
   collectionsByBytesReceived,
   WHOLE_COLLECTION_EXTERNAL_BYTES,
   WHOLE_COLLECTION_INTERVAL_MS,
@@ -74,6 +76,45 @@ describe('collectionsByBytesReceived', () => {
       vi.advanceTimersByTime(WHOLE_COLLECTION_INTERVAL_MS / 2);
       chunk();
       expect(asked.slice(-2)).toEqual(['minor', 'whole']);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it(`collects the whole heap ${AFTER_DATA_MS} ms after data stops, if what is outside it has grown by ${AFTER_DATA_EXTERNAL_BYTES / 2 ** 20} MiB`, () => {
+    vi.useFakeTimers({ toFake: ['performance', 'setTimeout'] });
+    try {
+      const MiB = 2 ** 20;
+      const asked: string[] = [];
+      let external = 10 * MiB;
+      const collect: CollectGarbage = (options) => {
+        asked.push(options?.type ?? 'whole');
+        if (!options) external = 10 * MiB;
+      };
+      const received = collectionsByBytesReceived(collect, () => external);
+      const wholes = () => asked.filter((a) => a === 'whole').length;
+      // an upload that leaves less than the limit behind: no collection once it stops
+      external = 10 * MiB + AFTER_DATA_EXTERNAL_BYTES - 1;
+      received?.(YOUNG_COLLECTION_BYTES);
+      vi.advanceTimersByTime(AFTER_DATA_MS);
+      expect(wholes()).toBe(0);
+      // data still arriving moves the moment on: nothing while it comes
+      external = 10 * MiB + AFTER_DATA_EXTERNAL_BYTES;
+      for (let i = 0; i < 5; i++) {
+        received?.(YOUNG_COLLECTION_BYTES);
+        vi.advanceTimersByTime(AFTER_DATA_MS - 1);
+      }
+      expect(wholes()).toBe(0);
+      // then it stops
+      vi.advanceTimersByTime(1);
+      expect(wholes()).toBe(1);
+      // and once collected, nothing more until data comes again
+      vi.advanceTimersByTime(10 * AFTER_DATA_MS);
+      expect(wholes()).toBe(1);
+      external = 10 * MiB + AFTER_DATA_EXTERNAL_BYTES;
+      received?.(YOUNG_COLLECTION_BYTES);
+      vi.advanceTimersByTime(AFTER_DATA_MS);
+      expect(wholes()).toBe(2);
     } finally {
       vi.useRealTimers();
     }
