@@ -90,11 +90,12 @@ cores the clients (\`sftp\` and \`ssh\`, \`scp\`, \`rsync\`) compete with the se
 for the CPU, and other work on the machine adds noise: compare the runs of
 each figure.
 
-- **Memory is the target still missed, by little.** A freshly started \`sftpgo serve\` holds
-  about 90 MiB of RSS. 49 MiB of it are pages of files, 43 MiB of them
-  Node's own binary, shared with every Node process (a bare \`node\` touches
-  34 MiB of its files; the server's code paths and ICU's data touch more);
-  the other 45 MiB are its own: V8's heap (31 MiB, 23 MiB in use), compiled
+- **Memory meets its target, with little to spare.** A freshly started
+  \`sftpgo serve\` holds about 85 to 90 MiB of RSS. 49 MiB of it are pages
+  of files, 43 MiB of them Node's own binary, shared with every Node
+  process (a bare \`node\` touches 34 MiB of its files; the server's code
+  paths and ICU's data touch more); the other 36 to 44 MiB are its own:
+  V8's heap (31 MiB, 23 MiB in use), compiled
   code and the native modules' memory. V8 used to double its young
   generation up to 32 MiB while the server loaded its code, and kept it as
   long as the server was busy: the commands now keep it at the 2 MiB it
@@ -164,12 +165,14 @@ each figure.
   1.41x after).
 
   In the full run above, where the server first holds 1,000 idle sessions
-  and then serves every figure in turn, ours peaked at 108 to 122 MiB
-  during the sftp transfers (113 to 131, 122 to 129 and 123 to 157 in the
-  previous full runs), at 120 and 136 during the scp download and upload
-  (137 and 136 in the previous run), and at 132 during rsync's upload
-  (142). Two collections of the whole heap that the commands now ask for
-  did most of that.
+  and then serves every figure in turn, ours peaked at 104 to 114 MiB
+  during the sftp transfers (107 to 123 in a full run of the build before
+  the third collection below; 108 to 122, 113 to 131, 122 to 129 and 123
+  to 157 in the earlier full runs), at 102 and 128 during the scp download
+  and upload (111 and 123, then 120 and 136, in those two runs before), and
+  at 127 during rsync's upload (124, then 132). Three collections of the
+  whole heap that the commands now ask for, and one thread for V8's
+  background work (below), did most of that.
 
   The first is for what ended sessions leave. Each leaves some 20 KB in
   V8's old generation, which V8 collects once that has grown past its
@@ -186,8 +189,8 @@ each figure.
   collect twice one second after 256 connections have closed, at most
   once in ten seconds (\`apps/server/src/heap-collection-after-closes.ts\`,
   through \`SftpServer\`'s \`onConnectionClosed\`), 20 to 40 ms each. The
-  first transfer after the idle sessions peaked at 131 MiB in the
-  previous full run, and at 110 in this one.
+  first transfer after the idle sessions peaked at 131 MiB before, and at
+  104 in this run.
 
   The second is for what a transfer moves to the old generation. Data
   that lives through two collections of the young generation all the same
@@ -205,6 +208,19 @@ each figure.
   growth, an \`scp -O\` upload, which moves much of what it receives to the
   old generation, took 150 collections and 6 s of server CPU per GiB,
   against 2.
+
+  The third is for what an upload's last second leaves. Collected once a
+  second at most, an upload ends with up to a second's worth of its data
+  in the old generation, and a download, which receives little, starts no
+  collection by bytes: in a run of \`--only idle,large\`, the
+  chacha20-poly1305 downloads that follow the aes128-gcm uploads peaked at
+  120 to 124 MiB, with 24 MiB of array buffers and glibc's heap at 39 MiB
+  (each new high sampled with the server's memory map). The commands now
+  also collect the whole heap one second after the data has stopped, if the
+  memory outside V8's heap has grown by 1 MiB since it was last lowest
+  (\`apps/server/src/collections-by-bytes.ts\`); in the next run of the
+  same figures those downloads peaked at 101 to 106 MiB, the six sftp rows
+  at 101 to 114 against 101 to 124, at the same speed and CPU.
 
   What remains is mostly glibc's. After four transfers, \`malloc_stats()\`
   (called from \`gdb -p\`) showed malloc's main arena at 33 MiB, 26 of them
@@ -233,10 +249,32 @@ each figure.
   memory an idle server reports is ssh2's Poly1305 WebAssembly memory,
   reserved and hardly touched.
 
+  Part of glibc's share was V8's threads. glibc gives each thread that
+  allocates an arena of its own, and each arena keeps the most it has
+  held: after four 1 GiB transfers, the server's memory map showed four
+  arenas of 1.3 to 1.7 MiB besides the main one, those of V8's four worker
+  threads, which compile the functions that run most (the collector works
+  on the main thread). Folded into the main arena
+  (\`GLIBC_TUNABLES=glibc.malloc.arena_max=1\`), four transfers in a row
+  (\`sftp\` put, get, put, get; sampled every 50 ms) peaked at 102 to 108
+  MiB against 107 to 117 in the same minutes; with one worker thread
+  (\`--v8-pool-size=1\`), one arena, at 101 to 110 against 105 to 120 in
+  three rounds each, at the same speed and CPU, and \`put -r\` and \`get
+  -r\` no slower. Node takes that flag only on its command line, so the
+  commands carry it on their first line (\`#!/usr/bin/env -S node
+  --v8-pool-size=1\`), and this benchmark starts ours with it. Setting
+  glibc's thresholds instead costs more than it saves: with every block of
+  64 KiB or more given a mapping of its own
+  (\`glibc.malloc.mmap_threshold=65536\`) four uploads peaked at 100 to
+  104 MiB and took three times as long, each socket read a mapping made
+  and unmade; with the trim threshold fixed at 128 KiB, 103 to 108 MiB,
+  also three times as long; and jemalloc (\`LD_PRELOAD\`) peaked higher,
+  at 121 to 136 MiB.
+
   With \`sftpd.workers\` 0 on two cores, the main process and its two workers
-  peaked at 307 MiB together during the 20 concurrent downloads of this
+  peaked at 293 MiB together during the 20 concurrent downloads of this
   run, each holding its own code and heap, where sshd's processes took
-  304; before the READs being served were counted, each session held its
+  305; before the READs being served were counted, each session held its
   16 MiB of replies, and the three processes peaked at 540 to 730 MiB. sshd's session processes peak at 16 to 26
   MiB. Idle sessions are the opposite: 0.03 to 0.06 MiB each for ours, a few
   objects in one process, where each sshd session is two processes (14 MiB
@@ -256,17 +294,17 @@ each figure.
   that user time was on V8's helper threads, which no longer collect.
   Machines differ too: on one with files under \`/tmp\` on disk instead of
   \`/dev/shm\`, sshd spent 4 s of CPU per GiB uploaded where it had spent 1.9
-  to 2.8. The run above is a slow one for both servers: sshd took 2.0 to
-  3.9 s of CPU per GiB where the previous full run's took 1.0 to 2.6, and
-  ours 1.1 to 2.1 s where it took 0.7 to 1.7. Compare the runs within one
+  to 2.8. In the run above sshd took 1.8 to 4.0 s of CPU per GiB and ours
+  1.1 to 2.9; in the previous full run, 2.0 to 3.9 and 1.1 to 2.1, and in
+  the one before, 1.0 to 2.6 and 0.7 to 1.7. Compare the runs within one
   table, where the servers take turns, and rerun a figure alone
   (\`--only\`) before reading much into one.
 - **Large transfers meet their targets, and four changes did it.**
-  In this run ours went at 1.36x to 1.67x sshd's speed on downloads and
-  1.67x to 1.86x on uploads, at 0.51x to 0.66x its CPU per GiB.
+  In this run ours went at 1.37x to 1.61x sshd's speed on downloads and
+  1.49x to 1.66x on uploads, at 0.57x to 0.77x its CPU per GiB.
   Downloads are held by the client, which decrypts them, and vary most: our
   server's CPU is the lower one, and the previous full runs had them at
-  1.44x to 1.68x, 1.14x to 1.68x, 1.06x to 1.17x (the chacha20-poly1305 and aes128-ctr ones under),
+  1.36x to 1.67x, 1.44x to 1.68x, 1.14x to 1.68x, 1.06x to 1.17x (the chacha20-poly1305 and aes128-ctr ones under),
   1.09x to 1.25x (the aes128-gcm one under), 1.42x to 1.62x, 1.17x to
   1.55x, 1.08x to 1.11x and
   1.07x to 1.14x (the aes128-ctr download under its target in the last
@@ -326,10 +364,10 @@ each figure.
   An upload gains when ours writes the file on libuv's thread pool while the
   main thread decrypts, where sshd's session process does both in turn.
 - **scp above its targets, rsync ahead of sshd.** In this run scp -O
-  went at 1.60x up and 1.83x down, at 0.65x and 0.40x sshd's CPU, and
-  rsync at 1.35x at 0.55x; the previous full runs gave scp 2.02x and
-  1.87x, 1.19x and 1.30x, 1.59x and 1.31x, 2.00x and 1.75x, 1.16x and 1.36x, then 1.30x
-  and 1.32x, and rsync 0.95x, 1.03x, 1.21x, 1.14x, 1.24x and 1.23x, so an upload
+  went at 1.50x up and 1.87x down, at 0.71x and 0.50x sshd's CPU, and
+  rsync at 1.28x at 0.60x; the previous full runs gave scp 1.60x and
+  1.83x, 2.02x and 1.87x, 1.19x and 1.30x, 1.59x and 1.31x, 2.00x and 1.75x, 1.16x and 1.36x, then 1.30x
+  and 1.32x, and rsync 1.35x, 0.95x, 1.03x, 1.21x, 1.14x, 1.24x and 1.23x, so an upload
   at 1.16x to 1.19x is the machine's spread about its 1.2x. Run alone before the changes (\`--only scp --runs 3\`), scp -O went
   at 0.58x up and 0.60x down with 3.7 and 2.5 s of our server's CPU per GiB
   against sshd's 1.7 and 1.0; the profile put the garbage collector at 31%
@@ -349,9 +387,10 @@ each figure.
   copies one file at a time (open, write or read, close) and waits for each
   reply, so what counts is how long the server takes to answer each
   request, and how much CPU it takes from the client on two cores. In this
-  run \`put -r\` went at 1.22x and \`get -r\` at 1.20x, with 1.02x and
-  0.97x sshd's CPU: 290 and 350 µs of our server's CPU per file against 285
-  and 360. Earlier full runs gave 1.19x and 1.24x (295 and 330 µs against
+  run \`put -r\` went at 1.28x and \`get -r\` at 1.28x, with 0.93x and
+  0.96x sshd's CPU: 265 and 335 µs of our server's CPU per file against 285
+  and 350. Earlier full runs gave 1.22x and 1.20x (290 and 350 µs against
+  285 and 360), 1.19x and 1.24x (295 and 330 µs against
   260 and 320), 1.02x and 0.97x (360 and 420 µs against
   230 and 255), 0.93x and 0.94x (390 and 480 µs against
   240 and 270), 1.08x and 0.98x (355 and 425 µs against
