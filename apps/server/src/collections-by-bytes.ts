@@ -57,15 +57,16 @@ export const AFTER_DATA_EXTERNAL_BYTES = 1024 * 1024;
  * 119 to 130 MiB without this to 115 to 125 with it, for 25 collections of
  * the whole heap in 326 ms, against 18 in 110 ms.
  *
- * Once a second at most leaves what an upload's last second moved there,
- * and a download, which receives little, collects nothing: in the server
- * benchmark, the downloads that followed an upload peaked at 120 to 124
- * MiB, their array buffers at 24 MiB. So the count also collects the whole
- * heap {@link AFTER_DATA_MS} after its last collection by bytes, once the
- * data has stopped, if that memory has grown by
- * {@link AFTER_DATA_EXTERNAL_BYTES} since it was last lowest: those
+ * Collected once a second at most, the old generation keeps what an
+ * upload's last second moved there, and a download, which receives little,
+ * starts no collection: in the server benchmark, the downloads that followed
+ * an upload peaked at 120 to 124 MiB, their array buffers at 24 MiB. So
+ * the count also collects the whole heap {@link AFTER_DATA_MS} after its
+ * last collection by bytes, once the data has stopped, if that memory has
+ * grown by {@link AFTER_DATA_EXTERNAL_BYTES} since it was last lowest: those
  * downloads then peaked at 101 to 106 MiB, glibc's heap reusing what the
  * collection freed.
+ *
  * `externalMemory` stands for V8's count of that memory.
  */
 export function collectionsByBytesReceived(

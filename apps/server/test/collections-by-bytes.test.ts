@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { constants } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   AFTER_DATA_EXTERNAL_BYTES,
   AFTER_DATA_MS,
@@ -29,6 +29,27 @@ function counterKindIn(nodeArgs: readonly string[], env: NodeJS.ProcessEnv = {})
   return run.stdout.trim();
 }
 
+const MiB = 2 ** 20;
+
+/**
+ * A count whose memory outside V8's heap is `external`, as the test sets it,
+ * and becomes `afterWhole` at each collection of the whole heap; `asked`
+ * lists the collections it asked for.
+ */
+function countedWithMemory(external: number, afterWhole: number) {
+  const count = {
+    external,
+    asked: [] as string[],
+    received: undefined as ((bytes: number) => void) | undefined,
+  };
+  const collect: CollectGarbage = (options) => {
+    count.asked.push(options?.type ?? 'whole');
+    if (!options) count.external = afterWhole;
+  };
+  count.received = collectionsByBytesReceived(collect, () => count.external);
+  return count;
+}
+
 describe('collectionsByBytesReceived', () => {
   it(`asks for a collection of the young generation once every ${YOUNG_COLLECTION_BYTES / 2 ** 20} MiB received`, () => {
     const asked: string[] = [];
@@ -41,67 +62,54 @@ describe('collectionsByBytesReceived', () => {
     expect(asked).toHaveLength(5);
   });
 
-  it(`collects the whole heap once the memory outside it has grown by ${WHOLE_COLLECTION_EXTERNAL_BYTES / 2 ** 20} MiB from its lowest, once a second at most`, () => {
-    vi.useFakeTimers({ toFake: ['performance'] });
-    try {
-      const MiB = 2 ** 20;
-      const asked: string[] = [];
-      let external = 20 * MiB;
-      const collect: CollectGarbage = (options) => {
-        asked.push(options?.type ?? 'whole');
-        // a collection of the whole heap frees all but 1 MiB of what was added
-        if (!options) external = 21 * MiB;
-      };
-      const received = collectionsByBytesReceived(collect, () => external);
-      const chunk = () => received?.(YOUNG_COLLECTION_BYTES);
+  describe('on a fake clock', () => {
+    beforeEach(() => {
+      vi.useFakeTimers({ toFake: ['performance', 'setTimeout'] });
+    });
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it(`collects the whole heap once the memory outside it has grown by ${WHOLE_COLLECTION_EXTERNAL_BYTES / 2 ** 20} MiB from its lowest, once a second at most`, () => {
+      // a collection of the whole heap frees all but 1 MiB of what was added
+      const count = countedWithMemory(20 * MiB, 21 * MiB);
+      const chunk = () => count.received?.(YOUNG_COLLECTION_BYTES);
       // freed by the young collections: the lowest point moves down with it
-      external = 18 * MiB;
+      count.external = 18 * MiB;
       chunk();
-      external = 18 * MiB + WHOLE_COLLECTION_EXTERNAL_BYTES - 1;
+      count.external = 18 * MiB + WHOLE_COLLECTION_EXTERNAL_BYTES - 1;
       chunk();
-      expect(asked).toEqual(['minor', 'minor']);
+      expect(count.asked).toEqual(['minor', 'minor']);
       // grown by the limit from 18 MiB, not from the 20 at the start
-      external = 18 * MiB + WHOLE_COLLECTION_EXTERNAL_BYTES;
+      count.external = 18 * MiB + WHOLE_COLLECTION_EXTERNAL_BYTES;
       chunk();
-      expect(asked).toEqual(['minor', 'minor', 'minor', 'whole']);
+      expect(count.asked).toEqual(['minor', 'minor', 'minor', 'whole']);
       // counted from what the whole collection left
-      external = 21 * MiB + WHOLE_COLLECTION_EXTERNAL_BYTES - 1;
+      count.external = 21 * MiB + WHOLE_COLLECTION_EXTERNAL_BYTES - 1;
       chunk();
-      expect(asked.at(-1)).toBe('minor');
+      expect(count.asked.at(-1)).toBe('minor');
       // grown by the limit, but too soon after the last one
       vi.advanceTimersByTime(WHOLE_COLLECTION_INTERVAL_MS / 2);
-      external = 21 * MiB + WHOLE_COLLECTION_EXTERNAL_BYTES;
+      count.external = 21 * MiB + WHOLE_COLLECTION_EXTERNAL_BYTES;
       chunk();
-      expect(asked.at(-1)).toBe('minor');
+      expect(count.asked.at(-1)).toBe('minor');
       vi.advanceTimersByTime(WHOLE_COLLECTION_INTERVAL_MS / 2);
       chunk();
-      expect(asked.slice(-2)).toEqual(['minor', 'whole']);
-    } finally {
-      vi.useRealTimers();
-    }
-  });
+      expect(count.asked.slice(-2)).toEqual(['minor', 'whole']);
+    });
 
-  it(`collects the whole heap ${AFTER_DATA_MS} ms after data stops, if what is outside it has grown by ${AFTER_DATA_EXTERNAL_BYTES / 2 ** 20} MiB`, () => {
-    vi.useFakeTimers({ toFake: ['performance', 'setTimeout'] });
-    try {
-      const MiB = 2 ** 20;
-      const asked: string[] = [];
-      let external = 10 * MiB;
-      const collect: CollectGarbage = (options) => {
-        asked.push(options?.type ?? 'whole');
-        if (!options) external = 10 * MiB;
-      };
-      const received = collectionsByBytesReceived(collect, () => external);
-      const wholes = () => asked.filter((a) => a === 'whole').length;
+    it(`collects the whole heap ${AFTER_DATA_MS} ms after data stops, if what is outside it has grown by ${AFTER_DATA_EXTERNAL_BYTES / 2 ** 20} MiB`, () => {
+      const count = countedWithMemory(10 * MiB, 10 * MiB);
+      const wholes = () => count.asked.filter((a) => a === 'whole').length;
       // an upload that leaves less than the limit behind: no collection once it stops
-      external = 10 * MiB + AFTER_DATA_EXTERNAL_BYTES - 1;
-      received?.(YOUNG_COLLECTION_BYTES);
+      count.external = 10 * MiB + AFTER_DATA_EXTERNAL_BYTES - 1;
+      count.received?.(YOUNG_COLLECTION_BYTES);
       vi.advanceTimersByTime(AFTER_DATA_MS);
       expect(wholes()).toBe(0);
       // data still arriving moves the moment on: nothing while it comes
-      external = 10 * MiB + AFTER_DATA_EXTERNAL_BYTES;
+      count.external = 10 * MiB + AFTER_DATA_EXTERNAL_BYTES;
       for (let i = 0; i < 5; i++) {
-        received?.(YOUNG_COLLECTION_BYTES);
+        count.received?.(YOUNG_COLLECTION_BYTES);
         vi.advanceTimersByTime(AFTER_DATA_MS - 1);
       }
       expect(wholes()).toBe(0);
@@ -111,13 +119,11 @@ describe('collectionsByBytesReceived', () => {
       // and once collected, nothing more until data comes again
       vi.advanceTimersByTime(10 * AFTER_DATA_MS);
       expect(wholes()).toBe(1);
-      external = 10 * MiB + AFTER_DATA_EXTERNAL_BYTES;
-      received?.(YOUNG_COLLECTION_BYTES);
+      count.external = 10 * MiB + AFTER_DATA_EXTERNAL_BYTES;
+      count.received?.(YOUNG_COLLECTION_BYTES);
       vi.advanceTimersByTime(AFTER_DATA_MS);
       expect(wholes()).toBe(2);
-    } finally {
-      vi.useRealTimers();
-    }
+    });
   });
 
   it("leaves the young generation to node's own flag for its size", () => {
