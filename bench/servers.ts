@@ -8,22 +8,13 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { scriptNodeFlags } from '../apps/server/src/script-node-flags.js';
 import { freePort } from '../packages/test-utils/src/ports.js';
 import { descendantPids } from '../packages/test-utils/src/processes.js';
 import { childrenOf, cpuSeconds, descendants, waitForNoChildren } from './proc-stats.js';
 
 const CLI = fileURLToPath(new URL('../apps/server/dist/cli.js', import.meta.url));
 
-/**
- * The flags that a script's first line gives node (`#!/usr/bin/env -S node
- * FLAGS`), so that the benchmark runs the built command with this process's
- * node as the installed command runs.
- */
-export function shebangNodeFlags(script: string): string[] {
-  const first = readFileSync(script, 'utf8').split('\n', 1)[0] ?? '';
-  const words = /^#!\S*\benv(?:\s+-S)?\s+node(\s.*)?$/.exec(first.trim())?.[1];
-  return words?.trim().split(/\s+/).filter(Boolean) ?? [];
-}
 export const SSHD = '/usr/sbin/sshd';
 /** sshd's privilege separation directory, compiled in; systemd makes it at boot. */
 const PRIVSEP_DIR = '/run/sshd';
@@ -162,7 +153,8 @@ async function launchOurs(
   const log = join(dir, 'sftpgo.log');
   const argv = [
     process.execPath,
-    ...shebangNodeFlags(CLI),
+    // as the installed command runs: with the flags of the script's first line
+    ...scriptNodeFlags(CLI),
     ...nodeArgs,
     CLI,
     'serve',

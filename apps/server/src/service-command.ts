@@ -7,6 +7,7 @@ import { existsSync, realpathSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { win32 } from 'node:path';
 import type { Argv } from 'yargs';
+import { scriptNodeFlags } from './script-node-flags.js';
 import { SERVICE_HOST_SOURCE } from './windows-service-host.js';
 
 export const SERVICE_NAME = 'SFTPGo';
@@ -59,6 +60,8 @@ export interface ServiceContext {
   readonly cscPath?: string;
   /** node.exe. */
   readonly nodePath: string;
+  /** The flags the script's first line gives node, given to node.exe before it. */
+  readonly nodeFlags: readonly string[];
   /** The `sftpgo` script that node runs (bundle\cli.js of the installed package). */
   readonly scriptPath: string;
   /** Absolute. */
@@ -95,12 +98,14 @@ export function serviceHostPath(ctx: Pick<ServiceContext, 'configDir'>): string 
 }
 
 /**
- * The service's binary path: the host, then node running `sftpgo serve` with
- * the flags. The two programs are always quoted, as the host expects.
+ * The service's binary path: the host, then node (with the flags of the
+ * script's first line) running `sftpgo serve` with the flags. The two
+ * programs are always quoted, as the host expects.
  */
 export function serviceBinaryPath(ctx: ServiceContext): string {
   const programs = [serviceHostPath(ctx), ctx.nodePath].map((path) => `"${path}"`);
   const args = [
+    ...ctx.nodeFlags,
     ctx.scriptPath,
     'serve',
     '--config-dir',
@@ -192,6 +197,8 @@ export interface ServiceDeps {
   readonly nodePath: string;
   /** The running `sftpgo` script. */
   readonly scriptPath: string;
+  /** The flags its first line gives node. */
+  readonly nodeFlags: readonly string[];
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
   readonly exit: (code: number) => void;
@@ -218,6 +225,7 @@ function defaultDeps(): ServiceDeps {
     cwd: process.cwd(),
     nodePath: process.execPath,
     scriptPath: existsSync(script) ? realpathSync(script) : script,
+    nodeFlags: scriptNodeFlags(script),
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
     exit: (code) => process.exit(code),
@@ -358,6 +366,7 @@ async function handle(
     systemRoot,
     cscPath: action === 'install' ? findCsc(systemRoot, deps.exists) : undefined,
     nodePath: deps.nodePath,
+    nodeFlags: deps.nodeFlags,
     scriptPath: deps.scriptPath,
     configDir: win32.resolve(deps.cwd, argv['config-dir'] ?? '.'),
     configFile: argv['config-file'] ?? 'sftpgo',

@@ -23,6 +23,7 @@ const ctx: ServiceContext = {
   systemRoot: 'C:\\Windows',
   cscPath: CSC,
   nodePath: NODE,
+  nodeFlags: ['--v8-pool-size=1'],
   scriptPath: SCRIPT,
   configDir: 'C:\\ProgramData\\SFTPGo',
   configFile: 'sftpgo',
@@ -42,6 +43,7 @@ function fakeMachine(platform: NodeJS.Platform, answer?: (args: readonly string[
     cwd: 'C:\\Users\\Ann Lee',
     nodePath: NODE,
     scriptPath: SCRIPT,
+    nodeFlags: ['--v8-pool-size=1'],
     out: (text) => {
       out += text;
     },
@@ -115,7 +117,7 @@ describe('the sc.exe command lines', () => {
   it('install compiles the host and creates an automatic service running sftpgo serve', () => {
     const binPath =
       '"C:\\ProgramData\\SFTPGo\\sftpgo-service.exe" "C:\\Program Files\\nodejs\\node.exe" ' +
-      '"C:\\Users\\Ann Lee\\AppData\\Roaming\\npm\\node_modules\\sftpgo\\bundle\\cli.js" ' +
+      '--v8-pool-size=1 "C:\\Users\\Ann Lee\\AppData\\Roaming\\npm\\node_modules\\sftpgo\\bundle\\cli.js" ' +
       'serve --config-dir C:\\ProgramData\\SFTPGo --config-file sftpgo --log-file-path "" --log-verbose=false';
     const withLogs = { ...ctx, logFlags: ['--log-file-path', '', '--log-verbose=false'] };
     expect(serviceBinaryPath(withLogs)).toBe(binPath);
@@ -230,7 +232,7 @@ describe('sftpgo service on Windows, with sc.exe stood in for', () => {
     ]);
     expect(machine.calls[1]?.args[3]).toBe(
       '"C:\\Users\\Ann Lee\\data\\sftpgo-service.exe" "C:\\Program Files\\nodejs\\node.exe" ' +
-        `${quoteWindowsArg(SCRIPT)} serve --config-dir "C:\\Users\\Ann Lee\\data" --config-file sftpgo ` +
+        `--v8-pool-size=1 ${quoteWindowsArg(SCRIPT)} serve --config-dir "C:\\Users\\Ann Lee\\data" --config-file sftpgo ` +
         '--log-file-path sftpgo.log --log-max-age 7',
     );
     expect(machine.out).toContain('netsh advfirewall firewall add rule name="SFTPGo Service"');
